@@ -1,0 +1,840 @@
+//! Validated newtypes: once a value has one of these types, it is known to be valid.
+//!
+//! Each type has a `parse` constructor returning the rule a bad value breaks, as a
+//! sentence without the JSON path (the config walker adds the path).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scope::FilterKind;
+
+/// Longest AD group name (sAMAccountName) a filter may hold.
+pub const MAX_GROUP_NAME_CHARS: usize = 256;
+/// Longest AD user logon name (sAMAccountName, "pre-Windows 2000") a filter may hold.
+pub const MAX_USER_NAME_CHARS: usize = 20;
+/// Longest description kept for a filter.
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// Characters Active Directory forbids in a sAMAccountName.
+pub const AD_FORBIDDEN_CHARS: &[char] = &[
+    '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>',
+];
+
+/// Quotes a value for an error message, shortening very long values.
+pub fn quoted(value: &str) -> String {
+    const MAX: usize = 80;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{:?}… ({} characters)", head, value.chars().count())
+    }
+}
+
+fn first_control_char(value: &str) -> Option<(usize, char)> {
+    value.chars().enumerate().find(|(_, c)| c.is_control())
+}
+
+/// The name of an AD group or user in a sync filter (its sAMAccountName), trimmed.
+///
+/// Names compare case-insensitively, as AD does: use [`FilterName::key`] to compare.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct FilterName(String);
+
+impl FilterName {
+    /// Validates a name for a filter of `kind`.
+    pub fn parse(raw: &str, kind: FilterKind) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("must not be empty (after trimming spaces)".into());
+        }
+        if let Some((position, c)) = first_control_char(name) {
+            return Err(format!(
+                "{} contains a control character (U+{:04X}) at position {}",
+                quoted(name),
+                c as u32,
+                position + 1
+            ));
+        }
+        let (max, what) = match kind {
+            FilterKind::Group => (MAX_GROUP_NAME_CHARS, "AD group names (sAMAccountName)"),
+            FilterKind::User => (MAX_USER_NAME_CHARS, "AD user logon names (sAMAccountName)"),
+        };
+        let length = name.chars().count();
+        if length > max {
+            return Err(format!(
+                "{} is {length} characters long; {what} have at most {max}",
+                quoted(name)
+            ));
+        }
+        if let Some(c) = name.chars().find(|c| AD_FORBIDDEN_CHARS.contains(c)) {
+            return Err(format!(
+                "{} contains {c:?}, which Active Directory does not allow in a sAMAccountName",
+                quoted(name)
+            ));
+        }
+        if name.ends_with('.') {
+            return Err(format!(
+                "{} ends with a period, which Active Directory does not allow in a sAMAccountName",
+                quoted(name)
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as written (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The comparison key: AD names are case-insensitive.
+    pub fn key(&self) -> String {
+        name_key(&self.0)
+    }
+}
+
+/// The comparison key of any name: trimmed and lowercased.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl fmt::Display for FilterName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A human description of a filter, shown in the docs (may be empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Description(String);
+
+impl Description {
+    /// Validates a description: at most [`MAX_DESCRIPTION_CHARS`], no control characters.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw.trim();
+        if let Some((position, c)) = first_control_char(text) {
+            return Err(format!(
+                "contains a control character (U+{:04X}) at position {}; write it on one line",
+                c as u32,
+                position + 1
+            ));
+        }
+        let length = text.chars().count();
+        if length > MAX_DESCRIPTION_CHARS {
+            return Err(format!(
+                "is {length} characters long; descriptions have at most {MAX_DESCRIPTION_CHARS}"
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The description text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A fully qualified DNS domain name of the Active Directory, e.g. `corp.example.com`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DomainName(String);
+
+impl DomainName {
+    /// Validates DNS syntax: at least two labels of letters, digits and hyphens.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let domain = raw.trim().trim_end_matches('.');
+        if domain.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if domain.len() > 253 {
+            return Err(format!(
+                "{} is {} characters long; a DNS domain name has at most 253",
+                quoted(domain),
+                domain.len()
+            ));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 {
+            return Err(format!(
+                "{} is not a fully qualified DNS domain name (expected e.g. \"corp.example.com\")",
+                quoted(domain)
+            ));
+        }
+        for label in &labels {
+            let bad = label.is_empty()
+                || label.len() > 63
+                || label.starts_with('-')
+                || label.ends_with('-')
+                || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if bad {
+                return Err(format!(
+                    "{} is not a valid DNS domain name: label {:?} must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen",
+                    quoted(domain),
+                    label
+                ));
+            }
+        }
+        Ok(Self(domain.to_owned()))
+    }
+
+    /// The domain as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An S3 bucket name that follows the general purpose bucket naming rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct BucketName(String);
+
+impl BucketName {
+    /// Validates the S3 naming rules for general purpose buckets.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        let q = quoted(name);
+        let rule = |why: &str| Err(format!("{q} is not a valid S3 bucket name: {why}"));
+        if name.len() < 3 || name.len() > 63 {
+            return rule("it must be 3 to 63 characters long");
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        {
+            return rule("only lowercase letters, digits, dots and hyphens are allowed");
+        }
+        let first = name.as_bytes()[0];
+        let last = name.as_bytes()[name.len() - 1];
+        if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+            return rule("it must begin and end with a letter or digit");
+        }
+        if name.contains("..") {
+            return rule("it must not contain two adjacent periods");
+        }
+        if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+            return rule("it must not be formatted as an IP address");
+        }
+        for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+            if name.starts_with(prefix) {
+                return rule(&format!("the prefix {prefix:?} is reserved"));
+            }
+        }
+        for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+            if name.ends_with(suffix) {
+                return rule(&format!("the suffix {suffix:?} is reserved"));
+            }
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The bucket name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An absolute `https://` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HttpsUrl(String);
+
+impl HttpsUrl {
+    /// Validates an absolute https URL with a host and no spaces.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::check(raw.trim()).map_err(|why| format!("{} {why}", quoted(raw.trim())))
+    }
+
+    /// Like [`HttpsUrl::parse`], but the message never repeats the URL (it may be a secret).
+    pub fn parse_secret(raw: &str) -> Result<Self, String> {
+        Self::check(raw.trim()).map_err(|why| format!("the URL {why}"))
+    }
+
+    fn check(url: &str) -> Result<Self, &'static str> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err("is not an absolute URL (expected https://host/path)");
+        };
+        if !scheme.eq_ignore_ascii_case("https") {
+            return Err("must use https");
+        }
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces or control characters");
+        }
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        {
+            return Err("has no valid host name");
+        }
+        Ok(Self(url.to_owned()))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `https://host` only: safe to show when the full URL is a secret.
+    pub fn origin(&self) -> String {
+        let rest = self.0.split_once("://").map_or("", |(_, r)| r);
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        format!("https://{}", host.rsplit_once('@').map_or(host, |(_, h)| h))
+    }
+}
+
+/// Where the Teams webhook URL comes from. The URL itself is a secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum WebhookRef {
+    /// An SSM parameter (normally a SecureString), by its full name.
+    Ssm(String),
+    /// A Secrets Manager secret, by ARN.
+    SecretArn(String),
+    /// A literal URL in the config (works, but the secret is in git).
+    Literal(HttpsUrl),
+}
+
+impl WebhookRef {
+    /// Parses `ssm:/name`, a Secrets Manager ARN, or an https URL.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if let Some(name) = value.strip_prefix("ssm:") {
+            return parse_ssm_name(name)
+                .map(|n| Self::Ssm(n.to_owned()))
+                .map_err(|why| format!("{} is not a valid SSM reference: {why}", quoted(value)));
+        }
+        if value.starts_with("arn:") {
+            return parse_secret_arn(value)
+                .map(|_| Self::SecretArn(value.to_owned()))
+                .map_err(|why| {
+                    format!(
+                        "{} is not a valid Secrets Manager secret ARN: {why}",
+                        quoted(value)
+                    )
+                });
+        }
+        if value.contains("://") {
+            return HttpsUrl::parse_secret(value).map(Self::Literal);
+        }
+        Err(format!(
+            "{} is not a webhook reference: expected \"ssm:/parameter/name\", a Secrets Manager secret ARN, or an https URL",
+            quoted(value)
+        ))
+    }
+
+    /// Whether the secret sits in the config itself.
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Self::Literal(_))
+    }
+
+    /// The reference as it goes into a CloudFormation property (literal URLs included).
+    pub fn to_property(&self) -> String {
+        match self {
+            Self::Ssm(name) => format!("ssm:{name}"),
+            Self::SecretArn(arn) => arn.clone(),
+            Self::Literal(url) => url.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for WebhookRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ssm(name) => write!(f, "Ssm({name:?})"),
+            Self::SecretArn(arn) => write!(f, "SecretArn({arn:?})"),
+            Self::Literal(url) => write!(f, "Literal({}/<redacted>)", url.origin()),
+        }
+    }
+}
+
+/// Validates an SSM parameter name given after `ssm:`; must be fully qualified (`/a/b`).
+pub fn parse_ssm_name(name: &str) -> Result<&str, String> {
+    if !name.starts_with('/') {
+        return Err(
+            "the parameter name must start with \"/\" (e.g. ssm:/company/teams-webhook)".into(),
+        );
+    }
+    if name.len() < 2 || name.len() > 1011 {
+        return Err("the parameter name must be 2 to 1011 characters long".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')))
+    {
+        return Err(format!(
+            "{c:?} is not allowed in a parameter name (letters, digits, _ . - / only)"
+        ));
+    }
+    if name.contains("//") || name.ends_with('/') {
+        return Err("the parameter name has an empty path segment".into());
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("/aws") || lower.starts_with("/ssm") {
+        return Err("names beginning with /aws or /ssm are reserved".into());
+    }
+    Ok(name)
+}
+
+fn parse_secret_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    if parts.len() != 7 {
+        return Err("expected arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME".into());
+    }
+    if !parts[1].starts_with("aws") {
+        return Err(format!("unknown partition {:?}", parts[1]));
+    }
+    if parts[2] != "secretsmanager" {
+        return Err(format!(
+            "the service is {:?}, not \"secretsmanager\"",
+            parts[2]
+        ));
+    }
+    Region::parse(parts[3]).map_err(|_| format!("{:?} is not a region", parts[3]))?;
+    if parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("{:?} is not a 12-digit account id", parts[4]));
+    }
+    if parts[5] != "secret" || parts[6].is_empty() {
+        return Err("expected \":secret:NAME\" after the account id".into());
+    }
+    Ok(())
+}
+
+/// An AWS region code such as `eu-central-1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Region(String);
+
+impl Region {
+    /// Validates region syntax (`xx-name-N`, including gov and iso partitions).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let region = raw.trim();
+        let parts: Vec<&str> = region.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts[0].len() == 2
+            && parts[0].chars().all(|c| c.is_ascii_lowercase())
+            && parts[1..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+            && parts[parts.len() - 1].parse::<u8>().is_ok();
+        if ok {
+            Ok(Self(region.to_owned()))
+        } else {
+            Err(format!(
+                "{} is not an AWS region code (e.g. \"eu-central-1\")",
+                quoted(region)
+            ))
+        }
+    }
+
+    /// The region code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A CloudFormation stack name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct StackName(String);
+
+impl StackName {
+    /// Longest stack name CloudFormation accepts.
+    pub const MAX_CHARS: usize = 128;
+
+    /// Validates: starts with a letter; letters, digits and hyphens; at most 128 characters.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(format!(
+                "stack name {} must start with a letter",
+                quoted(raw)
+            ));
+        }
+        if let Some(c) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(format!(
+                "stack name {} contains {c:?}; CloudFormation allows only letters, digits and hyphens",
+                quoted(raw)
+            ));
+        }
+        if raw.len() > Self::MAX_CHARS {
+            return Err(format!(
+                "stack name {} is {} characters long; CloudFormation allows {}",
+                quoted(raw),
+                raw.len(),
+                Self::MAX_CHARS
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The stack name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StackName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of an identity-sync sync profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SyncProfileName(String);
+
+impl SyncProfileName {
+    /// The profile name the IAM Identity Center console creates for Active Directory.
+    pub const DEFAULT: &'static str = "SynchronizationToActiveDirectoryAwsSso";
+
+    /// Validates: 1 to 128 letters, digits, `_`, `-` or `.`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        let ok = !name.is_empty()
+            && name.len() <= 128
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if ok {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(format!(
+                "{} is not a valid sync profile name (1 to 128 letters, digits, _ - or .)",
+                quoted(name)
+            ))
+        }
+    }
+
+    /// The profile name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for SyncProfileName {
+    fn default() -> Self {
+        Self(Self::DEFAULT.to_owned())
+    }
+}
+
+impl fmt::Display for SyncProfileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An identity store id, e.g. `d-1234567890`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct IdentityStoreId(String);
+
+impl IdentityStoreId {
+    /// Validates the `d-` followed by 10 hexadecimal digits form.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let id = raw.trim();
+        let ok = id.len() == 12
+            && id.starts_with("d-")
+            && id[2..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        if ok {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(format!(
+                "{} is not an identity store id (expected \"d-\" and 10 lowercase hex digits)",
+                quoted(id)
+            ))
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A prefix for S3 object keys: segments of safe characters separated by `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct KeyPrefix(String);
+
+impl KeyPrefix {
+    /// Validates segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let prefix = raw.trim().trim_matches('/');
+        let ok = !prefix.is_empty()
+            && prefix.len() <= 256
+            && prefix.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment != "."
+                    && segment != ".."
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            });
+        if ok {
+            Ok(Self(prefix.to_owned()))
+        } else {
+            Err(format!(
+                "{} is not a valid key prefix (segments of letters, digits, - _ . separated by /)",
+                quoted(raw)
+            ))
+        }
+    }
+
+    /// The prefix, without leading or trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `sso`, where the seed published its page.
+    pub fn docs_default() -> Self {
+        Self("sso".to_owned())
+    }
+}
+
+/// An EventBridge schedule expression: `rate(...)` or `cron(...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Schedule(String);
+
+impl Schedule {
+    /// Validates `rate(N unit)` (minute/hour/day, singular only for 1) or `cron(6 fields)`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let expr = raw.trim();
+        let q = quoted(expr);
+        if let Some(inner) = expr.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
+            let mut words = inner.split_whitespace();
+            let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+                return Err(format!(
+                    "{q} is not a rate expression like \"rate(6 hours)\""
+                ));
+            };
+            let n: u32 = n
+                .parse()
+                .map_err(|_| format!("{q}: the rate must be a positive whole number"))?;
+            let singular = matches!(unit, "minute" | "hour" | "day");
+            let plural = matches!(unit, "minutes" | "hours" | "days");
+            if n == 0 || !(singular || plural) || (n == 1) != singular {
+                return Err(format!(
+                    "{q} is not valid: write e.g. \"rate(1 hour)\" or \"rate(6 hours)\" (unit minute(s), hour(s) or day(s))"
+                ));
+            }
+            if unit.starts_with("minute") && n < 15 {
+                return Err(format!(
+                    "{q} runs more often than every 15 minutes; the sync itself runs hourly at most"
+                ));
+            }
+            return Ok(Self(expr.to_owned()));
+        }
+        if let Some(inner) = expr.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')) {
+            if inner.split_whitespace().count() != 6 {
+                return Err(format!(
+                    "{q} is not valid: a cron expression has six fields (minutes hours day-of-month month day-of-week year)"
+                ));
+            }
+            return Ok(Self(expr.to_owned()));
+        }
+        Err(format!(
+            "{q} is not a schedule: expected \"rate(...)\" or \"cron(...)\""
+        ))
+    }
+
+    /// The expression.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_names_are_trimmed_and_compared_case_insensitively() {
+        let a = FilterName::parse("  AWS-Admins ", FilterKind::Group).unwrap();
+        let b = FilterName::parse("aws-admins", FilterKind::Group).unwrap();
+        assert_eq!(a.as_str(), "AWS-Admins");
+        assert_eq!(a.key(), b.key());
+    }
+
+    #[test]
+    fn filter_name_rejects_blank_control_and_forbidden_characters() {
+        assert!(
+            FilterName::parse("   ", FilterKind::Group)
+                .unwrap_err()
+                .contains("empty")
+        );
+        let e = FilterName::parse("AWS\u{7}Admins", FilterKind::Group).unwrap_err();
+        assert!(e.contains("U+0007") && e.contains("position 4"), "{e}");
+        let e = FilterName::parse("AWS<Admins>", FilterKind::Group).unwrap_err();
+        assert!(e.contains("'<'"), "{e}");
+        assert!(FilterName::parse("Admins.", FilterKind::Group).is_err());
+    }
+
+    #[test]
+    fn user_names_are_limited_to_twenty_characters_and_groups_to_256() {
+        assert!(FilterName::parse(&"u".repeat(20), FilterKind::User).is_ok());
+        let e = FilterName::parse(&"u".repeat(21), FilterKind::User).unwrap_err();
+        assert!(e.contains("at most 20"), "{e}");
+        assert!(FilterName::parse(&"g".repeat(256), FilterKind::Group).is_ok());
+        assert!(FilterName::parse(&"g".repeat(257), FilterKind::Group).is_err());
+    }
+
+    #[test]
+    fn domain_names_need_two_valid_labels() {
+        assert!(DomainName::parse("corp.example.com").is_ok());
+        assert!(
+            DomainName::parse("corp")
+                .unwrap_err()
+                .contains("fully qualified")
+        );
+        assert!(DomainName::parse("corp..com").is_err());
+        assert!(DomainName::parse("-corp.com").is_err());
+        assert!(DomainName::parse("cor_p.com").is_err());
+    }
+
+    #[test]
+    fn bucket_names_follow_the_s3_rules() {
+        assert!(BucketName::parse("company-sso-docs").is_ok());
+        assert!(
+            BucketName::parse("Company")
+                .unwrap_err()
+                .contains("lowercase")
+        );
+        assert!(BucketName::parse("ab").unwrap_err().contains("3 to 63"));
+        assert!(BucketName::parse("a..b").unwrap_err().contains("adjacent"));
+        assert!(
+            BucketName::parse("192.168.5.4")
+                .unwrap_err()
+                .contains("IP address")
+        );
+        assert!(
+            BucketName::parse("xn--bucket")
+                .unwrap_err()
+                .contains("reserved")
+        );
+        assert!(
+            BucketName::parse("bucket-s3alias")
+                .unwrap_err()
+                .contains("reserved")
+        );
+        assert!(
+            BucketName::parse("-bucket")
+                .unwrap_err()
+                .contains("begin and end")
+        );
+    }
+
+    #[test]
+    fn urls_must_be_https_with_a_host() {
+        assert!(HttpsUrl::parse("https://wiki.example.com/aws").is_ok());
+        assert!(
+            HttpsUrl::parse("http://wiki.example.com")
+                .unwrap_err()
+                .contains("https")
+        );
+        assert!(
+            HttpsUrl::parse("wiki.example.com")
+                .unwrap_err()
+                .contains("absolute")
+        );
+        assert!(
+            HttpsUrl::parse("https:///path")
+                .unwrap_err()
+                .contains("host")
+        );
+    }
+
+    #[test]
+    fn webhook_references_accept_ssm_secret_arns_and_urls() {
+        assert_eq!(
+            WebhookRef::parse("ssm:/company/teams").unwrap(),
+            WebhookRef::Ssm("/company/teams".into())
+        );
+        let arn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:teams-AbCdEf";
+        assert_eq!(
+            WebhookRef::parse(arn).unwrap(),
+            WebhookRef::SecretArn(arn.into())
+        );
+        assert!(
+            WebhookRef::parse("https://x.example.com/hook?sig=abc")
+                .unwrap()
+                .is_literal()
+        );
+        assert!(
+            WebhookRef::parse("ssm:company/teams")
+                .unwrap_err()
+                .contains("start with")
+        );
+        assert!(WebhookRef::parse("arn:aws:ssm:eu-central-1:123456789012:parameter/x").is_err());
+        assert!(WebhookRef::parse("teams").is_err());
+    }
+
+    #[test]
+    fn a_bad_literal_webhook_url_is_not_repeated_in_the_error() {
+        let e = WebhookRef::parse("http://hook.example.com/x?sig=SECRET").unwrap_err();
+        assert!(e.contains("https") && !e.contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn the_debug_form_of_a_literal_webhook_hides_the_secret() {
+        let hook = WebhookRef::parse("https://hook.example.com/path?sig=SECRET").unwrap();
+        let shown = format!("{hook:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("path"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn stack_names_follow_cloudformation_rules() {
+        assert!(StackName::parse("COMPANY-SSO-AD-GroupSync-TEST").is_ok());
+        assert!(
+            StackName::parse("1abc")
+                .unwrap_err()
+                .contains("start with a letter")
+        );
+        assert!(StackName::parse("a_b").unwrap_err().contains("'_'"));
+        assert!(
+            StackName::parse(&"a".repeat(129))
+                .unwrap_err()
+                .contains("128")
+        );
+    }
+
+    #[test]
+    fn schedules_are_rate_or_cron_expressions() {
+        assert!(Schedule::parse("rate(6 hours)").is_ok());
+        assert!(Schedule::parse("rate(1 hour)").is_ok());
+        assert!(Schedule::parse("rate(1 hours)").is_err());
+        assert!(Schedule::parse("rate(5 minutes)").is_err());
+        assert!(Schedule::parse("cron(0 6 * * ? *)").is_ok());
+        assert!(Schedule::parse("cron(0 6 * *)").is_err());
+        assert!(Schedule::parse("hourly").is_err());
+    }
+
+    #[test]
+    fn identity_store_ids_and_regions_are_checked() {
+        assert!(IdentityStoreId::parse("d-1234567890").is_ok());
+        assert!(IdentityStoreId::parse("d-12345").is_err());
+        assert!(Region::parse("eu-central-1").is_ok());
+        assert!(Region::parse("us-gov-west-1").is_ok());
+        assert!(Region::parse("europe").is_err());
+    }
+}

@@ -1,0 +1,298 @@
+//! The outcome of a run: what was planned, what happened to each change, what the
+//! scope holds afterwards, and what went wrong. Docs, Teams cards and the
+//! CloudFormation response are all rendered from this one value.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{Action, Mode, Op, Plan};
+use crate::scope::CurrentFilter;
+
+/// How one change ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ChangeStatus {
+    /// The call succeeded.
+    Applied,
+    /// The API said it was already so (exists on create, gone on delete).
+    AlreadyDone,
+    /// The call failed for good.
+    Failed {
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// Not started: the deadline was too close.
+    Pending,
+}
+
+/// One change and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeResult {
+    /// The planned change.
+    pub action: Action,
+    /// How it ended.
+    #[serde(flatten)]
+    pub status: ChangeStatus,
+}
+
+impl ChangeResult {
+    /// Whether the scope now reflects the change.
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.status,
+            ChangeStatus::Applied | ChangeStatus::AlreadyDone
+        )
+    }
+}
+
+/// What started the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trigger {
+    /// CloudFormation created the custom resource.
+    Create,
+    /// CloudFormation updated it (a config change, or a rollback).
+    Update,
+    /// CloudFormation deleted it.
+    Delete,
+    /// The drift schedule (report only).
+    Drift,
+}
+
+impl Trigger {
+    /// The word for titles.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "Create",
+            Self::Update => "Update",
+            Self::Delete => "Delete",
+            Self::Drift => "Drift check",
+        }
+    }
+}
+
+/// The verdict of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every change applied.
+    Changed,
+    /// Nothing to change (or nothing was touched on purpose).
+    NoChange,
+    /// Some changes applied, some failed or never started.
+    PartialFailure,
+    /// The run failed before changing anything (or the guard refused the plan).
+    Failed,
+}
+
+impl Verdict {
+    /// Whether CloudFormation gets SUCCESS.
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Changed | Self::NoChange)
+    }
+
+    /// Words for titles.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Changed => "changes applied",
+            Self::NoChange => "no change",
+            Self::PartialFailure => "partial failure",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Everything a run did and found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// What started the run.
+    pub trigger: Trigger,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// True when nothing was meant to change.
+    pub dry_run: bool,
+    /// The deployment stage.
+    pub stage: String,
+    /// The stack (or a label for local and CLI runs).
+    pub stack: String,
+    /// The sync profile.
+    pub profile: String,
+    /// The AD domain.
+    pub domain: String,
+    /// The ownership mode.
+    pub mode: Mode,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// The plan, if the run got that far.
+    pub plan: Option<Plan>,
+    /// One result per change that was attempted or pending.
+    pub results: Vec<ChangeResult>,
+    /// The scope as listed after the apply (verification), if listed.
+    pub scope_after: Option<Vec<CurrentFilter>>,
+    /// The run-level failure, if any (guard, read error, timeout...).
+    pub failure: Option<String>,
+    /// Things that did not fail the run but deserve a look.
+    pub warnings: Vec<String>,
+    /// Where the documentation is published (the card's button).
+    pub docs_url: Option<String>,
+    /// API calls per operation (first attempts).
+    pub calls: BTreeMap<String, u64>,
+    /// Retries per operation.
+    pub retries: BTreeMap<String, u64>,
+    /// A note for runs that touched nothing on purpose (e.g. a settings-only update).
+    pub note: Option<String>,
+}
+
+impl Outcome {
+    fn names(&self, op: Op, done: bool) -> Vec<&Action> {
+        self.results
+            .iter()
+            .filter(|r| r.action.op == op && r.succeeded() == done)
+            .map(|r| &r.action)
+            .collect()
+    }
+
+    /// Filters created by this run (planned ones too, in a dry run).
+    pub fn created(&self) -> Vec<&Action> {
+        self.changed(Op::Create)
+    }
+
+    /// Filters removed by this run (planned ones too, in a dry run).
+    pub fn removed(&self) -> Vec<&Action> {
+        self.changed(Op::Remove)
+    }
+
+    fn changed(&self, op: Op) -> Vec<&Action> {
+        if self.dry_run {
+            return self.plan.iter().flat_map(|p| p.with_op(op)).collect();
+        }
+        self.names(op, true)
+    }
+
+    /// Filters adopted (existing, now managed).
+    pub fn adopted(&self) -> Vec<&Action> {
+        self.plan
+            .iter()
+            .flat_map(|p| p.with_op(Op::Adopt))
+            .collect()
+    }
+
+    /// Filters in the scope this config does not manage.
+    pub fn unmanaged(&self) -> Vec<&Action> {
+        self.plan
+            .iter()
+            .flat_map(|p| p.with_op(Op::Unmanaged))
+            .collect()
+    }
+
+    /// Changes that failed, with their reasons.
+    pub fn failed(&self) -> Vec<(&Action, &str)> {
+        self.results
+            .iter()
+            .filter_map(|r| match &r.status {
+                ChangeStatus::Failed { reason } => Some((&r.action, reason.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Changes that never started.
+    pub fn pending(&self) -> Vec<&Action> {
+        self.results
+            .iter()
+            .filter(|r| r.status == ChangeStatus::Pending)
+            .map(|r| &r.action)
+            .collect()
+    }
+
+    /// One sentence saying what happened; the CloudFormation Reason on failure.
+    pub fn summary(&self) -> String {
+        let prefix = if self.dry_run { "DRY RUN: " } else { "" };
+        let counts = format!(
+            "{} created, {} removed, {} adopted, {} unmanaged left alone",
+            self.created().len(),
+            self.removed().len(),
+            self.adopted().len(),
+            self.unmanaged().len()
+        );
+        match self.verdict {
+            Verdict::Failed => format!(
+                "{prefix}sync scope of {} not reconciled: {}",
+                self.profile,
+                self.failure.as_deref().unwrap_or("unknown error")
+            ),
+            Verdict::PartialFailure => {
+                let failed: Vec<String> = self
+                    .failed()
+                    .iter()
+                    .map(|(a, why)| format!("{} {} {:?} ({why})", a.op.as_str(), a.kind, a.name))
+                    .chain(self.pending().iter().map(|a| {
+                        format!(
+                            "{} {} {:?} (not started before the deadline)",
+                            a.op.as_str(),
+                            a.kind,
+                            a.name
+                        )
+                    }))
+                    .collect();
+                format!(
+                    "{prefix}sync scope of {} partly reconciled ({counts}); {} change(s) did not apply, the next run retries them: {}",
+                    self.profile,
+                    failed.len(),
+                    failed.join("; ")
+                )
+            }
+            Verdict::NoChange if self.note.is_some() => {
+                format!("{prefix}{}", self.note.as_deref().unwrap_or_default())
+            }
+            Verdict::NoChange => format!(
+                "{prefix}sync scope of {} already matches the config ({counts})",
+                self.profile
+            ),
+            Verdict::Changed => format!(
+                "{prefix}sync scope of {} reconciled: {counts}",
+                self.profile
+            ),
+        }
+    }
+
+    /// The CloudFormation `Data` map (readable with `Fn::GetAtt`).
+    pub fn cfn_data(&self) -> BTreeMap<String, String> {
+        let mut data = BTreeMap::new();
+        let mut put = |k: &str, v: String| {
+            data.insert(k.to_owned(), v);
+        };
+        put("Outcome", format!("{:?}", self.verdict));
+        put("Created", self.created().len().to_string());
+        put("Removed", self.removed().len().to_string());
+        put("Adopted", self.adopted().len().to_string());
+        put("Unmanaged", self.unmanaged().len().to_string());
+        put(
+            "Failed",
+            (self.failed().len() + self.pending().len()).to_string(),
+        );
+        put("DryRun", self.dry_run.to_string());
+        if let Some(scope) = &self.scope_after {
+            put("ScopeSize", scope.len().to_string());
+        }
+        if let Some(url) = &self.docs_url {
+            put("DocsUrl", url.clone());
+        }
+        let names = |actions: Vec<&Action>| {
+            actions
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        put("CreatedNames", names(self.created()));
+        put("RemovedNames", names(self.removed()));
+        put("UnmanagedNames", names(self.unmanaged()));
+        if !self.warnings.is_empty() {
+            put("Warnings", self.warnings.join(" | "));
+        }
+        data
+    }
+}

@@ -1,0 +1,799 @@
+//! The planner: desired filters x current scope x ledger -> a plan.
+//!
+//! Pure and deterministic. In `managed` mode a filter is removed only if the ledger
+//! says this config put it there; in `authoritative` mode the config is the whole
+//! scope. Existing filters that the config wants are adopted, never re-created.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scope::{CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey};
+
+/// Who owns the sync scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Remove only filters this config added (default).
+    #[default]
+    Managed,
+    /// The config is the whole scope: anything else is removed.
+    Authoritative,
+}
+
+impl Mode {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Managed => "managed",
+            Self::Authoritative => "authoritative",
+        }
+    }
+
+    /// Parses the config spelling.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "managed" => Some(Self::Managed),
+            "authoritative" => Some(Self::Authoritative),
+            _ => None,
+        }
+    }
+}
+
+/// The deletion guard: the most one run may remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardLimits {
+    /// At most this many removals per run (default 10).
+    pub max_removals: u32,
+    /// At most this share of the current scope, in percent (default 25).
+    pub max_removal_percent: u32,
+}
+
+impl Default for GuardLimits {
+    fn default() -> Self {
+        Self {
+            max_removals: 10,
+            max_removal_percent: 25,
+        }
+    }
+}
+
+/// What happens to one filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    /// Wanted and missing: create it.
+    Create,
+    /// Not wanted, and ours to remove: delete it.
+    Remove,
+    /// Wanted and already there, but not yet in the ledger: take ownership.
+    Adopt,
+    /// Wanted, there, and ours: nothing to do.
+    Keep,
+    /// There, not wanted, not ours: leave it and report it.
+    Unmanaged,
+}
+
+impl Op {
+    /// Whether the op calls the identity-sync API.
+    pub fn is_change(self) -> bool {
+        matches!(self, Self::Create | Self::Remove)
+    }
+
+    /// The word used in tables and cards.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Remove => "remove",
+            Self::Adopt => "adopt",
+            Self::Keep => "keep",
+            Self::Unmanaged => "unmanaged",
+        }
+    }
+}
+
+/// One line of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// What to do.
+    pub op: Op,
+    /// Group or user.
+    #[serde(rename = "type")]
+    pub kind: FilterKind,
+    /// The name (the config's spelling where the config has it).
+    pub name: String,
+    /// The AD domain.
+    pub domain: String,
+    /// The filter id, for filters that exist.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub id: Option<String>,
+    /// The config's description, for wanted filters.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub description: String,
+}
+
+impl Action {
+    /// The case-insensitive identity of the filter.
+    pub fn key(&self) -> ScopeKey {
+        ScopeKey::new(self.kind, &self.domain, &self.name)
+    }
+}
+
+/// The difference between the desired and the current scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The ownership mode the plan was made in.
+    pub mode: Mode,
+    /// The config's AD domain.
+    pub domain: String,
+    /// How many filters the scope holds now.
+    pub scope_size: usize,
+    /// Every filter, sorted by kind, then name (case-insensitive), then id.
+    pub actions: Vec<Action>,
+}
+
+/// Per-op counts of a plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Filters to create.
+    pub create: usize,
+    /// Filters to remove.
+    pub remove: usize,
+    /// Filters to adopt.
+    pub adopt: usize,
+    /// Filters left as they are.
+    pub keep: usize,
+    /// Filters not managed by this config.
+    pub unmanaged: usize,
+}
+
+/// Plans the changes that make `current` match `desired`.
+pub fn plan(desired: &Desired, current: &[CurrentFilter], ledger: &Ledger, mode: Mode) -> Plan {
+    let domain = desired.domain.as_str();
+    let owned: HashSet<ScopeKey> = ledger.entries.iter().map(LedgerEntry::key).collect();
+
+    // The current scope by key; for duplicates, the lowest id is "the" filter.
+    let mut sorted: Vec<&CurrentFilter> = current.iter().collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut existing: HashMap<ScopeKey, &CurrentFilter> = HashMap::with_capacity(current.len());
+    let mut extras: Vec<&CurrentFilter> = Vec::new();
+    for filter in sorted {
+        match existing.entry(filter.key()) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(filter);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => extras.push(filter),
+        }
+    }
+
+    let mut actions = Vec::with_capacity(current.len() + desired.filters.len());
+    let mut wanted: HashSet<ScopeKey> = HashSet::with_capacity(desired.filters.len());
+    for filter in &desired.filters {
+        let key = desired.key(filter);
+        let (op, id) = match existing.get(&key) {
+            None => (Op::Create, None),
+            Some(found) if owned.contains(&key) => (Op::Keep, Some(found.id.clone())),
+            Some(found) => (Op::Adopt, Some(found.id.clone())),
+        };
+        actions.push(Action {
+            op,
+            kind: filter.kind,
+            name: filter.name.as_str().to_owned(),
+            domain: domain.to_owned(),
+            id,
+            description: filter.description.as_str().to_owned(),
+        });
+        wanted.insert(key);
+    }
+
+    for (key, found) in &existing {
+        if wanted.contains(key) {
+            continue;
+        }
+        let ours = mode == Mode::Authoritative || owned.contains(key);
+        actions.push(unwanted(
+            found,
+            if ours { Op::Remove } else { Op::Unmanaged },
+        ));
+    }
+    for extra in extras {
+        let op = if mode == Mode::Authoritative {
+            Op::Remove
+        } else {
+            Op::Unmanaged
+        };
+        actions.push(unwanted(extra, op));
+    }
+
+    actions.sort_by(|a, b| {
+        (a.kind, a.key().name, &a.id, a.op).cmp(&(b.kind, b.key().name, &b.id, b.op))
+    });
+    Plan {
+        mode,
+        domain: domain.to_owned(),
+        scope_size: current.len(),
+        actions,
+    }
+}
+
+fn unwanted(filter: &CurrentFilter, op: Op) -> Action {
+    Action {
+        op,
+        kind: filter.kind,
+        name: filter.name.clone(),
+        domain: filter.domain.clone(),
+        id: Some(filter.id.clone()),
+        description: String::new(),
+    }
+}
+
+/// The plan for deleting the stack with `OnDelete: remove`: every filter in the ledger
+/// that still exists is removed; nothing else is touched.
+pub fn teardown(
+    desired_domain: &crate::names::DomainName,
+    current: &[CurrentFilter],
+    ledger: &Ledger,
+) -> Plan {
+    let nothing = Desired {
+        domain: desired_domain.clone(),
+        filters: Vec::new(),
+    };
+    plan(&nothing, current, ledger, Mode::Managed)
+}
+
+/// The deletion guard refused a plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error(
+    "refusing to remove {removals} of {scope_size} filters in one run ({percent} %): the deletion guard allows at most {max_removals} and at most {max_percent} % per run. Nothing was changed. If the removals are intended, set SSO.DeletionGuard.MaxRemovals to at least {removals} and SSO.DeletionGuard.MaxRemovalPercent to at least {percent} in the config and deploy again"
+)]
+pub struct GuardTripped {
+    /// Removals the plan holds.
+    pub removals: usize,
+    /// Filters in the scope now.
+    pub scope_size: usize,
+    /// Removals as a share of the scope, rounded up.
+    pub percent: usize,
+    /// The configured count limit.
+    pub max_removals: u32,
+    /// The configured percent limit.
+    pub max_percent: u32,
+}
+
+impl Plan {
+    /// Counts per op.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for a in &self.actions {
+            match a.op {
+                Op::Create => c.create += 1,
+                Op::Remove => c.remove += 1,
+                Op::Adopt => c.adopt += 1,
+                Op::Keep => c.keep += 1,
+                Op::Unmanaged => c.unmanaged += 1,
+            }
+        }
+        c
+    }
+
+    /// The actions with a given op.
+    pub fn with_op(&self, op: Op) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(move |a| a.op == op)
+    }
+
+    /// The actions that call the API: creates and removals.
+    pub fn changes(&self) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(|a| a.op.is_change())
+    }
+
+    /// Whether applying the plan calls the API at all.
+    pub fn has_changes(&self) -> bool {
+        self.changes().next().is_some()
+    }
+
+    /// Checks the plan against the deletion guard.
+    ///
+    /// Trips when removals exceed `max_removals`, or exceed `max_removal_percent` of
+    /// the current scope. Exactly at a limit is allowed.
+    pub fn check_guard(&self, limits: &GuardLimits) -> Result<(), GuardTripped> {
+        let removals = self.counts().remove;
+        let size = self.scope_size.max(1);
+        let over_count = removals > limits.max_removals as usize;
+        let over_share = removals * 100 > limits.max_removal_percent as usize * size;
+        if removals > 0 && (over_count || over_share) {
+            return Err(GuardTripped {
+                removals,
+                scope_size: self.scope_size,
+                percent: (removals * 100).div_ceil(size),
+                max_removals: limits.max_removals,
+                max_percent: limits.max_removal_percent,
+            });
+        }
+        Ok(())
+    }
+
+    /// The ledger after applying this plan, given which changes succeeded.
+    ///
+    /// Wanted filters that now exist are owned; removals that did not happen stay
+    /// owned (so the next run retries them); everything else leaves the ledger.
+    pub fn ledger_after(&self, previous: &Ledger, succeeded: impl Fn(&Action) -> bool) -> Ledger {
+        let owned: HashSet<ScopeKey> = previous.entries.iter().map(LedgerEntry::key).collect();
+        let entries = self
+            .actions
+            .iter()
+            .filter(|a| match a.op {
+                Op::Keep | Op::Adopt => true,
+                Op::Create => succeeded(a),
+                Op::Remove => !succeeded(a) && owned.contains(&a.key()),
+                Op::Unmanaged => false,
+            })
+            .map(|a| LedgerEntry {
+                kind: a.kind,
+                name: a.name.clone(),
+                domain: a.domain.clone(),
+            })
+            .collect();
+        Ledger::new(entries)
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.counts();
+        writeln!(
+            f,
+            "Sync scope plan (mode {}, domain {}, {} filters in scope now)",
+            self.mode.as_str(),
+            self.domain,
+            self.scope_size
+        )?;
+        let width = self
+            .actions
+            .iter()
+            .map(|a| a.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        let shown: Vec<&Action> = self.actions.iter().filter(|a| a.op != Op::Keep).collect();
+        if !shown.is_empty() {
+            writeln!(f)?;
+        }
+        for a in shown {
+            let (sign, note) = match a.op {
+                Op::Create => ("+", "create"),
+                Op::Remove => ("-", "remove"),
+                Op::Adopt => ("~", "adopt: exists, now managed by this config"),
+                Op::Unmanaged => ("?", "not managed by this config: left alone"),
+                Op::Keep => (" ", "keep"),
+            };
+            writeln!(
+                f,
+                "  {sign} {:<5}  {:<width$}  {note}",
+                a.kind.as_str(),
+                a.name
+            )?;
+        }
+        writeln!(f)?;
+        write!(
+            f,
+            "Plan: {} to create, {} to remove, {} to adopt, {} unchanged, {} not managed.",
+            c.create, c.remove, c.adopt, c.keep, c.unmanaged
+        )?;
+        if !self.has_changes() {
+            write!(f, " The scope already matches the config.")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::{Description, DomainName, FilterName};
+    use crate::scope::DesiredFilter;
+    use proptest::prelude::*;
+
+    const DOMAIN: &str = "corp.example.com";
+
+    fn desired(groups: &[&str]) -> Desired {
+        Desired {
+            domain: DomainName::parse(DOMAIN).unwrap(),
+            filters: groups
+                .iter()
+                .map(|g| DesiredFilter {
+                    kind: FilterKind::Group,
+                    name: FilterName::parse(g, FilterKind::Group).unwrap(),
+                    description: Description::default(),
+                })
+                .collect(),
+        }
+    }
+
+    fn current(groups: &[&str]) -> Vec<CurrentFilter> {
+        groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| CurrentFilter {
+                id: format!("sf-{i:04}"),
+                kind: FilterKind::Group,
+                name: (*g).to_owned(),
+                domain: DOMAIN.to_owned(),
+            })
+            .collect()
+    }
+
+    fn ledger(groups: &[&str]) -> Ledger {
+        Ledger::new(
+            groups
+                .iter()
+                .map(|g| LedgerEntry {
+                    kind: FilterKind::Group,
+                    name: (*g).to_owned(),
+                    domain: DOMAIN.into(),
+                })
+                .collect(),
+        )
+    }
+
+    fn ops(plan: &Plan) -> Vec<(Op, String)> {
+        plan.actions
+            .iter()
+            .map(|a| (a.op, a.name.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn plan_creates_missing_filters() {
+        let p = plan(&desired(&["A"]), &[], &Ledger::default(), Mode::Managed);
+        assert_eq!(ops(&p), [(Op::Create, "A".into())]);
+    }
+
+    #[test]
+    fn plan_adopts_existing_filters_on_the_first_run() {
+        let p = plan(
+            &desired(&["A"]),
+            &current(&["A"]),
+            &Ledger::default(),
+            Mode::Managed,
+        );
+        assert_eq!(ops(&p), [(Op::Adopt, "A".into())]);
+        assert!(!p.has_changes());
+    }
+
+    #[test]
+    fn plan_keeps_filters_that_differ_only_in_case() {
+        let p = plan(
+            &desired(&["AWS-Admins"]),
+            &current(&["aws-admins"]),
+            &ledger(&["AWS-ADMINS"]),
+            Mode::Managed,
+        );
+        assert_eq!(ops(&p), [(Op::Keep, "AWS-Admins".into())]);
+    }
+
+    #[test]
+    fn managed_mode_removes_only_what_the_ledger_owns() {
+        let p = plan(
+            &desired(&[]),
+            &current(&["Mine", "Theirs"]),
+            &ledger(&["Mine"]),
+            Mode::Managed,
+        );
+        assert_eq!(
+            ops(&p),
+            [
+                (Op::Remove, "Mine".into()),
+                (Op::Unmanaged, "Theirs".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn authoritative_mode_removes_everything_not_wanted() {
+        let p = plan(
+            &desired(&["A"]),
+            &current(&["A", "B"]),
+            &Ledger::default(),
+            Mode::Authoritative,
+        );
+        assert_eq!(ops(&p), [(Op::Adopt, "A".into()), (Op::Remove, "B".into())]);
+    }
+
+    #[test]
+    fn filters_of_another_domain_never_match_the_config() {
+        let mut other = current(&["A"]);
+        other[0].domain = "other.example.com".into();
+        let p = plan(&desired(&["A"]), &other, &Ledger::default(), Mode::Managed);
+        assert_eq!(
+            ops(&p),
+            [(Op::Create, "A".into()), (Op::Unmanaged, "A".into())]
+        );
+    }
+
+    #[test]
+    fn duplicates_in_the_scope_are_removed_only_in_authoritative_mode() {
+        let scope = current(&["A", "a"]);
+        let managed = plan(&desired(&["A"]), &scope, &ledger(&["A"]), Mode::Managed);
+        assert_eq!(managed.counts().unmanaged, 1);
+        let authoritative = plan(
+            &desired(&["A"]),
+            &scope,
+            &ledger(&["A"]),
+            Mode::Authoritative,
+        );
+        assert_eq!(authoritative.counts().remove, 1);
+        assert_eq!(
+            authoritative
+                .with_op(Op::Remove)
+                .next()
+                .unwrap()
+                .id
+                .as_deref(),
+            Some("sf-0001")
+        );
+    }
+
+    #[test]
+    fn a_missing_ledger_never_causes_a_removal_in_managed_mode() {
+        let p = plan(
+            &desired(&[]),
+            &current(&["A", "B"]),
+            &Ledger::default(),
+            Mode::Managed,
+        );
+        assert_eq!(p.counts().remove, 0);
+    }
+
+    #[test]
+    fn guard_allows_exactly_the_limits_and_trips_one_past() {
+        let names: Vec<String> = (0..40).map(|i| format!("G{i:02}")).collect();
+        let all: Vec<&str> = names.iter().map(String::as_str).collect();
+        let limits = GuardLimits::default();
+        // 10 of 40 = 25 %: exactly at both limits.
+        let at = plan(
+            &desired(&all[10..]),
+            &current(&all),
+            &ledger(&all),
+            Mode::Managed,
+        );
+        assert_eq!(at.counts().remove, 10);
+        assert!(at.check_guard(&limits).is_ok());
+        // 11 of 40: over the count limit.
+        let over = plan(
+            &desired(&all[11..]),
+            &current(&all),
+            &ledger(&all),
+            Mode::Managed,
+        );
+        let e = over.check_guard(&limits).unwrap_err();
+        assert_eq!((e.removals, e.percent), (11, 28));
+        assert!(e.to_string().contains("MaxRemovals to at least 11"), "{e}");
+    }
+
+    #[test]
+    fn guard_trips_on_the_share_of_a_small_scope() {
+        let p = plan(
+            &desired(&["A", "B"]),
+            &current(&["A", "B", "C"]),
+            &ledger(&["C"]),
+            Mode::Managed,
+        );
+        let e = p.check_guard(&GuardLimits::default()).unwrap_err();
+        assert_eq!(e.percent, 34);
+        assert!(
+            p.check_guard(&GuardLimits {
+                max_removals: 10,
+                max_removal_percent: 34
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn teardown_removes_only_ledger_filters() {
+        let domain = DomainName::parse(DOMAIN).unwrap();
+        let p = teardown(
+            &domain,
+            &current(&["Mine", "Theirs"]),
+            &ledger(&["Mine", "Gone"]),
+        );
+        assert_eq!(
+            ops(&p),
+            [
+                (Op::Remove, "Mine".into()),
+                (Op::Unmanaged, "Theirs".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn ledger_after_keeps_failed_removals_and_drops_failed_creates() {
+        let p = plan(
+            &desired(&["New", "Kept"]),
+            &current(&["Kept", "Old"]),
+            &ledger(&["Kept", "Old"]),
+            Mode::Managed,
+        );
+        let nothing_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| false);
+        let names: Vec<_> = nothing_worked
+            .entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["Kept", "Old"]);
+        let all_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| true);
+        let names: Vec<_> = all_worked.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["Kept", "New"]);
+    }
+
+    #[test]
+    fn display_reads_like_a_plan() {
+        let p = plan(
+            &desired(&["New", "Kept"]),
+            &current(&["Kept", "Old", "Other"]),
+            &ledger(&["Kept", "Old"]),
+            Mode::Managed,
+        );
+        let text = p.to_string();
+        assert!(text.contains("  + GROUP  New    create"), "{text}");
+        assert!(text.contains("  - GROUP  Old    remove"), "{text}");
+        assert!(text.contains("  ? GROUP  Other  not managed"), "{text}");
+        assert!(
+            text.ends_with(
+                "Plan: 1 to create, 1 to remove, 0 to adopt, 1 unchanged, 1 not managed."
+            ),
+            "{text}"
+        );
+    }
+
+    // --- properties -------------------------------------------------------------
+
+    fn name_strategy() -> impl Strategy<Value = String> {
+        // A small alphabet with both cases, so case-insensitive collisions happen often.
+        proptest::string::string_regex("[abAB][abAB0-9]{0,2}").unwrap()
+    }
+
+    fn scope_strategy() -> impl Strategy<Value = (Vec<String>, Vec<String>, Vec<String>)> {
+        (
+            proptest::collection::vec(name_strategy(), 0..12),
+            proptest::collection::vec(name_strategy(), 0..12),
+            proptest::collection::vec(name_strategy(), 0..12),
+        )
+    }
+
+    fn dedup_ci(names: Vec<String>) -> Vec<String> {
+        let mut seen = HashSet::new();
+        names
+            .into_iter()
+            .filter(|n| seen.insert(n.to_lowercase()))
+            .collect()
+    }
+
+    /// Applies the successful changes of a plan to a scope, like the executor would.
+    fn apply(plan: &Plan, scope: &[CurrentFilter], next_id: &mut usize) -> Vec<CurrentFilter> {
+        let removed: HashSet<&str> = plan
+            .with_op(Op::Remove)
+            .filter_map(|a| a.id.as_deref())
+            .collect();
+        let mut out: Vec<CurrentFilter> = scope
+            .iter()
+            .filter(|f| !removed.contains(f.id.as_str()))
+            .cloned()
+            .collect();
+        for a in plan.with_op(Op::Create) {
+            *next_id += 1;
+            out.push(CurrentFilter {
+                id: format!("new-{next_id:04}"),
+                kind: a.kind,
+                name: a.name.clone(),
+                domain: a.domain.clone(),
+            });
+        }
+        out
+    }
+
+    fn keys(scope: &[CurrentFilter]) -> Vec<ScopeKey> {
+        let mut k: Vec<ScopeKey> = scope.iter().map(CurrentFilter::key).collect();
+        k.sort();
+        k
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn authoritative_apply_yields_exactly_the_desired_scope((want, have, owned) in scope_strategy()) {
+            let want = dedup_ci(want);
+            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
+            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
+            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let p = plan(&d, &scope, &l, Mode::Authoritative);
+            let after = apply(&p, &scope, &mut 0);
+            let mut expected: Vec<ScopeKey> = d.filters.iter().map(|f| d.key(f)).collect();
+            expected.sort();
+            prop_assert_eq!(keys(&after), expected);
+        }
+
+        #[test]
+        fn planning_again_after_applying_yields_no_change(
+            (want, have, owned) in scope_strategy(),
+            authoritative in any::<bool>(),
+        ) {
+            let mode = if authoritative { Mode::Authoritative } else { Mode::Managed };
+            let want = dedup_ci(want);
+            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
+            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
+            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let p = plan(&d, &scope, &l, mode);
+            let after = apply(&p, &scope, &mut 0);
+            let l2 = p.ledger_after(&l, |_| true);
+            let again = plan(&d, &after, &l2, mode);
+            prop_assert!(!again.has_changes(), "{}", again);
+            prop_assert_eq!(again.counts().adopt, 0);
+        }
+
+        #[test]
+        fn managed_mode_never_removes_an_unmanaged_filter((want, have, owned) in scope_strategy()) {
+            let want = dedup_ci(want);
+            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
+            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
+            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let p = plan(&d, &scope, &l, Mode::Managed);
+            for a in p.with_op(Op::Remove) {
+                prop_assert!(l.contains(&a.key()), "removed {} which the ledger does not own", a.name);
+            }
+        }
+
+        #[test]
+        fn every_desired_filter_appears_once_and_every_existing_filter_once(
+            (want, have, owned) in scope_strategy(),
+            authoritative in any::<bool>(),
+        ) {
+            let mode = if authoritative { Mode::Authoritative } else { Mode::Managed };
+            let want = dedup_ci(want);
+            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
+            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
+            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let p = plan(&d, &scope, &l, mode);
+            let c = p.counts();
+            prop_assert_eq!(c.create + c.adopt + c.keep, d.filters.len());
+            prop_assert_eq!(c.adopt + c.keep + c.remove + c.unmanaged, scope.len());
+        }
+
+        #[test]
+        fn plans_are_deterministic_whatever_the_listing_order(
+            (want, have, owned) in scope_strategy(),
+            seed in any::<u64>(),
+        ) {
+            let want = dedup_ci(want);
+            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
+            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
+            let mut shuffled = scope.clone();
+            // A cheap deterministic shuffle.
+            let n = shuffled.len();
+            for i in 0..n {
+                let j = ((seed as usize).wrapping_mul(31).wrapping_add(i * 17)) % n.max(1);
+                shuffled.swap(i, j);
+            }
+            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            prop_assert_eq!(plan(&d, &scope, &l, Mode::Managed), plan(&d, &shuffled, &l, Mode::Managed));
+        }
+
+        #[test]
+        fn the_guard_trips_exactly_past_its_limits(
+            scope_size in 1usize..60,
+            removals_seed in any::<usize>(),
+            max_removals in 0u32..20,
+            max_percent in 0u32..=100,
+        ) {
+            let removals = removals_seed % (scope_size + 1);
+            let names: Vec<String> = (0..scope_size).map(|i| format!("G{i:03}")).collect();
+            let all: Vec<&str> = names.iter().map(String::as_str).collect();
+            let p = plan(&desired(&all[removals..]), &current(&all), &ledger(&all), Mode::Managed);
+            prop_assert_eq!(p.counts().remove, removals);
+            let limits = GuardLimits { max_removals, max_removal_percent: max_percent };
+            let allowed = removals == 0
+                || (removals <= max_removals as usize && removals * 100 <= max_percent as usize * scope_size);
+            prop_assert_eq!(p.check_guard(&limits).is_ok(), allowed);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! What a sync scope holds: the filters that exist, and the filters a config wants.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::names::{Description, DomainName, FilterName, name_key};
+
+/// Whether a sync filter names an AD group or an AD user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FilterKind {
+    /// An AD group: its members are synchronised (nested groups flattened).
+    Group,
+    /// A single AD user.
+    User,
+}
+
+impl FilterKind {
+    /// Both kinds, groups first (the order every listing uses).
+    pub const ALL: [FilterKind; 2] = [FilterKind::Group, FilterKind::User];
+
+    /// `GROUP` or `USER`, as the identity-sync API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Group => "GROUP",
+            Self::User => "USER",
+        }
+    }
+
+    /// `group` or `user`, for sentences.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Group => "group",
+            Self::User => "user",
+        }
+    }
+}
+
+impl fmt::Display for FilterKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A sync filter that exists in the scope now (as listed by the identity-sync API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentFilter {
+    /// The filter's id, needed to delete it.
+    pub id: String,
+    /// Group or user.
+    #[serde(rename = "type")]
+    pub kind: FilterKind,
+    /// The sAMAccountName, as the API reports it.
+    pub name: String,
+    /// The AD domain the filter belongs to.
+    pub domain: String,
+}
+
+impl CurrentFilter {
+    /// The identity of the filter for matching: kind, domain and name, case-insensitive.
+    pub fn key(&self) -> ScopeKey {
+        ScopeKey::new(self.kind, &self.domain, &self.name)
+    }
+}
+
+/// A snapshot of a sync scope: the JSON that `syncscope plan --current` reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Every filter in the scope.
+    pub filters: Vec<CurrentFilter>,
+}
+
+/// The case-insensitive identity of a filter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ScopeKey {
+    /// Group or user.
+    pub kind: FilterKind,
+    /// The domain, lowercased.
+    pub domain: String,
+    /// The name, trimmed and lowercased.
+    pub name: String,
+}
+
+impl ScopeKey {
+    /// Builds the key of a kind, domain and name.
+    pub fn new(kind: FilterKind, domain: &str, name: &str) -> Self {
+        Self {
+            kind,
+            domain: name_key(domain),
+            name: name_key(name),
+        }
+    }
+}
+
+/// One filter the config wants in the scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredFilter {
+    /// Group or user.
+    #[serde(rename = "type")]
+    pub kind: FilterKind,
+    /// The validated name.
+    pub name: FilterName,
+    /// What the group or user is for (shown in the docs).
+    pub description: Description,
+}
+
+/// The filters a config wants, in one AD domain. Names are unique per kind (case-insensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Desired {
+    /// The AD domain every desired filter belongs to.
+    pub domain: DomainName,
+    /// Groups first, then users, each in config order.
+    pub filters: Vec<DesiredFilter>,
+}
+
+impl Desired {
+    /// The filters of one kind, in config order.
+    pub fn of_kind(&self, kind: FilterKind) -> impl Iterator<Item = &DesiredFilter> {
+        self.filters.iter().filter(move |f| f.kind == kind)
+    }
+
+    /// The key of a desired filter.
+    pub fn key(&self, filter: &DesiredFilter) -> ScopeKey {
+        ScopeKey::new(filter.kind, self.domain.as_str(), filter.name.as_str())
+    }
+}
+
+/// The filters this configuration has put in the scope (design: ownership).
+///
+/// Kept in SSM beside the filters and written only after an apply. In `managed` mode
+/// only filters in the ledger are ever removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// The managed filters, sorted by key.
+    pub entries: Vec<LedgerEntry>,
+}
+
+/// One managed filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// Group or user.
+    #[serde(rename = "Type")]
+    pub kind: FilterKind,
+    /// The name as last applied.
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// The AD domain.
+    #[serde(rename = "Domain")]
+    pub domain: String,
+}
+
+impl LedgerEntry {
+    /// The case-insensitive identity of the entry.
+    pub fn key(&self) -> ScopeKey {
+        ScopeKey::new(self.kind, &self.domain, &self.name)
+    }
+}
+
+impl Ledger {
+    /// Builds a ledger, sorted by key and without duplicates.
+    pub fn new(mut entries: Vec<LedgerEntry>) -> Self {
+        entries.sort_by_key(LedgerEntry::key);
+        entries.dedup_by_key(|e| e.key());
+        Self { entries }
+    }
+
+    /// Whether the ledger holds this filter.
+    pub fn contains(&self, key: &ScopeKey) -> bool {
+        self.entries.binary_search_by(|e| e.key().cmp(key)).is_ok()
+    }
+}
