@@ -1,0 +1,176 @@
+//! Fault knobs: latency, a concurrency limit, injected faults, hangs and
+//! per-filter failures. Set at start (CLI flags, [`crate::Options`]) and at run
+//! time (`PUT /_emulator/knobs`, a partial JSON update).
+
+use crate::error::ErrorCode;
+use crate::model::Operation;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The server page size of `ListSyncFilters` unless set.
+pub const DEFAULT_PAGE_SIZE: usize = 25;
+
+/// Every knob. Names compare case-insensitively for `hang_filters` and
+/// `fail_filters`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Knobs {
+    /// Every admitted signed request sleeps this long while counted in flight.
+    pub latency_ms: u64,
+    /// More signed requests in flight than this are answered `429
+    /// ThrottlingException` at once; `null` for no limit.
+    pub concurrency_limit: Option<usize>,
+    /// Probability (0 to 1) of a `500 InternalServerException` before the
+    /// operation is applied.
+    pub fault_rate: f64,
+    /// Probability (0 to 1) of applying the operation and then answering `500
+    /// InternalServerException`.
+    pub fault_after_rate: f64,
+    /// Seed of the fault RNG, for deterministic faults; setting it (again)
+    /// restarts the sequence.
+    pub fault_seed: Option<u64>,
+    /// Operations that never answer.
+    pub hang_ops: BTreeSet<Operation>,
+    /// Filter names whose create or delete never answers.
+    pub hang_filters: BTreeSet<String>,
+    /// Filter names whose create or delete always fails with this code (and
+    /// its status).
+    pub fail_filters: BTreeMap<String, ErrorCode>,
+    /// Most filters in one `ListSyncFilters` page, whatever `MaxResults` asks.
+    pub page_size: usize,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            latency_ms: 0,
+            concurrency_limit: None,
+            fault_rate: 0.0,
+            fault_after_rate: 0.0,
+            fault_seed: None,
+            hang_ops: BTreeSet::new(),
+            hang_filters: BTreeSet::new(),
+            fail_filters: BTreeMap::new(),
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+/// Knobs that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid knobs: {0}")]
+pub struct KnobsError(pub String);
+
+impl Knobs {
+    /// Checks the ranges: rates within 0 to 1, a page size of at least 1.
+    pub fn validate(&self) -> Result<(), KnobsError> {
+        for (name, rate) in [
+            ("fault_rate", self.fault_rate),
+            ("fault_after_rate", self.fault_after_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(KnobsError(format!(
+                    "{name} must be between 0 and 1, got {rate}"
+                )));
+            }
+        }
+        if self.page_size == 0 {
+            return Err(KnobsError("page_size must be at least 1".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// These knobs with the fields of `patch` (a JSON object) replaced.
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Knobs, KnobsError> {
+        let serde_json::Value::Object(patch) = patch else {
+            return Err(KnobsError("the update must be a json object".to_owned()));
+        };
+        let mut current = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Err(KnobsError("failed to serialise the knobs".to_owned())),
+        };
+        for (key, value) in patch {
+            if !current.contains_key(key) {
+                let known: Vec<&String> = current.keys().collect();
+                return Err(KnobsError(format!(
+                    "unknown knob {key:?}, the knobs are {known:?}"
+                )));
+            }
+            current.insert(key.clone(), value.clone());
+        }
+        let knobs: Knobs = serde_json::from_value(serde_json::Value::Object(current))
+            .map_err(|e| KnobsError(e.to_string()))?;
+        knobs.validate()?;
+        Ok(knobs)
+    }
+
+    /// Whether create/delete of filter `name` hangs.
+    pub fn hangs_filter(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.hang_filters.iter().any(|n| n.to_lowercase() == name)
+    }
+
+    /// The error create/delete of filter `name` fails with, if any.
+    pub fn failure_for(&self, name: &str) -> Option<ErrorCode> {
+        let name = name.to_lowercase();
+        self.fail_filters
+            .iter()
+            .find(|(n, _)| n.to_lowercase() == name)
+            .map(|(_, code)| *code)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_patch_changes_only_the_fields_it_names() {
+        let knobs = Knobs {
+            latency_ms: 5,
+            ..Knobs::default()
+        };
+        let patched = knobs
+            .patched(&json!({"concurrency_limit": 3, "hang_ops": ["StartSync"],
+                             "fail_filters": {"AWS-Broken": "AccessDeniedException"}}))
+            .unwrap();
+        assert_eq!(patched.latency_ms, 5);
+        assert_eq!(patched.concurrency_limit, Some(3));
+        assert!(patched.hang_ops.contains(&Operation::StartSync));
+        assert_eq!(
+            patched.failure_for("aws-broken"),
+            Some(ErrorCode::AccessDeniedException)
+        );
+        let cleared = patched
+            .patched(&json!({"concurrency_limit": null}))
+            .unwrap();
+        assert_eq!(cleared.concurrency_limit, None);
+    }
+
+    #[test]
+    fn a_patch_with_an_unknown_knob_or_bad_value_is_rejected() {
+        let knobs = Knobs::default();
+        let error = knobs.patched(&json!({"latency": 5})).unwrap_err();
+        assert!(error.0.contains("unknown knob \"latency\""), "{error}");
+        assert!(knobs.patched(&json!({"fault_rate": 1.5})).is_err());
+        assert!(knobs.patched(&json!({"page_size": 0})).is_err());
+        assert!(knobs.patched(&json!({"hang_ops": ["Nope"]})).is_err());
+        assert!(
+            knobs
+                .patched(&json!({"fail_filters": {"x": "NoSuchException"}}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn hang_filters_match_names_case_insensitively() {
+        let knobs = Knobs {
+            hang_filters: ["AWS-Slow".to_owned()].into(),
+            ..Knobs::default()
+        };
+        assert!(knobs.hangs_filter("aws-slow"));
+        assert!(!knobs.hangs_filter("aws-fast"));
+    }
+}

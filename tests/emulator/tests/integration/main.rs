@@ -1,0 +1,10 @@
+//! Integration tests of the emulator over real TCP, with requests signed by
+//! `aws-sigv4` as the real client signs them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod admin;
+mod binary;
+mod faults;
+mod helpers;
+mod operations;
