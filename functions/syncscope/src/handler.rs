@@ -1,0 +1,418 @@
+//! The Lambda handler: one CloudFormation custom resource event in, exactly one
+//! response out, whatever happens.
+//!
+//! The event is read as raw JSON; the envelope (ResponseURL and ids) is taken first so
+//! that even a malformed event or bad properties get a FAILED answer with a reason.
+//! The work runs in its own task: a panic becomes FAILED, and a timer answers FAILED
+//! a few seconds before the Lambda deadline if the work has not finished. The handler
+//! always returns `Ok` after the PUT (an `Err` would make Lambda retry the event).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_lambda_events::cloudformation::CloudFormationCustomResourceRequest as Request;
+use lambda_runtime::LambdaEvent;
+use serde_json::{Map, Value, json};
+use syncscope_core::cfn::{self, IdKind, Properties, ResponseBody, Status};
+use syncscope_core::outcome::{Outcome, Trigger, Verdict};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::app::App;
+use crate::cfn_response::Responder;
+use crate::reconcile::{self, Deadlines, Run};
+use crate::report;
+
+/// The timer answers FAILED this long before the Lambda deadline.
+pub const GUARD_MARGIN: Duration = Duration::from_secs(3);
+/// Verification, the ledger and reports must be done this long before the deadline.
+pub const WORK_MARGIN: Duration = Duration::from_secs(4);
+/// API calls must be done this long before the deadline.
+pub const APPLY_MARGIN: Duration = Duration::from_secs(8);
+/// Test-only fault injection: `SYNCSCOPE_TEST_FAULT=panic` makes the work panic, to
+/// prove a panic still answers CloudFormation (no local server can produce a panic).
+pub const TEST_FAULT_ENV: &str = "SYNCSCOPE_TEST_FAULT";
+
+/// The envelope of a request: what is needed to answer it, read before anything else.
+#[derive(Debug, Clone)]
+struct Envelope {
+    response_url: String,
+    stack_id: String,
+    request_id: String,
+    logical_resource_id: String,
+    physical_resource_id: Option<String>,
+    request_type: String,
+}
+
+fn text(event: &Value, key: &str) -> String {
+    event
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Envelope {
+    fn read(event: &Value) -> Option<Self> {
+        let response_url = event.get("ResponseURL")?.as_str()?.to_owned();
+        Some(Self {
+            response_url,
+            stack_id: text(event, "StackId"),
+            request_id: text(event, "RequestId"),
+            logical_resource_id: text(event, "LogicalResourceId"),
+            physical_resource_id: event
+                .get("PhysicalResourceId")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            request_type: text(event, "RequestType"),
+        })
+    }
+
+    /// The stack's name, from its ARN (`arn:...:stack/NAME/uuid`).
+    fn stack_name(&self) -> String {
+        self.stack_id
+            .split('/')
+            .nth(1)
+            .unwrap_or(&self.stack_id)
+            .to_owned()
+    }
+}
+
+/// What the work decided to answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    status: Status,
+    reason: String,
+    physical_id: String,
+    data: BTreeMap<String, String>,
+}
+
+impl Answer {
+    fn failed(reason: impl Into<String>, physical_id: String) -> Self {
+        Self {
+            status: Status::Failed,
+            reason: reason.into(),
+            physical_id,
+            data: BTreeMap::new(),
+        }
+    }
+
+    fn success(
+        reason: impl Into<String>,
+        physical_id: String,
+        data: BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            status: Status::Success,
+            reason: reason.into(),
+            physical_id,
+            data,
+        }
+    }
+}
+
+/// The id to answer when the request fails before knowing better: the failed-create id
+/// for a Create, the id CloudFormation sent otherwise.
+fn fallback_id(envelope: &Envelope) -> String {
+    match (
+        &envelope.physical_resource_id,
+        envelope.request_type.as_str(),
+    ) {
+        (Some(id), t) if t != "Create" => id.clone(),
+        _ => cfn::failed_create_id(&envelope.request_id),
+    }
+}
+
+/// Handles one invocation. Always `Ok`: the answer goes to CloudFormation.
+pub async fn handle(
+    app: &'static App,
+    event: LambdaEvent<Value>,
+) -> Result<Value, lambda_runtime::Error> {
+    let deadline = lambda_deadline(event.context.deadline);
+    let raw = event.payload;
+    let Some(envelope) = Envelope::read(&raw) else {
+        tracing::error!(
+            keys = ?raw.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+            "not a CloudFormation custom resource request (no ResponseURL); nothing to answer"
+        );
+        return Ok(json!({ "error": "not a CloudFormation custom resource request" }));
+    };
+    let span = tracing::info_span!(
+        "request",
+        lambda_request_id = %event.context.request_id,
+        cfn_request_id = %envelope.request_id,
+        request_type = %envelope.request_type,
+        logical_resource_id = %envelope.logical_resource_id,
+    );
+    async move {
+        let fallback = fallback_id(&envelope);
+        let mut work = tokio::spawn(work(app, raw, envelope.clone(), deadline));
+        let guard_at = deadline.checked_sub(GUARD_MARGIN).unwrap_or(deadline);
+        let answer = tokio::select! {
+            joined = &mut work => match joined {
+                Ok(answer) => answer,
+                Err(e) if e.is_panic() => {
+                    let message = panic_message(e.into_panic());
+                    tracing::error!(panic = %message, "the handler panicked");
+                    Answer::failed(format!("internal error: syncscope panicked ({message}); nothing more was changed, the next run converges"), fallback)
+                }
+                Err(e) => Answer::failed(format!("internal error: {e}"), fallback),
+            },
+            () = tokio::time::sleep_until(guard_at) => {
+                work.abort();
+                tracing::error!("no result before the deadline guard; answering FAILED");
+                Answer::failed(
+                    "timed out: syncscope had no result a few seconds before the Lambda deadline (a backend did not answer in time); changes that were made stay, the next run converges",
+                    fallback,
+                )
+            }
+        };
+        let body = ResponseBody {
+            status: answer.status,
+            reason: answer.reason,
+            physical_resource_id: answer.physical_id,
+            stack_id: envelope.stack_id.clone(),
+            request_id: envelope.request_id.clone(),
+            logical_resource_id: envelope.logical_resource_id.clone(),
+            no_echo: false,
+            data: answer.data,
+        };
+        let status = body.status;
+        let responder = Responder::new(&app.http, envelope.response_url.clone());
+        let delivered = responder.send(body, deadline).await;
+        Ok(json!({
+            "Status": status,
+            "Delivered": delivered.is_ok(),
+        }))
+    }
+    .instrument(span)
+    .await
+}
+
+fn lambda_deadline(deadline_ms: u64) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+fn deadlines(deadline: Instant) -> Deadlines {
+    let before = |margin: Duration| deadline.checked_sub(margin).unwrap_or(deadline);
+    Deadlines {
+        apply_end: before(APPLY_MARGIN),
+        work_end: before(WORK_MARGIN),
+    }
+}
+
+/// The request, typed; `Err` with a reason for a malformed event.
+fn typed(raw: Value) -> Result<Request, String> {
+    serde_json::from_value::<Request>(raw).map_err(|e| {
+        format!(
+            "malformed CloudFormation event: {e} (RequestType must be Create, Update or Delete)"
+        )
+    })
+}
+
+fn parse_props(props: &Value) -> Result<Properties, String> {
+    let empty = Map::new();
+    let map = props.as_object().unwrap_or(&empty);
+    cfn::parse_properties(map)
+        .map_err(|problems| format!("invalid resource properties: {}", problems.join("; ")))
+}
+
+/// Decides and does the work of one request; returns what to answer.
+async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Instant) -> Answer {
+    if std::env::var(TEST_FAULT_ENV).as_deref() == Ok("panic") {
+        panic!("test fault injected through {TEST_FAULT_ENV}");
+    }
+    let fallback = fallback_id(&envelope);
+    let request = match typed(raw) {
+        Ok(request) => request,
+        Err(reason) => return Answer::failed(reason, fallback),
+    };
+    let stack = envelope.stack_name();
+    let deadlines = deadlines(deadline);
+    match request {
+        Request::Create(create) => {
+            let props = match parse_props(&create.resource_properties) {
+                Ok(props) => props,
+                Err(reason) => return Answer::failed(reason, fallback),
+            };
+            let run = Run {
+                props: &props,
+                trigger: Trigger::Create,
+                stack,
+                deadlines,
+            };
+            let id = cfn::physical_id(run.region(app), &props.sync_profile);
+            let outcome = reconcile::reconcile(app, &run).await;
+            finish(app, Some(&props), outcome, id, fallback, deadlines).await
+        }
+        Request::Update(update) => {
+            let old_id = update.physical_resource_id.clone();
+            if let (Some(new), Some(old)) = (
+                update.resource_properties.as_object(),
+                update.old_resource_properties.as_object(),
+            ) {
+                if cfn::settings_only_change(new, old) {
+                    return settings_only(app, new, old_id, stack, deadlines).await;
+                }
+            }
+            let props = match parse_props(&update.resource_properties) {
+                Ok(props) => props,
+                Err(reason) => return Answer::failed(reason, old_id),
+            };
+            let run = Run {
+                props: &props,
+                trigger: Trigger::Update,
+                stack,
+                deadlines,
+            };
+            let id = cfn::physical_id(run.region(app), &props.sync_profile);
+            let outcome = reconcile::reconcile(app, &run).await;
+            finish(app, Some(&props), outcome, id, old_id, deadlines).await
+        }
+        Request::Delete(delete) => {
+            let id = delete.physical_resource_id.clone();
+            delete_request(app, &delete.resource_properties, id, stack, deadlines).await
+        }
+        _ => Answer::failed("unsupported RequestType", fallback),
+    }
+}
+
+/// Reports an outcome and turns it into an answer: on success the new id, on failure
+/// the id to keep (failed-create id, or the old id of an Update).
+async fn finish(
+    app: &App,
+    props: Option<&Properties>,
+    mut outcome: Outcome,
+    id: String,
+    failed_id: String,
+    deadlines: Deadlines,
+) -> Answer {
+    report::report(app, props, &mut outcome, deadlines).await;
+    let data = outcome.cfn_data();
+    let summary = outcome.summary();
+    if outcome.verdict.is_success() {
+        Answer::success(summary, id, data)
+    } else {
+        Answer {
+            status: Status::Failed,
+            reason: summary,
+            physical_id: failed_id,
+            data,
+        }
+    }
+}
+
+/// An Update that changes only ServiceToken/ServiceTimeout: nothing remote changes.
+async fn settings_only(
+    app: &App,
+    props: &Map<String, Value>,
+    id: String,
+    stack: String,
+    deadlines: Deadlines,
+) -> Answer {
+    let note = "Update changed only the function's settings (ServiceToken/ServiceTimeout); the sync scope was not touched";
+    tracing::info!(note, "settings-only update");
+    if let Ok(props) = cfn::parse_properties(props) {
+        let run = Run {
+            props: &props,
+            trigger: Trigger::Update,
+            stack,
+            deadlines,
+        };
+        let mut outcome = reconcile::blank(&run, Verdict::NoChange);
+        outcome.note = Some(note.to_owned());
+        return finish(app, Some(&props), outcome, id.clone(), id, deadlines).await;
+    }
+    Answer::success(note, id, BTreeMap::new())
+}
+
+/// A Delete: decided from the id, never from the properties alone.
+async fn delete_request(
+    app: &App,
+    props: &Value,
+    id: String,
+    stack: String,
+    deadlines: Deadlines,
+) -> Answer {
+    let untouched = |why: &str| {
+        tracing::info!(why, "delete leaves the scope untouched");
+        Answer::success(
+            format!("deleted; the sync scope was not touched: {why}"),
+            id.clone(),
+            BTreeMap::new(),
+        )
+    };
+    let (region, profile) = match cfn::classify_id(&id) {
+        IdKind::FailedCreate => return untouched("the create of this resource had failed"),
+        IdKind::Foreign => return untouched("this resource never issued that id"),
+        IdKind::Managed { region, profile } => (region, profile),
+    };
+    let props = match parse_props(props) {
+        Ok(props) => props,
+        Err(reason) => return untouched(&format!("the properties are not usable ({reason})")),
+    };
+    let run = Run {
+        props: &props,
+        trigger: Trigger::Delete,
+        stack,
+        deadlines,
+    };
+    if run.region(app) != region || props.sync_profile.as_str() != profile {
+        return untouched("the id belongs to a replaced resource (another sync profile or region)");
+    }
+    let mut outcome = match props.on_delete {
+        syncscope_core::config::OnDelete::Retain => {
+            let mut outcome = reconcile::blank(&run, Verdict::NoChange);
+            outcome.note = Some(
+                "stack deleted; OnDelete is retain, so the sync scope stays as it is".to_owned(),
+            );
+            outcome
+        }
+        syncscope_core::config::OnDelete::Remove => reconcile::teardown(app, &run).await,
+    };
+    if outcome.verdict == Verdict::Changed && outcome.note.is_none() {
+        outcome.note = None;
+    }
+    finish(app, Some(&props), outcome, id.clone(), id, deadlines).await
+}
+
+/// The handler for a function that could not start: answers every request FAILED.
+pub async fn handle_init_failure(
+    http: &'static reqwest::Client,
+    reason: &'static str,
+    event: LambdaEvent<Value>,
+) -> Result<Value, lambda_runtime::Error> {
+    let deadline = lambda_deadline(event.context.deadline);
+    let Some(envelope) = Envelope::read(&event.payload) else {
+        return Ok(json!({ "error": reason }));
+    };
+    let body = ResponseBody {
+        status: Status::Failed,
+        reason: format!("syncscope could not start: {reason}"),
+        physical_resource_id: fallback_id(&envelope),
+        stack_id: envelope.stack_id.clone(),
+        request_id: envelope.request_id.clone(),
+        logical_resource_id: envelope.logical_resource_id.clone(),
+        no_echo: false,
+        data: BTreeMap::new(),
+    };
+    let delivered = Responder::new(http, envelope.response_url)
+        .send(body, deadline)
+        .await;
+    Ok(json!({ "Status": "FAILED", "Delivered": delivered.is_ok() }))
+}

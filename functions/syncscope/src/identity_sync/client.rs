@@ -1,0 +1,579 @@
+//! The identity-sync client: SigV4 signing, timeouts, retries and call counters.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use serde::Serialize;
+use syncscope_core::scope::{CurrentFilter, FilterKind};
+use tokio::time::Instant;
+
+use super::IdentitySyncError;
+use super::wire::{self, Operation};
+
+/// Timeouts and retry settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Longest a single attempt may take.
+    pub request_timeout: Duration,
+    /// Longest a TCP/TLS connect may take.
+    pub connect_timeout: Duration,
+    /// Most attempts per call (the first included).
+    pub max_attempts: u32,
+    /// First backoff cap; doubles per retry (full jitter below it).
+    pub base_backoff: Duration,
+    /// Largest backoff cap.
+    pub max_backoff: Duration,
+    /// No attempt starts with less time than this left before the deadline.
+    pub min_attempt_time: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+            max_attempts: 8,
+            base_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+            min_attempt_time: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Calls made per operation, with retries counted apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CallStats {
+    /// First attempts per operation (one per logical call).
+    pub calls: BTreeMap<&'static str, u64>,
+    /// Further attempts per operation.
+    pub retries: BTreeMap<&'static str, u64>,
+}
+
+impl CallStats {
+    /// First attempts of one operation.
+    pub fn calls_of(&self, op: Operation) -> u64 {
+        self.calls.get(op.name()).copied().unwrap_or(0)
+    }
+
+    /// All retries together.
+    pub fn total_retries(&self) -> u64 {
+        self.retries.values().sum()
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    calls: [AtomicU64; Operation::ALL.len()],
+    retries: [AtomicU64; Operation::ALL.len()],
+}
+
+fn op_index(op: Operation) -> usize {
+    Operation::ALL.iter().position(|o| *o == op).unwrap_or(0)
+}
+
+/// Every filter of a profile, and how many pages it took.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    /// Groups first, then users, each in the order the API listed them.
+    pub filters: Vec<CurrentFilter>,
+    /// ListSyncFilters pages read (first attempts).
+    pub pages: usize,
+}
+
+/// A signed client for the identity-sync API. Cheap to share by reference; clones
+/// share the HTTP connection pool and the call counters.
+#[derive(Clone)]
+pub struct IdentitySyncClient {
+    http: reqwest::Client,
+    endpoint: String,
+    region: String,
+    credentials: SharedCredentialsProvider,
+    options: ClientOptions,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for IdentitySyncClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentitySyncClient")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The endpoint for a region, honouring the AWS SDK override variables.
+pub fn resolve_endpoint(region: &str, env: impl Fn(&str) -> Option<String>) -> String {
+    let ignore = env(wire::IGNORE_ENDPOINTS_ENV).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !ignore {
+        for name in wire::ENDPOINT_ENV {
+            if let Some(url) = env(name).filter(|u| !u.trim().is_empty()) {
+                return url.trim().trim_end_matches('/').to_owned();
+            }
+        }
+    }
+    wire::endpoint_for(region)
+}
+
+impl IdentitySyncClient {
+    /// A client for `endpoint` (no trailing slash) in `region`.
+    pub fn new(
+        endpoint: impl Into<String>,
+        region: impl Into<String>,
+        credentials: SharedCredentialsProvider,
+        options: ClientOptions,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .pool_max_idle_per_host(64)
+            .user_agent(concat!("syncscope/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            endpoint: endpoint.into().trim_end_matches('/').to_owned(),
+            region: region.into(),
+            credentials,
+            options,
+            counters: Arc::default(),
+        })
+    }
+
+    /// A client from the AWS SDK config: its region, credential chain and the
+    /// endpoint override variables.
+    pub fn from_sdk_config(
+        config: &aws_config::SdkConfig,
+        options: ClientOptions,
+    ) -> Result<Self, String> {
+        let region = config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .ok_or("no AWS region configured (set AWS_REGION)")?;
+        let credentials = config
+            .credentials_provider()
+            .ok_or("no AWS credentials provider configured")?;
+        let endpoint = resolve_endpoint(&region, |name| std::env::var(name).ok());
+        Self::new(endpoint, region, credentials, options).map_err(|e| e.to_string())
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// No attempt starts with less than this left before a deadline.
+    pub fn min_attempt_time(&self) -> Duration {
+        self.options.min_attempt_time
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Calls made so far by this client.
+    pub fn stats(&self) -> CallStats {
+        let mut stats = CallStats::default();
+        for (i, op) in Operation::ALL.iter().enumerate() {
+            let calls = self.counters.calls[i].load(Ordering::Relaxed);
+            let retries = self.counters.retries[i].load(Ordering::Relaxed);
+            if calls > 0 {
+                stats.calls.insert(op.name(), calls);
+            }
+            if retries > 0 {
+                stats.retries.insert(op.name(), retries);
+            }
+        }
+        stats
+    }
+
+    /// Every filter of both kinds in `profile` (the two kinds are listed concurrently).
+    pub async fn list_filters(
+        &self,
+        profile: &str,
+        deadline: Instant,
+    ) -> Result<Listing, IdentitySyncError> {
+        let (groups, users) = tokio::join!(
+            self.list_kind(profile, FilterKind::Group, deadline),
+            self.list_kind(profile, FilterKind::User, deadline),
+        );
+        let (mut filters, group_pages) = groups?;
+        let (users, user_pages) = users?;
+        filters.extend(users);
+        Ok(Listing {
+            filters,
+            pages: group_pages + user_pages,
+        })
+    }
+
+    async fn list_kind(
+        &self,
+        profile: &str,
+        kind: FilterKind,
+        deadline: Instant,
+    ) -> Result<(Vec<CurrentFilter>, usize), IdentitySyncError> {
+        let mut filters = Vec::new();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let request = wire::list_sync_filters(profile, kind, token.as_deref());
+            let body = self.send(&request, deadline).await?;
+            pages += 1;
+            let (page, next) = wire::parse_list_page(&body, kind).map_err(|message| {
+                IdentitySyncError::Decode {
+                    what: request.what.clone(),
+                    message,
+                }
+            })?;
+            filters.extend(page);
+            match next {
+                Some(next) if Some(&next) == token.as_ref() => {
+                    return Err(IdentitySyncError::Decode {
+                        what: request.what,
+                        message: "the service returned the same NextToken twice".into(),
+                    });
+                }
+                Some(next) => token = Some(next),
+                None => return Ok((filters, pages)),
+            }
+        }
+    }
+
+    /// Creates a filter. `Ok(None)` when it existed already (counts as success).
+    pub async fn create_filter(
+        &self,
+        profile: &str,
+        kind: FilterKind,
+        domain: &str,
+        name: &str,
+        deadline: Instant,
+    ) -> Result<Option<String>, IdentitySyncError> {
+        let request = wire::create_sync_filter(profile, kind, domain, name);
+        match self.send(&request, deadline).await {
+            Ok(body) => Ok(Some(wire::parse_created_id(&body).unwrap_or_default())),
+            Err(IdentitySyncError::Service { status, code, .. })
+                if wire::is_already_exists(status, &code) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a filter. `Ok(false)` when it was already gone (counts as success).
+    pub async fn delete_filter(
+        &self,
+        profile: &str,
+        id: &str,
+        label: &str,
+        deadline: Instant,
+    ) -> Result<bool, IdentitySyncError> {
+        let request = wire::delete_sync_filter(profile, id, label);
+        match self.send(&request, deadline).await {
+            Ok(_) => Ok(true),
+            Err(IdentitySyncError::Service { status, code, .. })
+                if wire::is_not_found(status, &code) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads a profile; `Ok(None)` if it does not exist.
+    pub async fn get_profile(
+        &self,
+        profile: &str,
+        deadline: Instant,
+    ) -> Result<Option<wire::SyncProfile>, IdentitySyncError> {
+        self.get_optional(&wire::get_sync_profile(profile), deadline)
+            .await
+    }
+
+    /// Creates a profile for a directory; returns it.
+    pub async fn create_profile(
+        &self,
+        profile: &str,
+        source_arn: &str,
+        deadline: Instant,
+    ) -> Result<wire::SyncProfile, IdentitySyncError> {
+        self.post_json(&wire::create_sync_profile(profile, source_arn), deadline)
+            .await
+    }
+
+    /// Reads a target; `Ok(None)` if it (or the profile) does not exist.
+    pub async fn get_target(
+        &self,
+        profile: &str,
+        target: &str,
+        deadline: Instant,
+    ) -> Result<Option<wire::SyncTarget>, IdentitySyncError> {
+        self.get_optional(&wire::get_sync_target(profile, target), deadline)
+            .await
+    }
+
+    /// Creates a target connecting the profile to an identity store; returns it.
+    pub async fn create_target(
+        &self,
+        profile: &str,
+        target: &str,
+        target_arn: &str,
+        deadline: Instant,
+    ) -> Result<wire::SyncTarget, IdentitySyncError> {
+        self.post_json(
+            &wire::create_sync_target(profile, target, target_arn),
+            deadline,
+        )
+        .await
+    }
+
+    /// Starts (or resumes) synchronisation.
+    pub async fn start_sync(
+        &self,
+        profile: &str,
+        deadline: Instant,
+    ) -> Result<(), IdentitySyncError> {
+        self.send(&wire::start_sync(profile), deadline)
+            .await
+            .map(drop)
+    }
+
+    /// Pauses synchronisation.
+    pub async fn stop_sync(
+        &self,
+        profile: &str,
+        deadline: Instant,
+    ) -> Result<(), IdentitySyncError> {
+        self.send(&wire::stop_sync(profile), deadline)
+            .await
+            .map(drop)
+    }
+
+    async fn get_optional<T: serde::de::DeserializeOwned>(
+        &self,
+        request: &wire::Request,
+        deadline: Instant,
+    ) -> Result<Option<T>, IdentitySyncError> {
+        match self.send(request, deadline).await {
+            Ok(body) => decode(request, &body).map(Some),
+            Err(IdentitySyncError::Service { status, code, .. })
+                if wire::is_not_found(status, &code) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: &wire::Request,
+        deadline: Instant,
+    ) -> Result<T, IdentitySyncError> {
+        let body = self.send(request, deadline).await?;
+        decode(request, &body)
+    }
+
+    /// Sends a request with retries until it succeeds, fails for good, or no attempt
+    /// can finish before `deadline`. Returns the body of a 2xx answer.
+    pub async fn send(
+        &self,
+        request: &wire::Request,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, IdentitySyncError> {
+        let index = op_index(request.operation);
+        let mut last: Option<IdentitySyncError> = None;
+        let mut attempt: u32 = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining < self.options.min_attempt_time {
+                return Err(IdentitySyncError::Deadline {
+                    what: request.what.clone(),
+                    attempts: attempt,
+                    last: last.map(Box::new),
+                });
+            }
+            attempt += 1;
+            let counter = if attempt == 1 {
+                &self.counters.calls
+            } else {
+                &self.counters.retries
+            };
+            counter[index].fetch_add(1, Ordering::Relaxed);
+
+            let timeout = remaining.min(self.options.request_timeout);
+            let error = match self.attempt(request, timeout).await {
+                Ok((status, body)) if (200..300).contains(&status) => return Ok(body.0),
+                Ok((status, body)) => {
+                    let (code, message) = wire::parse_error(body.1.as_deref(), &body.0);
+                    let retryable = wire::is_retryable(status, &code);
+                    let error = IdentitySyncError::Service {
+                        what: request.what.clone(),
+                        status,
+                        code,
+                        message,
+                    };
+                    if !retryable {
+                        return Err(error);
+                    }
+                    error
+                }
+                Err(error @ IdentitySyncError::Transport { .. }) => error,
+                Err(error) => return Err(error),
+            };
+            if attempt >= self.options.max_attempts {
+                return Err(error);
+            }
+            let backoff = self.backoff(attempt);
+            if Instant::now() + backoff + self.options.min_attempt_time > deadline {
+                return Err(IdentitySyncError::Deadline {
+                    what: request.what.clone(),
+                    attempts: attempt,
+                    last: Some(Box::new(error)),
+                });
+            }
+            tracing::debug!(operation = request.operation.name(), attempt, backoff_ms = backoff.as_millis() as u64, reason = %error, "retrying");
+            last = Some(error);
+            tokio::time::sleep(backoff).await;
+        }
+    }
+
+    /// Full jitter: a random time below min(max_backoff, base * 2^(attempt-1)).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .options
+            .base_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(self.options.max_backoff);
+        cap.mul_f64(fastrand::f64())
+    }
+
+    /// One signed attempt: the status, and the body plus the error-type header.
+    async fn attempt(
+        &self,
+        request: &wire::Request,
+        timeout: Duration,
+    ) -> Result<(u16, (Vec<u8>, Option<String>)), IdentitySyncError> {
+        let url = format!("{}{}", self.endpoint, request.path_and_query());
+        let body = request.body.clone().unwrap_or_default();
+        let credentials = self.credentials.provide_credentials().await.map_err(|e| {
+            IdentitySyncError::Credentials {
+                what: request.what.clone(),
+                message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+            }
+        })?;
+        let identity: Identity = credentials.into();
+
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if request.body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let build_error = |message: String| IdentitySyncError::Request {
+            what: request.what.clone(),
+            message,
+        };
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(wire::SIGNING_NAME)
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| build_error(e.to_string()))?
+            .into();
+        let signable = SignableRequest::new(
+            request.method.as_str(),
+            &url,
+            headers.iter().copied(),
+            SignableBody::Bytes(&body),
+        )
+        .map_err(|e| build_error(e.to_string()))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| build_error(e.to_string()))?
+            .into_parts();
+
+        let method = match request.method {
+            wire::Method::Get => reqwest::Method::GET,
+            wire::Method::Post => reqwest::Method::POST,
+            wire::Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self.http.request(method, &url).timeout(timeout);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        for (name, value) in instructions.headers() {
+            builder = builder.header(name, value);
+        }
+        if request.body.is_some() {
+            builder = builder.body(body);
+        }
+        let transport = |e: reqwest::Error| IdentitySyncError::Transport {
+            what: request.what.clone(),
+            source: e.without_url(),
+        };
+        let response = builder.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get(wire::ERROR_TYPE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await.map_err(transport)?;
+        Ok((status, (bytes.to_vec(), error_type)))
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    request: &wire::Request,
+    body: &[u8],
+) -> Result<T, IdentitySyncError> {
+    serde_json::from_slice(body).map_err(|e| IdentitySyncError::Decode {
+        what: request.what.clone(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_specific_endpoint_variable_wins() {
+        let env = |name: &str| match name {
+            "AWS_ENDPOINT_URL_IDENTITY_SYNC" => Some("http://127.0.0.1:9000/".to_owned()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            resolve_endpoint("eu-central-1", env),
+            "http://127.0.0.1:9000"
+        );
+    }
+
+    #[test]
+    fn the_general_endpoint_variable_is_the_fallback_and_can_be_ignored() {
+        let general =
+            |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:5000".to_owned());
+        assert_eq!(
+            resolve_endpoint("eu-central-1", general),
+            "http://127.0.0.1:5000"
+        );
+        let ignored = |name: &str| match name {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".to_owned()),
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" => Some("true".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            resolve_endpoint("eu-central-1", ignored),
+            "https://identity-sync.eu-central-1.amazonaws.com"
+        );
+    }
+}

@@ -1,0 +1,531 @@
+//! Every wire detail of the identity-sync API, in one place.
+//!
+//! The API has no public specification; `docs/identity-sync-api.md` describes the
+//! contract this module implements and where its shapes come from. To correct a
+//! shape, change it here, in the emulator (`tests/emulator`) and in that document.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use syncscope_core::scope::{CurrentFilter, FilterKind};
+
+/// The SigV4 signing name of the service.
+pub const SIGNING_NAME: &str = "identity-sync";
+/// Environment variables that override the endpoint, most specific first.
+pub const ENDPOINT_ENV: [&str; 2] = ["AWS_ENDPOINT_URL_IDENTITY_SYNC", "AWS_ENDPOINT_URL"];
+/// Setting this to `true` makes the SDKs ignore endpoint overrides; so do we.
+pub const IGNORE_ENDPOINTS_ENV: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+/// The largest page ListSyncFilters is asked for.
+pub const MAX_RESULTS: u32 = 100;
+
+/// The regional endpoint of the service.
+pub fn endpoint_for(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://identity-sync.{region}.{suffix}")
+}
+
+/// The operations syncscope calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Operation {
+    /// List the filters of a profile, one page.
+    ListSyncFilters,
+    /// Add a filter to a profile.
+    CreateSyncFilter,
+    /// Remove a filter from a profile.
+    DeleteSyncFilter,
+    /// Read a profile.
+    GetSyncProfile,
+    /// Create a profile for a directory.
+    CreateSyncProfile,
+    /// Read a target of a profile.
+    GetSyncTarget,
+    /// Connect a profile to an identity store.
+    CreateSyncTarget,
+    /// Start (or resume) synchronisation.
+    StartSync,
+    /// Pause synchronisation.
+    StopSync,
+}
+
+impl Operation {
+    /// Every operation, for counters.
+    pub const ALL: [Operation; 9] = [
+        Self::ListSyncFilters,
+        Self::CreateSyncFilter,
+        Self::DeleteSyncFilter,
+        Self::GetSyncProfile,
+        Self::CreateSyncProfile,
+        Self::GetSyncTarget,
+        Self::CreateSyncTarget,
+        Self::StartSync,
+        Self::StopSync,
+    ];
+
+    /// The operation's name, as IAM spells the action.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ListSyncFilters => "ListSyncFilters",
+            Self::CreateSyncFilter => "CreateSyncFilter",
+            Self::DeleteSyncFilter => "DeleteSyncFilter",
+            Self::GetSyncProfile => "GetSyncProfile",
+            Self::CreateSyncProfile => "CreateSyncProfile",
+            Self::GetSyncTarget => "GetSyncTarget",
+            Self::CreateSyncTarget => "CreateSyncTarget",
+            Self::StartSync => "StartSync",
+            Self::StopSync => "StopSync",
+        }
+    }
+}
+
+/// HTTP methods the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// One request, ready to sign and send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Which operation.
+    pub operation: Operation,
+    /// HTTP method.
+    pub method: Method,
+    /// Path, percent-encoded.
+    pub path: String,
+    /// Query string pairs (not yet encoded).
+    pub query: Vec<(&'static str, String)>,
+    /// JSON body, if any.
+    pub body: Option<Vec<u8>>,
+    /// What the request does, for error messages ("create sync filter GROUP X in profile P").
+    pub what: String,
+}
+
+impl Request {
+    /// The path and query, encoded.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            return self.path.clone();
+        }
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)))
+            .collect();
+        format!("{}?{}", self.path, query.join("&"))
+    }
+}
+
+/// Everything but RFC 3986 unreserved characters is encoded in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// Query values use the same strict set.
+const QUERY_VALUE: &AsciiSet = SEGMENT;
+
+fn segment(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+fn profile_path(profile: &str) -> String {
+    format!("/v0/profiles/{}", segment(profile))
+}
+
+fn json_body(value: Value) -> Option<Vec<u8>> {
+    Some(value.to_string().into_bytes())
+}
+
+/// ListSyncFilters: one page of filters of one type.
+pub fn list_sync_filters(profile: &str, kind: FilterKind, next_token: Option<&str>) -> Request {
+    let mut query = vec![
+        ("FilterType", kind.as_str().to_owned()),
+        ("MaxResults", MAX_RESULTS.to_string()),
+        ("Augmentation", "true".to_owned()),
+    ];
+    if let Some(token) = next_token {
+        query.push(("NextToken", token.to_owned()));
+    }
+    Request {
+        operation: Operation::ListSyncFilters,
+        method: Method::Get,
+        path: format!("{}/filters", profile_path(profile)),
+        query,
+        body: None,
+        what: format!("list {} sync filters of profile {profile}", kind.noun()),
+    }
+}
+
+/// The `Attributes` string of a filter for `name` in `domain`.
+pub fn attributes(domain: &str, name: &str) -> String {
+    serde_json::json!({ "associateddomain": [domain], "samaccountname": [name] }).to_string()
+}
+
+/// CreateSyncFilter: include one group or user.
+pub fn create_sync_filter(profile: &str, kind: FilterKind, domain: &str, name: &str) -> Request {
+    Request {
+        operation: Operation::CreateSyncFilter,
+        method: Method::Post,
+        path: format!("{}/filters", profile_path(profile)),
+        query: Vec::new(),
+        body: json_body(serde_json::json!({
+            "FilterType": kind.as_str(),
+            "Effect": "INCLUDE",
+            "Attributes": attributes(domain, name),
+        })),
+        what: format!(
+            "create sync filter {} {name:?} in profile {profile}",
+            kind.as_str()
+        ),
+    }
+}
+
+/// DeleteSyncFilter: remove one filter by id.
+pub fn delete_sync_filter(profile: &str, id: &str, label: &str) -> Request {
+    Request {
+        operation: Operation::DeleteSyncFilter,
+        method: Method::Delete,
+        path: format!("{}/filters/{}", profile_path(profile), segment(id)),
+        query: Vec::new(),
+        body: None,
+        what: format!("delete sync filter {id} ({label}) of profile {profile}"),
+    }
+}
+
+/// GetSyncProfile.
+pub fn get_sync_profile(profile: &str) -> Request {
+    Request {
+        operation: Operation::GetSyncProfile,
+        method: Method::Get,
+        path: profile_path(profile),
+        query: Vec::new(),
+        body: None,
+        what: format!("get sync profile {profile}"),
+    }
+}
+
+/// CreateSyncProfile for a directory.
+pub fn create_sync_profile(profile: &str, source_arn: &str) -> Request {
+    Request {
+        operation: Operation::CreateSyncProfile,
+        method: Method::Post,
+        path: "/v0/profiles".to_owned(),
+        query: Vec::new(),
+        body: json_body(serde_json::json!({
+            "SyncProfileName": profile,
+            "SourceResourceArn": source_arn,
+        })),
+        what: format!("create sync profile {profile}"),
+    }
+}
+
+/// GetSyncTarget.
+pub fn get_sync_target(profile: &str, target: &str) -> Request {
+    Request {
+        operation: Operation::GetSyncTarget,
+        method: Method::Get,
+        path: format!("{}/targets/{}", profile_path(profile), segment(target)),
+        query: Vec::new(),
+        body: None,
+        what: format!("get sync target {target} of profile {profile}"),
+    }
+}
+
+/// CreateSyncTarget: connect the profile to an identity store.
+pub fn create_sync_target(profile: &str, target: &str, target_arn: &str) -> Request {
+    Request {
+        operation: Operation::CreateSyncTarget,
+        method: Method::Post,
+        path: format!("{}/targets", profile_path(profile)),
+        query: Vec::new(),
+        body: json_body(serde_json::json!({
+            "SyncTargetName": target,
+            "TargetResourceArn": target_arn,
+        })),
+        what: format!("create sync target {target} of profile {profile}"),
+    }
+}
+
+/// StartSync.
+pub fn start_sync(profile: &str) -> Request {
+    Request {
+        operation: Operation::StartSync,
+        method: Method::Post,
+        path: format!("{}/startSync", profile_path(profile)),
+        query: Vec::new(),
+        body: json_body(serde_json::json!({})),
+        what: format!("start sync of profile {profile}"),
+    }
+}
+
+/// StopSync.
+pub fn stop_sync(profile: &str) -> Request {
+    Request {
+        operation: Operation::StopSync,
+        method: Method::Post,
+        path: format!("{}/stopSync", profile_path(profile)),
+        query: Vec::new(),
+        body: json_body(serde_json::json!({})),
+        what: format!("stop sync of profile {profile}"),
+    }
+}
+
+/// A page of ListSyncFilters.
+#[derive(Debug, Deserialize)]
+struct ListPage {
+    #[serde(rename = "SyncFilters", default)]
+    filters: Vec<WireFilter>,
+    #[serde(rename = "NextToken", default)]
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireFilter {
+    #[serde(rename = "SyncFilterId")]
+    id: String,
+    #[serde(rename = "FilterType", default)]
+    kind: Option<FilterKind>,
+    #[serde(rename = "Attributes")]
+    attributes: String,
+}
+
+/// Parses a ListSyncFilters page: the filters and the next token.
+///
+/// `kind` is the type that was asked for, used when a filter does not repeat it.
+pub fn parse_list_page(
+    body: &[u8],
+    kind: FilterKind,
+) -> Result<(Vec<CurrentFilter>, Option<String>), String> {
+    let page: ListPage = serde_json::from_slice(body).map_err(|e| format!("bad page: {e}"))?;
+    let filters = page
+        .filters
+        .into_iter()
+        .map(|f| {
+            let (domain, name) =
+                parse_attributes(&f.attributes).map_err(|why| format!("filter {}: {why}", f.id))?;
+            Ok(CurrentFilter {
+                id: f.id,
+                kind: f.kind.unwrap_or(kind),
+                name,
+                domain,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let next = page.next_token.filter(|t| !t.is_empty());
+    Ok((filters, next))
+}
+
+/// Reads domain and name from an `Attributes` string, plain or augmented.
+pub fn parse_attributes(attributes: &str) -> Result<(String, String), String> {
+    let value: Value =
+        serde_json::from_str(attributes).map_err(|e| format!("Attributes is not JSON: {e}"))?;
+    let first = |key: &str| -> Option<String> {
+        match value.get(key)?.get(0)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("display-only")?.as_str().map(str::to_owned),
+            _ => None,
+        }
+    };
+    let domain = first("associateddomain").ok_or("Attributes has no associateddomain")?;
+    let name = first("samaccountname").ok_or("Attributes has no samaccountname")?;
+    Ok((domain, name))
+}
+
+/// Parses a CreateSyncFilter answer: the new filter's id.
+pub fn parse_created_id(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    value.get("SyncFilterId")?.as_str().map(str::to_owned)
+}
+
+/// A sync profile, as GetSyncProfile / CreateSyncProfile answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SyncProfile {
+    /// The profile's name.
+    #[serde(rename = "SyncProfileName")]
+    pub name: String,
+    /// The profile's ARN.
+    #[serde(rename = "SyncProfileArn", default)]
+    pub arn: Option<String>,
+    /// The directory it syncs from.
+    #[serde(rename = "SourceResourceArn", default)]
+    pub source_arn: Option<String>,
+    /// `ACTIVE` or `PAUSED`.
+    #[serde(rename = "SyncProfileState", default)]
+    pub state: Option<String>,
+}
+
+/// A sync target, as GetSyncTarget / CreateSyncTarget answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct SyncTarget {
+    /// The target's name.
+    #[serde(rename = "SyncTargetName")]
+    pub name: String,
+    /// The identity store it writes to.
+    #[serde(rename = "TargetResourceArn", default)]
+    pub target_arn: Option<String>,
+}
+
+/// The error code and message of a failed response.
+pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> (String, String) {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let from_body = value.get("__type").and_then(Value::as_str);
+    let raw = error_type_header.or(from_body).unwrap_or("UnknownError");
+    // Strip "namespace#" prefixes and ":url" suffixes.
+    let code = raw.rsplit('#').next().unwrap_or(raw);
+    let code = code.split(':').next().unwrap_or(code).trim().to_owned();
+    let message = ["message", "Message"]
+        .iter()
+        .find_map(|k| value.get(*k).and_then(Value::as_str))
+        .unwrap_or("")
+        .to_owned();
+    (code, message)
+}
+
+/// The response header carrying the error code.
+pub const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
+
+/// Whether an error is worth retrying: throttling and server faults.
+pub fn is_retryable(status: u16, code: &str) -> bool {
+    status == 429
+        || status >= 500
+        || matches!(
+            code,
+            "ThrottlingException"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "ServiceUnavailableException"
+                | "InternalServerException"
+        )
+}
+
+/// "Already exists": CreateSyncFilter treats it as success.
+pub fn is_already_exists(status: u16, code: &str) -> bool {
+    status == 409 || code == "ConflictException"
+}
+
+/// "Not found".
+pub fn is_not_found(status: u16, code: &str) -> bool {
+    status == 404 || code == "ResourceNotFoundException"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_requests_carry_type_page_size_and_token() {
+        let r = list_sync_filters("My Profile", FilterKind::User, Some("t/1=="));
+        assert_eq!(r.path, "/v0/profiles/My%20Profile/filters");
+        assert_eq!(
+            r.path_and_query(),
+            "/v0/profiles/My%20Profile/filters?FilterType=USER&MaxResults=100&Augmentation=true&NextToken=t%2F1%3D%3D"
+        );
+    }
+
+    #[test]
+    fn create_requests_encode_attributes_as_a_json_string() {
+        let r = create_sync_filter("p", FilterKind::Group, "corp.example.com", "AWS \"Admins\"");
+        let body: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["FilterType"], "GROUP");
+        assert_eq!(body["Effect"], "INCLUDE");
+        let attrs = body["Attributes"].as_str().unwrap();
+        assert_eq!(
+            parse_attributes(attrs).unwrap(),
+            ("corp.example.com".into(), "AWS \"Admins\"".into())
+        );
+    }
+
+    #[test]
+    fn attributes_are_read_plain_or_augmented() {
+        let plain = r#"{"associateddomain":["corp.example.com"],"samaccountname":["AWS-Admins"]}"#;
+        let augmented = r#"{"associateddomain":["corp.example.com"],"samaccountname":[{"display-only":"AWS-Admins"}]}"#;
+        assert_eq!(
+            parse_attributes(plain).unwrap(),
+            parse_attributes(augmented).unwrap()
+        );
+        assert!(
+            parse_attributes(r#"{"samaccountname":["x"]}"#)
+                .unwrap_err()
+                .contains("associateddomain")
+        );
+    }
+
+    #[test]
+    fn list_pages_parse_filters_and_the_next_token() {
+        let body = serde_json::json!({
+            "SyncFilters": [{"SyncFilterId": "sf-1", "FilterType": "GROUP", "Effect": "INCLUDE",
+                "Attributes": "{\"associateddomain\":[\"corp.example.com\"],\"samaccountname\":[{\"display-only\":\"A\"}]}",
+                "CreateTime": 1763800000.5}],
+            "NextToken": "abc"
+        });
+        let (filters, next) =
+            parse_list_page(body.to_string().as_bytes(), FilterKind::Group).unwrap();
+        assert_eq!(filters[0].name, "A");
+        assert_eq!(filters[0].id, "sf-1");
+        assert_eq!(next.as_deref(), Some("abc"));
+        let last = serde_json::json!({"SyncFilters": [], "NextToken": null});
+        assert_eq!(
+            parse_list_page(last.to_string().as_bytes(), FilterKind::Group)
+                .unwrap()
+                .1,
+            None
+        );
+    }
+
+    #[test]
+    fn error_codes_come_from_the_header_or_the_body() {
+        assert_eq!(
+            parse_error(Some("ThrottlingException:http://internal"), b"{}").0,
+            "ThrottlingException"
+        );
+        let (code, message) = parse_error(
+            None,
+            br#"{"__type":"com.amazon#ConflictException","Message":"exists"}"#,
+        );
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("ConflictException", "exists")
+        );
+    }
+
+    #[test]
+    fn throttling_and_faults_are_retryable_but_client_errors_are_not() {
+        assert!(is_retryable(429, "ThrottlingException"));
+        assert!(is_retryable(400, "ThrottlingException"));
+        assert!(is_retryable(503, ""));
+        assert!(!is_retryable(403, "AccessDeniedException"));
+        assert!(!is_retryable(409, "ConflictException"));
+    }
+
+    #[test]
+    fn endpoints_follow_the_partition() {
+        assert_eq!(
+            endpoint_for("eu-central-1"),
+            "https://identity-sync.eu-central-1.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint_for("cn-north-1"),
+            "https://identity-sync.cn-north-1.amazonaws.com.cn"
+        );
+    }
+}

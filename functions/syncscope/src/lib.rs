@@ -1,0 +1,22 @@
+//! syncscope: the Lambda custom resource, its adapters and the CLI's live modes.
+//!
+//! # Layout
+//! - [`app`]: every client, built once per cold start.
+//! - [`handler`]: one CloudFormation event in, exactly one response out.
+//! - [`reconcile`]: load, list, plan, guard, apply, verify, record.
+//! - [`report`]: the outcome to logs (and to the docs and Teams adapters).
+//! - [`identity_sync`]: the identity-sync API: wire contract, signed client, executor.
+//! - [`ssm`]: filters and the ledger in SSM Parameter Store.
+//! - [`cfn_response`]: the PUT to CloudFormation's ResponseURL.
+//! - [`logging`]: tracing set-up (JSON on Lambda).
+//!
+//! The pure core (config, planner, outcome and response models) is `syncscope-core`.
+
+pub mod app;
+pub mod cfn_response;
+pub mod handler;
+pub mod identity_sync;
+pub mod logging;
+pub mod reconcile;
+pub mod report;
+pub mod ssm;
