@@ -1,0 +1,11 @@
+//! End-to-end tests: CloudFormation events through the real Lambda binary and the
+//! Lambda Runtime API, against moto, the identity-sync emulator and local HTTP sinks.
+//!
+//! Run with `task test` (it builds the binaries and installs moto first).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod helpers;
+mod lifecycle;
+mod protocol;
+mod safety;

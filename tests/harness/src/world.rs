@@ -1,0 +1,395 @@
+//! One test's world: moto, the identity-sync emulator, a Teams sink, a ResponseURL sink,
+//! the Runtime API and the real Lambda binary, wired together. Names are unique per
+//! world, so worlds share one moto server safely.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use identity_sync_emulator::{Knobs, Operation, Options, Running, Seed, StateSnapshot};
+use serde_json::{Map, Value, json};
+use syncscope_core::cfn::{ParameterNames, properties_for};
+use syncscope_core::config::Config;
+use syncscope_core::store::{self, Entry};
+
+use crate::lambda::LambdaProcess;
+use crate::moto::Moto;
+use crate::runtime_api::{Ended, Invocation, RuntimeApi};
+use crate::sink::{Recorded, Sink};
+
+/// The sync profile every world seeds.
+pub const PROFILE: &str = "SynchronizationToActiveDirectoryAwsSso";
+/// The AD domain every world uses.
+pub const DOMAIN: &str = "corp.example.com";
+/// The region everything runs in.
+pub const REGION: &str = "eu-central-1";
+/// A secret planted in every ResponseURL: it must never show up in logs or output.
+pub const RESPONSE_URL_CANARY: &str = "CANARYresponseurlSIG0123456789";
+/// A secret planted in the Teams webhook URL.
+pub const WEBHOOK_CANARY: &str = "CANARYwebhookSIG9876543210";
+
+/// How to start a world.
+#[derive(Debug, Clone, Default)]
+pub struct WorldOptions {
+    /// Filters already in the scope: (type, name).
+    pub existing: Vec<(&'static str, String)>,
+    /// Emulator fault knobs.
+    pub knobs: Knobs,
+    /// Extra environment for the Lambda process.
+    pub lambda_env: Vec<(String, String)>,
+    /// Do not seed the sync profile at all.
+    pub no_profile: bool,
+    /// More (empty) sync profiles to seed.
+    pub extra_profiles: Vec<&'static str>,
+}
+
+/// A started world. Everything stops when it is dropped.
+pub struct World {
+    /// Unique name part of this world (stack, parameters, bucket).
+    pub ns: String,
+    /// The shared moto server.
+    pub moto: &'static Moto,
+    /// The identity-sync emulator.
+    pub emulator: Running,
+    /// The Teams webhook sink (answers 202).
+    pub teams: Sink,
+    /// The CloudFormation ResponseURL sink (answers 200).
+    pub cfn: Sink,
+    /// The Runtime API the Lambda polls.
+    pub runtime: RuntimeApi,
+    /// The Lambda binary (None after [`World::stop_lambda`]).
+    pub lambda: Option<LambdaProcess>,
+    /// A runtime for SDK calls from the (synchronous) test.
+    pub rt: tokio::runtime::Runtime,
+    /// SSM on moto.
+    pub ssm: aws_sdk_ssm::Client,
+    /// S3 on moto.
+    pub s3: aws_sdk_s3::Client,
+    /// The SDK configuration pointing at moto.
+    pub sdk: aws_config::SdkConfig,
+}
+
+/// The SDK configuration for moto: fixed test credentials, one region.
+pub async fn moto_sdk_config(moto_url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto_url)
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "harness",
+        ))
+        .load()
+        .await
+}
+
+impl World {
+    /// Starts a world with the default options.
+    pub fn start() -> Self {
+        Self::with(WorldOptions::default())
+    }
+
+    /// Starts a world.
+    pub fn with(options: WorldOptions) -> Self {
+        let ns = format!("t{:08x}", fastrand::u32(..));
+        let moto = Moto::shared();
+        let seed = seed(&options);
+        let emulator = identity_sync_emulator::spawn(Options {
+            seed: Some(seed),
+            knobs: options.knobs.clone(),
+            ..Options::default()
+        })
+        .expect("start the identity-sync emulator");
+        let teams = Sink::start(202).expect("start the Teams sink");
+        let cfn = Sink::start(200).expect("start the ResponseURL sink");
+        let runtime = RuntimeApi::start().expect("start the Runtime API");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let sdk = rt.block_on(moto_sdk_config(&moto.url));
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        );
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL".to_owned(), moto.url.clone()),
+            (
+                "AWS_ENDPOINT_URL_IDENTITY_SYNC".to_owned(),
+                emulator.base_url(),
+            ),
+        ];
+        env.extend(options.lambda_env.iter().cloned());
+        let lambda = LambdaProcess::start(
+            crate::paths::binary("syncscope-lambda"),
+            &runtime.endpoint(),
+            &env,
+        )
+        .expect("start the Lambda binary");
+        let world = Self {
+            ns,
+            moto,
+            emulator,
+            teams,
+            cfn,
+            runtime,
+            lambda: Some(lambda),
+            rt,
+            ssm,
+            s3,
+            sdk,
+        };
+        world.put_webhook(&world.teams.url(&format!(
+            "/workflows/hook?api-version=1&sig={WEBHOOK_CANARY}"
+        )));
+        world
+    }
+
+    /// The stack name of this world.
+    pub fn stack(&self) -> String {
+        format!("SyncScope-{}", self.ns)
+    }
+
+    /// The stack ARN CloudFormation would send.
+    pub fn stack_id(&self) -> String {
+        format!(
+            "arn:aws:cloudformation:{REGION}:123456789012:stack/{}/0f9c2a50-c0de-11ef-9e1b-0a1b2c3d4e5f",
+            self.stack()
+        )
+    }
+
+    /// Where this world keeps its parameters.
+    pub fn names(&self) -> ParameterNames {
+        ParameterNames::for_stack(&self.stack())
+    }
+
+    /// The SSM name of the webhook secret.
+    pub fn webhook_parameter(&self) -> String {
+        format!("/syncscope-test/{}/teams-webhook", self.ns)
+    }
+
+    /// Stores the webhook URL as a SecureString.
+    pub fn put_webhook(&self, url: &str) {
+        self.rt
+            .block_on(
+                self.ssm
+                    .put_parameter()
+                    .name(self.webhook_parameter())
+                    .value(url)
+                    .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                    .overwrite(true)
+                    .send(),
+            )
+            .expect("put the webhook parameter");
+    }
+
+    /// Writes a config's filters the way the deployment does; returns the properties
+    /// the custom resource gets (webhook pointed at the Teams sink).
+    pub fn deploy(&self, config: &Config) -> Map<String, Value> {
+        let entries = store::entries_of(&config.desired());
+        let hash = self.put_entries(&entries);
+        let mut props = properties_for(config, &self.names(), &hash);
+        props.insert(
+            "TeamsWebhook".into(),
+            json!(format!("ssm:{}", self.webhook_parameter())),
+        );
+        props.insert("DocsBucket".into(), json!(self.bucket()));
+        props.insert(
+            "ServiceToken".into(),
+            json!(format!(
+                "arn:aws:lambda:{REGION}:123456789012:function:syncscope"
+            )),
+        );
+        props
+    }
+
+    /// Writes entries as shards under their content-addressed path; returns the hash.
+    pub fn put_entries(&self, entries: &[Entry]) -> String {
+        let hash = store::hash(entries);
+        let base = self.names().filters_version(&hash);
+        let store = syncscope::ssm::ParameterStore::new(self.ssm.clone());
+        self.rt
+            .block_on(store.write_list(&base, entries))
+            .expect("write the filters to SSM");
+        hash
+    }
+
+    /// The docs bucket of this world (created on first use).
+    pub fn bucket(&self) -> String {
+        let bucket = format!("syncscope-docs-{}", self.ns);
+        let _ = self
+            .rt
+            .block_on(self.s3.create_bucket().bucket(&bucket).send());
+        bucket
+    }
+
+    /// A CloudFormation event for this world's resource.
+    pub fn event(
+        &self,
+        request_type: &str,
+        props: &Map<String, Value>,
+        old_props: Option<&Map<String, Value>>,
+        physical_id: Option<&str>,
+    ) -> Value {
+        let request_id = format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            fastrand::u32(..),
+            fastrand::u64(..) & 0xffff_ffff_ffff
+        );
+        let mut event = json!({
+            "RequestType": request_type,
+            "ServiceToken": props.get("ServiceToken").cloned().unwrap_or(Value::Null),
+            "ResponseURL": self.cfn.url(&format!(
+                "/cloudformation-custom-resource-response-euc1/{request_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature={RESPONSE_URL_CANARY}"
+            )),
+            "StackId": self.stack_id(),
+            "RequestId": request_id,
+            "LogicalResourceId": "SyncScope",
+            "ResourceType": "Custom::SyncScope",
+            "ResourceProperties": props,
+        });
+        if let Some(old) = old_props {
+            event["OldResourceProperties"] = json!(old);
+        }
+        if let Some(id) = physical_id {
+            event["PhysicalResourceId"] = json!(id);
+        }
+        event
+    }
+
+    /// Delivers an event through the Runtime API; returns the invocation and every
+    /// CloudFormation response PUT for this event's RequestId.
+    pub fn send(&self, event: &Value, timeout: Duration) -> Delivered {
+        let request_id = event["RequestId"].as_str().unwrap_or_default().to_owned();
+        let invocation = self
+            .runtime
+            .invoke(event.clone(), timeout, Duration::from_secs(5));
+        // Give a late second PUT (which must not happen) a moment to show up.
+        std::thread::sleep(Duration::from_millis(150));
+        let responses = self
+            .cfn
+            .requests()
+            .into_iter()
+            .filter(|r| !request_id.is_empty() && r.uri.contains(&request_id))
+            .collect();
+        Delivered {
+            invocation,
+            responses,
+        }
+    }
+
+    /// The emulator's state.
+    pub fn state(&self) -> StateSnapshot {
+        self.emulator.emulator().snapshot()
+    }
+
+    /// The names in the scope now, sorted (`TYPE name`).
+    pub fn scope(&self) -> Vec<String> {
+        self.scope_of(PROFILE)
+    }
+
+    /// The names in a profile's scope now, sorted (`TYPE name`).
+    pub fn scope_of(&self, profile: &str) -> Vec<String> {
+        let state = self.state();
+        let mut names: Vec<String> = state
+            .profile(profile)
+            .map(|p| {
+                p.filters
+                    .iter()
+                    .map(|f| format!("{:?} {}", f.filter_type, f.name).to_uppercase_kind())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Write calls (create + delete) the emulator received.
+    pub fn write_calls(&self) -> u64 {
+        let s = self.state();
+        s.counters_of(Operation::CreateSyncFilter).requests
+            + s.counters_of(Operation::DeleteSyncFilter).requests
+    }
+
+    /// Every log line of the Lambda so far.
+    pub fn lambda_logs(&self) -> Vec<String> {
+        self.lambda
+            .as_ref()
+            .map(LambdaProcess::logs)
+            .unwrap_or_default()
+    }
+
+    /// Stops the Lambda process (e.g. to restart it with other settings).
+    pub fn stop_lambda(&mut self) {
+        self.lambda = None;
+    }
+}
+
+trait UpperKind {
+    fn to_uppercase_kind(self) -> String;
+}
+
+impl UpperKind for String {
+    /// `Group AWS-Admins` -> `GROUP AWS-Admins` (only the kind is upper-cased).
+    fn to_uppercase_kind(self) -> String {
+        match self.split_once(' ') {
+            Some((kind, name)) => format!("{} {name}", kind.to_uppercase()),
+            None => self,
+        }
+    }
+}
+
+/// The result of delivering one event.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// What the Runtime API got back.
+    pub invocation: Invocation,
+    /// The CloudFormation responses PUT for this event (exactly one is right).
+    pub responses: Vec<Recorded>,
+}
+
+impl Delivered {
+    /// The one response's body; panics unless exactly one response was PUT.
+    pub fn response(&self) -> Value {
+        assert_eq!(
+            self.responses.len(),
+            1,
+            "expected exactly one CloudFormation response, got {}",
+            self.responses.len()
+        );
+        self.responses[0].json()
+    }
+
+    /// Whether the handler returned normally (Ok) to the Runtime API.
+    pub fn returned_ok(&self) -> bool {
+        matches!(self.invocation.ended, Ended::Response(_))
+    }
+}
+
+fn seed(options: &WorldOptions) -> Seed {
+    if options.no_profile {
+        return Seed {
+            profiles: Vec::new(),
+        };
+    }
+    let filters: Vec<Value> = options
+        .existing
+        .iter()
+        .map(|(kind, name)| json!({ "type": kind, "name": name, "domain": DOMAIN }))
+        .collect();
+    let mut profiles = vec![json!({
+        "name": PROFILE,
+        "source_arn": format!("arn:aws:ds:{REGION}:123456789012:directory/d-1234567890"),
+        "state": "ACTIVE",
+        "targets": [{ "name": "IdentityStoreForSSO", "target_arn": "arn:aws:identitystore::123456789012:identitystore/d-1234567890" }],
+        "filters": filters,
+    })];
+    for name in &options.extra_profiles {
+        profiles.push(json!({
+            "name": name,
+            "source_arn": format!("arn:aws:ds:{REGION}:123456789012:directory/d-0987654321"),
+        }));
+    }
+    let doc = json!({ "profiles": profiles });
+    Seed::from_json(&doc.to_string()).expect("a valid seed")
+}
