@@ -357,15 +357,12 @@ impl Walker {
         known: &'static [&'static str],
     ) -> Option<Obj<'a>> {
         let Value::Object(map) = value else {
-            let at = if path.is_empty() {
-                "the document"
+            let what = if path.is_empty() {
+                "the document to be an object"
             } else {
-                "this"
+                "an object"
             };
-            self.error(
-                path,
-                format!("expected {at} to be an object, found {}", describe(value)),
-            );
+            self.error(path, format!("expected {what}, found {}", describe(value)));
             return None;
         };
         let obj = Obj {
@@ -708,6 +705,21 @@ impl Walker {
         let mut ok = true;
         for (index, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{index}]");
+            if !item.is_object() {
+                let example = match item {
+                    Value::String(name) => quoted(name),
+                    _ => "\"AWS-Admins\"".to_owned(),
+                };
+                self.error(
+                    &item_path,
+                    format!(
+                        "expected a filter object such as {{\"Name\": {example}}}, found {}",
+                        describe(item)
+                    ),
+                );
+                ok = false;
+                continue;
+            }
             let Some(obj) = self.object(&item_path, item, FILTER_KEYS) else {
                 ok = false;
                 continue;

@@ -27,7 +27,7 @@ pub fn quoted(value: &str) -> String {
         format!("{value:?}")
     } else {
         let head: String = value.chars().take(MAX).collect();
-        format!("{:?}… ({} characters)", head, value.chars().count())
+        format!("{head:?}…")
     }
 }
 
@@ -328,10 +328,8 @@ impl WebhookRef {
         if value.contains("://") {
             return HttpsUrl::parse_secret(value).map(Self::Literal);
         }
-        Err(format!(
-            "{} is not a webhook reference: expected \"ssm:/parameter/name\", a Secrets Manager secret ARN, or an https URL",
-            quoted(value)
-        ))
+        // Not repeated: it may be a webhook URL pasted without its scheme, i.e. the secret.
+        Err("the value is not a webhook reference: expected \"ssm:/parameter/name\", a Secrets Manager secret ARN, or an https URL (not repeated here, as it may be a secret)".into())
     }
 
     /// Whether the secret sits in the config itself.
@@ -790,6 +788,15 @@ mod tests {
     fn a_bad_literal_webhook_url_is_not_repeated_in_the_error() {
         let e = WebhookRef::parse("http://hook.example.com/x?sig=SECRET").unwrap_err();
         assert!(e.contains("https") && !e.contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn a_webhook_url_without_its_scheme_is_not_repeated_in_the_error() {
+        let e = WebhookRef::parse("hook.example.com/webhookb2/SECRET").unwrap_err();
+        assert!(
+            e.contains("not a webhook reference") && !e.contains("SECRET"),
+            "{e}"
+        );
     }
 
     #[test]
