@@ -408,11 +408,13 @@ impl IdentitySyncClient {
             counter[index].fetch_add(1, Ordering::Relaxed);
 
             let timeout = remaining.min(self.options.request_timeout);
+            let mut throttled = false;
             let error = match self.attempt(request, timeout).await {
                 Ok((status, body)) if (200..300).contains(&status) => return Ok(body.0),
                 Ok((status, body)) => {
                     let (code, message) = wire::parse_error(body.1.as_deref(), &body.0);
                     let retryable = wire::is_retryable(status, &code);
+                    throttled = wire::is_throttling(status, &code);
                     let error = IdentitySyncError::Service {
                         what: request.what.clone(),
                         status,
@@ -427,7 +429,9 @@ impl IdentitySyncClient {
                 Err(error @ IdentitySyncError::Transport { .. }) => error,
                 Err(error) => return Err(error),
             };
-            if attempt >= self.options.max_attempts {
+            // Throttling asks us to slow down, not to give up: it is retried until the
+            // deadline. Faults and timeouts get `max_attempts`.
+            if !throttled && attempt >= self.options.max_attempts {
                 return Err(error);
             }
             let backoff = self.backoff(attempt);

@@ -418,6 +418,15 @@ pub fn is_retryable(status: u16, code: &str) -> bool {
         )
 }
 
+/// Whether the service asked the client to slow down.
+pub fn is_throttling(status: u16, code: &str) -> bool {
+    status == 429
+        || matches!(
+            code,
+            "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded"
+        )
+}
+
 /// "Already exists": CreateSyncFilter treats it as success.
 pub fn is_already_exists(status: u16, code: &str) -> bool {
     status == 409 || code == "ConflictException"
@@ -429,6 +438,7 @@ pub fn is_not_found(status: u16, code: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,413 @@
+//! The identity-sync client and executor against the local emulator over real TCP:
+//! round trips, pagination, idempotence, retries, signatures, partial failure,
+//! convergence and deadlines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use identity_sync_emulator::{Knobs, Operation as EmuOp, Options, Running, Seed};
+use serde_json::json;
+use syncscope::identity_sync::executor::{self, Applied};
+use syncscope::identity_sync::{ClientOptions, ExecOptions, IdentitySyncClient, IdentitySyncError};
+use syncscope_core::names::DomainName;
+use syncscope_core::outcome::ChangeStatus;
+use syncscope_core::plan::{self, Mode};
+use syncscope_core::scope::{Desired, DesiredFilter, FilterKind, Ledger};
+use tokio::time::Instant;
+
+const PROFILE: &str = "SynchronizationToActiveDirectoryAwsSso";
+const DOMAIN: &str = "corp.example.com";
+
+fn emulator(knobs: Knobs, filters: &[&str]) -> Running {
+    let filters: Vec<_> = filters
+        .iter()
+        .map(|n| json!({"type": "GROUP", "name": n, "domain": DOMAIN}))
+        .collect();
+    let seed = json!({"profiles": [{"name": PROFILE, "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890", "filters": filters}]});
+    identity_sync_emulator::spawn(Options {
+        seed: Some(Seed::from_json(&seed.to_string()).unwrap()),
+        knobs,
+        ..Options::default()
+    })
+    .unwrap()
+}
+
+fn client_for(emu: &Running, secret: &str, options: ClientOptions) -> IdentitySyncClient {
+    let credentials =
+        SharedCredentialsProvider::new(Credentials::new("testing", secret, None, None, "test"));
+    IdentitySyncClient::new(emu.base_url(), "eu-central-1", credentials, options).unwrap()
+}
+
+fn client(emu: &Running) -> IdentitySyncClient {
+    client_for(
+        emu,
+        "testing",
+        ClientOptions {
+            base_backoff: Duration::from_millis(5),
+            ..ClientOptions::default()
+        },
+    )
+}
+
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(20)
+}
+
+fn desired(names: &[String]) -> Desired {
+    Desired {
+        domain: DomainName::parse(DOMAIN).unwrap(),
+        filters: names
+            .iter()
+            .map(|n| DesiredFilter {
+                kind: FilterKind::Group,
+                name: syncscope_core::names::FilterName::parse(n, FilterKind::Group).unwrap(),
+                description: Default::default(),
+            })
+            .collect(),
+    }
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("G-{i:04}")).collect()
+}
+
+async fn apply(
+    client: &IdentitySyncClient,
+    want: &[String],
+    concurrency: usize,
+) -> (plan::Plan, Applied) {
+    let listing = client.list_filters(PROFILE, soon()).await.unwrap();
+    let plan = plan::plan(
+        &desired(want),
+        &listing.filters,
+        &Ledger::default(),
+        Mode::Authoritative,
+    );
+    let applied = executor::apply(
+        client,
+        PROFILE,
+        &plan,
+        ExecOptions {
+            concurrency,
+            deadline: soon(),
+        },
+    )
+    .await;
+    (plan, applied)
+}
+
+#[tokio::test]
+async fn every_operation_round_trips() {
+    let emu = emulator(Knobs::default(), &[]);
+    let c = client(&emu);
+    let profile = c
+        .create_profile(
+            "NewProfile",
+            "arn:aws:ds:eu-central-1:123456789012:directory/d-0000000001",
+            soon(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(profile.name, "NewProfile");
+    assert_eq!(
+        c.get_profile("NewProfile", soon())
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "NewProfile"
+    );
+    assert!(c.get_profile("Missing", soon()).await.unwrap().is_none());
+    let target_arn = "arn:aws:identitystore::123456789012:identitystore/d-0000000001";
+    c.create_target("NewProfile", "IdentityStoreForSSO", target_arn, soon())
+        .await
+        .unwrap();
+    let target = c
+        .get_target("NewProfile", "IdentityStoreForSSO", soon())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(target.target_arn.as_deref(), Some(target_arn));
+    assert!(
+        c.get_target("NewProfile", "Other", soon())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    c.start_sync("NewProfile", soon()).await.unwrap();
+    assert_eq!(
+        c.get_profile("NewProfile", soon())
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .as_deref(),
+        Some("ACTIVE")
+    );
+    c.stop_sync("NewProfile", soon()).await.unwrap();
+    assert_eq!(
+        c.get_profile("NewProfile", soon())
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .as_deref(),
+        Some("PAUSED")
+    );
+    let id = c
+        .create_filter("NewProfile", FilterKind::User, DOMAIN, "jdoe", soon())
+        .await
+        .unwrap()
+        .unwrap();
+    let listing = c.list_filters("NewProfile", soon()).await.unwrap();
+    assert_eq!(listing.filters.len(), 1);
+    assert_eq!(
+        (
+            listing.filters[0].kind,
+            listing.filters[0].name.as_str(),
+            listing.filters[0].id.as_str()
+        ),
+        (FilterKind::User, "jdoe", id.as_str())
+    );
+    assert!(
+        c.delete_filter("NewProfile", &id, "USER jdoe", soon())
+            .await
+            .unwrap()
+    );
+    assert!(
+        c.list_filters("NewProfile", soon())
+            .await
+            .unwrap()
+            .filters
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn listing_follows_every_page() {
+    let all = names(130);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let emu = emulator(
+        Knobs {
+            page_size: 25,
+            ..Knobs::default()
+        },
+        &refs,
+    );
+    let listing = client(&emu).list_filters(PROFILE, soon()).await.unwrap();
+    assert_eq!(listing.filters.len(), 130);
+    assert_eq!(
+        listing.pages,
+        6 + 1,
+        "6 group pages and 1 (empty) user page"
+    );
+    assert_eq!(
+        emu.emulator()
+            .snapshot()
+            .counters_of(EmuOp::ListSyncFilters)
+            .requests,
+        7
+    );
+}
+
+#[tokio::test]
+async fn create_of_an_existing_filter_and_delete_of_a_missing_one_succeed() {
+    let emu = emulator(Knobs::default(), &["AWS-Admins"]);
+    let c = client(&emu);
+    assert_eq!(
+        c.create_filter(PROFILE, FilterKind::Group, DOMAIN, "aws-admins", soon())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !c.delete_filter(PROFILE, "sf-does-not-exist", "GROUP x", soon())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn throttling_and_server_faults_are_retried() {
+    let emu = emulator(
+        Knobs {
+            fault_rate: 0.5,
+            fault_seed: Some(3),
+            ..Knobs::default()
+        },
+        &[],
+    );
+    let c = client(&emu);
+    let (_, applied) = apply(&c, &names(40), 4).await;
+    assert!(
+        applied.complete(),
+        "{:?}",
+        applied.failed().collect::<Vec<_>>()
+    );
+    assert!(c.stats().total_retries() > 0);
+    assert_eq!(
+        c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),
+        40
+    );
+
+    let emu = emulator(
+        Knobs {
+            concurrency_limit: Some(2),
+            latency_ms: 20,
+            ..Knobs::default()
+        },
+        &[],
+    );
+    let c = client(&emu);
+    let (_, applied) = apply(&c, &names(30), 8).await;
+    assert!(applied.complete());
+    let state = emu.emulator().snapshot();
+    assert!(
+        state.counters_of(EmuOp::CreateSyncFilter).throttled > 0,
+        "the limit was hit"
+    );
+    assert!(state.max_in_flight <= 2);
+    assert_eq!(state.profile(PROFILE).unwrap().filters.len(), 30);
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_rejected_and_not_retried() {
+    let emu = emulator(Knobs::default(), &[]);
+    let c = client_for(&emu, "wrong-secret", ClientOptions::default());
+    let error = c.list_filters(PROFILE, soon()).await.unwrap_err();
+    match &error {
+        IdentitySyncError::Service { status, code, .. } => {
+            assert_eq!((*status, code.as_str()), (403, "InvalidSignatureException"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        error
+            .to_string()
+            .contains("list group sync filters of profile"),
+        "{error}"
+    );
+    assert_eq!(c.stats().total_retries(), 0);
+}
+
+#[tokio::test]
+async fn a_persistent_failure_names_the_filter_while_the_rest_applies_and_a_rerun_converges() {
+    let emu = emulator(
+        Knobs {
+            fail_filters: [(
+                "G-0003".to_owned(),
+                "AccessDeniedException".parse().unwrap(),
+            )]
+            .into(),
+            ..Knobs::default()
+        },
+        &[],
+    );
+    let c = client(&emu);
+    let (_, applied) = apply(&c, &names(10), 4).await;
+    let failed: Vec<_> = applied.failed().collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].action.name, "G-0003");
+    assert!(
+        matches!(&failed[0].status, ChangeStatus::Failed { reason } if reason.contains("AccessDeniedException"))
+    );
+    assert_eq!(
+        c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),
+        9
+    );
+
+    emu.emulator()
+        .update_knobs(&json!({"fail_filters": {}}))
+        .unwrap();
+    let (plan, applied) = apply(&c, &names(10), 4).await;
+    assert_eq!(plan.counts().create, 1, "only the failed one is left");
+    assert!(applied.complete());
+    let (plan, _) = apply(&c, &names(10), 4).await;
+    assert!(!plan.has_changes(), "converged");
+}
+
+#[tokio::test]
+async fn the_deadline_is_respected_and_unstarted_changes_are_pending() {
+    let emu = emulator(
+        Knobs {
+            latency_ms: 200,
+            ..Knobs::default()
+        },
+        &[],
+    );
+    let c = client_for(
+        &emu,
+        "testing",
+        ClientOptions {
+            min_attempt_time: Duration::from_millis(300),
+            ..ClientOptions::default()
+        },
+    );
+    let listing = c.list_filters(PROFILE, soon()).await.unwrap();
+    let plan = plan::plan(
+        &desired(&names(50)),
+        &listing.filters,
+        &Ledger::default(),
+        Mode::Managed,
+    );
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(1200);
+    let applied = executor::apply(
+        &c,
+        PROFILE,
+        &plan,
+        ExecOptions {
+            concurrency: 2,
+            deadline,
+        },
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed <= Duration::from_millis(1200) + Duration::from_millis(250),
+        "took {elapsed:?}"
+    );
+    let pending = applied.pending().count();
+    let done = applied.results.iter().filter(|r| r.succeeded()).count();
+    assert!(pending > 0 && done > 0, "pending {pending}, done {done}");
+    assert_eq!(done + pending + applied.failed().count(), 50);
+    assert_eq!(
+        c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),
+        done,
+        "what is reported done is done"
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_call_ends_at_the_deadline_with_a_reason() {
+    let emu = emulator(
+        Knobs {
+            hang_ops: [EmuOp::ListSyncFilters].into(),
+            ..Knobs::default()
+        },
+        &[],
+    );
+    let c = client(&emu);
+    let started = Instant::now();
+    let error = c
+        .list_filters(PROFILE, started + Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(2300),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        error.reason().contains("deadline") || error.reason().contains("timed out"),
+        "{}",
+        error.reason()
+    );
+}
