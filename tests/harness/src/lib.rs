@@ -11,6 +11,10 @@
 //! - [`world`]: all of the above wired together for one test, with CloudFormation
 //!   events and SSM filters written the way the deployment writes them.
 
+// Test support: when a local server cannot start, panicking with the reason is the
+// right failure for the test that asked for it.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 pub mod lambda;
 pub mod moto;
 pub mod paths;
