@@ -402,3 +402,50 @@ fn two_thousand_groups_load_from_sharded_parameters_and_apply() {
         2000
     );
 }
+
+#[test]
+fn a_scheduled_drift_check_reports_console_edits_and_changes_nothing() {
+    let world = World::start();
+    let (props, _) = create(&world, &config(&["AWS-Admins", "AWS-Developers"]));
+    // Someone removes a filter in the console and adds another one.
+    let state = world.state();
+    let admins = state
+        .profile(PROFILE)
+        .unwrap()
+        .filters
+        .iter()
+        .find(|f| f.name == "AWS-Admins")
+        .unwrap()
+        .id
+        .clone();
+    let seed = serde_json::json!({"profiles": [{"name": PROFILE, "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890",
+        "filters": [{"type": "GROUP", "name": "AWS-Developers", "domain": DOMAIN}, {"type": "GROUP", "name": "Console-Added", "domain": DOMAIN}]}]});
+    assert!(!admins.is_empty());
+    world
+        .emulator
+        .emulator()
+        .reset(Some(
+            &identity_sync_emulator::Seed::from_json(&seed.to_string()).unwrap(),
+        ))
+        .unwrap();
+    let event =
+        json!({ "syncscope": "drift", "StackName": world.stack(), "ResourceProperties": props });
+    let delivered = world.send(&event, TIMEOUT);
+    let syncscope_harness::runtime_api::Ended::Response(result) = &delivered.invocation.ended
+    else {
+        panic!("{:?}", delivered.invocation)
+    };
+    assert_eq!(result["Status"], "SUCCESS", "{result}");
+    assert_eq!(
+        result["Data"]["CreatedNames"], "AWS-Admins",
+        "the missing filter is reported as drift: {result}"
+    );
+    assert_eq!(result["Data"]["UnmanagedNames"], "Console-Added");
+    assert_eq!(result["Data"]["DryRun"], "true");
+    assert!(
+        delivered.responses.is_empty(),
+        "no CloudFormation response for a drift check"
+    );
+    assert_eq!(world.write_calls(), 0);
+    assert_eq!(world.scope(), groups(&["AWS-Developers", "Console-Added"]));
+}

@@ -33,6 +33,39 @@ pub const APPLY_MARGIN: Duration = Duration::from_secs(8);
 /// prove a panic still answers CloudFormation (no local server can produce a panic).
 pub const TEST_FAULT_ENV: &str = "SYNCSCOPE_TEST_FAULT";
 
+/// The `syncscope` value of a scheduled drift check's event:
+/// `{"syncscope": "drift", "StackName": "...", "ResourceProperties": {...}}`.
+pub const DRIFT_EVENT: &str = "drift";
+
+/// A scheduled drift check: the same reconcile in report-only mode. Console edits to
+/// the scope show up as planned changes and unmanaged filters in the docs and Teams.
+/// Nothing is changed and there is no CloudFormation response.
+async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
+    let props = match parse_props(raw.get("ResourceProperties").unwrap_or(&Value::Null)) {
+        Ok(props) => props,
+        Err(reason) => {
+            tracing::error!(reason = %reason, "drift check: bad properties");
+            return json!({ "Status": "FAILED", "Reason": reason });
+        }
+    };
+    let stack = raw
+        .get("StackName")
+        .and_then(Value::as_str)
+        .unwrap_or("syncscope")
+        .to_owned();
+    let deadlines = deadlines(deadline);
+    let run = Run {
+        props: &props,
+        trigger: Trigger::Drift,
+        stack,
+        deadlines,
+    };
+    let mut outcome = reconcile::reconcile(app, &run).await;
+    outcome.dry_run = true;
+    report::report(app, Some(&props), &mut outcome, deadlines).await;
+    json!({ "Status": if outcome.verdict == Verdict::Failed { "FAILED" } else { "SUCCESS" }, "Reason": outcome.summary(), "Data": outcome.cfn_data() })
+}
+
 /// The envelope of a request: what is needed to answer it, read before anything else.
 #[derive(Debug, Clone)]
 struct Envelope {
@@ -131,6 +164,9 @@ pub async fn handle(
 ) -> Result<Value, lambda_runtime::Error> {
     let deadline = lambda_deadline(event.context.deadline);
     let raw = event.payload;
+    if raw.get("syncscope").and_then(Value::as_str) == Some(DRIFT_EVENT) {
+        return Ok(drift(app, &raw, deadline).await);
+    }
     let Some(envelope) = Envelope::read(&raw) else {
         tracing::error!(
             keys = ?raw.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),

@@ -158,10 +158,7 @@ async fn reconcile_inner(app: &App, run: &Run<'_>) -> Outcome {
     {
         Ok(listing) => listing,
         Err(e) => {
-            return fail(
-                outcome,
-                format!("could not list the current sync scope: {e}"),
-            );
+            return fail(outcome, listing_failed(&e, props));
         }
     };
 
@@ -188,7 +185,16 @@ async fn apply_and_record(
         unmanaged = plan.counts().unmanaged,
         "planned"
     );
-    let guarded = run.trigger != Trigger::Delete;
+    // Deleting the stack with OnDelete remove is its own confirmation; a drift check
+    // changes nothing, so the guard only warns there.
+    let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
+    if run.trigger == Trigger::Drift {
+        if let Err(tripped) = plan.check_guard(&props.guard) {
+            outcome
+                .warnings
+                .push(format!("a deployment now would be refused: {tripped}"));
+        }
+    }
     if guarded {
         if let Err(tripped) = plan.check_guard(&props.guard) {
             outcome.plan = Some(plan);
@@ -285,6 +291,18 @@ async fn write_ledger(
         .map(drop)
 }
 
+/// The reason for a failed listing, with a hint when the profile does not exist.
+fn listing_failed(error: &crate::identity_sync::IdentitySyncError, props: &Properties) -> String {
+    let hint = match error {
+        crate::identity_sync::IdentitySyncError::Service { status: 404, .. } => format!(
+            "; does the sync profile {} exist? `./task bootstrap` creates it (see docs/deployment.md)",
+            props.sync_profile
+        ),
+        _ => String::new(),
+    };
+    format!("could not list the current sync scope: {error}{hint}")
+}
+
 fn record_calls(outcome: &mut Outcome, client: &IdentitySyncClient) {
     let stats = client.stats();
     outcome.calls = stats
@@ -347,10 +365,7 @@ pub async fn teardown(app: &App, run: &Run<'_>) -> Outcome {
     {
         Ok(listing) => listing,
         Err(e) => {
-            return fail(
-                outcome,
-                format!("could not list the current sync scope: {e}"),
-            );
+            return fail(outcome, listing_failed(&e, props));
         }
     };
     let plan = plan::teardown(&props.domain, &listing.filters, &ledger.ledger);

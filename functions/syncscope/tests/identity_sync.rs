@@ -236,15 +236,24 @@ async fn create_of_an_existing_filter_and_delete_of_a_missing_one_succeed() {
 
 #[tokio::test]
 async fn throttling_and_server_faults_are_retried() {
+    // 30 % faults and 12 attempts: a change fails for good with odds 0.3^12 (5e-7).
     let emu = emulator(
         Knobs {
-            fault_rate: 0.5,
+            fault_rate: 0.3,
             fault_seed: Some(3),
             ..Knobs::default()
         },
         &[],
     );
-    let c = client(&emu);
+    let c = client_for(
+        &emu,
+        "testing",
+        ClientOptions {
+            base_backoff: Duration::from_millis(5),
+            max_attempts: 12,
+            ..ClientOptions::default()
+        },
+    );
     let (_, applied) = apply(&c, &names(40), 4).await;
     assert!(
         applied.complete(),

@@ -72,6 +72,11 @@ impl LambdaProcess {
         self.logs.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -47,6 +47,7 @@ struct Shared {
     queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>>,
     waiting: Arc<Mutex<HashMap<String, std_mpsc::Sender<Ended>>>>,
     init_errors: Arc<Mutex<Vec<Value>>>,
+    polls: Arc<Mutex<Vec<std::time::Instant>>>,
 }
 
 /// A running Runtime API. Stops when dropped.
@@ -60,6 +61,11 @@ pub struct RuntimeApi {
 }
 
 async fn next(State(shared): State<Shared>) -> Response {
+    shared
+        .polls
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(std::time::Instant::now());
     let pending = shared.queue.lock().await.recv().await;
     let Some(p) = pending else {
         return StatusCode::GONE.into_response();
@@ -132,6 +138,7 @@ impl RuntimeApi {
             queue: Arc::new(tokio::sync::Mutex::new(rx)),
             waiting: Arc::default(),
             init_errors: Arc::default(),
+            polls: Arc::default(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let state = shared.clone();
@@ -192,6 +199,27 @@ impl RuntimeApi {
         Invocation {
             request_id: id,
             ended,
+        }
+    }
+
+    /// Waits for the first `next` poll (the end of the function's init) and returns
+    /// when it arrived.
+    pub fn first_poll(&self, timeout: Duration) -> Option<std::time::Instant> {
+        let until = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(first) = self
+                .shared
+                .polls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .first()
+            {
+                return Some(*first);
+            }
+            if std::time::Instant::now() > until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_micros(200));
         }
     }
 

@@ -40,6 +40,8 @@ pub struct WorldOptions {
     pub no_profile: bool,
     /// More (empty) sync profiles to seed.
     pub extra_profiles: Vec<&'static str>,
+    /// The Lambda binary to run (default: the debug build next to the test).
+    pub lambda_binary: Option<std::path::PathBuf>,
 }
 
 /// A started world. Everything stops when it is dropped.
@@ -120,12 +122,12 @@ impl World {
             ),
         ];
         env.extend(options.lambda_env.iter().cloned());
-        let lambda = LambdaProcess::start(
-            crate::paths::binary("syncscope-lambda"),
-            &runtime.endpoint(),
-            &env,
-        )
-        .expect("start the Lambda binary");
+        let binary = options
+            .lambda_binary
+            .clone()
+            .unwrap_or_else(|| crate::paths::binary("syncscope-lambda"));
+        let lambda = LambdaProcess::start(binary, &runtime.endpoint(), &env)
+            .expect("start the Lambda binary");
         let world = Self {
             ns,
             moto,
@@ -217,9 +219,17 @@ impl World {
     /// The docs bucket of this world (created on first use).
     pub fn bucket(&self) -> String {
         let bucket = format!("syncscope-docs-{}", self.ns);
-        let _ = self
-            .rt
-            .block_on(self.s3.create_bucket().bucket(&bucket).send());
+        // Outside us-east-1, S3 (and moto) want the region as the location constraint.
+        let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+            .build();
+        let _ = self.rt.block_on(
+            self.s3
+                .create_bucket()
+                .bucket(&bucket)
+                .create_bucket_configuration(location)
+                .send(),
+        );
         bucket
     }
 

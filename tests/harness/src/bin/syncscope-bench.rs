@@ -1,0 +1,547 @@
+//! `syncscope-bench`: start-up, reconcile speed, API calls, memory and artifact size,
+//! measured side by side in one run. Prints a table and writes `docs/benchmarks.md`.
+//!
+//! Run it with `./task bench` (which builds the release binaries first). Nothing here
+//! asserts a time: the numbers and their ratios to the targets are reported.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use identity_sync_emulator::{Knobs, Operation as EmuOp, Options, Seed};
+use serde_json::json;
+use syncscope::identity_sync::executor;
+use syncscope::identity_sync::wire::Operation;
+use syncscope::identity_sync::{ClientOptions, ExecOptions, IdentitySyncClient};
+use syncscope_core::names::{Description, DomainName, FilterName};
+use syncscope_core::plan::{self, Mode};
+use syncscope_core::scope::{Desired, DesiredFilter, FilterKind, Ledger};
+use syncscope_harness::runtime_api::RuntimeApi;
+use syncscope_harness::world::{DOMAIN, PROFILE, World, WorldOptions};
+
+const INIT_RUNS: usize = 21;
+const LIMIT: usize = 8;
+const PAGE_SIZE: usize = 100;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+/// Process start to the first Runtime API `next` poll, `INIT_RUNS` times.
+fn init_times(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Result<Vec<Duration>, String> {
+    let mut times = Vec::with_capacity(INIT_RUNS);
+    for _ in 0..INIT_RUNS {
+        let api = RuntimeApi::start().map_err(|e| e.to_string())?;
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", api.endpoint())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_REGION", "eu-central-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        let polled = api.first_poll(Duration::from_secs(60));
+        let _ = child.kill();
+        let _ = child.wait();
+        let polled =
+            polled.ok_or_else(|| format!("{} never polled the Runtime API", program.display()))?;
+        times.push(polled.duration_since(started));
+    }
+    Ok(times)
+}
+
+fn desired(names: &[String]) -> Desired {
+    Desired {
+        domain: DomainName::parse(DOMAIN).unwrap_or_else(|e| panic!("{e}")),
+        filters: names
+            .iter()
+            .map(|n| DesiredFilter {
+                kind: FilterKind::Group,
+                name: FilterName::parse(n, FilterKind::Group).unwrap_or_else(|e| panic!("{e}")),
+                description: Description::default(),
+            })
+            .collect(),
+    }
+}
+
+struct Row {
+    n: usize,
+    changed: bool,
+    latency: u64,
+    fault_rate: f64,
+    wall: Duration,
+    pages: usize,
+    changes: usize,
+    calls: u64,
+    retries: u64,
+    server_requests: u64,
+    final_count: usize,
+    complete: bool,
+}
+
+impl Row {
+    fn bound(&self) -> Duration {
+        let rounds = self.pages + self.changes.div_ceil(LIMIT);
+        Duration::from_millis(self.latency * rounds as u64)
+    }
+}
+
+/// One reconcile (list, plan, apply) against a fresh emulator.
+fn reconcile(
+    rt: &tokio::runtime::Runtime,
+    n: usize,
+    changed: bool,
+    latency: u64,
+    concurrency: usize,
+    fault_rate: f64,
+) -> Row {
+    let names: Vec<String> = (0..n).map(|i| format!("AWS-Bench-Group-{i:05}")).collect();
+    let existing: Vec<_> = if changed {
+        Vec::new()
+    } else {
+        names
+            .iter()
+            .map(|name| json!({"type": "GROUP", "name": name, "domain": DOMAIN}))
+            .collect()
+    };
+    let seed = json!({"profiles": [{"name": PROFILE, "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890", "filters": existing}]});
+    let emulator = identity_sync_emulator::spawn(Options {
+        seed: Some(Seed::from_json(&seed.to_string()).unwrap_or_else(|e| panic!("{e}"))),
+        knobs: Knobs {
+            latency_ms: latency,
+            concurrency_limit: Some(LIMIT),
+            page_size: PAGE_SIZE,
+            fault_rate,
+            fault_seed: Some(42),
+            ..Knobs::default()
+        },
+        ..Options::default()
+    })
+    .unwrap_or_else(|e| panic!("emulator: {e}"));
+    let credentials =
+        SharedCredentialsProvider::new(Credentials::new("testing", "testing", None, None, "bench"));
+    let client = IdentitySyncClient::new(
+        emulator.base_url(),
+        "eu-central-1",
+        credentials,
+        ClientOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let want = desired(&names);
+    let (wall, pages, changes, applied) = rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        let started = Instant::now();
+        let listing = client
+            .list_filters(PROFILE, deadline)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let plan = plan::plan(&want, &listing.filters, &Ledger::default(), Mode::Managed);
+        let changes = plan.changes().count();
+        let applied = executor::apply(
+            &client,
+            PROFILE,
+            &plan,
+            ExecOptions {
+                concurrency,
+                deadline,
+            },
+        )
+        .await;
+        (started.elapsed(), listing.pages, changes, applied)
+    });
+    let stats = client.stats();
+    let state = emulator.emulator().snapshot();
+    let server_requests = [
+        EmuOp::ListSyncFilters,
+        EmuOp::CreateSyncFilter,
+        EmuOp::DeleteSyncFilter,
+    ]
+    .iter()
+    .map(|op| state.counters_of(*op).requests)
+    .sum();
+    let final_count = state.profile(PROFILE).map_or(0, |p| p.filters.len());
+    Row {
+        n,
+        changed,
+        latency,
+        fault_rate,
+        wall,
+        pages,
+        changes,
+        calls: stats.calls_of(Operation::ListSyncFilters)
+            + stats.calls_of(Operation::CreateSyncFilter)
+            + stats.calls_of(Operation::DeleteSyncFilter),
+        retries: stats.total_retries(),
+        server_requests,
+        final_count,
+        complete: applied.complete(),
+    }
+}
+
+fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds (user + system) of a process so far.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10)) // USER_HZ is 100 on Linux
+}
+
+fn main() {
+    let workspace = syncscope_harness::paths::workspace();
+    // The measured binaries come from the release profile (`--bins DIR` to override).
+    let args: Vec<String> = std::env::args().collect();
+    let exe_dir = args
+        .iter()
+        .position(|a| a == "--bins")
+        .and_then(|i| args.get(i + 1))
+        .map_or_else(|| workspace.join("target/release"), PathBuf::from);
+    let lambda = exe_dir.join("syncscope-lambda");
+    let hello = exe_dir.join("bench-hello-lambda");
+    let python = syncscope_harness::paths::python();
+    let total = Instant::now();
+    let mut out = String::new();
+    let mut targets: Vec<(String, bool)> = Vec::new();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = writeln!(
+        out,
+        "# Benchmarks\n\nProduced by `./task bench` on {cores} cores ({cpu}); the measured binaries are release builds."
+    );
+    let _ = writeln!(
+        out,
+        "The numbers are measured, not asserted; each target says met or MISSED.\n"
+    );
+
+    // 1. Init time.
+    println!("measuring start-up ({INIT_RUNS} runs each)…");
+    let moto_env = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_owned()),
+        ("FILTERS_PARAMETER", "/bench/filters".to_owned()),
+    ];
+    let script = workspace.join("tests/harness/bench/python_handler.py");
+    let script_arg = script.to_string_lossy().into_owned();
+    let ours = init_times(&lambda, &[], &moto_env);
+    let base = init_times(&hello, &[], &moto_env);
+    let py = init_times(&python, &[script_arg.as_str()], &moto_env);
+    let _ = writeln!(
+        out,
+        "## Start-up: process start to the first Runtime API `next` (median of {INIT_RUNS})\n"
+    );
+    let _ = writeln!(
+        out,
+        "| function | median ms | min ms | max ms |\n| --- | ---: | ---: | ---: |"
+    );
+    let mut medians = Vec::new();
+    for (label, result) in [
+        ("syncscope-lambda (release)", &ours),
+        ("hello-world lambda_runtime (release)", &base),
+        ("Python 3 + boto3 (SSM client)", &py),
+    ] {
+        match result {
+            Ok(times) => {
+                let m = median(times.clone());
+                medians.push(Some(m));
+                let min = times.iter().min().copied().unwrap_or_default();
+                let max = times.iter().max().copied().unwrap_or_default();
+                let _ = writeln!(out, "| {label} | {} | {} | {} |", ms(m), ms(min), ms(max));
+            }
+            Err(e) => {
+                medians.push(None);
+                let _ = writeln!(out, "| {label} | not measured: {e} | | |");
+            }
+        }
+    }
+    if let (Some(Some(o)), Some(Some(h)), Some(Some(p))) =
+        (medians.first(), medians.get(1), medians.get(2))
+    {
+        let vs_hello = o.as_secs_f64() / h.as_secs_f64();
+        let vs_python = o.as_secs_f64() / p.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "\nsyncscope / hello-world = {vs_hello:.2}x (target <= 2x); syncscope / Python = {vs_python:.3}x (target <= 0.1x).\n"
+        );
+        targets.push((
+            format!("init <= 2x hello-world ({vs_hello:.2}x)"),
+            vs_hello <= 2.0,
+        ));
+        targets.push((
+            format!("init <= 1/10 of Python ({vs_python:.3}x)"),
+            vs_python <= 0.1,
+        ));
+    }
+
+    // 2. Reconcile.
+    println!("measuring reconciles…");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut rows = Vec::new();
+    for latency in [0u64, 50] {
+        for n in [10usize, 100, 1000, 5000] {
+            for changed in [false, true] {
+                let row = reconcile(&rt, n, changed, latency, executor::DEFAULT_CONCURRENCY, 0.0);
+                println!(
+                    "  n={n} changed={changed} latency={latency}ms: {} ms",
+                    ms(row.wall)
+                );
+                rows.push(row);
+            }
+        }
+    }
+    let mut serial = Vec::new();
+    for n in [10usize, 100, 1000] {
+        let row = reconcile(&rt, n, true, 50, 1, 0.0);
+        println!(
+            "  n={n} changed latency=50ms concurrency 1: {} ms",
+            ms(row.wall)
+        );
+        serial.push(row);
+    }
+    let faulty = reconcile(&rt, 1000, true, 50, executor::DEFAULT_CONCURRENCY, 0.2);
+
+    let _ = writeln!(
+        out,
+        "## Reconcile: list, plan, apply (emulator: concurrency limit {LIMIT}, page size {PAGE_SIZE}; client concurrency {})\n",
+        executor::DEFAULT_CONCURRENCY
+    );
+    let _ = writeln!(
+        out,
+        "Bound = latency x (list pages + ceil(changes / {LIMIT})). Calls are first attempts; retries are counted apart.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| filters | change | latency | wall ms | list pages | changes | calls | = pages + changes | retries | bound ms | wall / bound | speed-up vs concurrency 1 |"
+    );
+    let _ = writeln!(
+        out,
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
+    );
+    let mut calls_exact = true;
+    for row in &rows {
+        let exact = row.calls == (row.pages + row.changes) as u64;
+        calls_exact &= exact;
+        let bound = row.bound();
+        let ratio = if bound.is_zero() {
+            "n/a".to_owned()
+        } else {
+            format!("{:.2}", row.wall.as_secs_f64() / bound.as_secs_f64())
+        };
+        let speedup = serial
+            .iter()
+            .find(|s| s.n == row.n && row.changed && row.latency == 50)
+            .map_or("".to_owned(), |s| {
+                format!("{:.1}x", s.wall.as_secs_f64() / row.wall.as_secs_f64())
+            });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} ms | {} | {} | {} | {} | {} | {} | {} | {ratio} | {speedup} |",
+            row.n,
+            if row.changed { "all created" } else { "none" },
+            row.latency,
+            ms(row.wall),
+            row.pages,
+            row.changes,
+            row.calls,
+            if exact { "yes" } else { "NO" },
+            row.retries,
+            ms(bound)
+        );
+        if row.n == 1000 && row.changed && row.latency == 50 {
+            let ratio = row.wall.as_secs_f64() / bound.as_secs_f64();
+            targets.push((
+                format!("wall <= 1.25x bound at 1,000 changes, 50 ms ({ratio:.2}x)"),
+                ratio <= 1.25,
+            ));
+            if let Some(s) = serial.iter().find(|s| s.n == 1000) {
+                let speedup = s.wall.as_secs_f64() / row.wall.as_secs_f64();
+                targets.push((
+                    format!(">= 5x faster than concurrency 1 at 1,000 changes ({speedup:.1}x)"),
+                    speedup >= 5.0,
+                ));
+            }
+        }
+    }
+    targets.push((
+        "calls = list pages + changes, exactly, in every row".to_owned(),
+        calls_exact,
+    ));
+    let _ = writeln!(
+        out,
+        "\nWith 20 % transient faults (1,000 creates, 50 ms): wall {} ms, {} retries, {} requests reached the server, {} filters in the scope afterwards ({}), run {}.\n",
+        ms(faulty.wall),
+        faulty.retries,
+        faulty.server_requests,
+        faulty.final_count,
+        if faulty.final_count == 1000 {
+            "none lost, none duplicated"
+        } else {
+            "MISMATCH"
+        },
+        if faulty.complete {
+            "complete"
+        } else {
+            "INCOMPLETE"
+        }
+    );
+    targets.push((
+        format!(
+            "20 % faults: converges in one run with exactly 1,000 filters ({})",
+            faulty.final_count
+        ),
+        faulty.complete && faulty.final_count == 1000 && faulty.fault_rate > 0.0,
+    ));
+
+    // 3. Memory and CPU of the real Lambda process, a no-change run at 5,000 filters.
+    println!("measuring memory and CPU at 5,000 filters…");
+    let names: Vec<String> = (0..5000)
+        .map(|i| format!("AWS-Bench-Group-{i:05}"))
+        .collect();
+    let world = World::with(WorldOptions {
+        existing: names.iter().map(|n| ("GROUP", n.clone())).collect(),
+        lambda_binary: Some(lambda.clone()),
+        knobs: Knobs {
+            page_size: PAGE_SIZE,
+            ..Knobs::default()
+        },
+        ..Default::default()
+    });
+    let groups: Vec<_> = names.iter().map(|n| json!({"Name": n, "Description": "Benchmark group with a description of typical length"})).collect();
+    let doc = json!({"general": {"produkt": "SSO", "stage": "BENCH", "prefix": "B", "s3_DOKUBUCKET": "bench-docs", "WebhookUrlTeams": "ssm:/bench/hook", "DocuWebsite": "https://wiki.example.com/x"},
+        "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups}});
+    let config = syncscope_core::config::from_value(&doc)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let props = world.deploy(&config);
+    let first = world.send(
+        &world.event("Create", &props, None, None),
+        Duration::from_secs(300),
+    );
+    let pid = world.lambda.as_ref().map(|l| l.pid()).unwrap_or(0);
+    let cpu_before = cpu_time(pid).unwrap_or_default();
+    let started = Instant::now();
+    let second = world.send(
+        &world.event("Create", &props, None, None),
+        Duration::from_secs(300),
+    );
+    let wall = started.elapsed();
+    let cpu_after = cpu_time(pid).unwrap_or_default();
+    let hwm_kb = proc_field(pid, "status", "VmHWM:").unwrap_or(0);
+    let ok = first.responses.len() == 1
+        && second
+            .responses
+            .first()
+            .is_some_and(|r| r.json()["Status"] == "SUCCESS");
+    let _ = writeln!(
+        out,
+        "## Memory and CPU: the release Lambda binary, a no-change run at 5,000 filters\n"
+    );
+    let _ = writeln!(out, "| measure | value |\n| --- | ---: |");
+    let _ = writeln!(
+        out,
+        "| peak RSS of the process (VmHWM, after adopting 5,000 filters and a no-change run) | {:.1} MB |",
+        hwm_kb as f64 / 1024.0
+    );
+    let _ = writeln!(
+        out,
+        "| CPU time of the no-change run (user + system) | {} ms |",
+        ms(cpu_after.saturating_sub(cpu_before))
+    );
+    let _ = writeln!(
+        out,
+        "| wall time of the no-change run (moto SSM + emulator, latency 0) | {} ms |",
+        ms(wall)
+    );
+    let _ = writeln!(
+        out,
+        "| runs answered SUCCESS | {} |\n",
+        if ok { "yes" } else { "NO" }
+    );
+    targets.push((
+        format!(
+            "peak RSS <= 32 MB at 5,000 filters ({:.1} MB)",
+            hwm_kb as f64 / 1024.0
+        ),
+        ok && hwm_kb > 0 && hwm_kb <= 32 * 1024,
+    ));
+    drop(world);
+
+    // 4. The artifact.
+    let zip = workspace.join("target/lambda/syncscope-lambda/bootstrap.zip");
+    let _ = writeln!(out, "## Artifact\n");
+    match std::fs::metadata(&zip) {
+        Ok(meta) => {
+            let mb = meta.len() as f64 / 1_048_576.0;
+            let _ = writeln!(
+                out,
+                "`target/lambda/syncscope-lambda/bootstrap.zip` (arm64, `./task build`): {mb:.2} MB (target <= 8 MB).\n"
+            );
+            targets.push((format!("zip <= 8 MB ({mb:.2} MB)"), mb <= 8.0));
+        }
+        Err(_) => {
+            let _ = writeln!(
+                out,
+                "No arm64 zip found: run `./task build` first to measure it.\n"
+            );
+        }
+    }
+
+    let _ = writeln!(out, "## Targets\n");
+    for (what, ok) in &targets {
+        let _ = writeln!(out, "- {}: {what}", verdict(*ok));
+    }
+    let _ = writeln!(
+        out,
+        "\nMeasured in {:.0} s (excluding the build).",
+        total.elapsed().as_secs_f64()
+    );
+    println!("\n{out}");
+    let path: PathBuf = workspace.join("docs/benchmarks.md");
+    if let Err(e) = std::fs::write(&path, &out) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+}
