@@ -8,4 +8,5 @@
 mod helpers;
 mod lifecycle;
 mod protocol;
+mod reporting;
 mod safety;

@@ -1,21 +1,31 @@
 //! The pure core of syncscope: data in, data out, no I/O and no async.
 //!
 //! # Layout
+//! - [`card`]: Teams cards (Adaptive Card 1.4 in a Workflows envelope, or a legacy
+//!   MessageCard) from an outcome, under a size budget.
 //! - [`cfn`]: the custom resource protocol: properties, physical ids, the 4 KB response.
 //! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
+//! - [`docs`]: the documentation view model and its page, snippet and JSON renderings.
 //! - [`names`]: validated newtypes (filter names, domains, bucket names, URLs, ...).
+//! - `samples` (tests only): sample outcomes with hostile names; writes `build/samples/`.
 //! - [`scope`]: what a sync scope holds: filter kinds, filters that exist, desired filters.
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
 //! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store.
+//! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
 
+pub mod card;
 pub mod cfn;
 pub mod config;
+pub mod docs;
 pub mod names;
 pub mod outcome;
 pub mod plan;
+#[cfg(test)]
+mod samples;
 pub mod scope;
 pub mod store;
 pub mod suggest;
+pub mod synth;

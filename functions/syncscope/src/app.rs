@@ -5,7 +5,9 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 
+use crate::identity_store::IdentityStoreReader;
 use crate::identity_sync::{ClientOptions, IdentitySyncClient, executor};
+use crate::publish::DocsPublisher;
 use crate::ssm::ParameterStore;
 
 /// Tunables read from the environment at start-up.
@@ -37,6 +39,12 @@ pub struct App {
     pub identity_sync: IdentitySyncClient,
     /// Plain HTTPS: CloudFormation responses and Teams.
     pub http: reqwest::Client,
+    /// S3: the documentation.
+    pub docs: DocsPublisher,
+    /// Identity Store and sso-admin in the function's region (docs enrichment).
+    pub identity_store: IdentityStoreReader,
+    /// Secrets Manager: the Teams webhook, when referenced by ARN.
+    pub secrets: aws_sdk_secretsmanager::Client,
     /// The function's region.
     pub region: String,
     /// Tunables.
@@ -80,14 +88,29 @@ impl App {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let ssm = ParameterStore::new(aws_sdk_ssm::Client::new(&sdk));
+        let docs = DocsPublisher::new(s3_client(&sdk, |n| std::env::var_os(n).is_some()));
+        let identity_store = IdentityStoreReader::new(&sdk, &region);
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
         Ok(Self {
             sdk,
             ssm,
             identity_sync,
             http,
+            docs,
+            identity_store,
+            secrets,
             region,
             settings: Settings::from_env(),
         })
+    }
+
+    /// The identity store reader for `region` (the shared one for the function's own).
+    pub fn identity_store_in(&self, region: &str) -> std::borrow::Cow<'_, IdentityStoreReader> {
+        if region == self.region {
+            std::borrow::Cow::Borrowed(&self.identity_store)
+        } else {
+            std::borrow::Cow::Owned(IdentityStoreReader::new(&self.sdk, region))
+        }
     }
 
     /// A client for the identity-sync API in `region` (the shared one for the
@@ -109,4 +132,19 @@ impl App {
             .map(std::borrow::Cow::Owned)
             .map_err(|e| e.to_string())
     }
+}
+
+/// The S3 client: path-style addressing when an endpoint override points S3 at a local
+/// server (`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3`, e.g. moto), where bucket
+/// subdomains do not resolve.
+pub fn s3_client(
+    sdk: &aws_config::SdkConfig,
+    env_set: impl Fn(&str) -> bool,
+) -> aws_sdk_s3::Client {
+    let local = env_set("AWS_ENDPOINT_URL") || env_set("AWS_ENDPOINT_URL_S3");
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(local)
+            .build(),
+    )
 }

@@ -4,7 +4,10 @@
 //! - [`app`]: every client, built once per cold start.
 //! - [`handler`]: one CloudFormation event in, exactly one response out.
 //! - [`reconcile`]: load, list, plan, guard, apply, verify, record.
-//! - [`report`]: the outcome to logs (and to the docs and Teams adapters).
+//! - [`report`]: the outcome to logs, the docs bucket and Teams; problems become warnings.
+//! - [`identity_store`]: which groups Identity Center has synced, and their members.
+//! - [`publish`]: the documentation into the S3 docs bucket (live and history).
+//! - [`teams`]: the webhook URL (SSM, Secrets Manager, literal) and the card's POST.
 //! - [`identity_sync`]: the identity-sync API: wire contract, signed client, executor.
 //! - [`ssm`]: filters and the ledger in SSM Parameter Store.
 //! - [`cfn_response`]: the PUT to CloudFormation's ResponseURL.
@@ -15,8 +18,11 @@
 pub mod app;
 pub mod cfn_response;
 pub mod handler;
+pub mod identity_store;
 pub mod identity_sync;
 pub mod logging;
+pub mod publish;
 pub mod reconcile;
 pub mod report;
 pub mod ssm;
+pub mod teams;

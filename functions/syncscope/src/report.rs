@@ -1,21 +1,166 @@
-//! Reporting an outcome: the log line every run writes; the documentation and Teams
-//! adapters hang off this step. A reporting failure never fails the run: it becomes
-//! a warning on the outcome.
+//! Reporting an outcome: the documentation in S3 (enriched from the identity store),
+//! the Teams card, and the log line every run writes.
+//!
+//! A reporting failure never fails the run: it becomes a warning on the outcome (so
+//! the CloudFormation `Data` and the card carry it) and a log line. The order is
+//! fixed: identity store, docs (their warnings are on the page), then the card (it
+//! shows every warning, the docs' included). Everything ends by `work_end`: the
+//! identity store gets at most 40 % of the time left, publishing half of what then
+//! remains, and Teams the rest.
+//!
+//! Docs are published only when the run produced a plan: a run that failed before
+//! reading the scope, a settings-only update or a Delete that retains the scope leave
+//! the last published docs in place (the card still says what happened). A dry run
+//! publishes under `<prefix>/<stage>/dry-run/` and never replaces the live docs.
 
+use syncscope_core::card;
 use syncscope_core::cfn::Properties;
+use syncscope_core::config::CardFormat;
+use syncscope_core::docs::{self, DocsView};
 use syncscope_core::outcome::Outcome;
+use tokio::time::Instant;
 
 use crate::app::App;
+use crate::publish::Documents;
 use crate::reconcile::Deadlines;
+use crate::teams::TeamsNotifier;
 
-/// Reports the outcome (log, docs, Teams) and adds any reporting warnings to it.
+/// Reports the outcome (docs, Teams, log) and adds any reporting warnings to it.
 pub async fn report(
-    _app: &App,
-    _props: Option<&Properties>,
+    app: &App,
+    props: Option<&Properties>,
     outcome: &mut Outcome,
-    _deadlines: Deadlines,
+    deadlines: Deadlines,
 ) {
+    if let Some(props) = props {
+        let end = deadlines.work_end;
+        if let Some(website) = &props.docs_website {
+            outcome.docs_url = Some(website.as_str().to_owned());
+        }
+        publish_docs(app, props, outcome, end).await;
+        notify(app, props, outcome, end).await;
+    }
     log(outcome);
+}
+
+/// An instant `fraction` of the way from now to `end`.
+fn share(end: Instant, fraction: f64) -> Instant {
+    let now = Instant::now();
+    now + end.saturating_duration_since(now).mul_f64(fraction)
+}
+
+fn warn(outcome: &mut Outcome, warning: String) {
+    tracing::warn!(warning = %warning, "reporting problem");
+    outcome.warnings.push(warning);
+}
+
+async fn publish_docs(app: &App, props: &Properties, outcome: &mut Outcome, end: Instant) {
+    let Some(bucket) = &props.docs_bucket else {
+        tracing::info!("no DocsBucket: documentation not published");
+        return;
+    };
+    if outcome.plan.is_none() {
+        tracing::info!("the run has no plan: the published documentation stays as it is");
+        return;
+    }
+    let region = props
+        .region
+        .as_ref()
+        .map_or(app.region.as_str(), |r| r.as_str());
+    let reader = app.identity_store_in(region);
+    let enriched = reader
+        .enrich(
+            props.identity_store_id.as_ref().map(|id| id.as_str()),
+            docs::groups_to_look_up(outcome),
+            app.settings.concurrency,
+            share(end, 0.4),
+        )
+        .await;
+    for warning in enriched.warnings {
+        warn(outcome, warning);
+    }
+
+    let view = DocsView::build(outcome, &enriched.enrichment);
+    let rendered = view
+        .page()
+        .and_then(|page| view.snippet().map(|snippet| (page, snippet)));
+    let (page, snippet) = match rendered {
+        Ok(pair) => pair,
+        Err(e) => {
+            warn(
+                outcome,
+                format!("documentation not published: rendering failed: {e}"),
+            );
+            return;
+        }
+    };
+    let documents = Documents {
+        page,
+        snippet,
+        json: view.json(),
+    };
+    let layout = docs::layout(
+        props.docs_prefix.as_str(),
+        &outcome.stage,
+        outcome.dry_run,
+        &outcome.started_at,
+    );
+    match app
+        .docs
+        .publish(bucket.as_str(), &layout, &documents, share(end, 0.5))
+        .await
+    {
+        Ok(published) => {
+            tracing::info!(
+                bucket = bucket.as_str(),
+                key = %published.page_key,
+                dry_run = outcome.dry_run,
+                "documentation published"
+            );
+            if outcome.docs_url.is_none() {
+                outcome.docs_url = Some(published.page_url);
+            }
+        }
+        Err(e) => warn(outcome, format!("documentation not published: {e}")),
+    }
+}
+
+async fn notify(app: &App, props: &Properties, outcome: &mut Outcome, end: Instant) {
+    let Some(reference) = &props.webhook else {
+        tracing::info!("no TeamsWebhook: no card");
+        return;
+    };
+    let notifier = TeamsNotifier::new(&app.http, &app.ssm, &app.secrets);
+    // Resolving the URL must leave time to post.
+    let resolve_by = share(end, 0.5);
+    let hook = match tokio::time::timeout_at(resolve_by, notifier.resolve(reference)).await {
+        Ok(Ok((hook, warning))) => {
+            if let Some(warning) = warning {
+                warn(outcome, warning);
+            }
+            hook
+        }
+        Ok(Err(e)) => return warn(outcome, format!("Teams card not sent: {e}")),
+        Err(_) => {
+            return warn(
+                outcome,
+                "Teams card not sent: no time left to read the webhook URL".to_owned(),
+            );
+        }
+    };
+    let website = props.docs_website.as_ref().map(|w| w.as_str());
+    let payload = card::render(outcome, props.card_format, website);
+    let legacy = props.card_format == CardFormat::MessageCard;
+    let started = Instant::now();
+    match notifier.post(&hook, payload, legacy, end).await {
+        Ok(delivery) => tracing::info!(
+            status = delivery.status,
+            attempts = delivery.attempts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Teams card posted"
+        ),
+        Err(e) => warn(outcome, format!("Teams card not delivered: {e}")),
+    }
 }
 
 /// One structured log line with the whole outcome's facts.
@@ -35,4 +180,21 @@ pub fn log(outcome: &Outcome) {
         summary = %outcome.summary(),
         "outcome"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn shares_split_the_time_left_and_a_past_end_leaves_none() {
+        let end = Instant::now() + Duration::from_secs(10);
+        let left = end - share(end, 0.4);
+        assert!(left > Duration::from_millis(5_900) && left <= Duration::from_secs(6));
+        let past = Instant::now();
+        assert!(share(past, 0.5) >= past);
+        assert!(share(past, 0.5) <= Instant::now());
+    }
 }

@@ -21,6 +21,12 @@ pub enum SsmError {
         /// The name looked up.
         name: String,
     },
+    /// A secret parameter (the Teams webhook) does not exist.
+    #[error("the SSM parameter {name} does not exist")]
+    SecretNotFound {
+        /// The parameter name.
+        name: String,
+    },
     /// The SSM API failed.
     #[error("failed to {what}: {message}")]
     Api {
@@ -257,11 +263,11 @@ impl ParameterStore {
         Ok(())
     }
 
-    /// Reads a SecureString (the Teams webhook), decrypted.
+    /// Reads a SecureString (the Teams webhook), decrypted. Errors never hold the value.
     pub async fn read_secret(&self, name: &str) -> Result<String, SsmError> {
         self.read_one(name)
             .await?
-            .ok_or_else(|| SsmError::NotFound {
+            .ok_or_else(|| SsmError::SecretNotFound {
                 name: name.to_owned(),
             })
     }

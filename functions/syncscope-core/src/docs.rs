@@ -1,0 +1,1062 @@
+//! The documentation of what is synced: one [`DocsView`] built from an [`Outcome`]
+//! and what the identity store said about each group, rendered three ways from the
+//! same data: a standalone page (`index.html`), an embeddable snippet
+//! (`snippet.html`, a fragment for a wiki or portal: its `<style>` is the first child
+//! of its `<section>`, and every selector names a `syncscope` class, so it styles
+//! nothing else on the host page) and `groups.json`.
+//!
+//! The templates live in the workspace's `templates/docs/`. askama escapes every
+//! value; no template marks data as safe. Names are wrapped in `<bdi>` so
+//! right-to-left text cannot reorder the table around it.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use serde::Serialize;
+
+use crate::outcome::{ChangeResult, ChangeStatus, Outcome, Verdict};
+use crate::plan::{Action, Op};
+use crate::scope::{FilterKind, ScopeKey};
+
+/// The version of the `groups.json` format.
+pub const FORMAT: u32 = 1;
+
+/// The stylesheet of the page and the snippet (every rule scoped under `.syncscope`).
+pub const CSS: &str = include_str!("../../../templates/docs/syncscope.css");
+
+/// What the identity store said about one group (filled in by the adapter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The group exists (it has been synced).
+    Found {
+        /// Its identity store id.
+        group_id: String,
+        /// How many direct members it has, or why they could not be counted.
+        members: Result<u64, String>,
+    },
+    /// No group by that display name: not synced (yet).
+    Missing,
+    /// The lookup failed.
+    Failed(String),
+}
+
+/// Identity store facts for one run, keyed by display name (case-insensitive).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enrichment {
+    /// The identity store that was asked.
+    pub identity_store_id: Option<String>,
+    groups: HashMap<String, Lookup>,
+    /// Why nothing could be looked up (no store, no permission, out of time...).
+    pub unavailable: Option<String>,
+}
+
+impl Enrichment {
+    /// Nothing looked up, for this reason.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self {
+            unavailable: Some(reason.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Records the lookup of a display name.
+    pub fn insert(&mut self, display_name: &str, lookup: Lookup) {
+        self.groups.insert(display_name.to_lowercase(), lookup);
+    }
+
+    /// The lookup of a display name, if it was made.
+    pub fn get(&self, display_name: &str) -> Option<&Lookup> {
+        self.groups.get(&display_name.to_lowercase())
+    }
+
+    /// How many lookups were recorded.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Whether no lookup was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+}
+
+/// An AD group's display name in the identity store: `samaccountname@domain`.
+pub fn display_name(name: &str, domain: &str) -> String {
+    format!("{name}@{domain}")
+}
+
+/// The display names of the groups the docs show, to look up in the identity store.
+/// Where the identity-sync API reported a filter, its spelling (AD's) is used.
+pub fn groups_to_look_up(outcome: &Outcome) -> Vec<String> {
+    let spelled = api_spelling(outcome);
+    let mut seen = std::collections::HashSet::new();
+    rows_of(outcome)
+        .into_iter()
+        .filter(|(action, _)| action.kind == FilterKind::Group)
+        .map(|(action, _)| lookup_name(action, &spelled))
+        .filter(|name| seen.insert(name.to_lowercase()))
+        .collect()
+}
+
+fn api_spelling(outcome: &Outcome) -> HashMap<ScopeKey, String> {
+    outcome
+        .scope_after
+        .iter()
+        .flatten()
+        .map(|f| (f.key(), f.name.clone()))
+        .collect()
+}
+
+fn lookup_name(action: &Action, spelled: &HashMap<ScopeKey, String>) -> String {
+    let name = spelled.get(&action.key()).unwrap_or(&action.name);
+    display_name(name, &action.domain)
+}
+
+/// Where a filter stands in the sync scope after this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ScopeState {
+    /// In the scope before and after this run.
+    InScope,
+    /// Added by this run.
+    Added,
+    /// A dry run: would be added.
+    WouldBeAdded,
+    /// Wanted, but not added by this run.
+    NotAdded {
+        /// Why.
+        reason: String,
+    },
+    /// A dry run: would be removed (still in the scope).
+    WouldBeRemoved,
+    /// Planned for removal, but still in the scope.
+    RemovalNotDone {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ScopeState {
+    /// Whether the filter is in the scope after this run.
+    pub fn in_scope(&self) -> bool {
+        !matches!(self, Self::WouldBeAdded | Self::NotAdded { .. })
+    }
+
+    /// Words for the table.
+    pub fn label(&self) -> String {
+        match self {
+            Self::InScope => "in scope".into(),
+            Self::Added => "added in this run".into(),
+            Self::WouldBeAdded => "would be added (dry run)".into(),
+            Self::NotAdded { reason } => format!("not added: {reason}"),
+            Self::WouldBeRemoved => "would be removed (dry run)".into(),
+            Self::RemovalNotDone { reason } => {
+                format!("still in scope, removal did not happen: {reason}")
+            }
+        }
+    }
+
+    /// The CSS modifier.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::InScope | Self::Added => "ok",
+            Self::WouldBeAdded | Self::WouldBeRemoved => "planned",
+            Self::NotAdded { .. } | Self::RemovalNotDone { .. } => "problem",
+        }
+    }
+}
+
+/// A group's status in the identity store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum GroupStatus {
+    /// Synced: the group exists in the identity store.
+    Synced {
+        /// Its identity store id.
+        group_id: String,
+        /// Its direct members (None: they could not be counted).
+        members: Option<u64>,
+    },
+    /// In the scope but not in the identity store yet: the next sync cycle adds it.
+    Pending,
+    /// Not in the identity store, and not in the scope either.
+    NotFound,
+    /// Unknown: the lookup failed or was not made.
+    Unknown {
+        /// Why.
+        error: String,
+    },
+}
+
+impl GroupStatus {
+    fn from_lookup(lookup: Option<&Lookup>, in_scope: bool, unavailable: Option<&str>) -> Self {
+        match lookup {
+            Some(Lookup::Found { group_id, members }) => Self::Synced {
+                group_id: group_id.clone(),
+                members: members.as_ref().ok().copied(),
+            },
+            Some(Lookup::Missing) if in_scope => Self::Pending,
+            Some(Lookup::Missing) => Self::NotFound,
+            Some(Lookup::Failed(error)) => Self::Unknown {
+                error: error.clone(),
+            },
+            None => Self::Unknown {
+                error: unavailable
+                    .unwrap_or("the identity store was not asked")
+                    .to_owned(),
+            },
+        }
+    }
+
+    /// The one-word status.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Synced { .. } => "synced",
+            Self::Pending => "pending",
+            Self::NotFound => "not found",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// The sentence after the status.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Synced {
+                members: Some(1), ..
+            } => "1 member".into(),
+            Self::Synced {
+                members: Some(n), ..
+            } => format!("{n} members"),
+            Self::Synced { members: None, .. } => "members could not be counted".into(),
+            Self::Pending => "waits for the next sync cycle (up to a few hours)".into(),
+            Self::NotFound => "not in the identity store".into(),
+            Self::Unknown { error } => error.clone(),
+        }
+    }
+
+    /// The group id, if synced.
+    pub fn group_id(&self) -> &str {
+        match self {
+            Self::Synced { group_id, .. } => group_id,
+            _ => "",
+        }
+    }
+
+    /// The CSS modifier.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Synced { .. } => "synced",
+            Self::Pending => "pending",
+            Self::NotFound => "notfound",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+}
+
+/// One filter this config manages (or wanted to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FilterRow {
+    /// The name (the config's spelling).
+    pub name: String,
+    /// `name@domain`.
+    pub display_name: String,
+    /// The config's description.
+    pub description: String,
+    /// The filter id in the sync scope, if it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_id: Option<String>,
+    /// Where it stands in the scope after this run.
+    pub scope: ScopeState,
+    /// The identity store status (groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<GroupStatus>,
+}
+
+/// A filter in the scope that this config does not manage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmanagedRow {
+    /// `GROUP` or `USER`.
+    #[serde(rename = "type")]
+    pub kind: FilterKind,
+    /// Its name as the API reports it.
+    pub name: String,
+    /// Its filter id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_id: Option<String>,
+}
+
+/// One change of this run (or of the plan, in a dry run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeRow {
+    /// `create`, `remove` or `adopt`.
+    pub op: Op,
+    /// `GROUP` or `USER`.
+    #[serde(rename = "type")]
+    pub kind: FilterKind,
+    /// The name.
+    pub name: String,
+    /// How it ended, in words.
+    pub result: String,
+    /// Whether it took effect (or would, in a dry run).
+    pub ok: bool,
+}
+
+/// A change that did not apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedRow {
+    /// `create` or `remove`.
+    pub op: Op,
+    /// `GROUP` or `USER`.
+    #[serde(rename = "type")]
+    pub kind: FilterKind,
+    /// The name.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The numbers at the top of the page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DocsCounts {
+    /// Group filters in the scope after this run (managed by this config).
+    pub groups_in_scope: usize,
+    /// User filters in the scope after this run (managed by this config).
+    pub users_in_scope: usize,
+    /// Groups found in the identity store.
+    pub synced: usize,
+    /// Groups in the scope but not yet in the identity store.
+    pub pending: usize,
+    /// Groups neither in the identity store nor in the scope.
+    pub not_found: usize,
+    /// Groups whose status is unknown.
+    pub unknown: usize,
+    /// Direct memberships of the synced groups (a user in two groups counts twice).
+    pub memberships: u64,
+    /// Filters created (or to create, in a dry run).
+    pub created: usize,
+    /// Filters removed (or to remove, in a dry run).
+    pub removed: usize,
+    /// Filters adopted.
+    pub adopted: usize,
+    /// Filters in the scope this config does not manage.
+    pub unmanaged: usize,
+    /// Changes that failed or never started.
+    pub failed: usize,
+}
+
+/// Everything the page, the snippet and `groups.json` show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocsView {
+    /// The `groups.json` format version.
+    pub syncscope_docs: u32,
+    /// The page title.
+    pub title: String,
+    /// The deployment stage.
+    pub stage: String,
+    /// The stack (or a label for local runs).
+    pub stack: String,
+    /// The sync profile.
+    pub profile: String,
+    /// The AD domain.
+    pub domain: String,
+    /// The ownership mode (`managed` / `authoritative`).
+    pub mode: String,
+    /// When the run started (RFC 3339, UTC).
+    pub generated_at: String,
+    /// What started the run.
+    pub trigger: String,
+    /// `changed`, `no_change`, `partial_failure` or `failed`.
+    pub verdict: Verdict,
+    /// The verdict in words.
+    pub verdict_text: String,
+    /// True for a dry run: nothing was changed.
+    pub dry_run: bool,
+    /// One sentence saying what happened (the CloudFormation reason).
+    pub summary: String,
+    /// The banner's sentence: what happened, without repeating the tables.
+    pub headline: String,
+    /// The run-level failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// A note for runs that touched nothing on purpose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The identity store the statuses come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_store_id: Option<String>,
+    /// Whether the run produced a plan (otherwise the tables are empty).
+    pub has_plan: bool,
+    /// The numbers.
+    pub counts: DocsCounts,
+    /// Group filters managed by this config.
+    pub groups: Vec<FilterRow>,
+    /// User filters managed by this config.
+    pub users: Vec<FilterRow>,
+    /// Filters in the scope that this config does not manage.
+    pub unmanaged: Vec<UnmanagedRow>,
+    /// What changed in this run.
+    pub changes: Vec<ChangeRow>,
+    /// Changes that did not apply, with reasons.
+    pub failed: Vec<FailedRow>,
+    /// Warnings of the run (reporting warnings included).
+    pub warnings: Vec<String>,
+}
+
+fn result_of<'a>(outcome: &'a Outcome, action: &Action) -> Option<&'a ChangeResult> {
+    let key = action.key();
+    outcome
+        .results
+        .iter()
+        .find(|r| r.action.op == action.op && r.action.key() == key)
+}
+
+const STOPPED: &str = "the run stopped before this change";
+const NOT_STARTED: &str = "not started before the deadline";
+
+/// The plan's actions that get a row, with where each stands after the run.
+fn rows_of(outcome: &Outcome) -> Vec<(&Action, ScopeState)> {
+    let Some(plan) = &outcome.plan else {
+        return Vec::new();
+    };
+    let not_done = |action: &Action| -> Option<String> {
+        match result_of(outcome, action).map(|r| &r.status) {
+            Some(ChangeStatus::Applied | ChangeStatus::AlreadyDone) => None,
+            Some(ChangeStatus::Failed { reason }) => Some(reason.clone()),
+            Some(ChangeStatus::Pending) => Some(NOT_STARTED.to_owned()),
+            None => Some(match (&outcome.failure, outcome.verdict) {
+                (Some(_), Verdict::Failed) => format!("{STOPPED} (see the failure above)"),
+                _ => STOPPED.to_owned(),
+            }),
+        }
+    };
+    plan.actions
+        .iter()
+        .filter_map(|action| {
+            let state = match action.op {
+                Op::Keep | Op::Adopt => ScopeState::InScope,
+                Op::Create if outcome.dry_run => ScopeState::WouldBeAdded,
+                Op::Create => match not_done(action) {
+                    None => ScopeState::Added,
+                    Some(reason) => ScopeState::NotAdded { reason },
+                },
+                Op::Remove if outcome.dry_run => ScopeState::WouldBeRemoved,
+                Op::Remove => match not_done(action) {
+                    None => return None,
+                    Some(reason) => ScopeState::RemovalNotDone { reason },
+                },
+                Op::Unmanaged => return None,
+            };
+            Some((action, state))
+        })
+        .collect()
+}
+
+fn change_result(outcome: &Outcome, action: &Action) -> (String, bool) {
+    if outcome.dry_run {
+        let verb = match action.op {
+            Op::Create => "would be created",
+            Op::Remove => "would be removed",
+            _ => "would be adopted",
+        };
+        return (format!("{verb} (dry run)"), true);
+    }
+    match action.op {
+        Op::Adopt => ("adopted (it already existed)".into(), true),
+        _ => match result_of(outcome, action).map(|r| &r.status) {
+            Some(ChangeStatus::Applied) if action.op == Op::Create => ("created".into(), true),
+            Some(ChangeStatus::Applied) => ("removed".into(), true),
+            Some(ChangeStatus::AlreadyDone) if action.op == Op::Create => {
+                ("already existed".into(), true)
+            }
+            Some(ChangeStatus::AlreadyDone) => ("already gone".into(), true),
+            Some(ChangeStatus::Failed { reason }) => (format!("failed: {reason}"), false),
+            Some(ChangeStatus::Pending) => (NOT_STARTED.into(), false),
+            None => (STOPPED.into(), false),
+        },
+    }
+}
+
+impl DocsView {
+    /// Builds the view of an outcome, with what the identity store said.
+    pub fn build(outcome: &Outcome, enrichment: &Enrichment) -> Self {
+        let spelled = api_spelling(outcome);
+        let unavailable = enrichment.unavailable.as_deref();
+        let mut groups = Vec::new();
+        let mut users = Vec::new();
+        for (action, scope) in rows_of(outcome) {
+            let identity = (action.kind == FilterKind::Group).then(|| {
+                let lookup = enrichment.get(&lookup_name(action, &spelled));
+                GroupStatus::from_lookup(lookup, scope.in_scope(), unavailable)
+            });
+            let row = FilterRow {
+                name: action.name.clone(),
+                display_name: display_name(&action.name, &action.domain),
+                description: action.description.clone(),
+                filter_id: action.id.clone(),
+                scope,
+                identity,
+            };
+            match action.kind {
+                FilterKind::Group => groups.push(row),
+                FilterKind::User => users.push(row),
+            }
+        }
+
+        let unmanaged: Vec<UnmanagedRow> = outcome
+            .unmanaged()
+            .into_iter()
+            .map(|a| UnmanagedRow {
+                kind: a.kind,
+                name: a.name.clone(),
+                filter_id: a.id.clone(),
+            })
+            .collect();
+
+        let mut changes: Vec<ChangeRow> = Vec::new();
+        if let Some(plan) = &outcome.plan {
+            let attempted = |a: &Action| {
+                outcome.dry_run || a.op == Op::Adopt || {
+                    // Changes the run never reached are failures, listed below, not changes.
+                    result_of(outcome, a).is_some()
+                }
+            };
+            for action in plan
+                .actions
+                .iter()
+                .filter(|a| matches!(a.op, Op::Create | Op::Remove | Op::Adopt))
+                .filter(|a| attempted(a))
+            {
+                let (result, ok) = change_result(outcome, action);
+                changes.push(ChangeRow {
+                    op: action.op,
+                    kind: action.kind,
+                    name: action.name.clone(),
+                    result,
+                    ok,
+                });
+            }
+        }
+
+        let failed: Vec<FailedRow> = outcome
+            .failed()
+            .into_iter()
+            .map(|(a, why)| (a, why.to_owned()))
+            .chain(
+                outcome
+                    .pending()
+                    .into_iter()
+                    .map(|a| (a, NOT_STARTED.to_owned())),
+            )
+            .map(|(a, reason)| FailedRow {
+                op: a.op,
+                kind: a.kind,
+                name: a.name.clone(),
+                reason,
+            })
+            .collect();
+
+        let mut counts = DocsCounts {
+            groups_in_scope: groups.iter().filter(|r| r.scope.in_scope()).count(),
+            users_in_scope: users.iter().filter(|r| r.scope.in_scope()).count(),
+            created: outcome.created().len(),
+            removed: outcome.removed().len(),
+            adopted: outcome.adopted().len(),
+            unmanaged: unmanaged.len(),
+            failed: failed.len(),
+            ..DocsCounts::default()
+        };
+        for status in groups.iter().filter_map(|r| r.identity.as_ref()) {
+            match status {
+                GroupStatus::Synced { members, .. } => {
+                    counts.synced += 1;
+                    counts.memberships += members.unwrap_or(0);
+                }
+                GroupStatus::Pending => counts.pending += 1,
+                GroupStatus::NotFound => counts.not_found += 1,
+                GroupStatus::Unknown { .. } => counts.unknown += 1,
+            }
+        }
+
+        Self {
+            syncscope_docs: FORMAT,
+            title: format!("AWS sign-in groups: {}", outcome.stage),
+            stage: outcome.stage.clone(),
+            stack: outcome.stack.clone(),
+            profile: outcome.profile.clone(),
+            domain: outcome.domain.clone(),
+            mode: outcome.mode.as_str().to_owned(),
+            generated_at: outcome.started_at.clone(),
+            trigger: outcome.trigger.as_str().to_owned(),
+            verdict: outcome.verdict,
+            verdict_text: outcome.verdict.as_str().to_owned(),
+            dry_run: outcome.dry_run,
+            summary: outcome.summary(),
+            headline: headline(outcome, &counts),
+            failure: outcome.failure.clone(),
+            note: outcome.note.clone(),
+            identity_store_id: enrichment.identity_store_id.clone(),
+            has_plan: outcome.plan.is_some(),
+            counts,
+            groups,
+            users,
+            unmanaged,
+            changes,
+            failed,
+            warnings: outcome.warnings.clone(),
+        }
+    }
+
+    /// Whether `generated_at` is an RFC 3339 UTC time (usable in `<time datetime>`).
+    pub fn has_machine_time(&self) -> bool {
+        is_rfc3339_utc(&self.generated_at)
+    }
+
+    /// The run time for people: `2026-11-22 08:45:21 UTC`.
+    pub fn human_time(&self) -> String {
+        if self.has_machine_time() {
+            let t = self
+                .generated_at
+                .trim_end_matches('Z')
+                .replacen('T', " ", 1);
+            format!("{t} UTC")
+        } else {
+            self.generated_at.clone()
+        }
+    }
+
+    /// The verdict's CSS modifier.
+    pub fn verdict_class(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Changed => "changed",
+            Verdict::NoChange => "nochange",
+            Verdict::PartialFailure => "partial",
+            Verdict::Failed => "failed",
+        }
+    }
+
+    /// Renders the standalone page (`index.html`).
+    pub fn page(&self) -> Result<String, askama::Error> {
+        Page { v: self }.render()
+    }
+
+    /// Renders the embeddable snippet (`snippet.html`).
+    pub fn snippet(&self) -> Result<String, askama::Error> {
+        Snippet { v: self }.render()
+    }
+
+    /// Serialises `groups.json`.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+fn headline(outcome: &Outcome, c: &DocsCounts) -> String {
+    let done = format!(
+        "{} created, {} removed, {} adopted",
+        c.created, c.removed, c.adopted
+    );
+    match outcome.verdict {
+        _ if outcome.note.is_some() && outcome.plan.is_none() => {
+            "nothing was changed (see the note below).".to_owned()
+        }
+        Verdict::Failed => "nothing was changed.".to_owned(),
+        Verdict::NoChange => "the sync scope already matched the config.".to_owned(),
+        Verdict::Changed if outcome.dry_run => format!(
+            "this run would create {} and remove {} filter(s), and adopt {}.",
+            c.created, c.removed, c.adopted
+        ),
+        Verdict::Changed => format!("the sync scope now matches the config ({done})."),
+        Verdict::PartialFailure => format!(
+            "{done}; {} change(s) did not apply (listed below). The changes that succeeded stay, and the next run retries the rest.",
+            c.failed
+        ),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
+fn is_rfc3339_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b.ends_with(b"Z")
+        && (b.len() == 20 || (b[19] == b'.' && digits(20..b.len() - 1) && b.len() > 21))
+}
+
+/// A compact, sortable, URL-safe stamp of a run's start for history keys:
+/// `2026-11-22T08:45:21Z` -> `20261122T084521Z`.
+pub fn history_stamp(started_at: &str) -> String {
+    let digits: String = started_at
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    if digits.len() == 14 {
+        format!("{}T{}Z", &digits[..8], &digits[8..])
+    } else {
+        "unknown-time".to_owned()
+    }
+}
+
+/// Where one run's documents go in the docs bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The live folder, overwritten by every run: `<prefix>/<stage>/`
+    /// (a dry run: `<prefix>/<stage>/dry-run/`, so it never replaces the live docs).
+    pub live: String,
+    /// The dated copy: `<prefix>/<stage>/history/<stamp>/` (none for a dry run).
+    pub history: Option<String>,
+}
+
+/// The documents of one run and their content types.
+pub const DOCUMENTS: [(&str, &str); 3] = [
+    ("index.html", "text/html; charset=utf-8"),
+    ("snippet.html", "text/html; charset=utf-8"),
+    ("groups.json", "application/json; charset=utf-8"),
+];
+
+/// The stage as one safe key segment (letters, digits, `-`, `_`, `.`).
+pub fn stage_segment(stage: &str) -> String {
+    let s: String = stage
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.chars().all(|c| c == '.') {
+        "default".to_owned()
+    } else {
+        s
+    }
+}
+
+/// The keys of a run's documents.
+pub fn layout(prefix: &str, stage: &str, dry_run: bool, started_at: &str) -> Layout {
+    let base = format!("{}/{}", prefix.trim_matches('/'), stage_segment(stage));
+    if dry_run {
+        Layout {
+            live: format!("{base}/dry-run/"),
+            history: None,
+        }
+    } else {
+        Layout {
+            live: format!("{base}/"),
+            history: Some(format!("{base}/history/{}/", history_stamp(started_at))),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "docs/page.html")]
+struct Page<'a> {
+    v: &'a DocsView,
+}
+
+#[derive(Template)]
+#[template(path = "docs/snippet.html")]
+struct Snippet<'a> {
+    v: &'a DocsView,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::outcome::Trigger;
+    use crate::samples::{self, Spec};
+
+    fn sample(verdict: Verdict, dry_run: bool, groups: usize, hostile: bool) -> Outcome {
+        samples::outcome(Spec {
+            verdict,
+            dry_run,
+            groups,
+            hostile,
+            trigger: Trigger::Create,
+        })
+    }
+
+    fn view(outcome: &Outcome) -> DocsView {
+        DocsView::build(outcome, &samples::enrichment(outcome))
+    }
+
+    #[test]
+    fn page_and_snippet_escape_every_hostile_name_description_and_reason() {
+        let outcome = sample(Verdict::PartialFailure, false, 16, true);
+        let v = view(&outcome);
+        for html in [v.page().unwrap(), v.snippet().unwrap()] {
+            for raw in ["<script", "<img", "<svg", "<b>", "<i>", "\"quoted\""] {
+                assert!(!html.contains(raw), "{raw} reached the HTML unescaped");
+            }
+            assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+            assert!(html.contains("<bdi>مرحبا-العالم</bdi>"));
+            assert!(html.contains("🚀 Rocket-Team"));
+            assert!(html.contains("TEST &#60;i&#62;&#38;&#60;/i&#62;"));
+        }
+    }
+
+    #[test]
+    fn the_page_has_every_section_the_issue_asks_for() {
+        let outcome = sample(Verdict::PartialFailure, false, 16, false);
+        let page = view(&outcome).page().unwrap();
+        for needle in [
+            "<html lang=\"en\">",
+            "<title>AWS sign-in groups: TEST</title>",
+            "Stage <strong>TEST</strong>",
+            "AD domain <strong>corp.example.com</strong>",
+            "sync profile <strong>SynchronizationToActiveDirectoryAwsSso</strong>",
+            "<time datetime=\"2026-11-22T08:45:21Z\">2026-11-22 08:45:21 UTC</time>",
+            "At a glance",
+            "<caption>Group filters of the sync scope, with their status in the identity store</caption>",
+            "<caption>Individual users in the sync scope</caption>",
+            "In the scope, not managed by this config",
+            "What changed in this run",
+            "Changes that did not apply",
+            "Warnings",
+            "New filters sync within hours.",
+            "Removed users are disabled after 28 days.",
+            "unless another synced group still holds them",
+            "Nested groups widen access.",
+            "<th scope=\"col\">",
+            "<th scope=\"row\">",
+        ] {
+            assert!(page.contains(needle), "the page lacks {needle}");
+        }
+        assert!(!page.contains("DRY RUN"));
+    }
+
+    #[test]
+    fn the_dry_run_banner_shows_only_in_a_dry_run() {
+        let dry = view(&sample(Verdict::Changed, true, 7, false));
+        let live = view(&sample(Verdict::Changed, false, 7, false));
+        for html in [dry.page().unwrap(), dry.snippet().unwrap()] {
+            assert!(html.contains("<strong>DRY RUN</strong>: nothing was changed"));
+            assert!(html.contains("What this run would change"));
+            assert!(html.contains("would be added (dry run)"));
+        }
+        assert!(
+            dry.page()
+                .unwrap()
+                .contains("<title>AWS sign-in groups: TEST (DRY RUN)</title>")
+        );
+        for html in [live.page().unwrap(), live.snippet().unwrap()] {
+            assert!(!html.contains("DRY RUN"));
+        }
+    }
+
+    #[test]
+    fn the_snippet_is_a_fragment_with_scoped_class_names() {
+        let snippet = view(&sample(Verdict::Changed, false, 16, true))
+            .snippet()
+            .unwrap();
+        for tag in ["<!DOCTYPE", "<html", "<head>", "<body", "<main", "<h1"] {
+            assert!(!snippet.contains(tag), "the snippet holds {tag}");
+        }
+        for class in snippet.split("class=\"").skip(1) {
+            let value = class.split('"').next().unwrap();
+            for name in value.split_whitespace() {
+                assert!(name.starts_with("syncscope"), "class {name} is not scoped");
+            }
+        }
+        // The style travels with the snippet, as the first child of its section.
+        assert!(snippet.contains("aria-labelledby=\"syncscope-title\">\n<style>\n"));
+        assert_eq!(snippet.matches("<style>").count(), 1);
+        assert!(snippet.contains("<h2 id=\"syncscope-title\""));
+        assert!(snippet.contains("<h3 id=\"syncscope-groups\">"));
+    }
+
+    #[test]
+    fn every_css_selector_is_scoped() {
+        for rule in CSS.split('}') {
+            let selector = rule.split('{').next().unwrap_or_default();
+            let selector = selector.rsplit("*/").next().unwrap().trim();
+            if selector.is_empty() {
+                continue;
+            }
+            for part in selector.split(',') {
+                assert!(
+                    part.trim().starts_with(".syncscope"),
+                    "selector {part:?} is not scoped"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn groups_show_synced_with_members_pending_not_found_or_unknown() {
+        let mut outcome = sample(Verdict::PartialFailure, false, 0, false);
+        let action = |op, name: &str| Action {
+            op,
+            kind: FilterKind::Group,
+            name: name.into(),
+            domain: samples::DOMAIN.into(),
+            id: None,
+            description: String::new(),
+        };
+        let plan = outcome.plan.as_mut().unwrap();
+        plan.actions = vec![
+            action(Op::Keep, "Synced"),
+            action(Op::Create, "New"),
+            action(Op::Create, "Refused"),
+            action(Op::Keep, "Broken"),
+        ];
+        outcome.results = vec![
+            ChangeResult {
+                action: action(Op::Create, "New"),
+                status: ChangeStatus::Applied,
+            },
+            ChangeResult {
+                action: action(Op::Create, "Refused"),
+                status: ChangeStatus::Failed {
+                    reason: "AccessDenied".into(),
+                },
+            },
+        ];
+        outcome.scope_after = None;
+        let mut e = Enrichment::default();
+        e.insert(
+            "synced@CORP.example.com",
+            Lookup::Found {
+                group_id: "g-1".into(),
+                members: Ok(42),
+            },
+        );
+        e.insert("New@corp.example.com", Lookup::Missing);
+        e.insert("Refused@corp.example.com", Lookup::Missing);
+        e.insert(
+            "Broken@corp.example.com",
+            Lookup::Failed("Throttled".into()),
+        );
+        let v = DocsView::build(&outcome, &e);
+        let status: Vec<(&str, &GroupStatus, &ScopeState)> = v
+            .groups
+            .iter()
+            .map(|r| (r.name.as_str(), r.identity.as_ref().unwrap(), &r.scope))
+            .collect();
+        assert_eq!(
+            status,
+            vec![
+                (
+                    "Synced",
+                    &GroupStatus::Synced {
+                        group_id: "g-1".into(),
+                        members: Some(42)
+                    },
+                    &ScopeState::InScope
+                ),
+                ("New", &GroupStatus::Pending, &ScopeState::Added),
+                (
+                    "Refused",
+                    &GroupStatus::NotFound,
+                    &ScopeState::NotAdded {
+                        reason: "AccessDenied".into()
+                    }
+                ),
+                (
+                    "Broken",
+                    &GroupStatus::Unknown {
+                        error: "Throttled".into()
+                    },
+                    &ScopeState::InScope
+                ),
+            ]
+        );
+        assert_eq!(v.counts.synced, 1);
+        assert_eq!(v.counts.pending, 1);
+        assert_eq!(v.counts.memberships, 42);
+        assert_eq!(v.counts.groups_in_scope, 3);
+        assert_eq!(v.failed.len(), 1);
+        let page = v.page().unwrap();
+        assert!(page.contains("42 members"));
+        assert!(page.contains("<code>g-1</code>"));
+        assert!(page.contains("waits for the next sync cycle"));
+    }
+
+    #[test]
+    fn groups_are_looked_up_by_the_spelling_the_api_reports() {
+        let outcome = sample(Verdict::Changed, false, 7, false);
+        let mut renamed = outcome.clone();
+        for f in renamed.scope_after.iter_mut().flatten() {
+            f.name = f.name.to_uppercase();
+        }
+        let names = groups_to_look_up(&renamed);
+        assert!(names.contains(&"AWS-TEAM-0004-ACCESS@corp.example.com".to_owned()));
+        // Removed filters have no row, so they are not looked up.
+        assert!(!names.iter().any(|n| n.starts_with("AWS-TEAM-0008")));
+    }
+
+    #[test]
+    fn groups_json_carries_the_same_rows_as_the_page() {
+        let outcome = sample(Verdict::Changed, false, 16, true);
+        let v = view(&outcome);
+        let json: serde_json::Value = serde_json::from_str(&v.json()).unwrap();
+        assert_eq!(json["syncscope_docs"], FORMAT);
+        assert_eq!(json["stage"], "TEST <i>&</i>");
+        assert_eq!(json["groups"].as_array().unwrap().len(), v.groups.len());
+        assert_eq!(json["groups"][0]["name"], v.groups[0].name);
+        assert!(json["groups"][0]["identity"]["status"].is_string());
+        assert!(json["groups"][0]["scope"]["state"].is_string());
+        assert_eq!(json["counts"]["synced"], v.counts.synced);
+    }
+
+    #[test]
+    fn a_run_without_a_plan_renders_a_failure_and_empty_tables() {
+        let v = view(&samples::failed_early());
+        let page = v.page().unwrap();
+        assert!(page.contains("This run did not read the sync scope"));
+        assert!(page.contains("Reason: could not read the filters"));
+        assert!(!v.has_plan);
+    }
+
+    #[test]
+    fn two_thousand_groups_render() {
+        let v = view(&sample(Verdict::Changed, false, 2000, true));
+        let page = v.page().unwrap();
+        assert!(v.groups.len() >= 1600);
+        assert!(page.matches("<tr><th scope=\"row\">").count() >= 1600);
+    }
+
+    #[test]
+    fn a_dry_run_never_writes_over_the_live_docs() {
+        let live = layout("sso", "TEST", false, "2026-11-22T08:45:21Z");
+        assert_eq!(live.live, "sso/TEST/");
+        assert_eq!(
+            live.history.as_deref(),
+            Some("sso/TEST/history/20261122T084521Z/")
+        );
+        let dry = layout("sso/", "TEST", true, "2026-11-22T08:45:21Z");
+        assert_eq!(dry.live, "sso/TEST/dry-run/");
+        assert_eq!(dry.history, None);
+        assert_eq!(stage_segment("Prod EU/1"), "Prod-EU-1");
+        assert_eq!(stage_segment(".."), "default");
+    }
+
+    #[test]
+    fn history_stamps_are_compact_and_sortable() {
+        assert_eq!(history_stamp("2026-11-22T08:45:21Z"), "20261122T084521Z");
+        assert_eq!(
+            history_stamp("2026-11-22T08:45:21.123Z"),
+            "20261122T084521Z"
+        );
+        assert_eq!(history_stamp("yesterday"), "unknown-time");
+        assert!(is_rfc3339_utc("2026-11-22T08:45:21Z"));
+        assert!(is_rfc3339_utc("2026-11-22T08:45:21.5Z"));
+        assert!(!is_rfc3339_utc("2026-11-22 08:45:21"));
+    }
+}

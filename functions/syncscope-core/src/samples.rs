@@ -1,0 +1,397 @@
+//! Sample outcomes for the tests: every verdict, dry or not, with 0 to thousands of
+//! groups, and hostile names (markup, quotes, `&`, right-to-left text, emoji,
+//! 256-character names, markdown). The test [`writes_the_browser_samples`] writes
+//! every card and a set of pages into `build/samples/` (or `$SYNCSCOPE_SAMPLES_DIR`)
+//! for the browser checks in `tests/browser/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::docs::{Enrichment, Lookup};
+use crate::outcome::{ChangeResult, ChangeStatus, Outcome, Trigger, Verdict};
+use crate::plan::{Action, Mode, Op, Plan};
+use crate::scope::{CurrentFilter, FilterKind};
+
+/// The AD domain of every sample.
+pub const DOMAIN: &str = "corp.example.com";
+/// The docs link of every sample.
+pub const WEBSITE: &str = "https://wiki.example.com/aws/sso-groups";
+
+/// Names that try to break out of HTML, JSON, markdown and layout.
+pub fn hostile_names() -> Vec<String> {
+    vec![
+        "<script>alert(1)</script>".to_owned(),
+        "\"quoted\" & 'single' <b>bold</b>".to_owned(),
+        "مرحبا-العالم".to_owned(),
+        "🚀 Rocket-Team 👩‍💻".to_owned(),
+        format!("L{}", "ong-Name".repeat(32))
+            .chars()
+            .take(256)
+            .collect(),
+        "**bold** _it_ [link](https://evil.example) # heading".to_owned(),
+        "</td></tr></table><img src=x onerror=alert(1)>".to_owned(),
+        "{{ template }} {% if %} ${injection}".to_owned(),
+    ]
+}
+
+/// What a sample looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// A dry run.
+    pub dry_run: bool,
+    /// Group filters in the plan.
+    pub groups: usize,
+    /// Hostile names, descriptions, reasons and warnings.
+    pub hostile: bool,
+    /// What started the run.
+    pub trigger: Trigger,
+}
+
+impl Spec {
+    /// A file-name-safe label, e.g. `partial_failure-dry-2000-hostile`.
+    pub fn label(&self) -> String {
+        let verdict = match self.verdict {
+            Verdict::Changed => "changed",
+            Verdict::NoChange => "no_change",
+            Verdict::PartialFailure => "partial_failure",
+            Verdict::Failed => "failed",
+        };
+        let mut label = format!("{verdict}-{}", self.groups);
+        if self.dry_run {
+            label.push_str("-dry");
+        }
+        if self.hostile {
+            label.push_str("-hostile");
+        }
+        if self.trigger != Trigger::Create {
+            label.push('-');
+            label.push_str(&self.trigger.as_str().to_lowercase().replace(' ', "_"));
+        }
+        label
+    }
+}
+
+/// Every combination the card tests cover: each verdict x dry run x 0 / 7 / 2,000
+/// groups x plain / hostile names (dry runs never partly fail).
+pub fn specs() -> Vec<Spec> {
+    let mut out = Vec::new();
+    for verdict in [
+        Verdict::Changed,
+        Verdict::NoChange,
+        Verdict::PartialFailure,
+        Verdict::Failed,
+    ] {
+        for dry_run in [false, true] {
+            for groups in [0, 7, 2000] {
+                for hostile in [false, true] {
+                    out.push(Spec {
+                        verdict,
+                        dry_run,
+                        groups,
+                        hostile,
+                        trigger: Trigger::Create,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn name(i: usize, hostile: bool, names: &[String]) -> String {
+    if hostile {
+        let base = &names[i % names.len()];
+        if i < names.len() {
+            base.clone()
+        } else {
+            // Unique, and still at most 256 characters.
+            let suffix = format!("-{i}");
+            let keep = 256 - suffix.chars().count();
+            base.chars().take(keep).collect::<String>() + &suffix
+        }
+    } else {
+        format!("AWS-Team-{i:04}-Access")
+    }
+}
+
+/// Builds the outcome of a spec.
+pub fn outcome(spec: Spec) -> Outcome {
+    let hostile = hostile_names();
+    let h = spec.hostile;
+    let mut actions = Vec::new();
+    for i in 0..spec.groups {
+        // 40 % create, 30 % keep, 10 % adopt, 10 % remove, 10 % unmanaged.
+        let op = match (spec.verdict, i % 10) {
+            (Verdict::NoChange, 0..=3) => Op::Keep,
+            (Verdict::NoChange, 8) => Op::Keep,
+            (_, 0..=3) => Op::Create,
+            (_, 4..=6) => Op::Keep,
+            (_, 7) => Op::Adopt,
+            (_, 8) => Op::Remove,
+            _ => Op::Unmanaged,
+        };
+        let name = name(i, h, &hostile);
+        let description = if h {
+            format!(
+                "{} & \"friends\" <i>{i}</i>",
+                hostile[(i + 3) % hostile.len()]
+            )
+        } else if matches!(op, Op::Remove | Op::Unmanaged) {
+            String::new()
+        } else {
+            format!("Team {i} access to the AWS accounts")
+        };
+        actions.push(Action {
+            op,
+            kind: FilterKind::Group,
+            name,
+            domain: DOMAIN.to_owned(),
+            id: (op != Op::Create).then(|| format!("sf-{i:06x}")),
+            description,
+        });
+    }
+    if spec.groups > 0 {
+        actions.push(Action {
+            op: if spec.verdict == Verdict::NoChange {
+                Op::Keep
+            } else {
+                Op::Create
+            },
+            kind: FilterKind::User,
+            name: if h {
+                "o'brien <svg onload=alert(1)>".to_owned()
+            } else {
+                "jdoe".to_owned()
+            },
+            domain: DOMAIN.to_owned(),
+            id: None,
+            description: "Break-glass user".to_owned(),
+        });
+    }
+    let plan = Plan {
+        mode: Mode::Managed,
+        domain: DOMAIN.to_owned(),
+        scope_size: actions.iter().filter(|a| a.op != Op::Create).count(),
+        actions,
+    };
+
+    let reason = |i: usize| {
+        if h {
+            format!(
+                "AccessDeniedException: not allowed on {} & <script>alert({i})</script>",
+                hostile[i % hostile.len()]
+            )
+        } else {
+            "AccessDeniedException: the caller may not change this sync profile".to_owned()
+        }
+    };
+    let mut results = Vec::new();
+    let mut failure = None;
+    match (spec.verdict, spec.dry_run) {
+        (_, true) | (Verdict::NoChange, _) => {}
+        (Verdict::Failed, false) => {
+            failure = Some(if h {
+                format!(
+                    "the deletion guard refused the plan for {} & \"others\" <script>alert(1)</script>",
+                    hostile[4]
+                )
+            } else {
+                "refusing to remove 12 of 40 filters in one run (30 %): the deletion guard allows at most 10. Nothing was changed".to_owned()
+            });
+        }
+        (verdict, false) => {
+            for (i, action) in plan.changes().enumerate() {
+                let status = match (verdict, i % 5) {
+                    (Verdict::PartialFailure, 1) => ChangeStatus::Failed { reason: reason(i) },
+                    (Verdict::PartialFailure, 3) => ChangeStatus::Pending,
+                    (_, 4) => ChangeStatus::AlreadyDone,
+                    _ => ChangeStatus::Applied,
+                };
+                results.push(ChangeResult {
+                    action: action.clone(),
+                    status,
+                });
+            }
+        }
+    }
+    if spec.verdict == Verdict::Failed && spec.dry_run {
+        failure = Some("could not read the filters: the parameter does not exist".to_owned());
+    }
+    let verdict = match (spec.verdict, spec.dry_run) {
+        (Verdict::PartialFailure, true) => Verdict::Changed,
+        (v, _) => v,
+    };
+    let scope_after: Vec<CurrentFilter> = plan
+        .actions
+        .iter()
+        .filter(|a| a.op != Op::Create || results.iter().any(|r| r.action == **a && r.succeeded()))
+        .filter(|a| a.op != Op::Remove || !results.iter().any(|r| r.action == **a && r.succeeded()))
+        .enumerate()
+        .map(|(i, a)| CurrentFilter {
+            id: a.id.clone().unwrap_or_else(|| format!("sf-new-{i:06x}")),
+            kind: a.kind,
+            name: a.name.clone(),
+            domain: a.domain.clone(),
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    if h {
+        warnings.push("could not verify <b>the scope</b> & \"friends\"".to_owned());
+        warnings.push(format!("docs: could not publish {}", hostile[0]));
+    }
+    if spec.verdict == Verdict::PartialFailure {
+        warnings.push("the Teams webhook answered 429; retried".to_owned());
+    }
+    Outcome {
+        trigger: spec.trigger,
+        verdict,
+        dry_run: spec.dry_run,
+        stage: if h {
+            "TEST <i>&</i>".to_owned()
+        } else {
+            "TEST".to_owned()
+        },
+        stack: "COMPANY-SSO-AD-GroupSync-TEST".to_owned(),
+        profile: "SynchronizationToActiveDirectoryAwsSso".to_owned(),
+        domain: DOMAIN.to_owned(),
+        mode: Mode::Managed,
+        started_at: "2026-11-22T08:45:21Z".to_owned(),
+        duration_ms: 1234,
+        plan: Some(plan),
+        results,
+        scope_after: Some(scope_after),
+        failure,
+        warnings,
+        docs_url: Some(WEBSITE.to_owned()),
+        calls: Default::default(),
+        retries: Default::default(),
+        note: None,
+    }
+}
+
+/// An outcome with no plan: the run failed before reading the scope.
+pub fn failed_early() -> Outcome {
+    let mut o = outcome(Spec {
+        verdict: Verdict::Failed,
+        dry_run: false,
+        groups: 0,
+        hostile: false,
+        trigger: Trigger::Update,
+    });
+    o.plan = None;
+    o.scope_after = None;
+    o.failure = Some(
+        "could not read the filters: no filters found in SSM: neither a parameter /syncscope/x/filters/abc nor shards under it exist".to_owned(),
+    );
+    o
+}
+
+/// A settings-only update (or a Delete that retains the scope): a note, no plan.
+pub fn noted(trigger: Trigger) -> Outcome {
+    let mut o = failed_early();
+    o.trigger = trigger;
+    o.verdict = Verdict::NoChange;
+    o.failure = None;
+    o.note = Some(match trigger {
+        Trigger::Delete => {
+            "stack deleted; OnDelete is retain, so the sync scope stays as it is".to_owned()
+        }
+        _ => "Update changed only the function's settings (ServiceToken/ServiceTimeout); the sync scope was not touched".to_owned(),
+    });
+    o
+}
+
+/// A plausible identity store for an outcome: most groups in the scope synced (with
+/// members), the rest missing, and one lookup failing.
+pub fn enrichment(outcome: &Outcome) -> Enrichment {
+    let mut e = Enrichment::default();
+    e.identity_store_id = Some("d-1234567890".to_owned());
+    for (i, name) in crate::docs::groups_to_look_up(outcome).iter().enumerate() {
+        let lookup = match i % 7 {
+            0 | 1 | 3 | 4 => Lookup::Found {
+                group_id: format!("9a6b2c1d-{i:04}-4e5f-8a9b-0c1d2e3f4a5b"),
+                members: Ok((i as u64 * 7) % 40),
+            },
+            5 => Lookup::Found {
+                group_id: format!("9a6b2c1d-{i:04}-4e5f-8a9b-0c1d2e3f4a5b"),
+                members: Err("ThrottlingException".to_owned()),
+            },
+            6 if i == 6 => {
+                Lookup::Failed("AccessDeniedException: identitystore:GetGroupId".to_owned())
+            }
+            _ => Lookup::Missing,
+        };
+        e.insert(name, lookup);
+    }
+    e
+}
+
+/// Writes every card (both formats) and pages for a selection of outcomes into
+/// `build/samples/{cards,docs}/` for `tests/browser/check.mjs`.
+#[test]
+fn writes_the_browser_samples() {
+    use crate::card;
+    use crate::config::CardFormat;
+    use crate::docs::DocsView;
+
+    let root = std::env::var_os("SYNCSCOPE_SAMPLES_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/samples")
+        });
+    let (cards, docs) = (root.join("cards"), root.join("docs"));
+    for dir in [&cards, &docs] {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let mut outcomes: Vec<(String, Outcome)> = specs()
+        .into_iter()
+        .map(|s| (s.label(), outcome(s)))
+        .collect();
+    outcomes.push(("failed-early".into(), failed_early()));
+    outcomes.push(("settings-only".into(), noted(Trigger::Update)));
+    outcomes.push(("delete-retain".into(), noted(Trigger::Delete)));
+    for (label, o) in &outcomes {
+        // Alternate cards with and without the docs button.
+        let website = (!label.contains("no_change-0")).then_some(WEBSITE);
+        for (format, suffix) in [
+            (CardFormat::AdaptiveCard, "adaptive"),
+            (CardFormat::MessageCard, "messagecard"),
+        ] {
+            let text = card::render(o, format, website);
+            std::fs::write(cards.join(format!("{label}.{suffix}.json")), text).unwrap();
+        }
+    }
+    let pages = [
+        "changed-7-hostile",
+        "changed-2000-hostile",
+        "changed-7-dry",
+        "no_change-7",
+        "partial_failure-7-hostile",
+        "failed-7-hostile",
+        "failed-0",
+        "failed-early",
+        "settings-only",
+    ];
+    for (label, o) in outcomes.iter().filter(|(l, _)| pages.contains(&l.as_str())) {
+        let view = DocsView::build(o, &enrichment(o));
+        std::fs::write(
+            docs.join(format!("{label}.index.html")),
+            view.page().unwrap(),
+        )
+        .unwrap();
+        std::fs::write(docs.join(format!("{label}.groups.json")), view.json()).unwrap();
+        // The 2,000-group snippet is the page's content again; its page is checked.
+        if o.plan.as_ref().is_none_or(|p| p.actions.len() < 1000) {
+            std::fs::write(
+                docs.join(format!("{label}.snippet.html")),
+                view.snippet().unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&docs).unwrap().count(),
+        pages.len() * 3 - 1
+    );
+}

@@ -1,0 +1,140 @@
+//! The S3 publisher: puts a run's documents (`index.html`, `snippet.html`,
+//! `groups.json`) under the live folder and a dated history folder of the docs bucket.
+//!
+//! Every object gets its content type with `charset=utf-8` and server-side encryption
+//! (SSE-S3, AES-256). Live objects are cached briefly (`max-age=60`), because every run
+//! replaces them; history objects never change, so they may be cached for a year.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use syncscope_core::docs::{DOCUMENTS, Layout};
+use tokio::time::Instant;
+
+/// Cache-Control of the live documents.
+pub const LIVE_CACHE: &str = "max-age=60";
+/// Cache-Control of the dated copies (they never change).
+pub const HISTORY_CACHE: &str = "max-age=31536000, immutable";
+
+/// Why the documents were not (all) published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// A PutObject failed.
+    #[error("failed to put s3://{bucket}/{key}: {message}")]
+    Put {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+        /// The SDK error with its context.
+        message: String,
+    },
+    /// The deadline passed first.
+    #[error("ran out of time publishing to s3://{bucket}/{prefix}")]
+    OutOfTime {
+        /// The bucket.
+        bucket: String,
+        /// The folder.
+        prefix: String,
+    },
+}
+
+/// One run's rendered documents, in the order of [`DOCUMENTS`].
+#[derive(Debug, Clone)]
+pub struct Documents {
+    /// `index.html`.
+    pub page: String,
+    /// `snippet.html`.
+    pub snippet: String,
+    /// `groups.json`.
+    pub json: String,
+}
+
+/// Where the documents went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The key of the live page.
+    pub page_key: String,
+    /// The page's https URL on S3 (readable only where the bucket policy allows).
+    pub page_url: String,
+}
+
+/// Puts documents into the docs bucket.
+#[derive(Debug, Clone)]
+pub struct DocsPublisher {
+    s3: aws_sdk_s3::Client,
+}
+
+impl DocsPublisher {
+    /// Wraps an S3 client (path-style when pointed at a local endpoint).
+    pub fn new(s3: aws_sdk_s3::Client) -> Self {
+        Self { s3 }
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: String,
+        body: &str,
+        content_type: &str,
+        cache: &str,
+    ) -> Result<(), PublishError> {
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(ByteStream::from(body.as_bytes().to_vec()))
+            .content_type(content_type)
+            .cache_control(cache)
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .send()
+            .await
+            .map_err(|e| PublishError::Put {
+                bucket: bucket.to_owned(),
+                key,
+                message: DisplayErrorContext(&e).to_string(),
+            })?;
+        Ok(())
+    }
+
+    /// Publishes the documents under the layout's folders, all at once, before
+    /// `deadline`. The history copy is written too, unless the layout has none.
+    pub async fn publish(
+        &self,
+        bucket: &str,
+        layout: &Layout,
+        docs: &Documents,
+        deadline: Instant,
+    ) -> Result<Published, PublishError> {
+        let bodies = [&docs.page, &docs.snippet, &docs.json];
+        let mut puts = Vec::new();
+        let folders = std::iter::once((layout.live.as_str(), LIVE_CACHE))
+            .chain(layout.history.as_deref().map(|h| (h, HISTORY_CACHE)));
+        for (folder, cache) in folders {
+            for ((name, content_type), body) in DOCUMENTS.iter().zip(bodies) {
+                puts.push(self.put(bucket, format!("{folder}{name}"), body, content_type, cache));
+            }
+        }
+        let all = futures_util::future::join_all(puts);
+        let results =
+            tokio::time::timeout_at(deadline, all)
+                .await
+                .map_err(|_| PublishError::OutOfTime {
+                    bucket: bucket.to_owned(),
+                    prefix: layout.live.clone(),
+                })?;
+        if let Some(err) = results.into_iter().find_map(Result::err) {
+            return Err(err);
+        }
+        let page_key = format!("{}index.html", layout.live);
+        let region = self
+            .s3
+            .config()
+            .region()
+            .map_or("us-east-1".to_owned(), |r| r.as_ref().to_owned());
+        Ok(Published {
+            page_url: format!("https://{bucket}.s3.{region}.amazonaws.com/{page_key}"),
+            page_key,
+        })
+    }
+}

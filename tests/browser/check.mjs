@@ -1,0 +1,402 @@
+#!/usr/bin/env node
+// Checks every Teams card and docs page found under the given directories with real
+// tools, and exits non-zero on any problem:
+//
+// - Adaptive Cards (a Workflows envelope or a bare card, *.json): parsed, validated and
+//   rendered by the `adaptivecards` renderer (with markdown-it) in headless Debian
+//   Chromium, targeting card version 1.4; any parse, validation or render event fails.
+//   The DOM must show the title and, when the card has an Action.OpenUrl, its button;
+//   no data may turn into elements (script, img, svg, iframe). A screenshot of every
+//   card goes to build/screenshots/. Payloads must stay under 20,000 bytes.
+// - Legacy MessageCards (*.json): structure and size (Teams' own renderer is not
+//   available offline).
+// - Docs (*.html): pages as they are, snippets (no doctype) wrapped in a minimal page
+//   with syncscope.css; all through the Nu HTML Checker (vnu.jar, errors only) and
+//   axe-core inside Chromium (no violations, no scripts in the page). A screenshot of
+//   the top of every page goes to build/screenshots/.
+//
+// Usage: node tests/browser/check.mjs [DIR ...]   (default: build/samples build/local)
+// Run tests/browser/setup.sh first (installs Chromium and the npm tools if missing).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const require = createRequire(import.meta.url);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const BUDGET_BYTES = 20_000;
+const SCREENSHOTS = join(repo, 'build', 'screenshots');
+const WRAPPED = join(repo, 'build', 'browser-check');
+
+const problems = [];
+const problem = (file, message) => problems.push(`${relative(process.cwd(), file) || file}: ${message}`);
+
+// ---------------------------------------------------------------- discovery
+
+function walk(dir, out = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path, out);
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const dirs = (args.length ? args : ['build/samples', 'build/local']).map((d) => resolve(process.cwd(), d));
+const files = [];
+for (const dir of dirs) {
+  if (existsSync(dir) && statSync(dir).isDirectory()) files.push(...walk(dir).sort());
+  else console.log(`(skipping ${relative(process.cwd(), dir)}: not there)`);
+}
+
+/** A label for output files: the path relative to the repo (or cwd), flattened. */
+function label(file) {
+  const base = file.startsWith(repo + sep) ? relative(join(repo, 'build'), file) : relative(process.cwd(), file);
+  return base.replace(/^(\.\.[/\\])+/, '').replace(/[/\\]/g, '__').replace(/\.(json|html)$/, '');
+}
+
+const cards = []; // { file, kind: 'adaptive' | 'messagecard', payload, card }
+const pages = []; // { file, html, snippet: bool }
+for (const file of files) {
+  if (file.endsWith('.json')) {
+    let json;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      if (/cards?|teams/.test(file)) problem(file, `not valid JSON: ${e.message}`);
+      continue;
+    }
+    if (json && json.type === 'message' && Array.isArray(json.attachments)) {
+      cards.push({ file, kind: 'adaptive', payload: json, card: null });
+    } else if (json && json.type === 'AdaptiveCard') {
+      cards.push({ file, kind: 'adaptive', payload: json, card: json });
+    } else if (json && json['@type'] === 'MessageCard') {
+      cards.push({ file, kind: 'messagecard', payload: json, card: json });
+    }
+    // Anything else (groups.json, scope.json, responses) is not a card.
+  } else if (file.endsWith('.html')) {
+    const html = readFileSync(file, 'utf8');
+    pages.push({ file, html, snippet: !/^\uFEFF?\s*<!doctype html/i.test(html) });
+  }
+}
+
+// ---------------------------------------------------------------- cards: structure
+
+function bytes(value) {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+for (const c of cards) {
+  const size = bytes(c.payload);
+  if (size > BUDGET_BYTES) problem(c.file, `payload is ${size} bytes, over the ${BUDGET_BYTES}-byte budget`);
+  if (c.kind === 'adaptive' && c.card === null) {
+    const a = c.payload.attachments;
+    if (a.length !== 1) problem(c.file, `envelope has ${a.length} attachments, expected 1`);
+    const first = a[0] || {};
+    if (first.contentType !== 'application/vnd.microsoft.card.adaptive') {
+      problem(c.file, `attachment contentType is ${JSON.stringify(first.contentType)}`);
+    }
+    c.card = first.content || {};
+  }
+  if (c.kind === 'adaptive') {
+    if (c.card.type !== 'AdaptiveCard') problem(c.file, 'content is not an AdaptiveCard');
+    if (c.card.version !== '1.4') problem(c.file, `card version is ${JSON.stringify(c.card.version)}, expected "1.4"`);
+  } else {
+    const m = c.card;
+    if (m['@context'] !== 'http://schema.org/extensions') problem(c.file, 'MessageCard without @context http://schema.org/extensions');
+    if (!m.summary && !m.text) problem(c.file, 'MessageCard needs summary or text');
+    if (m.themeColor !== undefined && !/^[0-9A-Fa-f]{6}$/.test(m.themeColor)) problem(c.file, `themeColor ${m.themeColor} is not 6 hex digits`);
+    const actions = m.potentialAction || [];
+    if (actions.length > 4) problem(c.file, `${actions.length} potentialActions (at most 4)`);
+    for (const action of actions) {
+      if (action['@type'] === 'OpenUri' && !(action.targets || []).every((t) => t.os && /^https?:\/\//.test(t.uri || ''))) {
+        problem(c.file, 'OpenUri action with a bad target');
+      }
+    }
+    for (const section of m.sections || []) {
+      for (const fact of section.facts || []) {
+        if (typeof fact.name !== 'string' || typeof fact.value !== 'string') problem(c.file, 'a fact without name/value strings');
+      }
+    }
+  }
+}
+
+/** The title we expect to see: the card's fallbackText, else its first text. */
+function expectedTitle(card) {
+  if (typeof card.fallbackText === 'string' && card.fallbackText) return card.fallbackText;
+  const texts = [];
+  const visit = (v) => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') {
+      if (typeof v.text === 'string') texts.push(v.text);
+      Object.values(v).forEach(visit);
+    }
+  };
+  visit(card.body || []);
+  return texts[0] || '';
+}
+
+function expectedButtons(card) {
+  return (card.actions || []).filter((a) => a.type === 'Action.OpenUrl').map((a) => a.title || a.url);
+}
+
+// ---------------------------------------------------------------- docs: vnu
+
+/** A minimal portal page around a snippet (which carries its own style). */
+function wrapSnippet(p) {
+  const doc = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Snippet check: ${basename(p.file).replace(/[<>&"]/g, '')}</title>
+</head>
+<body>
+<main>
+<h1>A portal page that embeds the syncscope snippet</h1>
+${p.html}
+</main>
+</body>
+</html>
+`;
+  mkdirSync(WRAPPED, { recursive: true });
+  const out = join(WRAPPED, `${label(p.file)}.wrapped.html`);
+  writeFileSync(out, doc);
+  return out;
+}
+
+for (const p of pages) p.checked = p.snippet ? wrapSnippet(p) : p.file;
+
+function runVnu(list) {
+  if (list.length === 0) return;
+  const jar = join(here, 'node_modules', 'vnu-jar', 'build', 'dist', 'vnu.jar');
+  if (!existsSync(jar)) {
+    problems.push(`vnu.jar is missing: run tests/browser/setup.sh`);
+    return;
+  }
+  const run = spawnSync('java', ['-jar', jar, '--errors-only', '--format', 'json', '--exit-zero-always', ...list.map((p) => p.checked)], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.error) {
+    problems.push(`the Nu HTML Checker did not run: ${run.error.message}`);
+    return;
+  }
+  let report;
+  try {
+    report = JSON.parse(run.stderr || run.stdout);
+  } catch {
+    problems.push(`the Nu HTML Checker said something unexpected: ${(run.stderr || run.stdout).slice(0, 500)}`);
+    return;
+  }
+  const byPath = new Map(list.map((p) => [resolve(p.checked), p]));
+  const pathOf = (url) => {
+    try {
+      return resolve(fileURLToPath(url));
+    } catch {
+      return url;
+    }
+  };
+  for (const m of report.messages || []) {
+    if (m.type !== 'error' && m.subType !== 'fatal') continue;
+    const p = byPath.get(pathOf(m.url || ''));
+    const where = m.lastLine ? ` (line ${m.lastLine})` : '';
+    problem(p ? p.file : m.url || 'vnu', `Nu HTML Checker${p && p.snippet ? ' (snippet, wrapped)' : ''}: ${m.message}${where}`);
+  }
+}
+
+// ---------------------------------------------------------------- Chromium
+
+async function launch() {
+  if (!existsSync(CHROMIUM)) {
+    problems.push(`${CHROMIUM} is missing: run tests/browser/setup.sh`);
+    return null;
+  }
+  const { chromium } = require('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+const HOST_CONFIG = {
+  fontFamily: "'Segoe UI', system-ui, -apple-system, sans-serif",
+  supportsInteractivity: true,
+  actions: { maxActions: 6, buttonSpacing: 8, showCard: { actionMode: 'inline' } },
+};
+
+async function renderCards(browser) {
+  const adaptive = cards.filter((c) => c.kind === 'adaptive' && c.card && c.card.type === 'AdaptiveCard');
+  if (adaptive.length === 0) return 0;
+  const page = await browser.newPage({ viewport: { width: 640, height: 800 } });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.setContent(
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>cards</title></head>' +
+      '<body style="margin:0;background:#f5f5f5"><div id="root" style="width:560px;padding:12px;background:#fff"></div></body></html>',
+  );
+  await page.addScriptTag({ path: join(here, 'node_modules', 'markdown-it', 'dist', 'browser', 'markdown-it.umd.min.js') });
+  await page.addScriptTag({ path: join(here, 'node_modules', 'adaptivecards', 'dist', 'adaptivecards.js') });
+  await page.evaluate((hostConfig) => {
+    const AC = window.AdaptiveCards;
+    const md = window.markdownit();
+    AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
+      result.outputHtml = md.render(text);
+      result.didProcess = true;
+    };
+    window.renderCard = (json) => {
+      const root = document.getElementById('root');
+      root.innerHTML = '';
+      const problems = [];
+      const card = new AC.AdaptiveCard();
+      card.hostConfig = new AC.HostConfig(hostConfig);
+      const context = new AC.SerializationContext(AC.Versions.v1_4);
+      try {
+        card.parse(json, context);
+      } catch (e) {
+        problems.push(`parse threw: ${e.message}`);
+      }
+      for (let i = 0; i < context.eventCount; i++) {
+        const e = context.getEventAt(i);
+        problems.push(`parse: ${AC.ValidationEvent[e.event]}: ${e.message}`);
+      }
+      for (const e of card.validateProperties().validationEvents) {
+        problems.push(`validation: ${AC.ValidationEvent[e.event]}: ${e.message}`);
+      }
+      let element;
+      try {
+        element = card.render();
+      } catch (e) {
+        problems.push(`render threw: ${e.message}`);
+      }
+      if (!element) {
+        problems.push('render produced nothing');
+        return { problems, text: '', buttons: [], injected: 0 };
+      }
+      root.appendChild(element);
+      return {
+        problems,
+        text: element.innerText,
+        buttons: [...element.querySelectorAll('button')].map((b) => (b.getAttribute('aria-label') || b.innerText).trim()),
+        injected: element.querySelectorAll('script, img, svg, iframe, object, embed, a[href^="javascript:"]').length,
+      };
+    };
+  }, HOST_CONFIG);
+  let rendered = 0;
+  for (const c of adaptive) {
+    pageErrors.length = 0;
+    const result = await page.evaluate((json) => window.renderCard(json), c.card);
+    for (const p of result.problems) problem(c.file, `adaptivecards ${p}`);
+    for (const e of pageErrors) problem(c.file, `page error while rendering: ${e}`);
+    const title = expectedTitle(c.card);
+    const norm = (s) => s.replace(/\s+/g, ' ').trim();
+    if (!title) problem(c.file, 'the card has no title text');
+    else if (!norm(result.text).includes(norm(title))) problem(c.file, `the rendered card does not show its title ${JSON.stringify(title)}`);
+    for (const button of expectedButtons(c.card)) {
+      if (!result.buttons.includes(button)) problem(c.file, `the rendered card has no button ${JSON.stringify(button)} (buttons: ${JSON.stringify(result.buttons)})`);
+    }
+    if (result.injected > 0) problem(c.file, `${result.injected} script/img/svg/iframe element(s) appeared in the rendered card`);
+    const shot = join(SCREENSHOTS, 'cards', `${label(c.file)}.png`);
+    mkdirSync(dirname(shot), { recursive: true });
+    await page.locator('#root').screenshot({ path: shot });
+    rendered++;
+  }
+  await page.close();
+  return rendered;
+}
+
+async function checkPages(browser) {
+  const axePath = join(here, 'node_modules', 'axe-core', 'axe.min.js');
+  let checked = 0;
+  for (const p of pages) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Nothing leaves the machine: only the file itself loads.
+    await page.route(/^(?!file:)/, (route) => route.abort());
+    try {
+      await page.goto(pathToFileURL(p.checked).href, { waitUntil: 'load' });
+      const facts = await page.evaluate(() => ({
+        scripts: document.querySelectorAll('script').length,
+        lang: document.documentElement.lang,
+        title: document.title,
+        h1: document.querySelectorAll('h1').length,
+        rawScriptText: document.body.innerHTML.includes('<script'),
+      }));
+      if (facts.scripts > 0 || facts.rawScriptText) problem(p.file, `the page holds ${facts.scripts} script element(s)`);
+      if (!facts.lang) problem(p.file, 'no lang on <html>');
+      if (!facts.title) problem(p.file, 'no <title>');
+      if (facts.h1 !== 1) problem(p.file, `${facts.h1} h1 elements (expected 1)`);
+      const shot = join(SCREENSHOTS, 'docs', `${label(p.file)}.png`);
+      mkdirSync(dirname(shot), { recursive: true });
+      await page.screenshot({ path: shot });
+      await page.addScriptTag({ path: axePath });
+      const violations = await page.evaluate(async () => {
+        const result = await window.axe.run(document, { resultTypes: ['violations'] });
+        return result.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          count: v.nodes.length,
+          target: v.nodes[0] ? v.nodes[0].target.join(' ') : '',
+        }));
+      });
+      for (const v of violations) {
+        problem(p.file, `axe ${v.id} (${v.impact}): ${v.help}; ${v.count} node(s), e.g. ${v.target}${p.snippet ? ' (snippet, wrapped)' : ''}`);
+      }
+      checked++;
+    } catch (e) {
+      problem(p.file, `Chromium could not check the page: ${e.message}`);
+    } finally {
+      await page.close();
+    }
+  }
+  return checked;
+}
+
+// ---------------------------------------------------------------- main
+
+const started = Date.now();
+runVnu(pages);
+let rendered = 0;
+let checked = 0;
+if (cards.length + pages.length > 0) {
+  const browser = await launch();
+  if (browser) {
+    try {
+      rendered = await renderCards(browser);
+      checked = await checkPages(browser);
+    } finally {
+      await browser.close();
+    }
+  }
+}
+const legacy = cards.filter((c) => c.kind === 'messagecard').length;
+const snippets = pages.filter((p) => p.snippet).length;
+console.log(
+  `checked ${cards.length} card(s): ${rendered} Adaptive Card(s) rendered in Chromium, ${legacy} MessageCard(s) checked for structure; ` +
+    `${pages.length} HTML file(s) (${pages.length - snippets} page(s), ${snippets} snippet(s)) through vnu and axe-core (${checked} in Chromium); ` +
+    `screenshots in ${relative(process.cwd(), SCREENSHOTS)}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
+if (cards.length + pages.length === 0) {
+  console.error('nothing to check: no cards or pages in ' + dirs.map((d) => relative(process.cwd(), d)).join(', '));
+  process.exit(1);
+}
+if (problems.length > 0) {
+  console.error(`\n${problems.length} problem(s):`);
+  for (const p of problems) console.error(`  ✗ ${p}`);
+  process.exit(1);
+}
+console.log('all checks passed');
