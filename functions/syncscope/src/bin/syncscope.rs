@@ -1,7 +1,19 @@
-//! `syncscope`: validate a config and preview the plan, from a laptop or CI.
+//! `syncscope`: validate a config, synthesise its CloudFormation template, preview the
+//! plan (offline or against the live scope), and bootstrap a new sync profile, from a
+//! laptop or CI.
 //!
-//! Exit codes: 0 success; 1 the config, the inputs or the plan were refused (every
-//! problem is listed); 2 wrong usage.
+//! Live modes (`plan` without `--current`, `bootstrap`) use the standard AWS
+//! credential chain and the same identity-sync client as the Lambda; they honour
+//! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, so they also run against the
+//! local emulators. `plan` never writes.
+//!
+//! Exit codes: 0 success; 1 the config, the inputs or the plan were refused, or a live
+//! call failed (every problem is listed); 2 wrong usage.
+
+#[path = "syncscope/bootstrap.rs"]
+mod bootstrap;
+#[path = "syncscope/live.rs"]
+mod live;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,19 +44,62 @@ enum Command {
         json: bool,
     },
     /// Show what a run would change: create, remove, adopt, keep, unmanaged.
+    ///
+    /// Without `--current`, reads the live scope (ListSyncFilters) and the ledger (SSM)
+    /// with your AWS credentials, read-only.
     Plan {
         /// The config file.
         #[arg(long, short)]
         config: PathBuf,
-        /// A JSON snapshot of the current scope (`{"filters":[{"id","type","name","domain"}]}`).
+        /// A JSON snapshot of the current scope (`{"filters":[{"id","type","name","domain"}]}`);
+        /// without it, the live scope is read.
         #[arg(long)]
-        current: PathBuf,
-        /// A JSON ledger of the filters this config manages (`{"entries":[...]}`); none = first run.
+        current: Option<PathBuf>,
+        /// A JSON ledger of the filters this config manages (`{"entries":[...]}`); without
+        /// it, the live ledger in SSM (live mode) or none (first run).
         #[arg(long)]
         ledger: Option<PathBuf>,
+        /// Write the live scope to this file (the format `--current` reads).
+        #[arg(long, conflicts_with = "current")]
+        save_current: Option<PathBuf>,
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Write the CloudFormation template of a config to `OUT/<stack>.template.json`.
+    Synth {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The output directory.
+        #[arg(long, default_value = "build/cfn")]
+        out: PathBuf,
+        /// Create the docs bucket in the stack (private, encrypted, TLS only, versioned).
+        #[arg(long)]
+        create_docs_bucket: bool,
+        /// Print a JSON summary (stack name, template path, sizes).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The initial setup, idempotent: sync profile, first filters, sync target, start sync.
+    ///
+    /// Each step says what it found and what it did. Never removes anything.
+    Bootstrap {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The directory (AWS Managed Microsoft AD or AD Connector) to sync from.
+        #[arg(long, value_name = "d-xxxxxxxxxx")]
+        directory_id: String,
+        /// The identity store to sync to (default: the IAM Identity Center instance's).
+        #[arg(long, value_name = "ARN")]
+        identity_store_arn: Option<String>,
+        /// The sync target's name.
+        #[arg(long, default_value = bootstrap::DEFAULT_TARGET_NAME)]
+        target_name: String,
+        /// Say what would be done; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -54,11 +109,162 @@ fn main() -> ExitCode {
         Command::Validate { config, json } => validate(&config, json),
         Command::Plan {
             config,
-            current,
+            current: Some(current),
             ledger,
             json,
+            ..
         } => plan_offline(&config, &current, ledger.as_deref(), json),
+        Command::Plan {
+            config,
+            current: None,
+            ledger,
+            save_current,
+            json,
+        } => plan_live(&config, ledger.as_deref(), save_current.as_deref(), json),
+        Command::Synth {
+            config,
+            out,
+            create_docs_bucket,
+            json,
+        } => synth(&config, &out, create_docs_bucket, json),
+        Command::Bootstrap {
+            config,
+            directory_id,
+            identity_store_arn,
+            target_name,
+            dry_run,
+        } => {
+            let parsed = match load_config(&config, false) {
+                Ok(parsed) => parsed,
+                Err((code, _)) => return code,
+            };
+            let request = bootstrap::Request {
+                config: &parsed.config,
+                directory_id: &directory_id,
+                identity_store_arn: identity_store_arn.as_deref(),
+                target_name: &target_name,
+                dry_run,
+            };
+            match runtime() {
+                Ok(rt) => rt.block_on(bootstrap::run(&request)),
+                Err(code) => code,
+            }
+        }
     }
+}
+
+/// A runtime for the live modes.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+fn synth(config_path: &Path, out: &Path, create_docs_bucket: bool, as_json: bool) -> ExitCode {
+    use syncscope_core::synth::{self, MAX_INLINE_TEMPLATE_BYTES, Options};
+    let parsed = match load_config(config_path, as_json) {
+        Ok(parsed) => parsed,
+        Err((code, _)) => return code,
+    };
+    let synthesis = match synth::synthesize(&parsed.config, &Options { create_docs_bucket }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", config_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let path = out.join(format!("{}.template.json", synthesis.stack_name));
+    if let Err(e) =
+        std::fs::create_dir_all(out).and_then(|()| std::fs::write(&path, &synthesis.text))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::FAILURE;
+    }
+    let bytes = synthesis.text.len();
+    if as_json {
+        let out = json!({
+            "stack_name": synthesis.stack_name,
+            "template": path.display().to_string(),
+            "bytes": bytes,
+            "resources": synthesis.resource_count(),
+            "shards": synthesis.shards.len(),
+            "advanced_shards": synthesis.advanced_shards(),
+            "filters_hash": synthesis.hash,
+            "identity_center_region": parsed.config.general.region.as_ref().map(|r| r.as_str()),
+            "on_delete": parsed.config.sso.on_delete.as_str(),
+        });
+        println!("{out:#}");
+    } else {
+        println!(
+            "{}: stack {}, {} resources, {} filter shard{} ({} Advanced), {} bytes{}",
+            path.display(),
+            synthesis.stack_name,
+            synthesis.resource_count(),
+            synthesis.shards.len(),
+            plural(synthesis.shards.len()),
+            synthesis.advanced_shards(),
+            bytes,
+            if bytes > MAX_INLINE_TEMPLATE_BYTES {
+                " (over the 51,200-byte inline limit: deploy uploads it to the artifact bucket)"
+            } else {
+                ""
+            }
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn plan_live(
+    config_path: &Path,
+    ledger: Option<&Path>,
+    save_current: Option<&Path>,
+    as_json: bool,
+) -> ExitCode {
+    let parsed = match load_config(config_path, false) {
+        Ok(parsed) => parsed,
+        Err((code, _)) => return code,
+    };
+    let ledger_file: Option<Ledger> = match ledger.map(|l| read_json(l, "ledger")) {
+        Some(Ok(ledger)) => Some(ledger),
+        Some(Err(code)) => return code,
+        None => None,
+    };
+    let c = &parsed.config;
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let live = match rt.block_on(live::read(c, ledger_file.is_none())) {
+        Ok(live) => live,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("{}", live.describe());
+    if let Some(path) = save_current {
+        let scope = Scope {
+            filters: live.filters.clone(),
+        };
+        let text = serde_json::to_string_pretty(&scope).unwrap_or_default() + "\n";
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        eprintln!(
+            "Saved the live scope ({} filters) to {}",
+            live.filters.len(),
+            path.display()
+        );
+    }
+    let ledger = ledger_file.or(live.ledger).unwrap_or_default();
+    let plan = plan::plan(&c.desired(), &live.filters, &ledger, c.sso.mode);
+    report_plan(&plan, c, as_json)
 }
 
 /// Reads a file, or prints why not.

@@ -1,0 +1,1035 @@
+//! The deployment: a CloudFormation template synthesised from a config.
+//!
+//! Pure and deterministic: the same config and options give byte-identical text. The
+//! template holds, for the stack `{prefix}-{produkt}-{stage}`:
+//!
+//! - the desired filters as SSM parameters in the shard format of [`crate::store`],
+//!   named by content ([`ParameterNames::filters_version`]), Standard tier unless a
+//!   shard needs Advanced. Logical ids are stable per shard index (`FiltersShard000`,
+//!   ...), so a config change renames the parameters, which CloudFormation does by
+//!   replacement: the new version is created before the custom resource is updated,
+//!   and the old one is deleted only in the cleanup phase, after success. A rollback
+//!   therefore finds the previous version still in place;
+//! - the Lambda (`provided.al2023`, arm64, reserved concurrency 1, JSON logs into its
+//!   own log group), its role, and a separate least-privilege policy resource;
+//! - the custom resource `Custom::SyncScope` with every property of
+//!   [`properties_for`], depending on the policy (so a Delete still has its
+//!   permissions) and on every shard (so the filters exist before it runs);
+//! - optionally the docs bucket, and a schedule for report-only drift runs.
+//!
+//! The template uses no transform and needs `CAPABILITY_IAM` (the role is unnamed).
+
+use serde_json::{Map, Value, json};
+
+use crate::cfn::{ParameterNames, properties_for};
+use crate::config::Config;
+use crate::names::WebhookRef;
+use crate::store::{self, Shard};
+
+/// Memory of the function, in MB. The work is I/O-bound (one HTTPS call per change,
+/// 8 in flight); 256 MB holds 10,000 filters many times over and gives more CPU
+/// than 128 MB for TLS and JSON. Re-check with `task bench` and the REPORT lines.
+pub const FUNCTION_MEMORY_MB: u32 = 256;
+/// Timeout of the function, in seconds. 2,000 creates at 8 in flight and ~100 ms a
+/// call take well under a minute; 300 s leaves room for throttling and retries while
+/// keeping a stuck run far below CloudFormation's one-hour default wait.
+pub const FUNCTION_TIMEOUT_SECONDS: u32 = 300;
+/// The custom resource's `ServiceTimeout`: a little above the function's timeout, so
+/// the function's own deadline guard (which answers FAILED before the Lambda
+/// deadline) always speaks first, and a lost answer fails the stack in minutes.
+pub const SERVICE_TIMEOUT_SECONDS: u32 = FUNCTION_TIMEOUT_SECONDS + 30;
+const _: () = assert!(SERVICE_TIMEOUT_SECONDS > FUNCTION_TIMEOUT_SECONDS);
+/// Retention of the function's log group (the audit trail of every run).
+pub const LOG_RETENTION_DAYS: u32 = 365;
+/// Shard parameters are created in this many parallel chains: SSM's default
+/// `PutParameter` throughput is a few calls per second, and CloudFormation creating
+/// dozens of parameters at once meets `TooManyUpdates`/throttling.
+pub const SHARD_LANES: usize = 3;
+/// Most resources in one stack.
+pub const MAX_RESOURCES: usize = 500;
+/// Largest template CloudFormation accepts from S3 (1 MB).
+pub const MAX_TEMPLATE_BYTES: usize = 1_048_576;
+/// Largest template that can be passed inline (deploy uploads larger ones to S3).
+pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+
+/// The key and value that mark an EventBridge event as a drift run.
+pub const DRIFT_MARKER: (&str, &str) = ("syncscope", "drift");
+
+/// Logical ids of the template's resources and parameters.
+pub mod ids {
+    /// The Lambda function.
+    pub const FUNCTION: &str = "Function";
+    /// The function's role.
+    pub const ROLE: &str = "FunctionRole";
+    /// The function's policy (a separate resource the custom resource depends on).
+    pub const POLICY: &str = "FunctionPolicy";
+    /// The function's log group.
+    pub const LOG_GROUP: &str = "FunctionLogGroup";
+    /// The custom resource.
+    pub const SYNC_SCOPE: &str = "SyncScope";
+    /// The optional docs bucket.
+    pub const DOCS_BUCKET: &str = "DocsBucket";
+    /// The optional docs bucket's TLS-only policy.
+    pub const DOCS_BUCKET_POLICY: &str = "DocsBucketPolicy";
+    /// The optional drift schedule.
+    pub const DRIFT_SCHEDULE: &str = "DriftSchedule";
+    /// The permission for EventBridge to invoke the function.
+    pub const DRIFT_PERMISSION: &str = "DriftInvokePermission";
+    /// Template parameter: the S3 bucket of the function's zip.
+    pub const CODE_BUCKET: &str = "CodeBucket";
+    /// Template parameter: the S3 key of the function's zip.
+    pub const CODE_KEY: &str = "CodeKey";
+}
+
+/// The logical id of filter shard `index`.
+pub fn shard_id(index: usize) -> String {
+    format!("FiltersShard{index:03}")
+}
+
+/// Choices that are not in the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Create the docs bucket (`s3_DOKUBUCKET`) in the stack: private, encrypted,
+    /// TLS only, versioned. Without it the bucket must exist.
+    pub create_docs_bucket: bool,
+}
+
+/// A synthesised deployment.
+#[derive(Debug, Clone)]
+pub struct Synthesis {
+    /// The stack name (`{prefix}-{produkt}-{stage}`).
+    pub stack_name: String,
+    /// The template.
+    pub template: Value,
+    /// The template as written to disk (pretty JSON, trailing newline).
+    pub text: String,
+    /// The filters' hash.
+    pub hash: String,
+    /// The shards, as the parameters hold them.
+    pub shards: Vec<Shard>,
+    /// Where the parameters live.
+    pub names: ParameterNames,
+    /// The custom resource's properties (without ServiceToken/ServiceTimeout).
+    pub properties: Map<String, Value>,
+}
+
+impl Synthesis {
+    /// The number of resources in the template.
+    pub fn resource_count(&self) -> usize {
+        self.template["Resources"].as_object().map_or(0, Map::len)
+    }
+
+    /// The number of shards on the Advanced tier.
+    pub fn advanced_shards(&self) -> usize {
+        self.shards.iter().filter(|s| s.advanced).count()
+    }
+}
+
+/// Why a config cannot be deployed as one stack.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SynthError {
+    /// More resources than a stack may hold.
+    #[error(
+        "the template would have {count} resources ({shards} filter shards); CloudFormation allows {MAX_RESOURCES} per stack: split the config or shorten descriptions"
+    )]
+    TooManyResources {
+        /// Resources in the template.
+        count: usize,
+        /// Of which shards.
+        shards: usize,
+    },
+    /// A template larger than CloudFormation accepts.
+    #[error(
+        "the template would be {bytes} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES} (from S3): split the config or shorten descriptions"
+    )]
+    TooLarge {
+        /// The template's size.
+        bytes: usize,
+    },
+    /// Text that CloudFormation would resolve as a dynamic reference.
+    #[error(
+        "the config contains \"{{{{resolve:\", which CloudFormation would replace with a secret or parameter value; remove it from names, descriptions and URLs"
+    )]
+    DynamicReference,
+}
+
+/// `Fn::Sub` of a string.
+fn sub(text: impl Into<String>) -> Value {
+    json!({ "Fn::Sub": text.into() })
+}
+
+/// A literal part of an `Fn::Sub` string (`${` escaped).
+fn lit(text: &str) -> String {
+    text.replace("${", "${!")
+}
+
+fn get_att(id: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, attribute] })
+}
+
+fn reference(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+/// A checkov skip with its reason, for a resource's `Metadata`.
+fn checkov_skips(skips: &[(&str, &str)]) -> Value {
+    let skip: Vec<Value> = skips
+        .iter()
+        .map(|(id, comment)| json!({ "id": id, "comment": comment }))
+        .collect();
+    json!({ "checkov": { "skip": skip } })
+}
+
+/// Synthesises the template for a config.
+pub fn synthesize(config: &Config, options: &Options) -> Result<Synthesis, SynthError> {
+    let stack = config.general.stack_name.as_str().to_owned();
+    let names = ParameterNames::for_stack(&stack);
+    let entries = store::entries_of(&config.desired());
+    let hash = store::hash(&entries);
+    let shards = store::encode(&entries);
+    let version = names.filters_version(&hash);
+    let properties = properties_for(config, &names, &hash);
+
+    let mut resources = Map::new();
+    for shard in &shards {
+        resources.insert(
+            shard_id(shard.index),
+            shard_resource(&stack, &version, shard, shards.len()),
+        );
+    }
+    resources.insert(ids::LOG_GROUP.into(), log_group());
+    resources.insert(ids::ROLE.into(), role(&stack));
+    resources.insert(ids::POLICY.into(), policy(config, &names));
+    resources.insert(ids::FUNCTION.into(), function(config));
+    resources.insert(
+        ids::SYNC_SCOPE.into(),
+        custom_resource(&properties, &shards, options),
+    );
+    if options.create_docs_bucket {
+        resources.insert(ids::DOCS_BUCKET.into(), docs_bucket(config));
+        resources.insert(ids::DOCS_BUCKET_POLICY.into(), docs_bucket_policy());
+    }
+    if let Some(schedule) = &config.general.drift_schedule {
+        resources.insert(
+            ids::DRIFT_SCHEDULE.into(),
+            drift_schedule(&stack, schedule.as_str(), &properties),
+        );
+        resources.insert(ids::DRIFT_PERMISSION.into(), drift_permission());
+    }
+
+    let count = resources.len();
+    if count > MAX_RESOURCES {
+        return Err(SynthError::TooManyResources {
+            count,
+            shards: shards.len(),
+        });
+    }
+
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description(config),
+        "Metadata": {
+            "syncscope": {
+                "Stack": stack,
+                "FiltersHash": hash,
+                "Filters": entries.len(),
+                "Shards": shards.len(),
+                "AdvancedShards": shards.iter().filter(|s| s.advanced).count(),
+                "GeneratedBy": "syncscope synth (do not edit: edit the config and synthesise again)",
+            }
+        },
+        "Parameters": {
+            ids::CODE_BUCKET: {
+                "Type": "String",
+                "Description": "S3 bucket holding the function's zip (the artifact bucket; set by task deploy)",
+                "AllowedPattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            },
+            ids::CODE_KEY: {
+                "Type": "String",
+                "Description": "S3 key of the function's zip (an arm64 bootstrap built by cargo lambda; set by task deploy)",
+                "MinLength": 1,
+            },
+        },
+        "Resources": resources,
+        "Outputs": outputs(config, &names, &hash, options),
+    });
+    let text = render(&template);
+    if text.contains("{{resolve:") {
+        return Err(SynthError::DynamicReference);
+    }
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(SynthError::TooLarge { bytes: text.len() });
+    }
+    Ok(Synthesis {
+        stack_name: stack,
+        template,
+        text,
+        hash,
+        shards,
+        names,
+        properties,
+    })
+}
+
+/// The template as written to disk: pretty JSON with a trailing newline.
+pub fn render(template: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(template).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn description(config: &Config) -> String {
+    let text = format!(
+        "syncscope {}: keeps the IAM Identity Center sync scope of {} (profile {}) equal to the config's {} group and {} user filters",
+        config.general.stack_name,
+        config.sso.domain,
+        config.sso.sync_profile,
+        config.sso.groups.len(),
+        config.sso.users.len(),
+    );
+    text.chars().take(1024).collect()
+}
+
+fn shard_resource(stack: &str, version: &str, shard: &Shard, of: usize) -> Value {
+    let mut resource = json!({
+        "Type": "AWS::SSM::Parameter",
+        "Properties": {
+            "Name": store::shard_name(version, shard.index),
+            "Type": "String",
+            "Tier": if shard.advanced { "Advanced" } else { "Standard" },
+            "DataType": "text",
+            "Description": format!("syncscope filters of {stack}: shard {} of {of}", shard.index + 1),
+            "Value": shard.value,
+        },
+    });
+    if shard.index >= SHARD_LANES {
+        resource["DependsOn"] = json!([shard_id(shard.index - SHARD_LANES)]);
+    }
+    resource
+}
+
+fn log_group() -> Value {
+    json!({
+        "Type": "AWS::Logs::LogGroup",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "RetentionInDays": LOG_RETENTION_DAYS,
+        },
+        "Metadata": checkov_skips(&[(
+            "CKV_AWS_158",
+            "the logs hold no secrets (syncscope never logs the webhook URL, the ResponseURL or credentials); the service's default encryption applies, a customer key would add cost and a key policy to run",
+        )]),
+    })
+}
+
+fn role(stack: &str) -> Value {
+    json!({
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Description": format!("syncscope function of {stack}"),
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": { "Service": "lambda.amazonaws.com" },
+                    "Action": "sts:AssumeRole",
+                }],
+            },
+        },
+    })
+}
+
+/// The region of IAM Identity Center in `Fn::Sub` form.
+fn identity_center_region(config: &Config) -> String {
+    config
+        .general
+        .region
+        .as_ref()
+        .map_or_else(|| "${AWS::Region}".to_owned(), |r| lit(r.as_str()))
+}
+
+/// The statements of the function's policy, in `Fn::Sub` form. Every statement has a
+/// `Sid` naming its purpose; `docs/deployment.md` explains each.
+pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> {
+    let region = identity_center_region(config);
+    let ssm_arn = |path: &str| {
+        sub(format!(
+            "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}",
+            lit(path)
+        ))
+    };
+    let mut statements = vec![
+        json!({
+            "Sid": "ReconcileSyncFilters",
+            "Effect": "Allow",
+            "Action": [
+                "identity-sync:CreateSyncFilter",
+                "identity-sync:DeleteSyncFilter",
+                "identity-sync:ListSyncFilters",
+            ],
+            "Resource": sub(format!(
+                "arn:${{AWS::Partition}}:identity-sync:{region}:${{AWS::AccountId}}:profile/{}",
+                lit(config.sso.sync_profile.as_str())
+            )),
+        }),
+        json!({
+            "Sid": "ReadDesiredFilters",
+            "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParametersByPath"],
+            "Resource": [
+                ssm_arn(&names.filters_base),
+                ssm_arn(&format!("{}/*", names.filters_base)),
+            ],
+        }),
+        json!({
+            "Sid": "KeepLedger",
+            "Effect": "Allow",
+            "Action": [
+                "ssm:DeleteParameters",
+                "ssm:GetParameter",
+                "ssm:GetParametersByPath",
+                "ssm:PutParameter",
+            ],
+            "Resource": [
+                ssm_arn(&names.ledger),
+                ssm_arn(&format!("{}/*", names.ledger)),
+            ],
+        }),
+        json!({
+            "Sid": "PublishDocs",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": sub(format!(
+                "arn:${{AWS::Partition}}:s3:::{}/{}/{}/*",
+                lit(config.general.docs_bucket.as_str()),
+                lit(config.general.docs_prefix.as_str()),
+                lit(&config.general.stage)
+            )),
+        }),
+    ];
+    let store_arn = match &config.sso.identity_store_id {
+        Some(id) => format!(
+            "arn:${{AWS::Partition}}:identitystore::${{AWS::AccountId}}:identitystore/{}",
+            lit(id.as_str())
+        ),
+        None => "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*".to_owned(),
+    };
+    statements.push(json!({
+        "Sid": "ReadIdentityStore",
+        "Effect": "Allow",
+        "Action": [
+            "identitystore:DescribeGroup",
+            "identitystore:GetGroupId",
+            "identitystore:ListGroupMemberships",
+        ],
+        "Resource": [
+            sub(store_arn),
+            sub("arn:${AWS::Partition}:identitystore:::group/*"),
+            sub("arn:${AWS::Partition}:identitystore:::membership/*"),
+        ],
+    }));
+    if config.sso.identity_store_id.is_none() {
+        statements.push(json!({
+            "Sid": "FindIdentityStore",
+            "Effect": "Allow",
+            "Action": "sso:ListInstances",
+            "Resource": "*",
+        }));
+    }
+    match &config.general.webhook {
+        WebhookRef::Ssm(name) => {
+            statements.push(json!({
+                "Sid": "ReadTeamsWebhook",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": ssm_arn(name),
+            }));
+            statements.push(json!({
+                "Sid": "DecryptTeamsWebhook",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),
+                "Condition": {
+                    "StringEquals": { "kms:ViaService": sub("ssm.${AWS::Region}.${AWS::URLSuffix}") },
+                },
+            }));
+        }
+        WebhookRef::SecretArn(arn) => {
+            let parts: Vec<&str> = arn.split(':').collect();
+            let (secret_region, secret_account) = (
+                parts.get(3).copied().unwrap_or_default(),
+                parts.get(4).copied().unwrap_or_default(),
+            );
+            statements.push(json!({
+                "Sid": "ReadTeamsWebhook",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                // A partial ARN (without the 6-character suffix) matches with `-??????`.
+                "Resource": [arn, format!("{arn}-??????")],
+            }));
+            statements.push(json!({
+                "Sid": "DecryptTeamsWebhook",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": sub(format!(
+                    "arn:${{AWS::Partition}}:kms:{}:{}:key/*",
+                    lit(secret_region),
+                    lit(secret_account)
+                )),
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": sub(format!("secretsmanager.{}.${{AWS::URLSuffix}}", lit(secret_region))),
+                    },
+                },
+            }));
+        }
+        WebhookRef::Literal(_) => {}
+    }
+    statements.push(json!({
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": get_att(ids::LOG_GROUP, "Arn"),
+    }));
+    statements
+}
+
+fn policy(config: &Config, names: &ParameterNames) -> Value {
+    json!({
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "syncscope",
+            "Roles": [reference(ids::ROLE)],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": policy_statements(config, names),
+            },
+        },
+    })
+}
+
+fn function(config: &Config) -> Value {
+    let description = format!(
+        "syncscope: reconciles the sync scope of {} to the filters of {}",
+        config.sso.domain, config.general.stack_name
+    );
+    json!({
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Description": description.chars().take(256).collect::<String>(),
+            "Runtime": "provided.al2023",
+            "Architectures": ["arm64"],
+            "Handler": "bootstrap",
+            "Code": {
+                "S3Bucket": reference(ids::CODE_BUCKET),
+                "S3Key": reference(ids::CODE_KEY),
+            },
+            "MemorySize": FUNCTION_MEMORY_MB,
+            "Timeout": FUNCTION_TIMEOUT_SECONDS,
+            "ReservedConcurrentExecutions": 1,
+            "Role": get_att(ids::ROLE, "Arn"),
+            "LoggingConfig": {
+                "LogFormat": "JSON",
+                "ApplicationLogLevel": "INFO",
+                "SystemLogLevel": "INFO",
+                "LogGroup": reference(ids::LOG_GROUP),
+            },
+        },
+        "Metadata": checkov_skips(&[
+            ("CKV_AWS_116", "CloudFormation invokes the function asynchronously and the function always answers CloudFormation itself (success, failure, panic and timeout); a dead-letter queue would only collect events whose stack has already been answered"),
+            ("CKV_AWS_117", "the function calls only AWS APIs and the Teams webhook over HTTPS; a VPC would need NAT or endpoints for identity-sync, which has no VPC endpoint"),
+        ]),
+    })
+}
+
+fn custom_resource(properties: &Map<String, Value>, shards: &[Shard], options: &Options) -> Value {
+    let mut props = properties.clone();
+    props.insert("ServiceToken".into(), get_att(ids::FUNCTION, "Arn"));
+    props.insert("ServiceTimeout".into(), json!(SERVICE_TIMEOUT_SECONDS));
+    let mut depends: Vec<Value> = vec![json!(ids::POLICY)];
+    depends.extend(shards.iter().map(|s| json!(shard_id(s.index))));
+    if options.create_docs_bucket {
+        depends.push(json!(ids::DOCS_BUCKET_POLICY));
+    }
+    json!({
+        "Type": "Custom::SyncScope",
+        "DependsOn": depends,
+        "Properties": props,
+    })
+}
+
+fn docs_bucket(config: &Config) -> Value {
+    json!({
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": config.general.docs_bucket.as_str(),
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{
+                    "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" },
+                    "BucketKeyEnabled": true,
+                }],
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": true,
+                "BlockPublicPolicy": true,
+                "IgnorePublicAcls": true,
+                "RestrictPublicBuckets": true,
+            },
+            "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
+            "VersioningConfiguration": { "Status": "Enabled" },
+            "LifecycleConfiguration": {
+                "Rules": [{
+                    "Id": "expire-old-versions",
+                    "Status": "Enabled",
+                    "NoncurrentVersionExpiration": { "NoncurrentDays": 90 },
+                    "AbortIncompleteMultipartUpload": { "DaysAfterInitiation": 7 },
+                }],
+            },
+        },
+        "Metadata": checkov_skips(&[(
+            "CKV_AWS_18",
+            "the only writer is the function (its role may put objects under one prefix); CloudTrail records every write, and access logs would need a second bucket for a page of documentation",
+        )]),
+    })
+}
+
+fn docs_bucket_policy() -> Value {
+    json!({
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": reference(ids::DOCS_BUCKET),
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [
+                        get_att(ids::DOCS_BUCKET, "Arn"),
+                        sub(format!("${{{}.Arn}}/*", ids::DOCS_BUCKET)),
+                    ],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+                }],
+            },
+        },
+    })
+}
+
+/// The drift event's `ResourceProperties`: the custom resource's, with `DryRun` on.
+pub fn drift_properties(properties: &Map<String, Value>) -> Map<String, Value> {
+    let mut props = properties.clone();
+    props.insert("DryRun".into(), json!("true"));
+    props
+}
+
+/// The constant input of the drift schedule, the event the handler reads as a drift
+/// check: `{"ResourceProperties":{...,"DryRun":"true"},"StackName":"...","syncscope":"drift"}`.
+pub fn drift_input(stack: &str, properties: &Map<String, Value>) -> String {
+    let mut event = Map::new();
+    event.insert(DRIFT_MARKER.0.into(), json!(DRIFT_MARKER.1));
+    event.insert("StackName".into(), json!(stack));
+    event.insert(
+        "ResourceProperties".into(),
+        Value::Object(drift_properties(properties)),
+    );
+    Value::Object(event).to_string()
+}
+
+fn drift_schedule(stack: &str, expression: &str, properties: &Map<String, Value>) -> Value {
+    json!({
+        "Type": "AWS::Events::Rule",
+        // After the custom resource: the schedule names the filters it deployed.
+        "DependsOn": [ids::SYNC_SCOPE],
+        "Properties": {
+            "Description": format!("syncscope {stack}: report-only drift run"),
+            "ScheduleExpression": expression,
+            "State": "ENABLED",
+            "Targets": [{
+                "Id": "syncscope-drift",
+                "Arn": get_att(ids::FUNCTION, "Arn"),
+                "Input": drift_input(stack, properties),
+            }],
+        },
+    })
+}
+
+fn drift_permission() -> Value {
+    json!({
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": get_att(ids::FUNCTION, "Arn"),
+            "Principal": "events.amazonaws.com",
+            "SourceAccount": reference("AWS::AccountId"),
+            "SourceArn": get_att(ids::DRIFT_SCHEDULE, "Arn"),
+        },
+    })
+}
+
+fn outputs(config: &Config, names: &ParameterNames, hash: &str, options: &Options) -> Value {
+    let g = &config.general;
+    let mut outputs = json!({
+        "FunctionArn": {
+            "Description": "The syncscope function",
+            "Value": get_att(ids::FUNCTION, "Arn"),
+        },
+        "FunctionLogGroup": {
+            "Description": "The function's logs (one JSON line per run with the outcome)",
+            "Value": reference(ids::LOG_GROUP),
+        },
+        "DocsLocation": {
+            "Description": "Where the documentation is published",
+            "Value": format!("s3://{}/{}/{}/", g.docs_bucket.as_str(), g.docs_prefix.as_str(), g.stage),
+        },
+        "DocsWebsite": {
+            "Description": "The page the Teams card links to",
+            "Value": g.docs_website.as_str(),
+        },
+        "FiltersParameter": {
+            "Description": "The SSM path of the deployed filters (this version)",
+            "Value": names.filters_version(hash),
+        },
+        "LedgerParameter": {
+            "Description": "The SSM path of the ledger of filters this stack manages (written by the function; kept when the stack is deleted)",
+            "Value": names.ledger,
+        },
+    });
+    if options.create_docs_bucket {
+        outputs["DocsBucket"] = json!({
+            "Description": "The docs bucket created by this stack (retained when the stack is deleted)",
+            "Value": reference(ids::DOCS_BUCKET),
+        });
+    }
+    outputs
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::cfn;
+    use crate::config;
+
+    fn config_with(general_extra: Value, sso_extra: Value, groups: usize) -> Config {
+        let filters: Vec<Value> = (0..groups)
+            .map(|i| json!({ "Name": format!("AWS-Group-{i:05}"), "Description": format!("Team {i}: access to its accounts") }))
+            .collect();
+        let mut doc = json!({
+            "general": {
+                "produkt": "SSO-AD-GroupSync", "stage": "TEST", "prefix": "COMPANY",
+                "s3_DOKUBUCKET": "company-sso-docs",
+                "WebhookUrlTeams": "ssm:/company/sso/teams-webhook",
+                "DocuWebsite": "https://wiki.example.com/aws/sso-groups"
+            },
+            "SSO": { "ad_DomainName": "corp.example.com", "GroupFilters": filters }
+        });
+        for (section, extra) in [("general", general_extra), ("SSO", sso_extra)] {
+            if let Value::Object(extra) = extra {
+                for (k, v) in extra {
+                    doc[section][k] = v;
+                }
+            }
+        }
+        config::from_value(&doc).unwrap().config
+    }
+
+    fn config(groups: usize) -> Config {
+        config_with(json!({}), json!({}), groups)
+    }
+
+    fn statement<'a>(s: &'a Synthesis, sid: &str) -> &'a Value {
+        s.template["Resources"][ids::POLICY]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|st| st["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement {sid}"))
+    }
+
+    #[test]
+    fn the_same_config_gives_byte_identical_text() {
+        let a = synthesize(&config(50), &Options::default()).unwrap();
+        let b = synthesize(&config(50), &Options::default()).unwrap();
+        assert_eq!(a.text, b.text);
+        assert!(a.text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn shards_are_parameters_named_by_content_in_the_store_format() {
+        let c = config(2000);
+        let s = synthesize(&c, &Options::default()).unwrap();
+        let entries = store::entries_of(&c.desired());
+        let expected = store::encode(&entries);
+        assert!(expected.len() > 30, "{}", expected.len());
+        let base = s.names.filters_version(&store::hash(&entries));
+        for shard in &expected {
+            let p = &s.template["Resources"][shard_id(shard.index)]["Properties"];
+            assert_eq!(p["Name"], store::shard_name(&base, shard.index));
+            assert_eq!(p["Value"], shard.value.as_str());
+            assert_eq!(p["Type"], "String");
+            assert_eq!(p["Tier"], "Standard");
+        }
+        assert!(s.text.len() > MAX_INLINE_TEMPLATE_BYTES && s.text.len() < MAX_TEMPLATE_BYTES);
+        assert_eq!(s.resource_count(), expected.len() + 5);
+    }
+
+    #[test]
+    fn only_a_shard_over_4_kb_uses_the_advanced_tier() {
+        let c = config_with(
+            json!({}),
+            json!({"UserFilters": [{"Name": "svc-big", "Description": "😀".repeat(1000)}]}),
+            3,
+        );
+        let s = synthesize(&c, &Options::default()).unwrap();
+        let tiers: Vec<&str> = s
+            .shards
+            .iter()
+            .map(|sh| {
+                s.template["Resources"][shard_id(sh.index)]["Properties"]["Tier"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(tiers, ["Standard", "Advanced"]);
+        assert_eq!(s.advanced_shards(), 1);
+    }
+
+    #[test]
+    fn shard_creation_runs_in_a_few_lanes() {
+        let s = synthesize(&config(600), &Options::default()).unwrap();
+        let r = &s.template["Resources"];
+        for i in 0..SHARD_LANES {
+            assert!(r[shard_id(i)].get("DependsOn").is_none());
+        }
+        assert_eq!(
+            r[shard_id(SHARD_LANES + 1)]["DependsOn"],
+            json!([shard_id(1)])
+        );
+    }
+
+    #[test]
+    fn the_custom_resource_carries_every_property_and_depends_on_the_policy_and_shards() {
+        let c = config(10);
+        let s = synthesize(&c, &Options::default()).unwrap();
+        let r = &s.template["Resources"][ids::SYNC_SCOPE];
+        assert_eq!(r["Type"], "Custom::SyncScope");
+        let props = r["Properties"].as_object().unwrap();
+        let expected = properties_for(
+            &c,
+            &ParameterNames::for_stack("COMPANY-SSO-AD-GroupSync-TEST"),
+            &s.hash,
+        );
+        for (k, v) in &expected {
+            assert_eq!(&props[k], v, "{k}");
+        }
+        assert_eq!(props.len(), expected.len() + 2);
+        assert_eq!(props["ServiceToken"], get_att(ids::FUNCTION, "Arn"));
+        assert_eq!(props["ServiceTimeout"], json!(SERVICE_TIMEOUT_SECONDS));
+        let depends = r["DependsOn"].as_array().unwrap();
+        assert_eq!(depends[0], ids::POLICY);
+        assert_eq!(depends.len(), 1 + s.shards.len());
+        // The Lambda parses what the template gives it.
+        let mut as_sent = expected.clone();
+        as_sent.insert(
+            "ServiceToken".into(),
+            json!("arn:aws:lambda:eu-central-1:123456789012:function:f"),
+        );
+        let parsed = cfn::parse_properties(&as_sent).unwrap();
+        assert_eq!(parsed.filters_hash.as_deref(), Some(s.hash.as_str()));
+    }
+
+    #[test]
+    fn the_function_is_arm64_al2023_with_reserved_concurrency_and_json_logs() {
+        let s = synthesize(&config(1), &Options::default()).unwrap();
+        let p = &s.template["Resources"][ids::FUNCTION]["Properties"];
+        assert_eq!(p["Runtime"], "provided.al2023");
+        assert_eq!(p["Architectures"], json!(["arm64"]));
+        assert_eq!(p["Handler"], "bootstrap");
+        assert_eq!(p["ReservedConcurrentExecutions"], 1);
+        assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
+        assert!(p.get("Environment").is_none());
+        assert_eq!(p["Code"]["S3Key"], reference(ids::CODE_KEY));
+    }
+
+    #[test]
+    fn the_policy_grants_no_action_wildcards_and_scopes_identity_sync_to_the_profile() {
+        let s = synthesize(&config(1), &Options::default()).unwrap();
+        let statements =
+            s.template["Resources"][ids::POLICY]["Properties"]["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap();
+        for st in statements {
+            let actions: Vec<&str> = match &st["Action"] {
+                Value::String(a) => vec![a.as_str()],
+                Value::Array(a) => a.iter().map(|v| v.as_str().unwrap()).collect(),
+                _ => panic!(),
+            };
+            assert!(actions.iter().all(|a| !a.contains('*')), "{st}");
+            if st["Resource"] == "*" {
+                assert_eq!(
+                    actions,
+                    ["sso:ListInstances"],
+                    "only a non-restrictable action may use *"
+                );
+            }
+        }
+        assert_eq!(
+            statement(&s, "ReconcileSyncFilters")["Resource"],
+            sub(
+                "arn:${AWS::Partition}:identity-sync:${AWS::Region}:${AWS::AccountId}:profile/SynchronizationToActiveDirectoryAwsSso"
+            )
+        );
+        assert_eq!(
+            statement(&s, "PublishDocs")["Resource"],
+            sub("arn:${AWS::Partition}:s3:::company-sso-docs/sso/TEST/*")
+        );
+        assert_eq!(
+            statement(&s, "ReadTeamsWebhook")["Resource"],
+            sub(
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/company/sso/teams-webhook"
+            )
+        );
+        assert!(
+            statement(&s, "DecryptTeamsWebhook")["Condition"]["StringEquals"]["kms:ViaService"]
+                .is_object()
+        );
+    }
+
+    #[test]
+    fn a_configured_region_and_identity_store_narrow_the_policy() {
+        let c = config_with(
+            json!({"Region": "eu-west-1", "WebhookUrlTeams": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:teams"}),
+            json!({"IdentityStoreId": "d-0123456789", "SyncProfileName": "my-profile"}),
+            1,
+        );
+        let s = synthesize(&c, &Options::default()).unwrap();
+        assert_eq!(
+            statement(&s, "ReconcileSyncFilters")["Resource"],
+            sub(
+                "arn:${AWS::Partition}:identity-sync:eu-west-1:${AWS::AccountId}:profile/my-profile"
+            )
+        );
+        assert_eq!(
+            statement(&s, "ReadIdentityStore")["Resource"][0],
+            sub(
+                "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/d-0123456789"
+            )
+        );
+        assert!(!s.text.contains("sso:ListInstances"));
+        let read = statement(&s, "ReadTeamsWebhook");
+        assert_eq!(read["Action"], "secretsmanager:GetSecretValue");
+        assert_eq!(
+            read["Resource"][1],
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:teams-??????"
+        );
+        assert_eq!(
+            statement(&s, "DecryptTeamsWebhook")["Condition"]["StringEquals"]["kms:ViaService"],
+            sub("secretsmanager.eu-west-1.${AWS::URLSuffix}")
+        );
+    }
+
+    #[test]
+    fn a_literal_webhook_needs_no_permission() {
+        let c = config_with(
+            json!({"WebhookUrlTeams": "https://example.webhook.office.com/x"}),
+            json!({}),
+            1,
+        );
+        let s = synthesize(&c, &Options::default()).unwrap();
+        assert!(!s.text.contains("ReadTeamsWebhook") && !s.text.contains("kms:Decrypt"));
+    }
+
+    #[test]
+    fn the_docs_bucket_is_optional_private_encrypted_and_tls_only() {
+        let without = synthesize(&config(1), &Options::default()).unwrap();
+        assert!(
+            without.template["Resources"]
+                .get(ids::DOCS_BUCKET)
+                .is_none()
+        );
+        let s = synthesize(
+            &config(1),
+            &Options {
+                create_docs_bucket: true,
+            },
+        )
+        .unwrap();
+        let b = &s.template["Resources"][ids::DOCS_BUCKET];
+        assert_eq!(b["Properties"]["BucketName"], "company-sso-docs");
+        assert_eq!(
+            b["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+            true
+        );
+        let deny = &s.template["Resources"][ids::DOCS_BUCKET_POLICY]["Properties"]["PolicyDocument"]
+            ["Statement"][0];
+        assert_eq!(deny["Condition"]["Bool"]["aws:SecureTransport"], "false");
+        assert!(
+            s.template["Resources"][ids::SYNC_SCOPE]["DependsOn"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(ids::DOCS_BUCKET_POLICY))
+        );
+    }
+
+    #[test]
+    fn a_drift_schedule_invokes_the_function_with_report_only_properties() {
+        let c = config_with(json!({"DriftSchedule": "rate(6 hours)"}), json!({}), 2);
+        let s = synthesize(&c, &Options::default()).unwrap();
+        let rule = &s.template["Resources"][ids::DRIFT_SCHEDULE];
+        assert_eq!(rule["Properties"]["ScheduleExpression"], "rate(6 hours)");
+        let input = rule["Properties"]["Targets"][0]["Input"].as_str().unwrap();
+        let event: Value = serde_json::from_str(input).unwrap();
+        assert_eq!(event["syncscope"], "drift");
+        assert_eq!(event["StackName"], "COMPANY-SSO-AD-GroupSync-TEST");
+        assert_eq!(event["ResourceProperties"]["DryRun"], "true");
+        assert_eq!(event["ResourceProperties"]["FiltersHash"], s.hash.as_str());
+        assert!(
+            cfn::parse_properties(event["ResourceProperties"].as_object().unwrap())
+                .unwrap()
+                .dry_run
+        );
+        assert_eq!(
+            s.template["Resources"][ids::DRIFT_PERMISSION]["Properties"]["SourceArn"],
+            get_att(ids::DRIFT_SCHEDULE, "Arn")
+        );
+        assert!(
+            synthesize(&config(2), &Options::default())
+                .unwrap()
+                .template["Resources"]
+                .get(ids::DRIFT_SCHEDULE)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn dynamic_references_in_the_config_are_refused() {
+        let c = config_with(
+            json!({}),
+            json!({"GroupFilters": [{"Name": "A", "Description": "{{resolve:ssm:/secret}}"}]}),
+            0,
+        );
+        assert_eq!(
+            synthesize(&c, &Options::default()).unwrap_err(),
+            SynthError::DynamicReference
+        );
+    }
+
+    #[test]
+    fn ten_thousand_long_filters_are_refused_with_the_limit_named() {
+        let filters: Vec<Value> = (0..10_000)
+            .map(|i| json!({ "Name": format!("AWS-A-Rather-Long-Group-Name-For-Team-{i:05}"), "Description": "x".repeat(200) }))
+            .collect();
+        let c = config_with(json!({}), json!({"GroupFilters": filters}), 0);
+        let e = synthesize(&c, &Options::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("CloudFormation allows 500 per stack")
+                || e.contains("CloudFormation accepts at most"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! `syncscope bootstrap`: the initial setup of an Active Directory sync, idempotent.
+//!
+//! The steps, in the order the IAM Identity Center user guide gives them: the sync
+//! profile for the directory, the first filters (the config's, creates only), the sync
+//! target to the instance's identity store, and starting the sync. Everything is read
+//! first (caller, identity store, profile, target, scope); a conflict (a profile or
+//! target that points elsewhere) stops the run before anything is written. Each step
+//! prints what it found and what it did. Nothing is ever removed.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use syncscope::identity_sync::ExecOptions;
+use syncscope::identity_sync::executor::{self, DEFAULT_CONCURRENCY};
+use syncscope_core::config::Config;
+use syncscope_core::outcome::ChangeStatus;
+use syncscope_core::plan::{self, Mode, Op};
+use syncscope_core::scope::Ledger;
+use tokio::time::Instant;
+
+use crate::live::{Clients, explain};
+
+/// The sync target's name unless `--target-name` says otherwise.
+pub const DEFAULT_TARGET_NAME: &str = "IdentityStoreForSSO";
+/// How long the whole bootstrap may take.
+const TIME: Duration = Duration::from_secs(600);
+
+/// What to bootstrap.
+pub struct Request<'a> {
+    /// The validated config.
+    pub config: &'a Config,
+    /// `d-xxxxxxxxxx`.
+    pub directory_id: &'a str,
+    /// The identity store's ARN, if given.
+    pub identity_store_arn: Option<&'a str>,
+    /// The sync target's name.
+    pub target_name: &'a str,
+    /// Change nothing.
+    pub dry_run: bool,
+}
+
+/// A failure of the bootstrap, already explained.
+struct Stop(String);
+
+impl<T: std::fmt::Display> From<T> for Stop {
+    fn from(e: T) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// Runs the bootstrap; prints every step.
+pub async fn run(request: &Request<'_>) -> ExitCode {
+    match steps(request).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Stop(reason)) => {
+            eprintln!("error: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The partition of an ARN (`arn:PARTITION:...`).
+fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
+/// The directory id at the end of a `...:directory/d-...` ARN.
+fn directory_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn valid_directory_id(id: &str) -> bool {
+    id.len() == 12
+        && id.starts_with("d-")
+        && id[2..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+async fn identity_store_arn(
+    request: &Request<'_>,
+    clients: &Clients,
+    partition: &str,
+    account: &str,
+) -> Result<String, Stop> {
+    if let Some(arn) = request.identity_store_arn {
+        let ok = arn.starts_with("arn:")
+            && arn.contains(":identitystore::")
+            && arn.contains(":identitystore/d-");
+        if !ok {
+            return Err(Stop(format!(
+                "--identity-store-arn {arn:?} is not an identity store ARN (arn:aws:identitystore::ACCOUNT:identitystore/d-xxxxxxxxxx)"
+            )));
+        }
+        println!("    identity store: {arn} (given)");
+        return Ok(arn.to_owned());
+    }
+    let sso = aws_sdk_ssoadmin::Client::from_conf(
+        aws_sdk_ssoadmin::config::Builder::from(&clients.sdk)
+            .region(aws_config::Region::new(clients.region.clone()))
+            .build(),
+    );
+    let mut instances = Vec::new();
+    let mut pages = sso.list_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "failed to list the IAM Identity Center instances in {} (sso:ListInstances): {}",
+                clients.region,
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
+        })?;
+        instances.extend(page.instances().iter().cloned());
+    }
+    let wanted = request
+        .config
+        .sso
+        .identity_store_id
+        .as_ref()
+        .map(|i| i.as_str());
+    let matching: Vec<_> = instances
+        .iter()
+        .filter(|i| wanted.is_none_or(|w| i.identity_store_id() == Some(w)))
+        .collect();
+    let instance = match (matching.as_slice(), wanted) {
+        ([one], _) => *one,
+        ([], Some(w)) => {
+            return Err(Stop(format!(
+                "no IAM Identity Center instance in {} has the identity store {w} (SSO.IdentityStoreId); found: {}",
+                clients.region,
+                list_ids(&instances)
+            )));
+        }
+        ([], None) => {
+            return Err(Stop(format!(
+                "no IAM Identity Center instance in {}: enable IAM Identity Center first (or set general.Region to its region)",
+                clients.region
+            )));
+        }
+        (_, _) => {
+            return Err(Stop(format!(
+                "{} IAM Identity Center instances in {} ({}): set SSO.IdentityStoreId or pass --identity-store-arn",
+                matching.len(),
+                clients.region,
+                list_ids(&instances)
+            )));
+        }
+    };
+    let id = instance.identity_store_id().unwrap_or_default();
+    let owner = instance.owner_account_id().unwrap_or(account);
+    let arn = format!("arn:{partition}:identitystore::{owner}:identitystore/{id}");
+    println!(
+        "    identity store: {arn} (instance {})",
+        instance.instance_arn().unwrap_or("?")
+    );
+    Ok(arn)
+}
+
+fn list_ids(instances: &[aws_sdk_ssoadmin::types::InstanceMetadata]) -> String {
+    if instances.is_empty() {
+        return "none".into();
+    }
+    instances
+        .iter()
+        .map(|i| i.identity_store_id().unwrap_or("?"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn steps(request: &Request<'_>) -> Result<(), Stop> {
+    let config = request.config;
+    let profile = config.sso.sync_profile.as_str();
+    let domain = config.sso.domain.as_str();
+    if !valid_directory_id(request.directory_id) {
+        return Err(Stop(format!(
+            "--directory-id {:?} is not a directory id (\"d-\" and 10 lowercase hex digits)",
+            request.directory_id
+        )));
+    }
+    let clients = Clients::from_env(config).await?;
+    let client = &clients.identity_sync;
+    let deadline = Instant::now() + TIME;
+    let region = clients.region.clone();
+    let would = |done: &str, planned: &str| -> String {
+        if request.dry_run {
+            format!("would {planned}")
+        } else {
+            done.to_owned()
+        }
+    };
+
+    println!(
+        "Bootstrap of {} for {domain}: identity-sync in {region} at {}, profile {profile}{}",
+        config.general.stack_name,
+        client.endpoint(),
+        if request.dry_run {
+            " (dry run: nothing is changed)"
+        } else {
+            ""
+        }
+    );
+
+    // Reads first: who we are, where things go, what exists.
+    let sts = aws_sdk_sts::Client::new(&clients.sdk);
+    let caller = sts.get_caller_identity().send().await.map_err(|e| {
+        format!(
+            "failed to identify the caller (sts:GetCallerIdentity): {}",
+            aws_smithy_types::error::display::DisplayErrorContext(&e)
+        )
+    })?;
+    let account = caller.account().unwrap_or_default().to_owned();
+    let partition = partition_of(caller.arn().unwrap_or("arn:aws:")).to_owned();
+    let directory_arn = format!(
+        "arn:{partition}:ds:{region}:{account}:directory/{}",
+        request.directory_id
+    );
+    println!(
+        "    caller: {} (account {account})",
+        caller.arn().unwrap_or("?")
+    );
+    println!("    directory: {directory_arn}");
+    let store_arn = identity_store_arn(request, &clients, &partition, &account).await?;
+
+    let existing = client
+        .get_profile(profile, deadline)
+        .await
+        .map_err(|e| explain(&e, profile, &region))?;
+    if let Some(found) = &existing {
+        let source = found.source_arn.as_deref().unwrap_or_default();
+        if !source.is_empty() && directory_of(source) != request.directory_id {
+            return Err(Stop(format!(
+                "sync profile {profile} exists and syncs from {source}, not {}; nothing was changed (pass --directory-id {} or remove the old profile first)",
+                request.directory_id,
+                directory_of(source)
+            )));
+        }
+    }
+    let target = match existing {
+        Some(_) => client
+            .get_target(profile, request.target_name, deadline)
+            .await
+            .map_err(|e| explain(&e, profile, &region))?,
+        None => None,
+    };
+    if let Some(found) = &target {
+        let arn = found.target_arn.as_deref().unwrap_or_default();
+        if !arn.is_empty() && arn != store_arn {
+            return Err(Stop(format!(
+                "sync target {} of profile {profile} writes to {arn}, not {store_arn}; nothing was changed",
+                request.target_name
+            )));
+        }
+    }
+
+    // 1. The sync profile.
+    let mut state = existing.as_ref().and_then(|p| p.state.clone());
+    match &existing {
+        Some(found) => println!(
+            "1/4 sync profile {profile}: found (source {}, state {}); nothing to do",
+            found.source_arn.as_deref().unwrap_or("?"),
+            found.state.as_deref().unwrap_or("?")
+        ),
+        None if request.dry_run => {
+            println!("1/4 sync profile {profile}: not found; would create it for {directory_arn}")
+        }
+        None => {
+            let created = client
+                .create_profile(profile, &directory_arn, deadline)
+                .await
+                .map_err(|e| format!("{e}"))?;
+            state = created.state.clone();
+            println!(
+                "1/4 sync profile {profile}: not found; created it for {directory_arn} (state {})",
+                created.state.as_deref().unwrap_or("?")
+            );
+        }
+    }
+
+    // 2. The first filters: the config's, creates only (the same planner as the Lambda,
+    // in managed mode with no ledger, so nothing is ever removed).
+    let current = if existing.is_some() || !request.dry_run {
+        client
+            .list_filters(profile, deadline)
+            .await
+            .map_err(|e| explain(&e, profile, &region))?
+            .filters
+    } else {
+        Vec::new()
+    };
+    let mut plan = plan::plan(
+        &config.desired(),
+        &current,
+        &Ledger::default(),
+        Mode::Managed,
+    );
+    let counts = plan.counts();
+    plan.actions.retain(|a| a.op == Op::Create);
+    let wanted = config.sso.groups.len() + config.sso.users.len();
+    let mut summary = format!(
+        "2/4 first filters: {wanted} in the config, {} already in the scope, {} other filter{} left alone",
+        counts.adopt + counts.keep,
+        counts.unmanaged,
+        if counts.unmanaged == 1 { "" } else { "s" }
+    );
+    let mut failed = Vec::new();
+    if plan.actions.is_empty() {
+        summary.push_str("; nothing to create");
+        println!("{summary}");
+    } else if request.dry_run {
+        println!("{summary}; would create {}", plan.actions.len());
+        for a in &plan.actions {
+            println!("      + {:<5}  {}", a.kind.as_str(), a.name);
+        }
+    } else {
+        let applied = executor::apply(
+            client,
+            profile,
+            &plan,
+            ExecOptions {
+                concurrency: DEFAULT_CONCURRENCY,
+                deadline,
+            },
+        )
+        .await;
+        let created = applied
+            .results
+            .iter()
+            .filter(|r| r.status == ChangeStatus::Applied)
+            .count();
+        let already = applied
+            .results
+            .iter()
+            .filter(|r| r.status == ChangeStatus::AlreadyDone)
+            .count();
+        println!(
+            "{summary}; created {created}{}",
+            if already > 0 {
+                format!(" ({already} appeared meanwhile)")
+            } else {
+                String::new()
+            }
+        );
+        for r in &applied.results {
+            match &r.status {
+                ChangeStatus::Failed { reason } => {
+                    println!(
+                        "      ! {:<5}  {}: {reason}",
+                        r.action.kind.as_str(),
+                        r.action.name
+                    );
+                    failed.push(r.action.name.clone());
+                }
+                ChangeStatus::Pending => {
+                    println!(
+                        "      ! {:<5}  {}: not started (out of time)",
+                        r.action.kind.as_str(),
+                        r.action.name
+                    );
+                    failed.push(r.action.name.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // 3. The sync target.
+    match &target {
+        Some(found) => println!(
+            "3/4 sync target {}: found (-> {}); nothing to do",
+            found.name,
+            found.target_arn.as_deref().unwrap_or("?")
+        ),
+        None => {
+            let done = if request.dry_run {
+                String::new()
+            } else {
+                client
+                    .create_target(profile, request.target_name, &store_arn, deadline)
+                    .await
+                    .map_err(|e| format!("{e}"))?;
+                "created it".to_owned()
+            };
+            println!(
+                "3/4 sync target {}: not found; {} -> {store_arn}",
+                request.target_name,
+                would(&done, "create it")
+            );
+        }
+    }
+
+    // 4. Synchronisation.
+    match state.as_deref() {
+        Some("ACTIVE") => println!("4/4 synchronisation: ACTIVE; nothing to do"),
+        other => {
+            if !request.dry_run {
+                client
+                    .start_sync(profile, deadline)
+                    .await
+                    .map_err(|e| format!("{e}"))?;
+            }
+            println!(
+                "4/4 synchronisation: {}; {}",
+                other.unwrap_or("no profile yet"),
+                would("started", "start it")
+            );
+        }
+    }
+
+    if !failed.is_empty() {
+        return Err(Stop(format!(
+            "{} filter{} could not be created ({}); run bootstrap again, or deploy: the stack's first run creates the rest",
+            failed.len(),
+            if failed.len() == 1 { "" } else { "s" },
+            failed.join(", ")
+        )));
+    }
+    println!(
+        "Done. New filters are synced at the next sync cycle; deploy the stack (task deploy) to keep the scope equal to the config."
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_ids_and_arns_are_read() {
+        assert!(valid_directory_id("d-1234567890"));
+        assert!(!valid_directory_id("d-12345678"));
+        assert!(!valid_directory_id("d-ABCDEF1234"));
+        assert_eq!(
+            directory_of("arn:aws:ds:eu-central-1:1:directory/d-1234567890"),
+            "d-1234567890"
+        );
+        assert_eq!(partition_of("arn:aws-cn:iam::1:user/x"), "aws-cn");
+    }
+}

@@ -1,0 +1,167 @@
+//! The live scope and ledger, read with the user's AWS credentials. Read-only: only
+//! ListSyncFilters (identity-sync), GetParameter and GetParametersByPath (SSM).
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use syncscope::identity_sync::client::resolve_endpoint;
+use syncscope::identity_sync::{ClientOptions, IdentitySyncClient, IdentitySyncError};
+use syncscope::ssm::ParameterStore;
+use syncscope_core::cfn::ParameterNames;
+use syncscope_core::config::Config;
+use syncscope_core::scope::{CurrentFilter, Ledger};
+use syncscope_core::store;
+use tokio::time::Instant;
+
+/// How long a live listing may take (10,000 filters are 100 pages).
+pub const LIST_TIME: Duration = Duration::from_secs(300);
+
+/// The AWS clients of the live modes.
+pub struct Clients {
+    /// The SDK configuration (the standard chain; endpoint overrides honoured).
+    pub sdk: aws_config::SdkConfig,
+    /// The identity-sync client for the region of IAM Identity Center.
+    pub identity_sync: IdentitySyncClient,
+    /// The region of IAM Identity Center (the config's `Region`, else the default).
+    pub region: String,
+}
+
+impl Clients {
+    /// Builds the clients from the environment.
+    pub async fn from_env(config: &Config) -> Result<Self, String> {
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let default_region = sdk
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .ok_or("no AWS region configured: set AWS_REGION (or a region in your AWS profile)")?;
+        let region = config
+            .general
+            .region
+            .as_ref()
+            .map_or(default_region, |r| r.as_str().to_owned());
+        let credentials = sdk
+            .credentials_provider()
+            .ok_or("no AWS credentials provider configured")?;
+        let endpoint = resolve_endpoint(&region, |n| std::env::var(n).ok());
+        let identity_sync = IdentitySyncClient::new(
+            endpoint,
+            region.clone(),
+            credentials,
+            ClientOptions::default(),
+        )
+        .map_err(|e| format!("cannot build the identity-sync client: {e}"))?;
+        Ok(Self {
+            sdk,
+            identity_sync,
+            region,
+        })
+    }
+
+    /// The SSM adapter (the deployment's region: where the stack keeps the ledger).
+    pub fn parameter_store(&self) -> ParameterStore {
+        ParameterStore::new(aws_sdk_ssm::Client::new(&self.sdk))
+    }
+}
+
+/// Explains an identity-sync error, with the usual cause of a missing profile.
+pub fn explain(e: &IdentitySyncError, profile: &str, region: &str) -> String {
+    match e {
+        IdentitySyncError::Service { status: 404, .. } => format!(
+            "{e}\n  the sync profile {profile} does not exist in {region}: run `task bootstrap` (syncscope bootstrap) first, or set SSO.SyncProfileName / general.Region"
+        ),
+        IdentitySyncError::Service { status: 403, .. } => format!(
+            "{e}\n  your credentials may not call identity-sync:ListSyncFilters on the profile (the AWS managed policy AWSIdentitySyncReadOnlyAccess allows it)"
+        ),
+        _ => e.to_string(),
+    }
+}
+
+/// What the live read found.
+pub struct Live {
+    /// The filters in the scope now.
+    pub filters: Vec<CurrentFilter>,
+    /// ListSyncFilters pages read.
+    pub pages: usize,
+    /// The ledger (None: not read; `Some(empty)` when there is none yet).
+    pub ledger: Option<Ledger>,
+    /// The ledger version read, if there was one.
+    pub ledger_hash: Option<String>,
+    /// The ledger's SSM path.
+    pub ledger_path: String,
+    /// The profile listed.
+    pub profile: String,
+    /// The region of IAM Identity Center.
+    pub region: String,
+    /// The identity-sync endpoint used.
+    pub endpoint: String,
+}
+
+impl Live {
+    /// A human summary of what was read and from where.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "Live scope of sync profile {} ({} at {}): {} filter{} ({} page{} listed)",
+            self.profile,
+            self.region,
+            self.endpoint,
+            self.filters.len(),
+            if self.filters.len() == 1 { "" } else { "s" },
+            self.pages,
+            if self.pages == 1 { "" } else { "s" },
+        );
+        match (&self.ledger, &self.ledger_hash) {
+            (None, _) => text.push_str("\nLedger: from the file given"),
+            (Some(l), Some(hash)) => text.push_str(&format!(
+                "\nLedger {}: {} managed filter{} (version {})",
+                self.ledger_path,
+                l.entries.len(),
+                if l.entries.len() == 1 { "" } else { "s" },
+                store::short(hash)
+            )),
+            (Some(_), None) => text.push_str(&format!(
+                "\nLedger {}: none yet (first run: no filter counts as managed, nothing would be removed in managed mode)",
+                self.ledger_path
+            )),
+        }
+        text
+    }
+}
+
+/// Reads the live scope of the config's profile and, if asked, its stack's ledger.
+pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
+    let clients = Clients::from_env(config).await?;
+    let profile = config.sso.sync_profile.as_str();
+    let names = ParameterNames::for_stack(config.general.stack_name.as_str());
+    let deadline = Instant::now() + LIST_TIME;
+    let store = clients.parameter_store();
+    let (listing, ledger) = tokio::join!(
+        clients.identity_sync.list_filters(profile, deadline),
+        async {
+            if with_ledger {
+                Some(store.read_ledger(&names.ledger).await)
+            } else {
+                None
+            }
+        }
+    );
+    let listing = listing.map_err(|e| explain(&e, profile, &clients.region))?;
+    let (ledger, ledger_hash) = match ledger {
+        None => (None, None),
+        Some(Ok(stored)) => (Some(stored.ledger), stored.hash),
+        Some(Err(e)) => {
+            return Err(format!(
+                "{e}\n  without the ledger the plan cannot tell which filters this stack manages; pass --ledger FILE to plan from a saved one"
+            ));
+        }
+    };
+    Ok(Live {
+        filters: listing.filters,
+        pages: listing.pages,
+        ledger,
+        ledger_hash,
+        ledger_path: names.ledger,
+        profile: profile.to_owned(),
+        region: clients.region.clone(),
+        endpoint: clients.identity_sync.endpoint().to_owned(),
+    })
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Synthesises the CloudFormation template of each config and lints it with cfn-lint
+# (no errors, no warnings) and checkov (no failed check; every skip is justified in
+# the template's resource Metadata). Each config is synthesised twice: as given, and
+# with --create-docs-bucket, so the optional docs bucket is linted too.
+#
+# usage: infra/lint.sh CONFIG...        (default: config/example.json and a generated
+#                                        2,000-group config)
+# env:   SYNCSCOPE   the syncscope binary (default: cargo run -q --bin syncscope --)
+#        CFN_LINT    cfn-lint (default: .venv/bin/cfn-lint)
+#        CHECKOV     checkov  (default: .tools/checkov/bin/checkov)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out="build/lint"
+cfn_lint="${CFN_LINT:-.venv/bin/cfn-lint}"
+checkov="${CHECKOV:-.tools/checkov/bin/checkov}"
+if [[ -n "${SYNCSCOPE:-}" ]]; then
+  read -r -a syncscope <<<"$SYNCSCOPE"
+else
+  syncscope=(cargo run -q -p syncscope --bin syncscope --)
+fi
+for tool in "$cfn_lint" "$checkov"; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "error: $tool not found: run \`task setup\`" >&2
+    exit 2
+  fi
+done
+
+rm -rf "$out"
+mkdir -p "$out"
+configs=("$@")
+if [[ ${#configs[@]} -eq 0 ]]; then
+  .venv/bin/python infra/generate-config.py 2000 "$out/groups-2000.json"
+  configs=(config/example.json "$out/groups-2000.json")
+fi
+
+templates=()
+for config in "${configs[@]}"; do
+  name="$(basename "$config" .json)"
+  for variant in plain docs-bucket; do
+    flags=()
+    [[ $variant == docs-bucket ]] && flags=(--create-docs-bucket)
+    dir="$out/$name/$variant"
+    "${syncscope[@]}" synth --config "$config" --out "$dir" "${flags[@]}"
+    templates+=("$dir"/*.template.json)
+  done
+done
+
+echo "cfn-lint: ${#templates[@]} templates"
+"$cfn_lint" --format parseable -- "${templates[@]}"
+
+echo "checkov: ${#templates[@]} templates"
+# --skip-download: no calls to the vendor's platform (this runs offline).
+"$checkov" --quiet --compact --skip-download --framework cloudformation \
+  --output cli --directory "$out"
+
+echo "lint: ${#templates[@]} templates passed cfn-lint and checkov"
