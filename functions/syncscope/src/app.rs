@@ -1,5 +1,13 @@
 //! The application: every client, built once per cold start and lent to each request.
+//!
+//! Start-up does only what every run needs: the SDK configuration, SSM, identity-sync
+//! and the HTTPS client. The clients only some runs use (S3 and the identity store for
+//! the docs, Secrets Manager for a webhook stored there) are built on first use and
+//! then kept. In Lambda the credentials and region are in the environment, so they are
+//! read from it directly instead of building the whole default provider chain
+//! (about 5 ms of a cold start; see docs/benchmarks.md).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -39,12 +47,12 @@ pub struct App {
     pub identity_sync: IdentitySyncClient,
     /// Plain HTTPS: CloudFormation responses and Teams.
     pub http: reqwest::Client,
-    /// S3: the documentation.
-    pub docs: DocsPublisher,
-    /// Identity Store and sso-admin in the function's region (docs enrichment).
-    pub identity_store: IdentityStoreReader,
-    /// Secrets Manager: the Teams webhook, when referenced by ARN.
-    pub secrets: aws_sdk_secretsmanager::Client,
+    /// S3: the documentation (built on first use).
+    docs: OnceLock<DocsPublisher>,
+    /// Identity Store and sso-admin in the function's region (built on first use).
+    identity_store: OnceLock<IdentityStoreReader>,
+    /// Secrets Manager: the Teams webhook, when referenced by ARN (built on first use).
+    secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     /// The function's region.
     pub region: String,
     /// Tunables.
@@ -62,16 +70,22 @@ impl std::fmt::Debug for App {
 impl App {
     /// Builds every client from the environment (the standard AWS chain).
     pub async fn from_env() -> Result<Self, String> {
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(10))
-                    .build(),
-            )
-            .load()
-            .await;
-        Self::from_sdk_config(sdk)
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(10))
+                .build(),
+        );
+        // Lambda puts the role's credentials and the region into the environment.
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let (Some(region), Some(_)) = (env("AWS_REGION"), env("AWS_ACCESS_KEY_ID")) {
+            loader = loader
+                .region(aws_config::Region::new(region))
+                .credentials_provider(
+                    aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+                );
+        }
+        Self::from_sdk_config(loader.load().await)
     }
 
     /// Builds every client from an SDK configuration.
@@ -81,33 +95,42 @@ impl App {
             .map(|r| r.as_ref().to_owned())
             .ok_or("no AWS region configured (AWS_REGION is not set)")?;
         let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, ClientOptions::default())?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("syncscope/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = crate::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let ssm = ParameterStore::new(aws_sdk_ssm::Client::new(&sdk));
-        let docs = DocsPublisher::new(s3_client(&sdk, |n| std::env::var_os(n).is_some()));
-        let identity_store = IdentityStoreReader::new(&sdk, &region);
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
         Ok(Self {
             sdk,
             ssm,
             identity_sync,
             http,
-            docs,
-            identity_store,
-            secrets,
+            docs: OnceLock::new(),
+            identity_store: OnceLock::new(),
+            secrets: OnceLock::new(),
             region,
             settings: Settings::from_env(),
         })
     }
 
+    /// The S3 publisher of the documentation.
+    pub fn docs(&self) -> &DocsPublisher {
+        self.docs.get_or_init(|| {
+            DocsPublisher::new(s3_client(&self.sdk, |n| std::env::var_os(n).is_some()))
+        })
+    }
+
+    /// Secrets Manager in the function's region.
+    pub fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
+        self.secrets
+            .get_or_init(|| aws_sdk_secretsmanager::Client::new(&self.sdk))
+    }
+
     /// The identity store reader for `region` (the shared one for the function's own).
     pub fn identity_store_in(&self, region: &str) -> std::borrow::Cow<'_, IdentityStoreReader> {
         if region == self.region {
-            std::borrow::Cow::Borrowed(&self.identity_store)
+            std::borrow::Cow::Borrowed(
+                self.identity_store
+                    .get_or_init(|| IdentityStoreReader::new(&self.sdk, &self.region)),
+            )
         } else {
             std::borrow::Cow::Owned(IdentityStoreReader::new(&self.sdk, region))
         }

@@ -1,15 +1,16 @@
 //! The identity store reader: what IAM Identity Center has synced so far, for the docs.
 //!
 //! The store id comes from the `IdentityStoreId` property, or else from sso-admin
-//! `ListInstances` (the first instance). Each group is looked up by its display name,
-//! `samaccountname@domain` (`GetGroupId` with the unique attribute `displayName`, its
-//! value a string document); a missing group is not an error (it is pending the next
-//! sync cycle). Members are counted with the paginated `ListGroupMemberships`. Lookups
-//! run with bounded concurrency and stop at a deadline; whatever was not looked up by
-//! then is reported as unknown, with one warning.
+//! `ListInstances` (the first instance). Groups are matched by display name,
+//! `samaccountname@domain`, case-insensitively, against one paginated `ListGroups`
+//! (an AD-synced store holds only synced groups: 50 calls for 5,000 groups instead of
+//! 5,000 `GetGroupId`s); a missing group is not an error (it is pending the next sync
+//! cycle). Members of the synced groups are counted with the paginated
+//! `ListGroupMemberships`, with bounded concurrency, until a deadline; whatever was not
+//! counted by then is reported as unknown, with one warning.
 
-use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
-use aws_smithy_types::Document;
+use std::collections::HashMap;
+
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::docs::{Enrichment, Lookup};
@@ -27,7 +28,10 @@ pub enum IdentityStoreError {
         /// The region asked.
         region: String,
     },
-    /// The deadline passed before the store was found.
+    /// `ListGroups` failed.
+    #[error("{0}")]
+    ListGroups(String),
+    /// The deadline passed before the store was read.
     #[error("ran out of time looking for the identity store")]
     OutOfTime,
 }
@@ -93,37 +97,29 @@ impl IdentityStoreReader {
             })
     }
 
-    /// Looks up one group by display name and counts its members.
-    pub async fn lookup(&self, store_id: &str, display_name: &str) -> Lookup {
-        let attribute = match UniqueAttribute::builder()
-            .attribute_path("displayName")
-            .attribute_value(Document::String(display_name.to_owned()))
-            .build()
-        {
-            Ok(a) => a,
-            Err(e) => return Lookup::Failed(e.to_string()),
-        };
-        let found = self
+    /// Every group of the store: lower-cased display name to group id, one
+    /// paginated `ListGroups` (100 a page). An AD-synced store holds only the synced
+    /// groups, so this is a few calls where one `GetGroupId` per group would be
+    /// thousands.
+    pub async fn group_ids(&self, store_id: &str) -> Result<HashMap<String, String>, String> {
+        let mut pages = self
             .store
-            .get_group_id()
+            .list_groups()
             .identity_store_id(store_id)
-            .alternate_identifier(AlternateIdentifier::UniqueAttribute(attribute))
-            .send()
-            .await;
-        let group_id = match found {
-            Ok(out) => out.group_id().to_owned(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Lookup::Missing;
+            .max_results(100)
+            .into_paginator()
+            .send();
+        let mut ids = HashMap::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| format!("ListGroups failed: {}", DisplayErrorContext(&e)))?;
+            for group in page.groups() {
+                if let Some(name) = group.display_name() {
+                    ids.insert(name.to_lowercase(), group.group_id().to_owned());
+                }
             }
-            Err(e) => {
-                return Lookup::Failed(format!("GetGroupId failed: {}", DisplayErrorContext(&e)));
-            }
-        };
-        let members = self.count_members(store_id, &group_id).await;
-        Lookup::Found { group_id, members }
+        }
+        Ok(ids)
     }
 
     async fn count_members(&self, store_id: &str, group_id: &str) -> Result<u64, String> {
@@ -161,32 +157,50 @@ impl IdentityStoreReader {
             Err(_) => return unavailable(out, IdentityStoreError::OutOfTime),
         };
         out.enrichment.identity_store_id = Some(store_id.clone());
-        let total = names.len();
         let store_id = store_id.as_str();
-        let mut lookups = futures_util::stream::iter(names)
-            .map(|name| async move {
-                let lookup = self.lookup(store_id, &name).await;
-                (name, lookup)
+        let ids = match tokio::time::timeout_at(deadline, self.group_ids(store_id)).await {
+            Ok(Ok(ids)) => ids,
+            Ok(Err(e)) => {
+                return unavailable(out, IdentityStoreError::ListGroups(e));
+            }
+            Err(_) => return unavailable(out, IdentityStoreError::OutOfTime),
+        };
+        // Groups not in the store are pending the next sync cycle; the others get
+        // their members counted, `concurrency` at a time.
+        let mut found = Vec::new();
+        for name in names {
+            match ids.get(&name.to_lowercase()) {
+                Some(id) => found.push((name, id.clone())),
+                None => out.enrichment.insert(&name, Lookup::Missing),
+            }
+        }
+        drop(ids);
+        let total = found.len();
+        let mut counts = futures_util::stream::iter(found)
+            .map(|(name, group_id)| async move {
+                let members = self.count_members(store_id, &group_id).await;
+                (name, group_id, members)
             })
             .buffer_unordered(concurrency.max(1));
         let mut done = 0usize;
         let mut failed: Vec<String> = Vec::new();
         loop {
-            match tokio::time::timeout_at(deadline, lookups.next()).await {
-                Ok(Some((name, lookup))) => {
-                    if let Lookup::Failed(why) = &lookup {
+            match tokio::time::timeout_at(deadline, counts.next()).await {
+                Ok(Some((name, group_id, members))) => {
+                    if let Err(why) = &members {
                         failed.push(why.clone());
                     }
-                    out.enrichment.insert(&name, lookup);
+                    out.enrichment
+                        .insert(&name, Lookup::Found { group_id, members });
                     done += 1;
                 }
                 Ok(None) => break,
                 Err(_) => {
                     let reason = format!(
-                        "not checked: the identity store lookups ran out of time after {done} of {total} groups"
+                        "not checked: the member counts ran out of time after {done} of {total} synced groups"
                     );
                     out.warnings.push(format!(
-                        "documentation: {reason} (identity store {store_id}); the statuses of the other groups are unknown"
+                        "documentation: {reason} (identity store {store_id}); the other groups show as unknown"
                     ));
                     out.enrichment.unavailable = Some(reason);
                     break;
@@ -195,7 +209,7 @@ impl IdentityStoreReader {
         }
         if let Some(first) = failed.first() {
             out.warnings.push(format!(
-                "documentation: could not read {} group(s) from identity store {store_id} (their status shows as unknown): {first}",
+                "documentation: could not count the members of {} group(s) in identity store {store_id}: {first}",
                 failed.len()
             ));
         }

@@ -10,6 +10,7 @@
 //! - [`teams`]: the webhook URL (SSM, Secrets Manager, literal) and the card's POST.
 //! - [`identity_sync`]: the identity-sync API: wire contract, signed client, executor.
 //! - [`ssm`]: filters and the ledger in SSM Parameter Store.
+//! - [`http`]: the HTTPS client (compiled-in roots, no CA bundle to parse at start).
 //! - [`cfn_response`]: the PUT to CloudFormation's ResponseURL.
 //! - [`logging`]: tracing set-up (JSON on Lambda).
 //!
@@ -18,6 +19,7 @@
 pub mod app;
 pub mod cfn_response;
 pub mod handler;
+pub mod http;
 pub mod identity_store;
 pub mod identity_sync;
 pub mod logging;

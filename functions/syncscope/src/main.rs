@@ -1,11 +1,15 @@
 //! The syncscope Lambda: a CloudFormation custom resource that reconciles the IAM
 //! Identity Center sync scope. Builds every client once, then serves events.
 
+use std::time::Duration;
+
 use lambda_runtime::{Error, service_fn};
 use syncscope::app::App;
 use syncscope::handler;
 
-#[tokio::main]
+/// One thread: the work is I/O-bound, and a Lambda of 256 MB has a fraction of a vCPU;
+/// one thread also keeps the allocator to one arena (peak RSS, docs/benchmarks.md).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     syncscope::logging::init();
     match App::from_env().await {
@@ -17,7 +21,9 @@ async fn main() -> Result<(), Error> {
             // Still answer CloudFormation, so the stack never waits for a timeout.
             tracing::error!(reason = %reason, "syncscope could not start");
             let reason: &'static str = Box::leak(reason.into_boxed_str());
-            let http: &'static reqwest::Client = Box::leak(Box::new(reqwest::Client::new()));
+            let http = syncscope::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
+                .unwrap_or_default();
+            let http: &'static reqwest::Client = Box::leak(Box::new(http));
             lambda_runtime::run(service_fn(move |event| {
                 handler::handle_init_failure(http, reason, event)
             }))

@@ -6,6 +6,7 @@
 //! replaces them; history objects never change, so they may be cached for a year.
 
 use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use syncscope_core::docs::{DOCUMENTS, Layout};
@@ -39,15 +40,16 @@ pub enum PublishError {
     },
 }
 
-/// One run's rendered documents, in the order of [`DOCUMENTS`].
+/// One run's rendered documents, in the order of [`DOCUMENTS`]. Shared buffers: the
+/// live and the history copy of a document are the same bytes, never copied.
 #[derive(Debug, Clone)]
 pub struct Documents {
     /// `index.html`.
-    pub page: String,
+    pub page: Bytes,
     /// `snippet.html`.
-    pub snippet: String,
+    pub snippet: Bytes,
     /// `groups.json`.
-    pub json: String,
+    pub json: Bytes,
 }
 
 /// Where the documents went.
@@ -75,7 +77,7 @@ impl DocsPublisher {
         &self,
         bucket: &str,
         key: String,
-        body: &str,
+        body: Bytes,
         content_type: &str,
         cache: &str,
     ) -> Result<(), PublishError> {
@@ -83,7 +85,7 @@ impl DocsPublisher {
             .put_object()
             .bucket(bucket)
             .key(&key)
-            .body(ByteStream::from(body.as_bytes().to_vec()))
+            .body(ByteStream::from(body))
             .content_type(content_type)
             .cache_control(cache)
             .server_side_encryption(ServerSideEncryption::Aes256)
@@ -112,7 +114,13 @@ impl DocsPublisher {
             .chain(layout.history.as_deref().map(|h| (h, HISTORY_CACHE)));
         for (folder, cache) in folders {
             for ((name, content_type), body) in DOCUMENTS.iter().zip(bodies) {
-                puts.push(self.put(bucket, format!("{folder}{name}"), body, content_type, cache));
+                puts.push(self.put(
+                    bucket,
+                    format!("{folder}{name}"),
+                    body.clone(),
+                    content_type,
+                    cache,
+                ));
             }
         }
         let all = futures_util::future::join_all(puts);

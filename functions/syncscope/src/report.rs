@@ -95,10 +95,11 @@ async fn publish_docs(app: &App, props: &Properties, outcome: &mut Outcome, end:
         }
     };
     let documents = Documents {
-        page,
-        snippet,
-        json: view.json(),
+        page: page.into(),
+        snippet: snippet.into(),
+        json: view.json().into(),
     };
+    drop(view);
     let layout = docs::layout(
         props.docs_prefix.as_str(),
         &outcome.stage,
@@ -106,7 +107,7 @@ async fn publish_docs(app: &App, props: &Properties, outcome: &mut Outcome, end:
         &outcome.started_at,
     );
     match app
-        .docs
+        .docs()
         .publish(bucket.as_str(), &layout, &documents, share(end, 0.5))
         .await
     {
@@ -130,7 +131,7 @@ async fn notify(app: &App, props: &Properties, outcome: &mut Outcome, end: Insta
         tracing::info!("no TeamsWebhook: no card");
         return;
     };
-    let notifier = TeamsNotifier::new(&app.http, &app.ssm, &app.secrets);
+    let notifier = TeamsNotifier::new(&app.http, &app.ssm, app.secrets());
     // Resolving the URL must leave time to post.
     let resolve_by = share(end, 0.5);
     let hook = match tokio::time::timeout_at(resolve_by, notifier.resolve(reference)).await {

@@ -130,11 +130,7 @@ impl IdentitySyncClient {
         credentials: SharedCredentialsProvider,
         options: ClientOptions,
     ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .pool_max_idle_per_host(64)
-            .user_agent(concat!("syncscope/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::http::client(options.connect_timeout, None)?;
         Ok(Self {
             http,
             endpoint: endpoint.into().trim_end_matches('/').to_owned(),
