@@ -419,9 +419,8 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
         "Sid": "ReadIdentityStore",
         "Effect": "Allow",
         "Action": [
-            "identitystore:DescribeGroup",
-            "identitystore:GetGroupId",
             "identitystore:ListGroupMemberships",
+            "identitystore:ListGroups",
         ],
         "Resource": [
             sub(store_arn),

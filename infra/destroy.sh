@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Deletes a config's stack after confirmation, and says first what the Delete does to
+# the sync scope: CloudFormation's Delete runs the custom resource, which leaves the
+# scope as it is when the deployed OnDelete is "retain" (the default) and removes the
+# filters its ledger lists (the filters this stack manages) when it is "remove".
+# Filters someone added in the console are never removed. The filters' SSM parameters
+# go with the stack; the ledger parameter is kept.
+#
+# usage: infra/destroy.sh --config FILE [--yes]
+#   --config FILE   the config whose stack ({prefix}-{produkt}-{stage}) is deleted
+#   --yes           delete without asking (CI); without it the script asks on the
+#                   terminal, and refuses when there is none
+# env:   as infra/deploy.sh (AWS_REGION, AWS_ENDPOINT_URL, AWS, SYNCSCOPE,
+#        SYNCSCOPE_DEPLOY_POLL, SYNCSCOPE_DEPLOY_TIMEOUT)
+# exit:  0 deleted or no such stack; 1 failed or not confirmed; 2 wrong usage.
+set -euo pipefail
+
+usage() { sed -n '9,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+config="" yes=false
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --config) config="${2:-}"; shift 2 || usage ;;
+    --yes) yes=true; shift ;;
+    -h|--help) usage ;;
+    *) echo "error: unknown argument $1" >&2; usage ;;
+  esac
+done
+[[ -n "$config" ]] || { echo "error: --config is required" >&2; usage; }
+
+die() { local code="$1"; shift; echo "error: $*" >&2; exit "$code"; }
+
+# Tools: the aws CLI, python (to read synth's JSON summary), syncscope.
+if [[ -n "${AWS:-}" ]]; then aws_bin="$AWS"
+elif [[ -x .venv/bin/aws ]]; then aws_bin=.venv/bin/aws
+else aws_bin=aws; fi
+command -v "$aws_bin" >/dev/null 2>&1 || die 2 "the aws CLI was not found: run infra/setup-tools.sh (or task setup:deploy-tools)"
+if [[ -x .venv/bin/python ]]; then python=.venv/bin/python; else python=python3; fi
+if [[ -n "${SYNCSCOPE:-}" ]]; then
+  read -r -a syncscope <<<"$SYNCSCOPE"
+else
+  syncscope=(cargo run -q -p syncscope --bin syncscope --)
+fi
+region="${AWS_REGION:-${AWS_DEFAULT_REGION:-$("$aws_bin" configure get region 2>/dev/null || true)}}"
+[[ -n "$region" ]] || die 2 "no region: set AWS_REGION (or configure one for the aws CLI)"
+aws=("$aws_bin" --region "$region")
+
+json_field() { "$python" -c 'import json, sys; v = json.loads(sys.argv[1])[sys.argv[2]]; print("" if v is None else v)' "$1" "$2"; }
+# The stack's status, or NONE when there is no such stack.
+stack_status() {
+  local out
+  if out="$("${aws[@]}" cloudformation describe-stacks --stack-name "$1"       --query 'Stacks[0].StackStatus' --output text 2>&1)"; then
+    echo "$out"
+  elif [[ "$out" == *"does not exist"* ]]; then
+    echo NONE
+  else
+    echo "$out" >&2
+    die 1 "cannot read the status of stack $1"
+  fi
+}
+# The failed events of the operation started with client request token $2 (else the
+# latest failed events).
+failed_events() {
+  local query='[Timestamp, LogicalResourceId, ResourceType, ResourceStatus, ResourceStatusReason]'
+  local events
+  events="$("${aws[@]}" cloudformation describe-stack-events --stack-name "$1"     --query "StackEvents[?ClientRequestToken=='$2' && ends_with(ResourceStatus, 'FAILED')].$query"     --output text 2>/dev/null || true)"
+  if [[ -z "$events" ]]; then
+    events="$("${aws[@]}" cloudformation describe-stack-events --stack-name "$1"       --query "StackEvents[?ends_with(ResourceStatus, 'FAILED')] | [:20].$query" --output text 2>/dev/null || true)"
+  fi
+  if [[ -z "$events" ]]; then
+    echo "  (no failed events reported; see the stack's events in the console)"
+  else
+    while IFS=$'\t' read -r ts id rtype rstatus reason; do
+      printf '  %s %-28s %-26s %-22s %s\n' "$ts" "$id" "$rtype" "$rstatus" "$reason"
+    done <<<"$events"
+  fi
+}
+
+poll="${SYNCSCOPE_DEPLOY_POLL:-5}"
+timeout="${SYNCSCOPE_DEPLOY_TIMEOUT:-3600}"
+
+summary="$("${syncscope[@]}" synth --config "$config" --out build/destroy --json)" \
+  || die 1 "cannot read $config"
+stack="$(json_field "$summary" stack_name)"
+status="$(stack_status "$stack")"
+if [[ "$status" == NONE ]]; then
+  echo "Nothing to destroy: there is no stack $stack."
+  exit 0
+fi
+stack_id="$("${aws[@]}" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackId' --output text)"
+
+# What the deployed custom resource will do (the deployed template, not the file).
+on_delete="$("${aws[@]}" cloudformation get-template --stack-name "$stack_id" \
+  --query 'TemplateBody.Resources.SyncScope.Properties.OnDelete' --output text 2>/dev/null || true)"
+[[ -z "$on_delete" || "$on_delete" == None ]] && on_delete="$(json_field "$summary" on_delete)"
+echo "stack:    $stack ($status)"
+case "$on_delete" in
+  remove)
+    echo "OnDelete: remove. The Delete runs the custom resource, which REMOVES from the sync scope"
+    echo "          every filter its ledger lists (the filters this stack manages); users of a"
+    echo "          removed group are disabled in IAM Identity Center after 28 days. Filters added"
+    echo "          in the console stay. The managed filters now (read-only):"
+    "${syncscope[@]}" plan --config "$config" 2>&1 | sed 's/^/          /' \
+      || echo "          (could not read the live scope; see the ledger in SSM under /syncscope/$stack/ledger)"
+    ;;
+  *)
+    echo "OnDelete: $on_delete. The Delete runs the custom resource, which leaves the sync scope as"
+    echo "          it is (the filters stay; the stack's functions, role, logs and filter"
+    echo "          parameters go)." ;;
+esac
+
+if ! $yes; then
+  if ! { exec 3</dev/tty; } 2>/dev/null; then
+    die 1 "no terminal to confirm on: pass --yes to delete without asking"
+  fi
+  printf 'Delete stack %s? Type the stack name to confirm: ' "$stack" >/dev/tty
+  answer=""
+  read -r answer <&3 || true
+  exec 3<&-
+  [[ "$answer" == "$stack" ]] || die 1 "not deleted"
+fi
+
+token="syncscope-destroy-$(date -u +%s)"
+"${aws[@]}" cloudformation delete-stack --stack-name "$stack_id" --client-request-token "$token"
+echo "Deleting $stack ..."
+last="" started="$(date +%s)"
+while :; do
+  # By id, a deleted stack still answers (DELETE_COMPLETE); by name it is gone (NONE).
+  status="$(stack_status "$stack_id")"
+  if [[ "$status" != "$last" ]]; then
+    echo "  $(date -u +%H:%M:%S) $status"
+    last="$status"
+  fi
+  case "$status" in
+    DELETE_COMPLETE|NONE) break ;;
+    *_IN_PROGRESS)
+      if (( $(date +%s) - started > timeout )); then
+        die 1 "stack $stack is still $status after $timeout s; follow it in the CloudFormation console"
+      fi
+      sleep "$poll" ;;
+    *)
+      echo "error: stack $stack ended $status; the events that failed:" >&2
+      failed_events "$stack_id" "$token" >&2
+      exit 1 ;;
+  esac
+done
+echo "Stack $stack deleted (OnDelete $on_delete)."

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the deployment and lint tools into the project, idempotently and quietly:
+#   .venv/          the AWS CLI, cargo-lambda and zig (tests/tools/requirements-deploy.txt)
+#   .tools/checkov/ checkov, pinned, in its own venv (its dependencies clash with moto's)
+# A second run with nothing changed does nothing (a marker file per venv records what
+# was installed).
+#
+# usage: infra/setup-tools.sh
+# env:   PYTHON   the python to create the venvs with (default: python3)
+set -euo pipefail
+
+CHECKOV_VERSION=3.3.30
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+python="${PYTHON:-python3}"
+pip_flags=(--quiet --disable-pip-version-check)
+
+# The deploy tools, into the project's venv.
+requirements=tests/tools/requirements-deploy.txt
+marker=.venv/.deploy-requirements-installed
+[[ -x .venv/bin/python ]] || "$python" -m venv .venv
+if [[ ! -f "$marker" ]] || ! cmp -s "$requirements" "$marker"; then
+  echo "setup-tools: installing $(grep -cv '^#' "$requirements") deploy tools into .venv"
+  .venv/bin/python -m pip install "${pip_flags[@]}" -r "$requirements"
+  cp "$requirements" "$marker"
+fi
+
+# checkov, in its own venv.
+if [[ "$(.tools/checkov/bin/checkov --version 2>/dev/null || true)" != "$CHECKOV_VERSION" ]]; then
+  echo "setup-tools: installing checkov $CHECKOV_VERSION into .tools/checkov"
+  [[ -x .tools/checkov/bin/python ]] || "$python" -m venv .tools/checkov
+  .tools/checkov/bin/python -m pip install "${pip_flags[@]}" "checkov==$CHECKOV_VERSION"
+fi
+
+echo "setup-tools: $(.venv/bin/aws --version 2>&1 | cut -d' ' -f1), $(.venv/bin/cargo-lambda lambda --version 2>/dev/null | cut -d" " -f1,2), checkov $(.tools/checkov/bin/checkov --version)"
