@@ -63,7 +63,11 @@ mod tests {
             .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
             .collect();
         assert!(subjects.iter().any(|s| s.contains("Amazon Root CA 1")));
-        assert!(subjects.iter().any(|s| s.contains("DigiCert Global Root G2")));
+        assert!(
+            subjects
+                .iter()
+                .any(|s| s.contains("DigiCert Global Root G2"))
+        );
         assert!(tls().enable_sni);
         client(Duration::from_secs(1), Some(Duration::from_secs(2))).unwrap();
     }

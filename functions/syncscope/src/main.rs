@@ -21,8 +21,9 @@ async fn main() -> Result<(), Error> {
             // Still answer CloudFormation, so the stack never waits for a timeout.
             tracing::error!(reason = %reason, "syncscope could not start");
             let reason: &'static str = Box::leak(reason.into_boxed_str());
-            let http = syncscope::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
-                .unwrap_or_default();
+            let http =
+                syncscope::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
+                    .unwrap_or_default();
             let http: &'static reqwest::Client = Box::leak(Box::new(http));
             lambda_runtime::run(service_fn(move |event| {
                 handler::handle_init_failure(http, reason, event)

@@ -6,9 +6,9 @@
 //! replaces them; history objects never change, so they may be cached for a year.
 
 use aws_sdk_s3::primitives::ByteStream;
-use bytes::Bytes;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use bytes::Bytes;
 use syncscope_core::docs::{DOCUMENTS, Layout};
 use tokio::time::Instant;
 
