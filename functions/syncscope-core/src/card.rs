@@ -170,15 +170,8 @@ fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Dige
     let adopted = outcome.adopted();
     let unmanaged = outcome.unmanaged();
     let failed_all: Vec<(String, String)> = outcome
-        .failed()
+        .not_done()
         .into_iter()
-        .map(|(a, why)| (a, why.to_owned()))
-        .chain(
-            outcome
-                .pending()
-                .into_iter()
-                .map(|a| (a, "not started before the deadline".to_owned())),
-        )
         .map(|(a, why)| {
             (
                 format!("{} {} {}", a.op.as_str(), a.kind.noun(), a.name),

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use askama::Template;
 use serde::Serialize;
 
-use crate::outcome::{ChangeResult, ChangeStatus, Outcome, Verdict};
+use crate::outcome::{ChangeResult, ChangeStatus, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
 use crate::scope::{FilterKind, ScopeKey};
 
@@ -411,7 +411,6 @@ fn result_of<'a>(outcome: &'a Outcome, action: &Action) -> Option<&'a ChangeResu
 }
 
 const STOPPED: &str = "the run stopped before this change";
-const NOT_STARTED: &str = "not started before the deadline";
 
 /// The plan's actions that get a row, with where each stands after the run.
 fn rows_of(outcome: &Outcome) -> Vec<(&Action, ScopeState)> {
@@ -538,15 +537,8 @@ impl DocsView {
         }
 
         let failed: Vec<FailedRow> = outcome
-            .failed()
+            .not_done()
             .into_iter()
-            .map(|(a, why)| (a, why.to_owned()))
-            .chain(
-                outcome
-                    .pending()
-                    .into_iter()
-                    .map(|a| (a, NOT_STARTED.to_owned())),
-            )
             .map(|(a, reason)| FailedRow {
                 op: a.op,
                 kind: a.kind,

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::plan::{Action, Mode, Op, Plan};
 use crate::scope::CurrentFilter;
 
+/// Why a change that never started did not happen.
+pub const NOT_STARTED: &str = "not started before the deadline";
+
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -207,6 +210,20 @@ impl Outcome {
             .collect()
     }
 
+    /// Changes that did not happen, with why: the failed ones, then those that never
+    /// started ([`NOT_STARTED`]).
+    pub fn not_done(&self) -> Vec<(&Action, String)> {
+        self.failed()
+            .into_iter()
+            .map(|(action, why)| (action, why.to_owned()))
+            .chain(
+                self.pending()
+                    .into_iter()
+                    .map(|action| (action, NOT_STARTED.to_owned())),
+            )
+            .collect()
+    }
+
     /// One sentence saying what happened; the CloudFormation Reason on failure.
     pub fn summary(&self) -> String {
         let prefix = if self.dry_run { "DRY RUN: " } else { "" };
@@ -229,12 +246,7 @@ impl Outcome {
                     .iter()
                     .map(|(a, why)| format!("{} {} {:?} ({why})", a.op.as_str(), a.kind, a.name))
                     .chain(self.pending().iter().map(|a| {
-                        format!(
-                            "{} {} {:?} (not started before the deadline)",
-                            a.op.as_str(),
-                            a.kind,
-                            a.name
-                        )
+                        format!("{} {} {:?} ({NOT_STARTED})", a.op.as_str(), a.kind, a.name)
                     }))
                     .collect();
                 format!(
