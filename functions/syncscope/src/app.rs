@@ -5,7 +5,9 @@
 //! the docs, Secrets Manager for a webhook stored there) are built on first use and
 //! then kept. In Lambda the credentials and region are in the environment, so they are
 //! read from it directly instead of building the whole default provider chain
-//! (about 5 ms of a cold start; see docs/benchmarks.md).
+//! (about 5 ms of a cold start), and the SDK trusts the Amazon roots instead of
+//! parsing the system CA store ([`crate::http::aws_sdk_client`]); see
+//! docs/benchmarks.md.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -79,6 +81,11 @@ impl App {
         // Lambda puts the role's credentials and the region into the environment.
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         if let (Some(region), Some(_)) = (env("AWS_REGION"), env("AWS_ACCESS_KEY_ID")) {
+            if env("AWS_LAMBDA_RUNTIME_API").is_some()
+                && let Some(http) = crate::http::aws_sdk_client(&region)
+            {
+                loader = loader.http_client(http);
+            }
             loader = loader
                 .region(aws_config::Region::new(region))
                 .credentials_provider(

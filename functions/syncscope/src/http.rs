@@ -11,6 +11,39 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+/// The roots of Amazon Trust Services (`certs/aws-roots.pem`).
+pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-roots.pem");
+
+/// The AWS SDK's HTTP client for the Lambda: rustls with aws-lc-rs, trusting only the
+/// Amazon Trust Services roots. The SDK's default client loads and parses the whole
+/// system CA store when each client is built (its `validate_base_client_config`), a
+/// few milliseconds of every cold start; AWS endpoints of the `aws` and `aws-us-gov`
+/// partitions all chain to these five roots. `None` for other partitions (China),
+/// which keep the default client.
+pub fn aws_sdk_client(region: &str) -> Option<SharedHttpClient> {
+    if region.starts_with("cn-") {
+        return None;
+    }
+    let trust = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AWS_ROOTS_PEM);
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .ok()?;
+    Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    )
+}
+
 /// The TLS configuration, built once per process.
 fn tls() -> rustls::ClientConfig {
     static TLS: OnceLock<rustls::ClientConfig> = OnceLock::new();
@@ -70,5 +103,24 @@ mod tests {
         );
         assert!(tls().enable_sni);
         client(Duration::from_secs(1), Some(Duration::from_secs(2))).unwrap();
+    }
+
+    #[test]
+    fn the_aws_roots_parse_and_are_the_five_amazon_trust_services_roots() {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let certs: Vec<CertificateDer<'_>> = CertificateDer::pem_slice_iter(AWS_ROOTS_PEM)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(certs.len(), 5);
+        let mut store = rustls::RootCertStore::empty();
+        let (valid, invalid) = store.add_parsable_certificates(certs);
+        assert_eq!((valid, invalid), (5, 0));
+        let text = String::from_utf8_lossy(AWS_ROOTS_PEM);
+        for name in ["Amazon_Root_CA_1", "Amazon_Root_CA_4", "Starfield_Services"] {
+            assert!(text.contains(name), "{name}");
+        }
+        assert!(aws_sdk_client("eu-central-1").is_some());
+        assert!(aws_sdk_client("cn-north-1").is_none());
     }
 }
