@@ -404,17 +404,17 @@ pub fn render(mut body: ResponseBody) -> String {
                 body.data.remove(&key);
             }
             None if body.reason.len() > TRUNCATED.len() => {
+                // JSON escaping can make the excess larger than the reason itself:
+                // cut at most half per round, so the start of the reason survives,
+                // and measure again (a cut reason is never returned unmeasured).
                 let keep = body
                     .reason
                     .len()
                     .saturating_sub(excess)
-                    .max(TRUNCATED.len());
+                    .max(body.reason.len() / 2);
                 truncate(&mut body.reason, keep);
-                if body.reason.len() <= TRUNCATED.len() {
-                    // Nothing left to cut: the ids themselves are too long.
-                    return json;
-                }
             }
+            // Nothing left to cut: the ids themselves are too long.
             None => return json,
         }
     }
@@ -545,6 +545,21 @@ mod tests {
         let value: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["Reason"], "failed (no reason given)");
         assert!(value.get("Data").is_none() && value.get("NoEcho").is_none());
+    }
+
+    #[test]
+    fn a_reason_whose_escaping_outgrows_the_limit_is_still_cut_to_fit() {
+        // 2,000 quoted names: escaped, the excess is larger than the raw reason.
+        let reason = "create GROUP \"x\" (\"\\\"); ".repeat(2000);
+        let json = render(body(reason, BTreeMap::new()));
+        assert!(json.len() <= MAX_RESPONSE_BYTES, "{}", json.len());
+        let value: Value = serde_json::from_str(&json).unwrap();
+        let reason = value["Reason"].as_str().unwrap();
+        assert!(reason.starts_with("create GROUP \"x\""), "{reason}");
+        assert!(
+            reason.ends_with(TRUNCATED) && reason.len() > 1000,
+            "{reason}"
+        );
     }
 
     #[test]

@@ -396,9 +396,20 @@ pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> (String, Str
     let message = ["message", "Message"]
         .iter()
         .find_map(|k| value.get(*k).and_then(Value::as_str))
-        .unwrap_or("")
-        .to_owned();
-    (code, message)
+        .unwrap_or("");
+    (code, without_signing_echo(message).to_owned())
+}
+
+/// A signature error's message quotes the canonical request and the string to sign,
+/// and with them the signed headers, the session token among them. Only the
+/// explanation before them is kept: it goes to logs, the CloudFormation Reason and
+/// the card.
+fn without_signing_echo(message: &str) -> &str {
+    ["The Canonical String", "The String-to-Sign"]
+        .iter()
+        .filter_map(|marker| message.find(marker))
+        .min()
+        .map_or(message, |at| message[..at].trim_end())
 }
 
 /// The response header carrying the error code.
@@ -536,6 +547,17 @@ mod tests {
         assert_eq!(
             endpoint_for("cn-north-1"),
             "https://identity-sync.cn-north-1.amazonaws.com.cn"
+        );
+    }
+
+    #[test]
+    fn a_signature_error_keeps_its_explanation_but_not_the_signed_headers() {
+        let body = br#"{"message":"The request signature we calculated does not match the signature you provided.\n\nThe Canonical String for this request should have been\n'POST\nx-amz-security-token:SECRET-TOKEN\n'\n\nThe String-to-Sign should have been\n'AWS4'"}"#;
+        let (code, message) = parse_error(Some("InvalidSignatureException"), body);
+        assert_eq!(code, "InvalidSignatureException");
+        assert_eq!(
+            message,
+            "The request signature we calculated does not match the signature you provided."
         );
     }
 }
