@@ -206,26 +206,7 @@ token="${token:0:60}-$(date -u +%s)"
 "${aws[@]}" cloudformation execute-change-set --stack-name "$stack_id" --change-set-name "$change_set" \
   --client-request-token "$token" >/dev/null
 echo "Executing $change_set ..."
-last="" started="$(date +%s)"
-while :; do
-  status="$(stack_status "$stack_id")"
-  if [[ "$status" != "$last" ]]; then
-    echo "  $(date -u +%H:%M:%S) $status"
-    last="$status"
-  fi
-  case "$status" in
-    CREATE_COMPLETE|UPDATE_COMPLETE) break ;;
-    *_IN_PROGRESS)
-      if (( $(date +%s) - started > timeout )); then
-        die 1 "stack $stack is still $status after $timeout s; follow it in the CloudFormation console"
-      fi
-      sleep "$poll" ;;
-    *)
-      echo "error: stack $stack ended $status; the events that failed:" >&2
-      failed_events "$stack_id" "$token" >&2
-      exit 1 ;;
-  esac
-done
+wait_for_stack "$stack" "$stack_id" "$token" "CREATE_COMPLETE|UPDATE_COMPLETE"
 
 # 9. Outputs.
 echo

@@ -81,25 +81,5 @@ fi
 token="syncscope-destroy-$(date -u +%s)"
 "${aws[@]}" cloudformation delete-stack --stack-name "$stack_id" --client-request-token "$token"
 echo "Deleting $stack ..."
-last="" started="$(date +%s)"
-while :; do
-  # By id, a deleted stack still answers (DELETE_COMPLETE); by name it is gone (NONE).
-  status="$(stack_status "$stack_id")"
-  if [[ "$status" != "$last" ]]; then
-    echo "  $(date -u +%H:%M:%S) $status"
-    last="$status"
-  fi
-  case "$status" in
-    DELETE_COMPLETE|NONE) break ;;
-    *_IN_PROGRESS)
-      if (( $(date +%s) - started > timeout )); then
-        die 1 "stack $stack is still $status after $timeout s; follow it in the CloudFormation console"
-      fi
-      sleep "$poll" ;;
-    *)
-      echo "error: stack $stack ended $status; the events that failed:" >&2
-      failed_events "$stack_id" "$token" >&2
-      exit 1 ;;
-  esac
-done
+wait_for_stack "$stack" "$stack_id" "$token" "DELETE_COMPLETE|NONE"
 echo "Stack $stack deleted (OnDelete $on_delete)."

@@ -49,3 +49,32 @@ failed_events() {
     done <<<"$events"
   fi
 }
+
+# Waits until stack $2 (called $1 in messages) reaches one of the statuses in $4 (a
+# list separated by |), printing each new status. A status that is neither that nor
+# *_IN_PROGRESS ends the script with the failed events of the operation started with
+# client request token $3; so does waiting longer than $timeout s. Sets $status.
+# By id, a deleted stack still answers (DELETE_COMPLETE); by name it is gone (NONE).
+wait_for_stack() {
+  local name="$1" id="$2" token="$3" done="$4" last="" started
+  started="$(date +%s)"
+  while :; do
+    status="$(stack_status "$id")"
+    if [[ "$status" != "$last" ]]; then
+      echo "  $(date -u +%H:%M:%S) $status"
+      last="$status"
+    fi
+    [[ "|$done|" == *"|$status|"* ]] && return 0
+    case "$status" in
+      *_IN_PROGRESS)
+        if (( $(date +%s) - started > timeout )); then
+          die 1 "stack $name is still $status after $timeout s; follow it in the CloudFormation console"
+        fi
+        sleep "$poll" ;;
+      *)
+        echo "error: stack $name ended $status; the events that failed:" >&2
+        failed_events "$id" "$token" >&2
+        exit 1 ;;
+    esac
+  done
+}
