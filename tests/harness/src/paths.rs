@@ -22,7 +22,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is not built; run `cargo build --workspace --bins` first (task test does)",
+        "{} is not built; run `cargo build --workspace --bins --tests` first (task test does)",
         path.display()
     );
     path
