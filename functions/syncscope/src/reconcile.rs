@@ -142,29 +142,35 @@ async fn reconcile_inner(app: &App, run: &Run<'_>) -> Outcome {
         }
     };
 
-    // 2. The ledger and 3. the current scope: any failure stops the run.
-    let ledger = match app.ssm.read_ledger(&props.ledger_parameter).await {
-        Ok(ledger) => ledger,
-        Err(e) => {
-            return fail(
-                outcome,
-                format!("could not read the ledger of managed filters: {e}"),
-            );
-        }
-    };
-    let listing = match client
-        .list_filters(props.sync_profile.as_str(), run.deadlines.apply_end)
-        .await
-    {
-        Ok(listing) => listing,
-        Err(e) => {
-            return fail(outcome, listing_failed(&e, props));
-        }
+    // 2. The ledger and 3. the current scope.
+    let (ledger, current) = match read_state(app, &client, run).await {
+        Ok(state) => state,
+        Err(reason) => return fail(outcome, reason),
     };
 
     // 4. Plan and guard.
-    let plan = plan::plan(&desired, &listing.filters, &ledger.ledger, props.mode);
-    apply_and_record(app, &client, run, outcome, plan, listing.filters, &ledger).await
+    let plan = plan::plan(&desired, &current, &ledger.ledger, props.mode);
+    apply_and_record(app, &client, run, outcome, plan, current, &ledger).await
+}
+
+/// The ledger of managed filters and the current scope, which every plan starts
+/// from; either read failing stops the run (fail closed).
+async fn read_state(
+    app: &App,
+    client: &IdentitySyncClient,
+    run: &Run<'_>,
+) -> Result<(crate::ssm::StoredLedger, Vec<CurrentFilter>), String> {
+    let props = run.props;
+    let ledger = app
+        .ssm
+        .read_ledger(&props.ledger_parameter)
+        .await
+        .map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
+    let listing = client
+        .list_filters(props.sync_profile.as_str(), run.deadlines.apply_end)
+        .await
+        .map_err(|e| listing_failed(&e, props))?;
+    Ok((ledger, listing.filters))
 }
 
 /// Guard, apply, verify and record a plan (shared by reconcile and teardown).
@@ -350,26 +356,12 @@ pub async fn teardown(app: &App, run: &Run<'_>) -> Outcome {
         Ok(client) => client,
         Err(e) => return fail(outcome, format!("cannot reach identity-sync: {e}")),
     };
-    let ledger = match app.ssm.read_ledger(&props.ledger_parameter).await {
-        Ok(ledger) => ledger,
-        Err(e) => {
-            return fail(
-                outcome,
-                format!("could not read the ledger of managed filters: {e}"),
-            );
-        }
+    let (ledger, current) = match read_state(app, &client, run).await {
+        Ok(state) => state,
+        Err(reason) => return fail(outcome, reason),
     };
-    let listing = match client
-        .list_filters(props.sync_profile.as_str(), run.deadlines.apply_end)
-        .await
-    {
-        Ok(listing) => listing,
-        Err(e) => {
-            return fail(outcome, listing_failed(&e, props));
-        }
-    };
-    let plan = plan::teardown(&props.domain, &listing.filters, &ledger.ledger);
-    outcome = apply_and_record(app, &client, run, outcome, plan, listing.filters, &ledger).await;
+    let plan = plan::teardown(&props.domain, &current, &ledger.ledger);
+    outcome = apply_and_record(app, &client, run, outcome, plan, current, &ledger).await;
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
 }
