@@ -7,7 +7,6 @@ use std::time::Duration;
 use identity_sync_emulator::{Credentials, Knobs, Operation, Options, Seed};
 use serde_json::{Map, Value, json};
 use syncscope::ssm::ParameterStore;
-use syncscope_core::config;
 use syncscope_core::scope::FilterKind;
 use syncscope_core::store::{self, Entry};
 use syncscope_harness::lambda::LambdaProcess;
@@ -22,17 +21,6 @@ const SECRET_KEY_CANARY: &str = "CANARYsecretKEY/abcdefghij0123456789xyz";
 const SESSION_TOKEN_CANARY: &str = "CANARYsessionTOKEN0123456789abcdef";
 /// The access key id that goes with them.
 const ACCESS_KEY_ID: &str = "AKIACANARY0123456789";
-
-fn reason(body: &Value) -> String {
-    body["Reason"].as_str().unwrap_or_default().to_owned()
-}
-
-fn warnings(body: &Value) -> String {
-    body["Data"]["Warnings"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn entry(name: &str, description: &str) -> Entry {
     Entry {
@@ -1146,12 +1134,9 @@ fn identity_store_errors_and_a_stopped_identity_store_are_warnings_and_the_docs_
 #[test]
 fn teams_hanging_past_the_deadline_still_answers_success_once_with_a_warning() {
     let world = World::start();
-    world.teams.script([Reply {
-        status: 202,
-        retry_after: None,
-        delay: Duration::from_secs(60),
-        body: String::new(),
-    }]);
+    world
+        .teams
+        .script([Reply::status(202).delayed(Duration::from_secs(60))]);
     let props = world.deploy(&config(&["AWS-Admins"]));
     let delivered = world.send(
         &world.event("Create", &props, None, None),
@@ -1162,32 +1147,6 @@ fn teams_hanging_past_the_deadline_still_answers_success_once_with_a_warning() {
     assert_eq!(world.scope(), groups(&["AWS-Admins"]));
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(world.cfn.requests().len(), 1, "exactly one response");
-}
-
-#[test]
-fn teams_503_then_429_then_accepted_delivers_the_card_once_without_a_warning() {
-    let world = World::start();
-    world.teams.script([
-        Reply::status(503),
-        Reply {
-            status: 429,
-            retry_after: Some(1),
-            delay: Duration::ZERO,
-            body: String::new(),
-        },
-    ]);
-    let props = world.deploy(&config(&["AWS-Admins"]));
-    let body = expect_status(
-        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
-        "SUCCESS",
-    );
-    assert!(warnings(&body).is_empty(), "{body:#}");
-    let received = world.teams.requests();
-    assert_eq!(received.len(), 3, "503, 429, then accepted");
-    assert!(
-        received.windows(2).all(|w| w[0].body == w[1].body),
-        "the same card each time"
-    );
 }
 
 #[test]
@@ -1223,6 +1182,33 @@ fn a_response_url_failing_every_time_gives_up_and_the_scope_is_still_applied() {
         "SUCCESS",
     );
     assert_eq!(world.write_calls(), writes);
+}
+
+#[test]
+fn a_response_url_that_hangs_is_abandoned_after_ten_seconds_and_the_response_sent_again() {
+    let world = World::start();
+    world
+        .cfn
+        .script([Reply::status(200).delayed(Duration::from_secs(60))]);
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    let delivered = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    assert_eq!(delivered.responses.len(), 2, "the hung PUT, then the retry");
+    assert_eq!(
+        delivered.responses[0].body, delivered.responses[1].body,
+        "the same response again (a presigned PUT overwrites: no duplicate)"
+    );
+    assert_eq!(delivered.responses[1].json()["Status"], "SUCCESS");
+    assert!(delivered.returned_ok(), "{:?}", delivered.invocation);
+    let logs = world.lambda_logs().join("\n");
+    assert!(
+        logs.contains("retrying the CloudFormation response"),
+        "the timeout is logged: {logs}"
+    );
+    assert!(
+        !logs.contains(RESPONSE_URL_CANARY),
+        "the ResponseURL leaked"
+    );
+    assert_eq!(world.scope(), groups(&["AWS-Admins"]));
 }
 
 // ------------------------------------------------------------ concurrency
@@ -1630,16 +1616,7 @@ fn two_thousand_hostile_failing_names_keep_the_response_the_card_and_the_logs_in
         .iter()
         .map(|n| json!({ "Name": n, "Description": "</td><script>alert(\"x\")</script><img src=x onerror=alert(1)>" }))
         .collect();
-    let doc = json!({
-        "general": {
-            "produkt": "SSO-AD-GroupSync", "stage": "TEST", "prefix": "COMPANY",
-            "s3_DOKUBUCKET": "company-sso-docs",
-            "WebhookUrlTeams": "ssm:/company/sso/teams-webhook",
-            "DocuWebsite": "https://wiki.example.com/aws/sso-groups"
-        },
-        "SSO": { "ad_DomainName": DOMAIN, "GroupFilters": filters }
-    });
-    let config = config::from_value(&doc).unwrap().config;
+    let config = config_of(filters, json!({}));
     let props = world.deploy(&config);
     let delivered = world.send(
         &world.event("Create", &props, None, None),

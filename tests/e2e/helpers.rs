@@ -17,15 +17,16 @@ pub fn config_with(groups: &[&str], sso_extra: Value) -> Config {
         .iter()
         .map(|g| json!({ "Name": g, "Description": format!("{g} team") }))
         .collect();
-    let mut doc = json!({
-        "general": {
-            "produkt": "SSO-AD-GroupSync", "stage": "TEST", "prefix": "COMPANY",
-            "s3_DOKUBUCKET": "company-sso-docs",
-            "WebhookUrlTeams": "ssm:/company/sso/teams-webhook",
-            "DocuWebsite": "https://wiki.example.com/aws/sso-groups"
-        },
-        "SSO": { "ad_DomainName": DOMAIN, "GroupFilters": filters }
-    });
+    config_of(filters, sso_extra)
+}
+
+/// The seed fixture (tests/fixtures/config/valid/seed-only.json) in [`DOMAIN`]
+/// with these group filters and extra SSO keys.
+pub fn config_of(group_filters: Vec<Value>, sso_extra: Value) -> Config {
+    let mut doc: Value =
+        serde_json::from_str(include_str!("../fixtures/config/valid/seed-only.json")).unwrap();
+    doc["SSO"]["ad_DomainName"] = json!(DOMAIN);
+    doc["SSO"]["GroupFilters"] = Value::Array(group_filters);
     if let Value::Object(extra) = sso_extra {
         for (k, v) in extra {
             doc["SSO"][k] = v;
@@ -56,6 +57,30 @@ pub fn expect_status(delivered: &Delivered, status: &str) -> Value {
         delivered.invocation
     );
     body
+}
+
+/// A world whose emulator answers every write of the filter `name` with `error`.
+pub fn world_failing(name: &str, error: &str) -> World {
+    World::with(WorldOptions {
+        knobs: identity_sync_emulator::Knobs {
+            fail_filters: [(name.to_owned(), error.parse().unwrap())].into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
+/// A response's Reason ("" when absent).
+pub fn reason(body: &Value) -> String {
+    body["Reason"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A response's `Data.Warnings` ("" when absent).
+pub fn warnings(body: &Value) -> String {
+    body["Data"]["Warnings"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The properties map with one key changed.

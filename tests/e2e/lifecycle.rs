@@ -311,17 +311,7 @@ fn a_delete_with_a_persistent_backend_error_answers_exactly_one_failed() {
 
 #[test]
 fn a_create_that_fails_halfway_names_the_filter_and_its_delete_touches_nothing() {
-    let world = World::with(WorldOptions {
-        knobs: identity_sync_emulator::Knobs {
-            fail_filters: [(
-                "AWS-Broken".to_owned(),
-                "ValidationException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
+    let world = world_failing("AWS-Broken", "ValidationException");
     let props = world.deploy(&config(&["AWS-Admins", "AWS-Broken", "AWS-Developers"]));
     let delivered = world.send(&world.event("Create", &props, None, None), TIMEOUT);
     let body = expect_status(&delivered, "FAILED");
@@ -350,17 +340,7 @@ fn a_create_that_fails_halfway_names_the_filter_and_its_delete_touches_nothing()
 
 #[test]
 fn a_second_run_after_failures_converges() {
-    let world = World::with(WorldOptions {
-        knobs: identity_sync_emulator::Knobs {
-            fail_filters: [(
-                "AWS-Broken".to_owned(),
-                "InternalServerException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
+    let world = world_failing("AWS-Broken", "InternalServerException");
     let props = world.deploy(&config(&["AWS-Admins", "AWS-Broken"]));
     let first = expect_status(
         &world.send(&world.event("Create", &props, None, None), TIMEOUT),

@@ -96,13 +96,7 @@ fn bad_properties_on_create_answer_failed_with_every_problem_and_the_delete_succ
     let delete = world.send(&world.event("Delete", &props, None, Some(id)), TIMEOUT);
     expect_status(&delete, "SUCCESS");
     assert_eq!(world.write_calls(), 0);
-    assert_eq!(
-        world
-            .state()
-            .counters_of(Operation::ListSyncFilters)
-            .requests,
-        0
-    );
+    assert_eq!(world.list_calls(), 0, "the scope was not read");
 }
 
 #[test]
@@ -123,13 +117,7 @@ fn a_delete_for_an_id_never_issued_succeeds_untouched() {
         "SUCCESS",
     );
     assert_eq!(body["PhysicalResourceId"], "SyncScope-1A2B3C4D");
-    assert_eq!(
-        world
-            .state()
-            .counters_of(Operation::ListSyncFilters)
-            .requests,
-        0
-    );
+    assert_eq!(world.list_calls(), 0, "the scope was not read");
     assert_eq!(world.scope(), groups(&["AWS-Admins"]));
 }
 

@@ -171,13 +171,6 @@ fn instance_store_id(world: &World) -> String {
         .to_owned()
 }
 
-fn warnings(body: &Value) -> String {
-    body["Data"]["Warnings"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[test]
 fn create_posts_one_card_and_publishes_docs_with_synced_and_pending_groups() {
     let world = World::start();
@@ -279,14 +272,11 @@ fn the_identity_store_id_property_is_used_instead_of_list_instances() {
 }
 
 #[test]
-fn teams_429_with_retry_after_is_retried_and_delivered_once() {
+fn teams_503_then_429_with_retry_after_are_retried_and_the_card_delivered_once() {
     let world = World::start();
-    world.teams.script([Reply {
-        status: 429,
-        retry_after: Some(1),
-        delay: Duration::ZERO,
-        body: String::new(),
-    }]);
+    world
+        .teams
+        .script([Reply::status(503), Reply::status(429).retry_after(1)]);
     let props = world.deploy(&config(&["AWS-Admins"]));
     let body = expect_status(
         &world.send(&world.event("Create", &props, None, None), TIMEOUT),
@@ -294,8 +284,11 @@ fn teams_429_with_retry_after_is_retried_and_delivered_once() {
     );
     assert!(warnings(&body).is_empty(), "{body:#}");
     let received = world.teams.requests();
-    assert_eq!(received.len(), 2, "the 429, then the retry");
-    assert_eq!(received[0].body, received[1].body, "the same card again");
+    assert_eq!(received.len(), 3, "the 503, the 429, then accepted");
+    assert!(
+        received.windows(2).all(|w| w[0].body == w[1].body),
+        "the same card each time"
+    );
     let logs = world.lambda_logs().join("\n");
     assert!(
         logs.contains("retrying")
@@ -350,17 +343,7 @@ fn a_missing_docs_bucket_is_a_warning_on_the_response_and_the_card() {
 
 #[test]
 fn every_outcome_posts_one_card_with_its_title() {
-    let world = World::with(WorldOptions {
-        knobs: identity_sync_emulator::Knobs {
-            fail_filters: [(
-                "AWS-Broken".to_owned(),
-                "AccessDeniedException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
+    let world = world_failing("AWS-Broken", "AccessDeniedException");
     // Partial failure: the card names the failed filter and why.
     let first_props = world.deploy(&config(&["AWS-Admins", "AWS-Broken"]));
     let first = world.send(&world.event("Create", &first_props, None, None), TIMEOUT);
@@ -506,37 +489,21 @@ fn a_secrets_manager_webhook_with_a_message_card_is_delivered() {
 
 #[test]
 fn the_webhook_secret_never_appears_in_logs_responses_docs_or_cards() {
-    let world = World::with(WorldOptions {
-        knobs: identity_sync_emulator::Knobs {
-            fail_filters: [(
-                "AWS-Broken".to_owned(),
-                "AccessDeniedException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
+    let world = world_failing("AWS-Broken", "AccessDeniedException");
     // Teams echoes its own URL in an error, as some proxies do; then accepts.
     let hook = world.teams.url(&format!(
         "/workflows/hook?api-version=1&sig={WEBHOOK_CANARY}"
     ));
-    world.teams.script([Reply {
-        status: 502,
-        retry_after: None,
-        delay: Duration::ZERO,
-        body: format!("bad gateway while calling {hook}"),
-    }]);
+    world
+        .teams
+        .script([Reply::status(502).body(format!("bad gateway while calling {hook}"))]);
     let props = world.deploy(&config(&["AWS-Admins", "AWS-Broken"]));
     let first = world.send(&world.event("Create", &props, None, None), TIMEOUT);
     expect_status(&first, "FAILED");
     // And a run whose card cannot be delivered at all.
-    world.teams.script((0..20).map(|_| Reply {
-        status: 503,
-        retry_after: None,
-        delay: Duration::ZERO,
-        body: format!("unavailable: {hook}"),
-    }));
+    world
+        .teams
+        .script((0..20).map(|_| Reply::status(503).body(format!("unavailable: {hook}"))));
     let second = world.send(
         &world.event(
             "Create",

@@ -95,13 +95,7 @@ fn missing_filters_in_ssm_fail_closed() {
         "{body}"
     );
     assert_eq!(world.write_calls(), 0);
-    assert_eq!(
-        world
-            .state()
-            .counters_of(Operation::ListSyncFilters)
-            .requests,
-        0
-    );
+    assert_eq!(world.list_calls(), 0, "the scope was not read");
 }
 
 #[test]
@@ -193,17 +187,7 @@ fn transient_faults_are_retried_and_the_run_converges_exactly() {
 
 #[test]
 fn the_response_url_and_the_webhook_never_appear_in_logs() {
-    let world = World::with(WorldOptions {
-        knobs: identity_sync_emulator::Knobs {
-            fail_filters: [(
-                "AWS-Broken".to_owned(),
-                "AccessDeniedException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
+    let world = world_failing("AWS-Broken", "AccessDeniedException");
     let props = world.deploy(&config(&["AWS-Admins", "AWS-Broken"]));
     world
         .cfn

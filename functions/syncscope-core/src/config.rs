@@ -803,22 +803,12 @@ impl Walker {
 mod tests {
     use super::*;
 
+    /// The seed's format with two groups (the shared fixture).
     fn seed() -> Value {
-        serde_json::json!({
-            "general": {
-                "produkt": "SSO-AD-GroupSync", "stage": "TEST", "prefix": "COMPANY",
-                "s3_DOKUBUCKET": "company-sso-docs",
-                "WebhookUrlTeams": "ssm:/company/sso/teams-webhook",
-                "DocuWebsite": "https://wiki.example.com/aws/sso-groups"
-            },
-            "SSO": {
-                "ad_DomainName": "corp.example.com",
-                "GroupFilters": [
-                    { "Name": "AWS-Admins", "Description": "Platform administrators" },
-                    { "Name": "AWS-Developers", "Description": "Developers" }
-                ]
-            }
-        })
+        serde_json::from_str(include_str!(
+            "../../../tests/fixtures/config/valid/seed-only.json"
+        ))
+        .expect("the seed fixture is JSON")
     }
 
     fn messages(value: &Value) -> Vec<String> {

@@ -718,15 +718,11 @@ mod tests {
         let filters: Vec<Value> = (0..groups)
             .map(|i| json!({ "Name": format!("AWS-Group-{i:05}"), "Description": format!("Team {i}: access to its accounts") }))
             .collect();
-        let mut doc = json!({
-            "general": {
-                "produkt": "SSO-AD-GroupSync", "stage": "TEST", "prefix": "COMPANY",
-                "s3_DOKUBUCKET": "company-sso-docs",
-                "WebhookUrlTeams": "ssm:/company/sso/teams-webhook",
-                "DocuWebsite": "https://wiki.example.com/aws/sso-groups"
-            },
-            "SSO": { "ad_DomainName": "corp.example.com", "GroupFilters": filters }
-        });
+        let mut doc: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/config/valid/seed-only.json"
+        ))
+        .unwrap();
+        doc["SSO"]["GroupFilters"] = Value::Array(filters);
         for (section, extra) in [("general", general_extra), ("SSO", sso_extra)] {
             if let Value::Object(extra) = extra {
                 for (k, v) in extra {

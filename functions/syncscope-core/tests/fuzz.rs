@@ -135,26 +135,17 @@ fn key() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The seed fixture plus every optional SSO key, so mutations reach them all.
 fn valid_config() -> Value {
-    json!({
-        "$schema": "./schema.json",
-        "general": {
-            "produkt": "SSO-AD-GroupSync", "stage": "TEST", "prefix": "COMPANY",
-            "s3_DOKUBUCKET": "company-sso-docs",
-            "WebhookUrlTeams": "ssm:/company/sso/teams-webhook",
-            "DocuWebsite": "https://wiki.example.com/aws/sso-groups"
-        },
-        "SSO": {
-            "ad_DomainName": "corp.example.com",
-            "GroupFilters": [
-                { "Name": "AWS-Admins", "Description": "Platform administrators" },
-                { "Name": "AWS-Dev", "Description": "Developers" }
-            ],
-            "UserFilters": [ { "Name": "jdoe", "Description": "Break glass" } ],
-            "Mode": "managed",
-            "DeletionGuard": { "MaxRemovals": 10, "MaxRemovalPercent": 25 }
-        }
-    })
+    let mut config: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/config/valid/seed-only.json"
+    ))
+    .expect("the seed fixture is JSON");
+    config["$schema"] = json!("./schema.json");
+    config["SSO"]["UserFilters"] = json!([{ "Name": "jdoe", "Description": "Break glass" }]);
+    config["SSO"]["Mode"] = json!("managed");
+    config["SSO"]["DeletionGuard"] = json!({ "MaxRemovals": 10, "MaxRemovalPercent": 25 });
+    config
 }
 
 /// Every path (as a list of keys or indices) of the leaves and inner nodes of `v`.

@@ -661,6 +661,17 @@ mod tests {
         }
     }
 
+    /// `GET /` with these headers and no body.
+    fn get_root(headers: &HeaderMap) -> RequestToVerify<'_> {
+        RequestToVerify {
+            method: "GET",
+            path: "/",
+            query: None,
+            headers,
+            body: b"",
+        }
+    }
+
     fn emulator_verifier() -> Verifier {
         Verifier::new(&[Credentials::testing()], "eu-central-1", "identity-sync")
     }
@@ -690,13 +701,7 @@ mod tests {
                  Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
             ),
         ]);
-        let request = RequestToVerify {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let request = get_root(&headers);
         let verified = vanilla_verifier().verify(&request, vanilla_time()).unwrap();
         assert_eq!(verified.access_key_id, "AKIDEXAMPLE");
         assert_eq!(
@@ -722,13 +727,7 @@ mod tests {
                  Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf32",
             ),
         ]);
-        let request = RequestToVerify {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let request = get_root(&headers);
         let error = vanilla_verifier()
             .verify(&request, vanilla_time())
             .unwrap_err();
@@ -975,13 +974,7 @@ mod tests {
     #[test]
     fn a_request_without_authorization_is_missing_a_token() {
         let headers = header_map(&[("host", "127.0.0.1")]);
-        let request = RequestToVerify {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let request = get_root(&headers);
         let error = emulator_verifier()
             .verify(&request, SystemTime::now())
             .unwrap_err();
@@ -991,13 +984,7 @@ mod tests {
     #[test]
     fn a_malformed_authorization_header_is_incomplete() {
         let headers = header_map(&[("authorization", "AWS4-HMAC-SHA256 Credential=testing/x")]);
-        let request = RequestToVerify {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let request = get_root(&headers);
         let error = emulator_verifier()
             .verify(&request, SystemTime::now())
             .unwrap_err();
@@ -1015,13 +1002,7 @@ mod tests {
                  SignedHeaders=x-amz-date, Signature=00",
             ),
         ]);
-        let request = RequestToVerify {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let request = get_root(&headers);
         let error = vanilla_verifier()
             .verify(&request, vanilla_time())
             .unwrap_err();

@@ -64,6 +64,27 @@ impl Reply {
             body: String::new(),
         }
     }
+
+    /// With a `Retry-After` header of `seconds`.
+    pub fn retry_after(self, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..self
+        }
+    }
+
+    /// Answered after `delay`.
+    pub fn delayed(self, delay: Duration) -> Self {
+        Self { delay, ..self }
+    }
+
+    /// With this body.
+    pub fn body(self, body: impl Into<String>) -> Self {
+        Self {
+            body: body.into(),
+            ..self
+        }
+    }
 }
 
 #[derive(Default)]

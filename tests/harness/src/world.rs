@@ -321,6 +321,13 @@ impl World {
             + s.counters_of(Operation::DeleteSyncFilter).requests
     }
 
+    /// ListSyncFilters requests the emulator received (0: the scope was not even read).
+    pub fn list_calls(&self) -> u64 {
+        self.state()
+            .counters_of(Operation::ListSyncFilters)
+            .requests
+    }
+
     /// Every log line of the Lambda so far.
     pub fn lambda_logs(&self) -> Vec<String> {
         self.lambda
