@@ -16,7 +16,7 @@ if [[ -n "${CARGO_LAMBDA:-}" ]]; then cargo_lambda="$CARGO_LAMBDA"
 elif [[ -x .venv/bin/cargo-lambda ]]; then cargo_lambda=.venv/bin/cargo-lambda
 else cargo_lambda=cargo-lambda; fi
 command -v "$cargo_lambda" >/dev/null 2>&1 \
-  || { echo "error: cargo-lambda not found: run infra/setup-tools.sh (task setup:deploy)" >&2; exit 2; }
+  || { echo "error: cargo-lambda not found: run infra/setup-tools.sh --build (task setup:build)" >&2; exit 2; }
 # cargo-lambda finds zig through ziglang's python-zig in the same venv.
 export PATH="$root/.venv/bin:$PATH"
 
