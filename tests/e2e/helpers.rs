@@ -83,6 +83,18 @@ pub fn warnings(body: &Value) -> String {
         .to_owned()
 }
 
+/// Asserts a FAILED answer to a Create that carries the recognisable failed-create
+/// id (whose Delete must succeed untouched); returns (body, that id).
+pub fn expect_failed_create(delivered: &Delivered) -> (Value, String) {
+    let body = expect_status(delivered, "FAILED");
+    let id = body["PhysicalResourceId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(id.starts_with("syncscope:failed-create:"), "{body:#}");
+    (body, id)
+}
+
 /// The properties map with one key changed.
 pub fn with(props: &Map<String, Value>, key: &str, value: &str) -> Map<String, Value> {
     let mut p = props.clone();
@@ -99,4 +111,39 @@ pub fn create(world: &World, config: &Config) -> (Map<String, Value>, String) {
         props,
         body["PhysicalResourceId"].as_str().unwrap().to_owned(),
     )
+}
+
+/// Every place output goes: logs, responses, cards, published docs.
+pub fn haystacks(world: &World, bucket: Option<&str>) -> Vec<(String, String)> {
+    let mut out = vec![("lambda logs".to_owned(), world.lambda_logs().join("\n"))];
+    for r in world.cfn.requests() {
+        out.push((
+            "CloudFormation response".into(),
+            String::from_utf8_lossy(&r.body).into_owned(),
+        ));
+    }
+    for r in world.teams.requests() {
+        out.push((
+            "Teams card".into(),
+            String::from_utf8_lossy(&r.body).into_owned(),
+        ));
+    }
+    if let Some(bucket) = bucket {
+        let listed = world
+            .rt
+            .block_on(world.s3.list_objects_v2().bucket(bucket).send())
+            .unwrap();
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            let got = world
+                .rt
+                .block_on(world.s3.get_object().bucket(bucket).key(key).send())
+                .unwrap();
+            let bytes = world.rt.block_on(got.body.collect()).unwrap().into_bytes();
+            out.push((
+                format!("s3://{bucket}/{key}"),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    out
 }

@@ -314,9 +314,7 @@ fn a_create_that_fails_halfway_names_the_filter_and_its_delete_touches_nothing()
     let world = world_failing("AWS-Broken", "ValidationException");
     let props = world.deploy(&config(&["AWS-Admins", "AWS-Broken", "AWS-Developers"]));
     let delivered = world.send(&world.event("Create", &props, None, None), TIMEOUT);
-    let body = expect_status(&delivered, "FAILED");
-    let id = body["PhysicalResourceId"].as_str().unwrap().to_owned();
-    assert!(id.starts_with("syncscope:failed-create:"), "{id}");
+    let (body, id) = expect_failed_create(&delivered);
     let reason = body["Reason"].as_str().unwrap();
     assert!(
         reason.contains("\"AWS-Broken\"") && reason.contains("ValidationException"),

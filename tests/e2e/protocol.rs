@@ -80,20 +80,16 @@ fn bad_properties_on_create_answer_failed_with_every_problem_and_the_delete_succ
     let mut props = world.deploy(&config(&["AWS-Admins"]));
     props.remove("AdDomainName");
     props.insert("MaxRemovals".into(), json!("many"));
-    let body = expect_status(
-        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
-        "FAILED",
-    );
+    let (body, id) =
+        expect_failed_create(&world.send(&world.event("Create", &props, None, None), TIMEOUT));
     let reason = body["Reason"].as_str().unwrap();
     assert!(
         reason.contains("AdDomainName: required property is missing"),
         "{reason}"
     );
     assert!(reason.contains("MaxRemovals: \"many\""), "{reason}");
-    let id = body["PhysicalResourceId"].as_str().unwrap();
-    assert!(id.starts_with("syncscope:failed-create:"));
     assert_eq!(world.write_calls(), 0);
-    let delete = world.send(&world.event("Delete", &props, None, Some(id)), TIMEOUT);
+    let delete = world.send(&world.event("Delete", &props, None, Some(&id)), TIMEOUT);
     expect_status(&delete, "SUCCESS");
     assert_eq!(world.write_calls(), 0);
     assert_eq!(world.list_calls(), 0, "the scope was not read");
@@ -158,16 +154,10 @@ fn a_panic_answers_failed_once() {
     });
     let props = world.deploy(&config(&["AWS-Admins"]));
     let delivered = world.send(&world.event("Create", &props, None, None), TIMEOUT);
-    let body = expect_status(&delivered, "FAILED");
+    let (body, _) = expect_failed_create(&delivered);
     assert!(
         body["Reason"].as_str().unwrap().contains("panicked"),
         "{body}"
-    );
-    assert!(
-        body["PhysicalResourceId"]
-            .as_str()
-            .unwrap()
-            .starts_with("syncscope:failed-create:")
     );
 }
 

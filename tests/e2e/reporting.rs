@@ -519,27 +519,7 @@ fn the_webhook_secret_never_appears_in_logs_responses_docs_or_cards() {
         "{body:#}"
     );
 
-    let mut haystacks: Vec<(String, String)> = Vec::new();
-    haystacks.push(("lambda logs".into(), world.lambda_logs().join("\n")));
-    for response in world.cfn.requests() {
-        haystacks.push((
-            "CloudFormation response".into(),
-            String::from_utf8_lossy(&response.body).into_owned(),
-        ));
-    }
-    for card in world.teams.requests() {
-        haystacks.push((
-            "Teams card".into(),
-            String::from_utf8_lossy(&card.body).into_owned(),
-        ));
-    }
-    let bucket = props["DocsBucket"].as_str().unwrap();
-    for key in keys(&world, bucket) {
-        haystacks.push((
-            format!("s3://{bucket}/{key}"),
-            get(&world, bucket, &key).body,
-        ));
-    }
+    let haystacks = haystacks(&world, props["DocsBucket"].as_str());
     assert!(haystacks.len() > 8, "{} places searched", haystacks.len());
     assert!(
         world.lambda_logs().join("\n").contains("<redacted>"),
