@@ -172,13 +172,16 @@ pub(crate) fn execute(
             store.profile(profile)?;
             let new = parse_new_filter(&json_object(body, false)?)?;
             injected(ctx.knobs, Operation::CreateSyncFilter, &new.name)?;
+            let name = new.name.clone();
             let filter = store.create_filter(profile, new, ctx.now)?;
+            injected_after(ctx.knobs, Operation::CreateSyncFilter, &name)?;
             Ok(json!({ "SyncFilterId": filter.id }))
         }
         Route::DeleteSyncFilter { profile, id } => {
             let name = store.filter(profile, id)?.name.clone();
             injected(ctx.knobs, Operation::DeleteSyncFilter, &name)?;
             store.delete_filter(profile, id)?;
+            injected_after(ctx.knobs, Operation::DeleteSyncFilter, &name)?;
             Ok(json!({}))
         }
         Route::GetSyncProfile { profile } => Ok(ctx.profile_json(store.profile(profile)?)),
@@ -224,6 +227,19 @@ fn injected(knobs: &Knobs, op: Operation, name: &str) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// The `fail_after_filters` verdict, once the create or delete of `name` is applied.
+fn injected_after(knobs: &Knobs, op: Operation, name: &str) -> Result<(), Failure> {
+    match knobs.failure_after(name) {
+        Some(code) => Err(Failure::Api(ApiError::new(
+            code,
+            format!(
+                "{op} of sync filter {name} was applied, then answered {code} (fail_after_filters)"
+            ),
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn list_filters(

@@ -36,6 +36,9 @@ pub struct Knobs {
     /// Filter names whose create or delete always fails with this code (and
     /// its status).
     pub fail_filters: BTreeMap<String, ErrorCode>,
+    /// Filter names whose create or delete is applied and then answered with this
+    /// code (a client must not trust an error code to mean "nothing happened").
+    pub fail_after_filters: BTreeMap<String, ErrorCode>,
     /// Most filters in one `ListSyncFilters` page, whatever `MaxResults` asks.
     pub page_size: usize,
 }
@@ -51,6 +54,7 @@ impl Default for Knobs {
             hang_ops: BTreeSet::new(),
             hang_filters: BTreeSet::new(),
             fail_filters: BTreeMap::new(),
+            fail_after_filters: BTreeMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
         }
     }
@@ -60,6 +64,14 @@ impl Default for Knobs {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid knobs: {0}")]
 pub struct KnobsError(pub String);
+
+fn code_for(codes: &BTreeMap<String, ErrorCode>, name: &str) -> Option<ErrorCode> {
+    let name = name.to_lowercase();
+    codes
+        .iter()
+        .find(|(n, _)| n.to_lowercase() == name)
+        .map(|(_, code)| *code)
+}
 
 impl Knobs {
     /// Checks the ranges: rates within 0 to 1, a page size of at least 1.
@@ -112,11 +124,12 @@ impl Knobs {
 
     /// The error create/delete of filter `name` fails with, if any.
     pub fn failure_for(&self, name: &str) -> Option<ErrorCode> {
-        let name = name.to_lowercase();
-        self.fail_filters
-            .iter()
-            .find(|(n, _)| n.to_lowercase() == name)
-            .map(|(_, code)| *code)
+        code_for(&self.fail_filters, name)
+    }
+
+    /// The error create/delete of filter `name` answers after it is applied, if any.
+    pub fn failure_after(&self, name: &str) -> Option<ErrorCode> {
+        code_for(&self.fail_after_filters, name)
     }
 }
 

@@ -40,7 +40,8 @@ pub use knobs::{DEFAULT_PAGE_SIZE, Knobs, KnobsError};
 pub use model::{FilterType, Operation, ProfileState};
 pub use seed::{Seed, SeedError, SeedFilter, SeedProfile, SeedTarget};
 pub use server::{
-    Emulator, OpCounters, StartError, StateSnapshot, UNAUTHENTICATED, UNKNOWN_OPERATION,
+    Emulator, JournalEntry, OpCounters, StartError, StateSnapshot, UNAUTHENTICATED,
+    UNKNOWN_OPERATION,
 };
 pub use sigv4::Credentials;
 pub use store::{FilterSnapshot, ProfileSnapshot, TargetSnapshot};

@@ -60,6 +60,9 @@ struct Args {
     /// Filter name whose create/delete always fails with CODE (repeatable).
     #[arg(long, value_name = "NAME=CODE", value_parser = parse_fail_filter)]
     fail_filters: Vec<(String, ErrorCode)>,
+    /// Filter name whose create/delete is applied, then answered CODE (repeatable).
+    #[arg(long, value_name = "NAME=CODE", value_parser = parse_fail_filter)]
+    fail_after_filters: Vec<(String, ErrorCode)>,
     /// Most filters per ListSyncFilters page.
     #[arg(long, default_value_t = DEFAULT_PAGE_SIZE)]
     page_size: usize,
@@ -102,6 +105,7 @@ impl Args {
                 hang_ops: self.hang_ops.into_iter().collect(),
                 hang_filters: self.hang_filters.into_iter().collect(),
                 fail_filters: self.fail_filters.into_iter().collect(),
+                fail_after_filters: self.fail_after_filters.into_iter().collect(),
                 page_size: self.page_size,
             },
             ..Options::default()

@@ -94,6 +94,21 @@ struct Inner {
     knobs: Knobs,
     counters: BTreeMap<String, OpCounters>,
     rng: fastrand::Rng,
+    journal: Vec<JournalEntry>,
+}
+
+/// One answered signed request that named an operation: when it arrived and when it
+/// was answered, in milliseconds since the emulator started (hangs never appear).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// The operation.
+    pub operation: Operation,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// When the request reached the operation (before latency and admission).
+    pub started_ms: f64,
+    /// When the answer was ready.
+    pub answered_ms: f64,
 }
 
 struct Shared {
@@ -106,6 +121,7 @@ struct Shared {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     request_ids: AtomicU64,
+    epoch: std::time::Instant,
 }
 
 /// A running emulator's state and behaviour; cheap to clone (shared).
@@ -190,10 +206,12 @@ impl Emulator {
                     knobs: options.knobs.clone(),
                     counters: zero_counters(),
                     rng: rng_for(&options.knobs),
+                    journal: Vec::new(),
                 }),
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: AtomicUsize::new(0),
                 request_ids: AtomicU64::new(1),
+                epoch: std::time::Instant::now(),
             }),
         })
     }
@@ -232,6 +250,11 @@ impl Emulator {
         }
     }
 
+    /// Every answered request since the last reset, in the order answered.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.lock().journal.clone()
+    }
+
     /// The knobs in force.
     pub fn knobs(&self) -> Knobs {
         self.lock().knobs.clone()
@@ -264,13 +287,17 @@ impl Emulator {
         inner.rng = rng_for(&knobs);
         inner.knobs = knobs;
         inner.counters = zero_counters();
+        inner.journal.clear();
         self.reset_max_in_flight();
         Ok(())
     }
 
     /// Zeroes the counters and `max_in_flight`.
     pub fn reset_counters(&self) {
-        self.lock().counters = zero_counters();
+        let mut inner = self.lock();
+        inner.counters = zero_counters();
+        inner.journal.clear();
+        drop(inner);
         self.reset_max_in_flight();
     }
 
@@ -361,6 +388,32 @@ impl Emulator {
             }
         };
         let op = route.operation();
+        let started_ms = self.elapsed_ms();
+        let outcome = self.operate(op, &route, parts.uri.query(), &body).await;
+        if let Outcome::Answer(response) = &outcome {
+            self.lock().journal.push(JournalEntry {
+                operation: op,
+                status: response.status().as_u16(),
+                started_ms,
+                answered_ms: self.elapsed_ms(),
+            });
+        }
+        outcome
+    }
+
+    /// Milliseconds since the emulator was built (the journal's clock).
+    fn elapsed_ms(&self) -> f64 {
+        self.shared.epoch.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Admission, latency, hangs, then the operation (faults included).
+    async fn operate(
+        &self,
+        op: Operation,
+        route: &Route,
+        query: Option<&str>,
+        body: &Bytes,
+    ) -> Outcome {
         let knobs = {
             let mut inner = self.lock();
             inner
@@ -384,7 +437,7 @@ impl Emulator {
             // dropped or the emulator stops.
             return std::future::pending().await;
         }
-        let outcome = self.apply(op, &route, parts.uri.query(), &body, &knobs);
+        let outcome = self.apply(op, route, query, body, &knobs);
         if let Outcome::Hang = outcome {
             return std::future::pending().await;
         }
