@@ -4,7 +4,7 @@
 # scope as it is when the deployed OnDelete is "retain" (the default) and removes the
 # filters its ledger lists (the filters this stack manages) when it is "remove".
 # Filters someone added in the console are never removed. The filters' SSM parameters
-# go with the stack; the ledger parameter is kept.
+# go with the stack; the ledger is released by the Delete.
 #
 # usage: infra/destroy.sh --config FILE [--yes]
 #   --config FILE   the config whose stack ({prefix}-{produkt}-{stage}) is deleted

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use identity_sync_emulator::{Credentials, Knobs, Operation, Options, Seed};
 use serde_json::{Map, Value, json};
-use syncscope::ssm::ParameterStore;
 use syncscope_core::scope::FilterKind;
 use syncscope_core::store::{self, Entry};
 use syncscope_harness::lambda::LambdaProcess;
@@ -28,6 +27,7 @@ fn entry(name: &str, description: &str) -> Entry {
         name: name.to_owned(),
         description: description.to_owned(),
         domain: None,
+        pending: false,
     }
 }
 
@@ -71,10 +71,7 @@ fn write_list(world: &World, base: &str, list: &[Entry]) -> usize {
 }
 
 fn ledger_entries(world: &World) -> Vec<String> {
-    let ledger = world
-        .rt
-        .block_on(ParameterStore::new(world.ssm.clone()).read_ledger(&world.names().ledger))
-        .unwrap();
+    let ledger = world.ledger();
     let mut names: Vec<String> = ledger
         .ledger
         .entries

@@ -173,7 +173,7 @@ fn a_failed_update_keeps_its_id() {
 }
 
 #[test]
-fn a_replacement_answers_a_new_id_and_the_delete_of_the_old_id_touches_nothing() {
+fn a_replacement_answers_a_new_id_and_the_retained_old_ids_delete_touches_nothing() {
     let world = World::with(WorldOptions {
         extra_profiles: vec!["OtherProfile"],
         ..Default::default()
@@ -191,30 +191,15 @@ fn a_replacement_answers_a_new_id_and_the_delete_of_the_old_id_touches_nothing()
         "syncscope:eu-central-1:OtherProfile"
     );
     assert_eq!(world.scope_of("OtherProfile"), groups(&["AWS-Admins"]));
-    // CloudFormation then deletes the old id, sending the NEW properties.
+    // CloudFormation then deletes the old id (OnDelete retain).
     let writes = world.write_calls();
     let delete = world.send(
-        &world.event(
-            "Delete",
-            &with(&new_props, "OnDelete", "remove"),
-            None,
-            Some(&old_id),
-        ),
+        &world.event("Delete", &new_props, None, Some(&old_id)),
         TIMEOUT,
     );
     let body = expect_status(&delete, "SUCCESS");
-    assert!(
-        body["Reason"]
-            .as_str()
-            .unwrap()
-            .contains("replaced resource"),
-        "{body}"
-    );
-    assert_eq!(
-        world.write_calls(),
-        writes,
-        "deciding from the id: nothing removed"
-    );
+    assert!(reason(&body).contains("retain"), "{body}");
+    assert_eq!(world.write_calls(), writes, "retain: nothing removed");
     assert_eq!(
         world.scope(),
         groups(&["AWS-Admins"]),
@@ -307,14 +292,24 @@ fn a_delete_with_a_persistent_backend_error_answers_exactly_one_failed() {
         groups(&["AWS-Broken"]),
         "the rest was removed"
     );
+    // CloudFormation's retry of the Delete, once the fault is gone, converges.
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "fail_filters": {} }))
+        .unwrap();
+    let retry = world.send(&world.event("Delete", &props, None, Some(&id)), TIMEOUT);
+    assert_eq!(expect_status(&retry, "SUCCESS")["Data"]["Removed"], "1");
+    assert_eq!(world.scope(), Vec::<String>::new());
+    assert_eq!(world.ledger().found, syncscope::ssm::Found::Nothing);
 }
 
 #[test]
-fn a_create_that_fails_halfway_names_the_filter_and_its_delete_touches_nothing() {
+fn a_create_that_fails_halfway_names_the_filter_and_its_retained_delete_touches_nothing() {
     let world = world_failing("AWS-Broken", "ValidationException");
     let props = world.deploy(&config(&["AWS-Admins", "AWS-Broken", "AWS-Developers"]));
     let delivered = world.send(&world.event("Create", &props, None, None), TIMEOUT);
-    let (body, id) = expect_failed_create(&delivered);
+    let body = expect_status(&delivered, "FAILED");
     let reason = body["Reason"].as_str().unwrap();
     assert!(
         reason.contains("\"AWS-Broken\"") && reason.contains("ValidationException"),
@@ -325,13 +320,16 @@ fn a_create_that_fails_halfway_names_the_filter_and_its_delete_touches_nothing()
         groups(&["AWS-Admins", "AWS-Developers"]),
         "the rest applied"
     );
+    // It changed the scope, so it answers its real id (the rollback Delete finds it).
+    let id = body["PhysicalResourceId"].as_str().unwrap();
+    assert_eq!(id, format!("syncscope:eu-central-1:{PROFILE}"));
     let writes = world.write_calls();
-    let delete = world.send(&world.event("Delete", &props, None, Some(&id)), TIMEOUT);
+    let delete = world.send(&world.event("Delete", &props, None, Some(id)), TIMEOUT);
     expect_status(&delete, "SUCCESS");
     assert_eq!(
         world.write_calls(),
         writes,
-        "the Delete after a failed Create touches nothing"
+        "OnDelete retain: the Delete after a failed Create removes nothing"
     );
     assert_eq!(world.scope(), groups(&["AWS-Admins", "AWS-Developers"]));
 }

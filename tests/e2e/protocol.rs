@@ -213,6 +213,11 @@ fn a_hang_in_the_apply_is_cut_by_the_deadline_guard_with_one_failed() {
     let body = expect_status(&delivered, "FAILED");
     let reason = body["Reason"].as_str().unwrap();
     assert!(reason.contains("AWS-Stuck"), "{reason}");
+    assert_eq!(
+        body["PhysicalResourceId"],
+        format!("syncscope:eu-central-1:{PROFILE}"),
+        "the Create may have changed the scope: the rollback Delete must find it"
+    );
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(world.cfn.requests().len(), 1, "exactly one response");
     assert!(world.scope().contains(&"GROUP AWS-Admins".to_owned()));

@@ -70,6 +70,11 @@ fn a_dry_run_plans_and_changes_nothing() {
     assert!(body["Reason"].as_str().unwrap().starts_with("DRY RUN"));
     assert_eq!(world.write_calls(), 0);
     assert_eq!(world.scope(), groups(&["Old"]));
+    assert_eq!(
+        world.ledger().found,
+        syncscope::ssm::Found::Nothing,
+        "not even the ledger"
+    );
 }
 
 #[test]

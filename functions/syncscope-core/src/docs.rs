@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use askama::Template;
 use serde::Serialize;
 
-use crate::outcome::{ChangeResult, ChangeStatus, NOT_STARTED, Outcome, Verdict};
+use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
 use crate::scope::{FilterKind, ScopeKey};
 
@@ -418,10 +418,8 @@ fn rows_of(outcome: &Outcome) -> Vec<(&Action, ScopeState)> {
         return Vec::new();
     };
     let not_done = |action: &Action| -> Option<String> {
-        match result_of(outcome, action).map(|r| &r.status) {
-            Some(ChangeStatus::Applied | ChangeStatus::AlreadyDone) => None,
-            Some(ChangeStatus::Failed { reason }) => Some(reason.clone()),
-            Some(ChangeStatus::Pending) => Some(NOT_STARTED.to_owned()),
+        match result_of(outcome, action) {
+            Some(result) => result.why_not().map(str::to_owned),
             None => Some(match (&outcome.failure, outcome.verdict) {
                 (Some(_), Verdict::Failed) => format!("{STOPPED} (see the failure above)"),
                 _ => STOPPED.to_owned(),
@@ -468,8 +466,9 @@ fn change_result(outcome: &Outcome, action: &Action) -> (String, bool) {
                 ("already existed".into(), true)
             }
             Some(ChangeStatus::AlreadyDone) => ("already gone".into(), true),
-            Some(ChangeStatus::Failed { reason }) => (format!("failed: {reason}"), false),
+            Some(ChangeStatus::Failed { reason, .. }) => (format!("failed: {reason}"), false),
             Some(ChangeStatus::Pending) => (NOT_STARTED.into(), false),
+            Some(ChangeStatus::HeldBack) => (HELD_BACK.into(), false),
             None => (STOPPED.into(), false),
         },
     }
@@ -917,6 +916,7 @@ mod tests {
                 action: action(Op::Create, "Refused"),
                 status: ChangeStatus::Failed {
                     reason: "AccessDenied".into(),
+                    in_doubt: false,
                 },
             },
         ];

@@ -11,6 +11,8 @@ use crate::scope::CurrentFilter;
 
 /// Why a change that never started did not happen.
 pub const NOT_STARTED: &str = "not started before the deadline";
+/// Why a removal was held back.
+pub const HELD_BACK: &str = "held back: a create of this run did not succeed, and no access is taken away before its replacement is granted";
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,9 +26,14 @@ pub enum ChangeStatus {
     Failed {
         /// Why, in a sentence.
         reason: String,
+        /// The call may still have taken effect: no listing since could tell.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_doubt: bool,
     },
     /// Not started: the deadline was too close.
     Pending,
+    /// A removal not started because a create of the same run did not succeed.
+    HeldBack,
 }
 
 /// One change and how it ended.
@@ -46,6 +53,34 @@ impl ChangeResult {
             self.status,
             ChangeStatus::Applied | ChangeStatus::AlreadyDone
         )
+    }
+
+    /// Whether the change may have altered the scope (it succeeded, or it failed in
+    /// a way no listing could rule out).
+    pub fn may_have_changed(&self) -> bool {
+        self.succeeded() || matches!(self.status, ChangeStatus::Failed { in_doubt: true, .. })
+    }
+
+    /// What became of the change, for the ledger.
+    pub fn fate(&self) -> crate::plan::Fate {
+        use crate::plan::Fate;
+        match self.status {
+            ChangeStatus::Applied | ChangeStatus::AlreadyDone => Fate::Done,
+            ChangeStatus::Failed { in_doubt: true, .. } => Fate::InDoubt,
+            ChangeStatus::Failed { .. } | ChangeStatus::Pending | ChangeStatus::HeldBack => {
+                Fate::NotDone
+            }
+        }
+    }
+
+    /// Why the change did not happen (None when it did).
+    pub fn why_not(&self) -> Option<&str> {
+        match &self.status {
+            ChangeStatus::Applied | ChangeStatus::AlreadyDone => None,
+            ChangeStatus::Failed { reason, .. } => Some(reason),
+            ChangeStatus::Pending => Some(NOT_STARTED),
+            ChangeStatus::HeldBack => Some(HELD_BACK),
+        }
     }
 }
 
@@ -195,33 +230,42 @@ impl Outcome {
         self.results
             .iter()
             .filter_map(|r| match &r.status {
-                ChangeStatus::Failed { reason } => Some((&r.action, reason.as_str())),
+                ChangeStatus::Failed { reason, .. } => Some((&r.action, reason.as_str())),
                 _ => None,
             })
             .collect()
     }
 
-    /// Changes that never started.
+    /// Changes that never started (the deadline, or held back).
     pub fn pending(&self) -> Vec<&Action> {
         self.results
             .iter()
-            .filter(|r| r.status == ChangeStatus::Pending)
+            .filter(|r| matches!(r.status, ChangeStatus::Pending | ChangeStatus::HeldBack))
             .map(|r| &r.action)
             .collect()
     }
 
     /// Changes that did not happen, with why: the failed ones, then those that never
-    /// started ([`NOT_STARTED`]).
+    /// started ([`NOT_STARTED`], [`HELD_BACK`]).
     pub fn not_done(&self) -> Vec<(&Action, String)> {
-        self.failed()
-            .into_iter()
-            .map(|(action, why)| (action, why.to_owned()))
-            .chain(
-                self.pending()
-                    .into_iter()
-                    .map(|action| (action, NOT_STARTED.to_owned())),
-            )
+        let failed = self
+            .results
+            .iter()
+            .filter(|r| matches!(r.status, ChangeStatus::Failed { .. }));
+        let not_started = self
+            .results
+            .iter()
+            .filter(|r| matches!(r.status, ChangeStatus::Pending | ChangeStatus::HeldBack));
+        failed
+            .chain(not_started)
+            .filter_map(|r| Some((&r.action, r.why_not()?.to_owned())))
             .collect()
+    }
+
+    /// Whether this run may have changed the scope (a change succeeded, or failed in
+    /// doubt). A failed Create that changed nothing answers the failed-create id.
+    pub fn may_have_changed_scope(&self) -> bool {
+        !self.dry_run && self.results.iter().any(ChangeResult::may_have_changed)
     }
 
     /// One sentence saying what happened; the CloudFormation Reason on failure.
@@ -242,12 +286,9 @@ impl Outcome {
             ),
             Verdict::PartialFailure => {
                 let failed: Vec<String> = self
-                    .failed()
+                    .not_done()
                     .iter()
                     .map(|(a, why)| format!("{} {} {:?} ({why})", a.op.as_str(), a.kind, a.name))
-                    .chain(self.pending().iter().map(|a| {
-                        format!("{} {} {:?} ({NOT_STARTED})", a.op.as_str(), a.kind, a.name)
-                    }))
                     .collect();
                 format!(
                     "{prefix}sync scope of {} partly reconciled ({counts}); {} change(s) did not apply, the next run retries them: {}",

@@ -312,29 +312,50 @@ impl Plan {
         Ok(())
     }
 
-    /// The ledger after applying this plan, given which changes succeeded.
+    /// The ledger after applying this plan, given what became of each change.
     ///
-    /// Wanted filters that now exist are owned; removals that did not happen stay
-    /// owned (so the next run retries them); everything else leaves the ledger.
-    pub fn ledger_after(&self, previous: &Ledger, succeeded: impl Fn(&Action) -> bool) -> Ledger {
-        let owned: HashSet<ScopeKey> = previous.entries.iter().map(LedgerEntry::key).collect();
+    /// Wanted filters that exist are owned; a create that may have happened stays
+    /// as a pending entry (the next listing decides); a removal that did not surely
+    /// happen stays owned (so the next run retries it); everything else leaves the
+    /// ledger: unmanaged filters, and entries whose filter is neither wanted nor there.
+    pub fn ledger_after(&self, previous: &Ledger, fate: impl Fn(&Action) -> Fate) -> Ledger {
+        let entry = |a: &Action, pending: bool| LedgerEntry {
+            kind: a.kind,
+            name: a.name.clone(),
+            domain: a.domain.clone(),
+            pending,
+        };
         let entries = self
             .actions
             .iter()
-            .filter(|a| match a.op {
-                Op::Keep | Op::Adopt => true,
-                Op::Create => succeeded(a),
-                Op::Remove => !succeeded(a) && owned.contains(&a.key()),
-                Op::Unmanaged => false,
-            })
-            .map(|a| LedgerEntry {
-                kind: a.kind,
-                name: a.name.clone(),
-                domain: a.domain.clone(),
+            .filter_map(|a| match (a.op, fate(a)) {
+                (Op::Keep | Op::Adopt, _) | (Op::Create, Fate::Done) => Some(entry(a, false)),
+                (Op::Create, Fate::InDoubt) => Some(entry(a, true)),
+                (Op::Create, Fate::NotDone) | (Op::Remove, Fate::Done) | (Op::Unmanaged, _) => None,
+                (Op::Remove, Fate::NotDone | Fate::InDoubt) => previous.get(&a.key()).cloned(),
             })
             .collect();
         Ledger::new(entries)
     }
+
+    /// The ledger to record before any change is sent: every create as a pending
+    /// intent, everything else as [`Plan::ledger_after`] would leave it if nothing
+    /// happened. A run that dies mid-apply leaves this behind, so the next run knows
+    /// what it may have created.
+    pub fn ledger_intent(&self, previous: &Ledger) -> Ledger {
+        self.ledger_after(previous, |_| Fate::InDoubt)
+    }
+}
+
+/// What became of one planned change, as far as a run can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// The scope reflects it (the API said so, or a listing shows it).
+    Done,
+    /// It surely did not happen (never sent, or a listing shows it did not).
+    NotDone,
+    /// It may or may not have happened (sent, no answer, nothing listed since).
+    InDoubt,
 }
 
 impl fmt::Display for Plan {
@@ -429,6 +450,7 @@ mod tests {
                     kind: FilterKind::Group,
                     name: (*g).to_owned(),
                     domain: DOMAIN.into(),
+                    pending: false,
                 })
                 .collect(),
         )
@@ -613,16 +635,63 @@ mod tests {
             &ledger(&["Kept", "Old"]),
             Mode::Managed,
         );
-        let nothing_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| false);
-        let names: Vec<_> = nothing_worked
+        let names = |l: &Ledger| -> Vec<(String, bool)> {
+            l.entries
+                .iter()
+                .map(|e| (e.name.clone(), e.pending))
+                .collect()
+        };
+        let nothing_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| Fate::NotDone);
+        assert_eq!(
+            names(&nothing_worked),
+            [("Kept".into(), false), ("Old".into(), false)]
+        );
+        let all_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| Fate::Done);
+        assert_eq!(
+            names(&all_worked),
+            [("Kept".into(), false), ("New".into(), false)]
+        );
+    }
+
+    #[test]
+    fn a_create_in_doubt_is_recorded_as_pending_and_a_removal_in_doubt_stays_owned() {
+        let p = plan(
+            &desired(&["New", "Kept"]),
+            &current(&["Kept", "Old"]),
+            &ledger(&["Kept", "Old"]),
+            Mode::Managed,
+        );
+        let intent = p.ledger_intent(&ledger(&["Kept", "Old"]));
+        let got: Vec<(&str, bool)> = intent
             .entries
             .iter()
-            .map(|e| e.name.as_str())
+            .map(|e| (e.name.as_str(), e.pending))
             .collect();
-        assert_eq!(names, ["Kept", "Old"]);
-        let all_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| true);
-        let names: Vec<_> = all_worked.entries.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["Kept", "New"]);
+        assert_eq!(got, [("Kept", false), ("New", true), ("Old", false)]);
+        assert_eq!(intent.pending().count(), 1);
+    }
+
+    #[test]
+    fn a_pending_entry_counts_as_owned_if_its_filter_exists_and_leaves_when_it_does_not() {
+        let mut l = ledger(&["Maybe", "Ghost"]);
+        for e in &mut l.entries {
+            e.pending = true;
+        }
+        // "Maybe" exists and is no longer wanted: ours to remove. "Ghost" never came.
+        let p = plan(&desired(&[]), &current(&["Maybe"]), &l, Mode::Managed);
+        assert_eq!(ops(&p), [(Op::Remove, "Maybe".into())]);
+        let after = p.ledger_after(&l, |_| Fate::Done);
+        assert!(after.entries.is_empty(), "{after:?}");
+        // Wanted and there: confirmed.
+        let p = plan(
+            &desired(&["Maybe"]),
+            &current(&["Maybe"]),
+            &l,
+            Mode::Managed,
+        );
+        let after = p.ledger_after(&l, |_| Fate::Done);
+        assert_eq!(after.entries.len(), 1);
+        assert!(!after.entries[0].pending);
     }
 
     #[test]
@@ -725,7 +794,7 @@ mod tests {
             let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
             let p = plan(&d, &scope, &l, mode);
             let after = apply(&p, &scope, &mut 0);
-            let l2 = p.ledger_after(&l, |_| true);
+            let l2 = p.ledger_after(&l, |_| Fate::Done);
             let again = plan(&d, &after, &l2, mode);
             prop_assert!(!again.has_changes(), "{}", again);
             prop_assert_eq!(again.counts().adopt, 0);

@@ -202,7 +202,10 @@ pub fn outcome(spec: Spec) -> Outcome {
         (verdict, false) => {
             for (i, action) in plan.changes().enumerate() {
                 let status = match (verdict, i % 5) {
-                    (Verdict::PartialFailure, 1) => ChangeStatus::Failed { reason: reason(i) },
+                    (Verdict::PartialFailure, 1) => ChangeStatus::Failed {
+                        reason: reason(i),
+                        in_doubt: false,
+                    },
                     (Verdict::PartialFailure, 3) => ChangeStatus::Pending,
                     (_, 4) => ChangeStatus::AlreadyDone,
                     _ => ChangeStatus::Applied,

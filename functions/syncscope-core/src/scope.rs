@@ -127,10 +127,12 @@ impl Desired {
     }
 }
 
-/// The filters this configuration has put in the scope (design: ownership).
+/// The filters one custom resource (one stack, one region, one sync profile) has put in
+/// the scope or adopted (design: ownership).
 ///
-/// Kept in SSM beside the filters and written only after an apply. In `managed` mode
-/// only filters in the ledger are ever removed.
+/// Kept in SSM beside the filters: a create is recorded as pending before it is sent
+/// and confirmed after, so a run that dies in between leaves its intent behind. In
+/// `managed` mode only filters in the ledger are ever removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     /// The managed filters, sorted by key.
@@ -149,6 +151,15 @@ pub struct LedgerEntry {
     /// The AD domain.
     #[serde(rename = "Domain")]
     pub domain: String,
+    /// An intent, not yet a fact: the create was sent (or was about to be) and its
+    /// result is unknown. A pending filter counts as owned if it exists; a run that
+    /// lists the scope without it drops it.
+    #[serde(
+        rename = "Pending",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub pending: bool,
 }
 
 impl LedgerEntry {
@@ -159,15 +170,66 @@ impl LedgerEntry {
 }
 
 impl Ledger {
-    /// Builds a ledger, sorted by key and without duplicates.
+    /// Builds a ledger, sorted by key and without duplicates (a confirmed entry wins
+    /// over a pending one for the same filter).
     pub fn new(mut entries: Vec<LedgerEntry>) -> Self {
-        entries.sort_by_key(LedgerEntry::key);
+        entries.sort_by_key(|e| (e.key(), e.pending));
         entries.dedup_by_key(|e| e.key());
         Self { entries }
     }
 
+    /// The entries still pending (intent recorded, outcome unknown).
+    pub fn pending(&self) -> impl Iterator<Item = &LedgerEntry> {
+        self.entries.iter().filter(|e| e.pending)
+    }
+
     /// Whether the ledger holds this filter.
     pub fn contains(&self, key: &ScopeKey) -> bool {
-        self.entries.binary_search_by(|e| e.key().cmp(key)).is_ok()
+        self.get(key).is_some()
+    }
+
+    /// The entry of this filter, if the ledger holds it.
+    pub fn get(&self, key: &ScopeKey) -> Option<&LedgerEntry> {
+        self.entries
+            .binary_search_by(|e| e.key().cmp(key))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+}
+
+/// The resource a ledger belongs to: one stack (by its StackId, which is new for every
+/// stack even when a name is reused) managing one sync profile in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Owner {
+    /// The CloudFormation StackId (an ARN ending in a UUID).
+    pub stack_id: String,
+    /// The region of the sync profile.
+    pub region: String,
+    /// The sync profile.
+    pub profile: String,
+}
+
+/// Where a resource's filters live: a sync profile in a region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ProfileKey {
+    /// The region of IAM Identity Center.
+    pub region: String,
+    /// The sync profile.
+    pub profile: String,
+}
+
+impl ProfileKey {
+    /// The key of a region and profile.
+    pub fn new(region: impl Into<String>, profile: impl Into<String>) -> Self {
+        Self {
+            region: region.into(),
+            profile: profile.into(),
+        }
+    }
+}
+
+impl fmt::Display for ProfileKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}", self.profile, self.region)
     }
 }

@@ -50,6 +50,13 @@ pub struct Entry {
     /// The AD domain (ledger entries only).
     #[serde(rename = "Domain", default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// A create recorded before it was sent, its outcome unknown (ledger entries only).
+    #[serde(
+        rename = "Pending",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub pending: bool,
 }
 
 /// One shard as stored.
@@ -95,6 +102,7 @@ pub fn entries_of(desired: &Desired) -> Vec<Entry> {
             name: f.name.as_str().to_owned(),
             description: f.description.as_str().to_owned(),
             domain: None,
+            pending: false,
         })
         .collect()
 }
@@ -109,6 +117,7 @@ pub fn entries_of_ledger(ledger: &Ledger) -> Vec<Entry> {
             name: e.name.clone(),
             description: String::new(),
             domain: Some(e.domain.clone()),
+            pending: e.pending,
         })
         .collect()
 }
@@ -296,6 +305,17 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
     Ok(Stored { entries, hash })
 }
 
+/// The SSM path of a resource's ownership record under the ledger base `base`:
+/// `BASE/REGION/PROFILE` (both are valid SSM path segments by their own rules).
+pub fn record_path(base: &str, key: &crate::scope::ProfileKey) -> String {
+    format!(
+        "{}/{}/{}",
+        base.trim_end_matches('/'),
+        key.region,
+        key.profile
+    )
+}
+
 /// The first 16 hex digits of a hash: enough to tell versions apart in names.
 pub fn short(hash: &str) -> String {
     hash.chars().take(16).collect()
@@ -310,6 +330,11 @@ pub fn desired_from(domain: &DomainName, entries: &[Entry]) -> Result<Desired, V
     let mut seen = std::collections::HashMap::new();
     for (index, entry) in entries.iter().enumerate() {
         let at = format!("entry {index} ({} {:?})", entry.kind, entry.name);
+        if entry.pending {
+            problems.push(format!(
+                "{at}: \"Pending\" belongs to the ledger, not to the desired filters"
+            ));
+        }
         let name = FilterName::parse(&entry.name, entry.kind);
         let description = Description::parse(&entry.description);
         match (name, description) {
@@ -349,6 +374,7 @@ pub fn ledger_from(entries: &[Entry]) -> Ledger {
                     kind: e.kind,
                     name: e.name.clone(),
                     domain: e.domain.clone()?,
+                    pending: e.pending,
                 })
             })
             .collect(),
@@ -370,6 +396,7 @@ mod tests {
                 name: format!("AWS-Group-{i:05}"),
                 description: description.to_owned(),
                 domain: None,
+                pending: false,
             })
             .collect()
     }
@@ -493,6 +520,7 @@ mod tests {
             kind: FilterKind::Group,
             name: "A".into(),
             domain: "corp.example.com".into(),
+            pending: true,
         }]);
         let shards = encode(&entries_of_ledger(&ledger));
         let back = decode("/l", &stored("/l", &shards)).unwrap();

@@ -244,6 +244,7 @@ fn entries() -> impl Strategy<Value = Vec<Entry>> {
                 name,
                 description,
                 domain: None,
+                pending: false,
             }),
         0..60,
     )

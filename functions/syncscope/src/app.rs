@@ -16,6 +16,8 @@ use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 
 use crate::identity_store::IdentityStoreReader;
+use syncscope_core::cfn::Properties;
+
 use crate::identity_sync::{ClientOptions, IdentitySyncClient, executor};
 use crate::publish::DocsPublisher;
 use crate::ssm::ParameterStore;
@@ -59,6 +61,19 @@ pub struct App {
     pub region: String,
     /// Tunables.
     pub settings: Settings,
+    /// The identity-sync endpoint of a region.
+    endpoints: Endpoints,
+}
+
+/// How the identity-sync endpoint of a region is found.
+pub type Endpoints = Box<dyn Fn(&str) -> String + Send + Sync>;
+
+/// The endpoints the AWS SDKs would use: the regional one, unless the environment
+/// overrides it (`AWS_ENDPOINT_URL_IDENTITY_SYNC`, `AWS_ENDPOINT_URL`).
+pub fn endpoints_from_env() -> Endpoints {
+    Box::new(|region| {
+        crate::identity_sync::client::resolve_endpoint(region, |n| std::env::var(n).ok())
+    })
 }
 
 impl std::fmt::Debug for App {
@@ -95,13 +110,32 @@ impl App {
         Self::from_sdk_config(loader.load().await)
     }
 
-    /// Builds every client from an SDK configuration.
+    /// Builds every client from an SDK configuration (identity-sync endpoints from the
+    /// environment, as the SDKs find theirs).
     pub fn from_sdk_config(sdk: aws_config::SdkConfig) -> Result<Self, String> {
+        Self::with_endpoints(sdk, endpoints_from_env())
+    }
+
+    /// Builds every client from an SDK configuration and the identity-sync endpoint
+    /// of each region (tests point regions at emulators of their own).
+    pub fn with_endpoints(
+        sdk: aws_config::SdkConfig,
+        endpoints: Endpoints,
+    ) -> Result<Self, String> {
         let region = sdk
             .region()
             .map(|r| r.as_ref().to_owned())
             .ok_or("no AWS region configured (AWS_REGION is not set)")?;
-        let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, ClientOptions::default())?;
+        let credentials = sdk
+            .credentials_provider()
+            .ok_or("no AWS credentials provider configured")?;
+        let identity_sync = IdentitySyncClient::new(
+            endpoints(&region),
+            region.clone(),
+            credentials,
+            ClientOptions::default(),
+        )
+        .map_err(|e| e.to_string())?;
         let http = crate::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let ssm = ParameterStore::new(aws_sdk_ssm::Client::new(&sdk));
@@ -115,6 +149,7 @@ impl App {
             secrets: OnceLock::new(),
             region,
             settings: Settings::from_env(),
+            endpoints,
         })
     }
 
@@ -143,24 +178,28 @@ impl App {
         }
     }
 
-    /// A client for the identity-sync API in `region` (the shared one for the
-    /// function's own region).
-    pub fn identity_sync_in(
-        &self,
-        region: &str,
-    ) -> Result<std::borrow::Cow<'_, IdentitySyncClient>, String> {
+    /// A client for the identity-sync API in `region`, with counters of its own (one
+    /// per run). The function's own region shares the client built at start-up.
+    pub fn identity_sync_in(&self, region: &str) -> Result<IdentitySyncClient, String> {
         if region == self.region {
-            return Ok(std::borrow::Cow::Borrowed(&self.identity_sync));
+            return Ok(self.identity_sync.for_run());
         }
         let credentials = self
             .sdk
             .credentials_provider()
             .ok_or("no AWS credentials provider configured")?;
-        let endpoint =
-            crate::identity_sync::client::resolve_endpoint(region, |n| std::env::var(n).ok());
+        let endpoint = (self.endpoints)(region);
         IdentitySyncClient::new(endpoint, region, credentials, ClientOptions::default())
-            .map(std::borrow::Cow::Owned)
             .map_err(|e| e.to_string())
+    }
+
+    /// The region of IAM Identity Center for a resource: its `Region` property, or
+    /// the function's own.
+    pub fn region_of<'a>(&'a self, props: &'a Properties) -> &'a str {
+        props
+            .region
+            .as_ref()
+            .map_or(self.region.as_str(), |r| r.as_str())
     }
 }
 

@@ -14,7 +14,9 @@ use aws_lambda_events::cloudformation::CloudFormationCustomResourceRequest as Re
 use lambda_runtime::LambdaEvent;
 use serde_json::{Map, Value, json};
 use syncscope_core::cfn::{self, IdKind, Properties, ResponseBody, Status};
+use syncscope_core::config::OnDelete;
 use syncscope_core::outcome::{Outcome, Trigger, Verdict};
+use syncscope_core::scope::ProfileKey;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -58,6 +60,8 @@ async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
         props: &props,
         trigger: Trigger::Drift,
         stack,
+        stack_id: None,
+        legacy_ledger: true,
         deadlines,
     };
     let mut outcome = reconcile::reconcile(app, &run).await;
@@ -157,32 +161,58 @@ fn fallback_id(envelope: &Envelope) -> String {
     }
 }
 
+/// The id to answer when the deadline guard stops the work: for a Create, the real
+/// id whenever the properties name one, because the work may have created filters
+/// (recorded as pending before they were sent) that the rollback Delete must find;
+/// otherwise the id CloudFormation sent.
+fn timeout_id(app: &App, raw: &Value, envelope: &Envelope) -> String {
+    if envelope.request_type == "Create"
+        && let Some(props) = raw.get("ResourceProperties")
+        && let Ok(props) = parse_props(props)
+    {
+        return cfn::physical_id(app.region_of(&props), &props.sync_profile);
+    }
+    fallback_id(envelope)
+}
+
 /// Handles one invocation. Always `Ok`: the answer goes to CloudFormation.
 pub async fn handle(
     app: &'static App,
     event: LambdaEvent<Value>,
 ) -> Result<Value, lambda_runtime::Error> {
     let deadline = lambda_deadline(event.context.deadline);
-    let raw = event.payload;
+    Ok(respond(app, event.payload, deadline, &event.context.request_id).await)
+}
+
+/// Serves one event: a drift check, or a CloudFormation request answered exactly
+/// once (a PUT to its ResponseURL) before `deadline`. Returns what the invocation
+/// returns to Lambda.
+pub async fn respond(
+    app: &'static App,
+    raw: Value,
+    deadline: Instant,
+    lambda_request_id: &str,
+) -> Value {
     if raw.get("syncscope").and_then(Value::as_str) == Some(DRIFT_EVENT) {
-        return Ok(drift(app, &raw, deadline).await);
+        return drift(app, &raw, deadline).await;
     }
     let Some(envelope) = Envelope::read(&raw) else {
         tracing::error!(
             keys = ?raw.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
             "not a CloudFormation custom resource request (no ResponseURL); nothing to answer"
         );
-        return Ok(json!({ "error": "not a CloudFormation custom resource request" }));
+        return json!({ "error": "not a CloudFormation custom resource request" });
     };
     let span = tracing::info_span!(
         "request",
-        lambda_request_id = %event.context.request_id,
+        lambda_request_id = %lambda_request_id,
         cfn_request_id = %envelope.request_id,
         request_type = %envelope.request_type,
         logical_resource_id = %envelope.logical_resource_id,
     );
     async move {
         let fallback = fallback_id(&envelope);
+        let timeout_id = timeout_id(app, &raw, &envelope);
         let mut work = tokio::spawn(work(app, raw, envelope.clone(), deadline));
         let guard_at = deadline.checked_sub(GUARD_MARGIN).unwrap_or(deadline);
         let answer = tokio::select! {
@@ -200,7 +230,7 @@ pub async fn handle(
                 tracing::error!("no result before the deadline guard; answering FAILED");
                 Answer::failed(
                     "timed out: syncscope had no result a few seconds before the Lambda deadline (a backend did not answer in time); changes that were made stay, the next run converges",
-                    fallback,
+                    timeout_id,
                 )
             }
         };
@@ -217,10 +247,10 @@ pub async fn handle(
         let status = body.status;
         let responder = Responder::new(&app.http, envelope.response_url.clone());
         let delivered = responder.send(body, deadline).await;
-        Ok(json!({
+        json!({
             "Status": status,
             "Delivered": delivered.is_ok(),
-        }))
+        })
     }
     .instrument(span)
     .await
@@ -279,6 +309,7 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
         Err(reason) => return Answer::failed(reason, fallback),
     };
     let stack = envelope.stack_name();
+    let stack_id = Some(envelope.stack_id.clone());
     let deadlines = deadlines(deadline);
     match request {
         Request::Create(create) => {
@@ -290,11 +321,21 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
                 props: &props,
                 trigger: Trigger::Create,
                 stack,
+                stack_id,
+                legacy_ledger: true,
                 deadlines,
             };
             let id = cfn::physical_id(run.region(app), &props.sync_profile);
             let outcome = reconcile::reconcile(app, &run).await;
-            finish(app, Some(&props), outcome, id, fallback, deadlines).await
+            // A Create that changed nothing answers the failed-create id (its Delete
+            // touches nothing); one that may have changed the scope answers the real
+            // id, so the rollback Delete finds its record and honours OnDelete.
+            let failed_id = if outcome.may_have_changed_scope() {
+                id.clone()
+            } else {
+                fallback
+            };
+            finish(app, Some(&props), outcome, id, failed_id, deadlines).await
         }
         Request::Update(update) => {
             let old_id = update.physical_resource_id.clone();
@@ -310,21 +351,96 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
                 Ok(props) => props,
                 Err(reason) => return Answer::failed(reason, old_id),
             };
+            let current = match cfn::classify_id(&old_id) {
+                IdKind::Managed { region, profile } => Some(ProfileKey::new(region, profile)),
+                _ => None,
+            };
             let run = Run {
                 props: &props,
                 trigger: Trigger::Update,
                 stack,
+                stack_id,
+                // The 0.1 ledger belongs to the resource CloudFormation knows (the id
+                // it sent), not to the new one of a replacement.
+                legacy_ledger: current.as_ref().is_none_or(|key| {
+                    *key == ProfileKey::new(app.region_of(&props), props.sync_profile.as_str())
+                }),
                 deadlines,
             };
             let id = cfn::physical_id(run.region(app), &props.sync_profile);
-            let outcome = reconcile::reconcile(app, &run).await;
+            let mut outcome = reconcile::reconcile(app, &run).await;
+            if let Some(current) = current {
+                undo_failed_replacement(
+                    app,
+                    &run,
+                    &update.old_resource_properties,
+                    &current,
+                    &mut outcome,
+                )
+                .await;
+            }
             finish(app, Some(&props), outcome, id, old_id, deadlines).await
         }
         Request::Delete(delete) => {
             let id = delete.physical_resource_id.clone();
-            delete_request(app, &delete.resource_properties, id, stack, deadlines).await
+            delete_request(
+                app,
+                &delete.resource_properties,
+                id,
+                stack,
+                stack_id,
+                deadlines,
+            )
+            .await
         }
         _ => Answer::failed("unsupported RequestType", fallback),
+    }
+}
+
+/// The rollback of an Update that failed while replacing the resource (another sync
+/// profile or region): CloudFormation never learnt the new resource's id, so no
+/// Delete will ever come for it. Its properties are this rollback's old ones; what
+/// it may have created there is removed or kept as its `OnDelete` says, like a
+/// Delete would. Recognised by old properties that name neither the resource
+/// CloudFormation knows (the id it sent) nor the one this rollback returns to.
+async fn undo_failed_replacement(
+    app: &App,
+    run: &Run<'_>,
+    old_props: &Value,
+    current: &ProfileKey,
+    outcome: &mut Outcome,
+) {
+    let Ok(old) = parse_props(old_props) else {
+        return;
+    };
+    let abandoned = ProfileKey::new(app.region_of(&old), old.sync_profile.as_str());
+    if abandoned == *current || abandoned == run.key(app) {
+        return;
+    }
+    let undo = Run {
+        props: &old,
+        trigger: Trigger::Delete,
+        stack: run.stack.clone(),
+        stack_id: run.stack_id.clone(),
+        legacy_ledger: false,
+        deadlines: run.deadlines,
+    };
+    let undone = match old.on_delete {
+        OnDelete::Retain => reconcile::release(app, &undo, &abandoned).await,
+        OnDelete::Remove => reconcile::teardown(app, &undo, &abandoned).await,
+    };
+    tracing::info!(profile = %abandoned, summary = %undone.summary(), "abandoned replacement cleaned up");
+    outcome.warnings.extend(undone.warnings.iter().cloned());
+    if !undone.verdict.is_success() {
+        outcome.warnings.push(format!(
+            "the failed replacement's filters in {abandoned} were not all removed: {}",
+            undone.summary()
+        ));
+    } else if !undone.removed().is_empty() {
+        outcome.warnings.push(format!(
+            "removed {} filter(s) that the failed replacement had created in {abandoned} (OnDelete remove)",
+            undone.removed().len()
+        ));
     }
 }
 
@@ -368,6 +484,8 @@ async fn settings_only(
             props: &props,
             trigger: Trigger::Update,
             stack,
+            stack_id: None,
+            legacy_ledger: false,
             deadlines,
         };
         let mut outcome = reconcile::blank(&run, Verdict::NoChange);
@@ -377,12 +495,15 @@ async fn settings_only(
     Answer::success(note, id, BTreeMap::new())
 }
 
-/// A Delete: decided from the id, never from the properties alone.
+/// A Delete: what it acts on is decided from the id (the sync profile and region it
+/// names), never from the properties, which may be the old or the new ones after a
+/// replacement. The properties give the stack's ledger, the domain and `OnDelete`.
 async fn delete_request(
     app: &App,
     props: &Value,
     id: String,
     stack: String,
+    stack_id: Option<String>,
     deadlines: Deadlines,
 ) -> Answer {
     let untouched = |why: &str| {
@@ -393,10 +514,10 @@ async fn delete_request(
             BTreeMap::new(),
         )
     };
-    let (region, profile) = match cfn::classify_id(&id) {
+    let key = match cfn::classify_id(&id) {
         IdKind::FailedCreate => return untouched("the create of this resource had failed"),
         IdKind::Foreign => return untouched("this resource never issued that id"),
-        IdKind::Managed { region, profile } => (region, profile),
+        IdKind::Managed { region, profile } => ProfileKey::new(region, profile),
     };
     let props = match parse_props(props) {
         Ok(props) => props,
@@ -406,24 +527,14 @@ async fn delete_request(
         props: &props,
         trigger: Trigger::Delete,
         stack,
+        stack_id,
+        legacy_ledger: true,
         deadlines,
     };
-    if run.region(app) != region || props.sync_profile.as_str() != profile {
-        return untouched("the id belongs to a replaced resource (another sync profile or region)");
-    }
-    let mut outcome = match props.on_delete {
-        syncscope_core::config::OnDelete::Retain => {
-            let mut outcome = reconcile::blank(&run, Verdict::NoChange);
-            outcome.note = Some(
-                "stack deleted; OnDelete is retain, so the sync scope stays as it is".to_owned(),
-            );
-            outcome
-        }
-        syncscope_core::config::OnDelete::Remove => reconcile::teardown(app, &run).await,
+    let outcome = match props.on_delete {
+        OnDelete::Retain => reconcile::release(app, &run, &key).await,
+        OnDelete::Remove => reconcile::teardown(app, &run, &key).await,
     };
-    if outcome.verdict == Verdict::Changed && outcome.note.is_none() {
-        outcome.note = None;
-    }
     finish(app, Some(&props), outcome, id.clone(), id, deadlines).await
 }
 

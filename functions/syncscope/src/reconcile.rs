@@ -1,18 +1,25 @@
-//! The orchestration of one run: load, list, plan, guard, apply, verify, record,
-//! report. Every read failure fails closed: nothing is changed, and the outcome
-//! says what could not be read.
+//! The orchestration of one run: load, list, plan, guard, record the intent, apply,
+//! settle what is in doubt, record ownership. Every read failure fails closed:
+//! nothing is changed, and the outcome says what could not be read. Reporting the
+//! outcome (docs, Teams, logs) is [`crate::report`]'s job.
+//!
+//! Ownership is per resource: the filters one stack (StackId) put in one sync profile
+//! in one region ([`crate::ssm`]). A create is recorded as pending before it is sent
+//! and confirmed after, so a run that dies in between leaves its intent behind, and
+//! the next run (or the Delete of a rollback) finds what it may have created.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use syncscope_core::cfn::Properties;
-use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
-use syncscope_core::plan::{self, Op, Plan};
-use syncscope_core::scope::{CurrentFilter, Ledger};
+use syncscope_core::outcome::{ChangeResult, ChangeStatus, Outcome, Trigger, Verdict};
+use syncscope_core::plan::{self, Fate, Op, Plan};
+use syncscope_core::scope::{CurrentFilter, Owner, ProfileKey, ScopeKey};
 use syncscope_core::store;
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::identity_sync::{ExecOptions, IdentitySyncClient, executor};
+use crate::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncError, executor};
+use crate::ssm::{Found, StoredLedger};
 
 /// The instants a run must respect, derived from the Lambda deadline.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +39,13 @@ pub struct Run<'a> {
     pub trigger: Trigger,
     /// The stack name (or a label).
     pub stack: String,
+    /// The StackId, which owns the records this run writes (None: a report-only run
+    /// that does not know it; it reads any record and writes none).
+    pub stack_id: Option<String>,
+    /// Whether the per-stack ledger of syncscope 0.1 belongs to this run's resource
+    /// (it was written by the last resource that ran: on an Update that replaces the
+    /// resource, that is the old one, not this).
+    pub legacy_ledger: bool,
     /// Time limits.
     pub deadlines: Deadlines,
 }
@@ -39,10 +53,12 @@ pub struct Run<'a> {
 impl Run<'_> {
     /// The region of IAM Identity Center for this run.
     pub fn region<'b>(&'b self, app: &'b App) -> &'b str {
-        self.props
-            .region
-            .as_ref()
-            .map_or(app.region.as_str(), |r| r.as_str())
+        app.region_of(self.props)
+    }
+
+    /// The resource this run's properties name: their sync profile in their region.
+    pub fn key(&self, app: &App) -> ProfileKey {
+        ProfileKey::new(self.region(app), self.props.sync_profile.as_str())
     }
 }
 
@@ -90,18 +106,26 @@ fn fail(mut outcome: Outcome, reason: String) -> Outcome {
 /// Reconciles the scope to the filters in SSM (Create, Update, drift runs).
 pub async fn reconcile(app: &App, run: &Run<'_>) -> Outcome {
     let started = Instant::now();
-    let mut outcome = reconcile_inner(app, run).await;
+    let key = run.key(app);
+    let mut outcome = match app.identity_sync_in(&key.region) {
+        Ok(client) => reconcile_with(app, &client, run, &key).await,
+        Err(e) => fail(
+            blank(run, Verdict::NoChange),
+            format!("cannot reach identity-sync: {e}"),
+        ),
+    };
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
 }
 
-async fn reconcile_inner(app: &App, run: &Run<'_>) -> Outcome {
+async fn reconcile_with(
+    app: &App,
+    client: &IdentitySyncClient,
+    run: &Run<'_>,
+    key: &ProfileKey,
+) -> Outcome {
     let props = run.props;
     let outcome = blank(run, Verdict::NoChange);
-    let client = match app.identity_sync_in(run.region(app)) {
-        Ok(client) => client,
-        Err(e) => return fail(outcome, format!("cannot reach identity-sync: {e}")),
-    };
 
     // 1. The desired filters, exactly as deployed.
     let stored = match app.ssm.read_list(&props.filters_parameter).await {
@@ -142,48 +166,94 @@ async fn reconcile_inner(app: &App, run: &Run<'_>) -> Outcome {
         }
     };
 
-    // 2. The ledger and 3. the current scope.
-    let (ledger, current) = match read_state(app, &client, run).await {
+    // 2. The ownership record and 3. the current scope.
+    let state = match read_state(app, client, run, key).await {
         Ok(state) => state,
         Err(reason) => return fail(outcome, reason),
     };
 
     // 4. Plan and guard.
-    let plan = plan::plan(&desired, &current, &ledger.ledger, props.mode);
-    apply_and_record(app, &client, run, outcome, plan, current, &ledger).await
+    let plan = plan::plan(&desired, &state.current, &state.ledger.ledger, props.mode);
+    apply_and_record(app, client, run, key, outcome, plan, state).await
 }
 
-/// The ledger of managed filters and the current scope, which every plan starts
-/// from; either read failing stops the run (fail closed).
+/// What every plan starts from.
+struct State {
+    /// The resource's ownership record.
+    ledger: StoredLedger,
+    /// The scope as listed.
+    current: Vec<CurrentFilter>,
+    /// Things to tell about the record (a record of an earlier stack, ...).
+    warnings: Vec<String>,
+}
+
+/// The ownership record and the current scope; either read failing stops the run
+/// (fail closed).
 async fn read_state(
     app: &App,
     client: &IdentitySyncClient,
     run: &Run<'_>,
-) -> Result<(crate::ssm::StoredLedger, Vec<CurrentFilter>), String> {
+    key: &ProfileKey,
+) -> Result<State, String> {
     let props = run.props;
     let ledger = app
         .ssm
-        .read_ledger(&props.ledger_parameter)
+        .read_ledger(
+            &props.ledger_parameter,
+            key,
+            run.stack_id.as_deref(),
+            run.legacy_ledger,
+        )
         .await
         .map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
     let listing = client
-        .list_filters(props.sync_profile.as_str(), run.deadlines.apply_end)
+        .list_filters(&key.profile, run.deadlines.apply_end)
         .await
-        .map_err(|e| listing_failed(&e, props))?;
-    Ok((ledger, listing.filters))
+        .map_err(|e| listing_failed(&e, &key.profile))?;
+    Ok(State {
+        warnings: record_warnings(&ledger),
+        ledger,
+        current: listing.filters,
+    })
 }
 
-/// Guard, apply, verify and record a plan (shared by reconcile and teardown).
+fn record_warnings(ledger: &StoredLedger) -> Vec<String> {
+    match &ledger.found {
+        Found::OtherStack(stack_id) => vec![format!(
+            "{} holds the ownership record of an earlier stack with this name ({stack_id}); this stack does not claim its filters (they count as not managed unless the config adopts them), and replaces the record on its first change",
+            ledger.path
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The owner of the records a run writes (None: the run writes none).
+fn owner(run: &Run<'_>, key: &ProfileKey) -> Option<Owner> {
+    Some(Owner {
+        stack_id: run.stack_id.clone()?,
+        region: key.region.clone(),
+        profile: key.profile.clone(),
+    })
+}
+
+/// Guard, record the intent, apply, settle and record a plan (shared by reconcile
+/// and teardown).
 async fn apply_and_record(
     app: &App,
     client: &IdentitySyncClient,
     run: &Run<'_>,
+    key: &ProfileKey,
     mut outcome: Outcome,
     plan: Plan,
-    before: Vec<CurrentFilter>,
-    ledger: &crate::ssm::StoredLedger,
+    state: State,
 ) -> Outcome {
     let props = run.props;
+    let State {
+        ledger: stored,
+        current: before,
+        warnings,
+    } = state;
+    outcome.warnings.extend(warnings);
     tracing::info!(
         create = plan.counts().create,
         remove = plan.counts().remove,
@@ -208,7 +278,12 @@ async fn apply_and_record(
             return fail(outcome, tripped.to_string());
         }
     }
-    if props.dry_run || run.trigger == Trigger::Drift {
+    let owner = owner(run, key);
+    let (owner, dry) = match owner {
+        Some(owner) if !props.dry_run && run.trigger != Trigger::Drift => (owner, false),
+        other => (other.unwrap_or_else(|| placeholder_owner(key)), true),
+    };
+    if dry {
         outcome.verdict = if plan.has_changes() {
             Verdict::Changed
         } else {
@@ -220,11 +295,31 @@ async fn apply_and_record(
         return outcome;
     }
 
-    // 5. Apply.
-    let applied = if plan.has_changes() {
+    // 5. Record the intent: what this run may create is known before it is sent.
+    let mut recorded = stored.clone();
+    if plan.with_op(Op::Create).next().is_some() {
+        let intent = plan.ledger_intent(&stored.ledger);
+        match app.ssm.write_ledger(&owner, &intent, &recorded).await {
+            Ok(now) => recorded = now,
+            Err(e) => {
+                outcome.plan = Some(plan);
+                outcome.scope_after = Some(before);
+                return fail(
+                    outcome,
+                    format!(
+                        "could not record the intended changes in {} before making them, so nothing was changed: {e}",
+                        stored.path
+                    ),
+                );
+            }
+        }
+    }
+
+    // 6. Apply: creates, then removals.
+    let mut applied = if plan.has_changes() {
         executor::apply(
             client,
-            props.sync_profile.as_str(),
+            &key.profile,
             &plan,
             ExecOptions {
                 concurrency: app.settings.concurrency,
@@ -232,81 +327,156 @@ async fn apply_and_record(
             },
         )
         .await
+        .results
     } else {
-        executor::Applied::default()
+        Vec::new()
     };
 
-    // 6. Verify by listing again (only when something changed).
-    let after = if applied.results.iter().any(ChangeResult::succeeded) {
+    // 7. Settle what failed from a listing (error codes are not documented, so the
+    // scope itself says whether a failed call took effect).
+    let listed_after = if applied
+        .iter()
+        .any(|r| matches!(r.status, ChangeStatus::Failed { .. }))
+    {
         match client
-            .list_filters(props.sync_profile.as_str(), run.deadlines.work_end)
+            .list_filters(&key.profile, run.deadlines.work_end)
             .await
         {
             Ok(listing) => {
                 outcome
                     .warnings
-                    .extend(verify(&applied.results, &listing.filters));
+                    .extend(settle(&mut applied, &listing.filters));
                 Some(listing.filters)
             }
             Err(e) => {
-                outcome
-                    .warnings
-                    .push(format!("could not verify the scope after the changes: {e}"));
+                outcome.warnings.push(format!(
+                    "could not list the scope after the failed changes ({e}); they are recorded as in doubt and the next run settles them"
+                ));
                 None
             }
         }
     } else {
-        Some(before)
+        None
     };
 
-    // 7. Record ownership, only after an apply.
-    let next = plan.ledger_after(&ledger.ledger, |action| applied.succeeded(action));
-    if let Err(e) = write_ledger(app, props, &next, ledger.hash.as_deref()).await {
+    // 8. Record ownership: what the run did, against what it started from.
+    let fates: HashMap<(Op, ScopeKey), Fate> = applied
+        .iter()
+        .map(|r| ((r.action.op, r.action.key()), r.fate()))
+        .collect();
+    let next = plan.ledger_after(&stored.ledger, |action| {
+        fates
+            .get(&(action.op, action.key()))
+            .copied()
+            .unwrap_or(Fate::NotDone)
+    });
+    if let Err(e) = app.ssm.write_ledger(&owner, &next, &recorded).await {
         outcome.warnings.push(format!(
-            "could not record the managed filters in {}: {e}; the next run adopts them again",
-            props.ledger_parameter
+            "could not record the managed filters in {}: {e}; the record still holds what this run meant to do, and the next run settles it",
+            stored.path
         ));
     }
 
+    let complete = applied.iter().all(ChangeResult::succeeded);
     outcome.verdict = if !plan.has_changes() {
         Verdict::NoChange
-    } else if applied.complete() {
+    } else if complete {
         Verdict::Changed
     } else {
         Verdict::PartialFailure
     };
+    outcome.scope_after = Some(listed_after.unwrap_or_else(|| scope_after(&before, &applied)));
     outcome.plan = Some(plan);
-    outcome.results = applied.results;
-    outcome.scope_after = after;
+    outcome.results = applied;
     record_calls(&mut outcome, client);
     outcome
 }
 
-async fn write_ledger(
-    app: &App,
-    props: &Properties,
-    next: &Ledger,
-    previous: Option<&str>,
-) -> Result<(), crate::ssm::SsmError> {
-    if next.entries.is_empty() && previous.is_none() {
-        return Ok(());
+/// The owner label of a run that writes nothing.
+fn placeholder_owner(key: &ProfileKey) -> Owner {
+    Owner {
+        stack_id: String::new(),
+        region: key.region.clone(),
+        profile: key.profile.clone(),
     }
-    app.ssm
-        .write_ledger(&props.ledger_parameter, next, previous)
-        .await
-        .map(drop)
+}
+
+/// Decides each failed change from a listing taken after it: a create whose filter
+/// is listed, or a removal whose filter is gone, took effect after all (reported as
+/// already done, with the error it answered); the others surely did not. Returns a
+/// warning per change the listing overruled.
+fn settle(results: &mut [ChangeResult], listed: &[CurrentFilter]) -> Vec<String> {
+    let present: HashSet<ScopeKey> = listed.iter().map(CurrentFilter::key).collect();
+    let ids: HashSet<&str> = listed.iter().map(|f| f.id.as_str()).collect();
+    let mut warnings = Vec::new();
+    for result in results.iter_mut() {
+        let ChangeStatus::Failed { reason, .. } = &result.status else {
+            continue;
+        };
+        let a = &result.action;
+        let took_effect = match a.op {
+            Op::Create => present.contains(&a.key()),
+            Op::Remove => a.id.as_deref().is_some_and(|id| !ids.contains(id)),
+            _ => false,
+        };
+        if took_effect {
+            warnings.push(format!(
+                "{} {} {:?} answered an error ({reason}), but the scope listed afterwards shows it done",
+                a.op.as_str(),
+                a.kind,
+                a.name
+            ));
+            result.status = ChangeStatus::AlreadyDone;
+        } else {
+            result.status = ChangeStatus::Failed {
+                reason: reason.clone(),
+                in_doubt: false,
+            };
+        }
+    }
+    warnings
+}
+
+/// The scope after an apply, from the scope before and the answers to each change
+/// (a 2xx answer is trusted: no listing is spent on what succeeded).
+fn scope_after(before: &[CurrentFilter], results: &[ChangeResult]) -> Vec<CurrentFilter> {
+    let removed: HashSet<&str> = results
+        .iter()
+        .filter(|r| r.action.op == Op::Remove && r.succeeded())
+        .filter_map(|r| r.action.id.as_deref())
+        .collect();
+    let created = results
+        .iter()
+        .filter(|r| r.action.op == Op::Create && r.succeeded())
+        .map(|r| CurrentFilter {
+            id: String::new(),
+            kind: r.action.kind,
+            name: r.action.name.clone(),
+            domain: r.action.domain.clone(),
+        });
+    before
+        .iter()
+        .filter(|f| !removed.contains(f.id.as_str()))
+        .cloned()
+        .chain(created)
+        .collect()
 }
 
 /// The reason for a failed listing, with a hint when the profile does not exist.
-fn listing_failed(error: &crate::identity_sync::IdentitySyncError, props: &Properties) -> String {
-    let hint = match error {
-        crate::identity_sync::IdentitySyncError::Service { status: 404, .. } => format!(
-            "; does the sync profile {} exist? `./task bootstrap` creates it (see docs/deployment.md)",
-            props.sync_profile
-        ),
-        _ => String::new(),
+fn listing_failed(error: &IdentitySyncError, profile: &str) -> String {
+    let hint = if is_profile_missing(error) {
+        format!(
+            "; does the sync profile {profile} exist? `./task bootstrap` creates it (see docs/deployment.md)"
+        )
+    } else {
+        String::new()
     };
     format!("could not list the current sync scope: {error}{hint}")
+}
+
+/// Whether a listing failed because the profile does not exist.
+fn is_profile_missing(error: &IdentitySyncError) -> bool {
+    matches!(error, IdentitySyncError::Service { status: 404, .. })
 }
 
 fn record_calls(outcome: &mut Outcome, client: &IdentitySyncClient) {
@@ -323,45 +493,223 @@ fn record_calls(outcome: &mut Outcome, client: &IdentitySyncClient) {
         .collect();
 }
 
-/// Warnings for changes the second listing contradicts.
-fn verify(results: &[ChangeResult], after: &[CurrentFilter]) -> Vec<String> {
-    let present: HashSet<_> = after.iter().map(CurrentFilter::key).collect();
-    let ids: HashSet<&str> = after.iter().map(|f| f.id.as_str()).collect();
-    results
-        .iter()
-        .filter(|r| r.succeeded())
-        .filter_map(|r| {
-            let a = &r.action;
-            match a.op {
-                Op::Create if !present.contains(&a.key()) => Some(format!(
-                    "verification: {} {:?} was created but is not listed",
-                    a.kind, a.name
-                )),
-                Op::Remove if a.id.as_deref().is_some_and(|id| ids.contains(id)) => Some(format!(
-                    "verification: {} {:?} was removed but is still listed",
-                    a.kind, a.name
-                )),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-/// Deleting the stack with `OnDelete: remove`: removes the filters the ledger owns.
-pub async fn teardown(app: &App, run: &Run<'_>) -> Outcome {
+/// Deleting a resource with `OnDelete: remove`: removes the filters its ownership
+/// record (of `key`, the profile its id names) holds, then releases the record.
+///
+/// Idempotent: when the profile, the filters or the record are already gone, it
+/// succeeds and says so. It fails only when a removal it should make did not happen
+/// (the record keeps those, so the retry converges) or when it cannot tell (the
+/// record or the scope cannot be read).
+pub async fn teardown(app: &App, run: &Run<'_>, key: &ProfileKey) -> Outcome {
     let started = Instant::now();
-    let props = run.props;
-    let mut outcome = blank(run, Verdict::NoChange);
-    let client = match app.identity_sync_in(run.region(app)) {
-        Ok(client) => client,
-        Err(e) => return fail(outcome, format!("cannot reach identity-sync: {e}")),
+    let outcome = blank(run, Verdict::NoChange);
+    let mut outcome = match app.identity_sync_in(&key.region) {
+        Ok(client) => teardown_with(app, &client, run, key, outcome).await,
+        Err(e) => fail(outcome, format!("cannot reach identity-sync: {e}")),
     };
-    let (ledger, current) = match read_state(app, &client, run).await {
-        Ok(state) => state,
-        Err(reason) => return fail(outcome, reason),
-    };
-    let plan = plan::teardown(&props.domain, &current, &ledger.ledger);
-    outcome = apply_and_record(app, &client, run, outcome, plan, current, &ledger).await;
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
+}
+
+async fn teardown_with(
+    app: &App,
+    client: &IdentitySyncClient,
+    run: &Run<'_>,
+    key: &ProfileKey,
+    mut outcome: Outcome,
+) -> Outcome {
+    let props = run.props;
+    outcome.profile = key.profile.clone();
+    let ledger = match app
+        .ssm
+        .read_ledger(
+            &props.ledger_parameter,
+            key,
+            run.stack_id.as_deref(),
+            run.legacy_ledger,
+        )
+        .await
+    {
+        Ok(ledger) => ledger,
+        Err(e) => {
+            return fail(
+                outcome,
+                format!("could not read the ledger of managed filters: {e}"),
+            );
+        }
+    };
+    if ledger.ledger.entries.is_empty() {
+        outcome.warnings.extend(record_warnings(&ledger));
+        outcome.note = Some(format!(
+            "deleted; this stack has no filters recorded in {}, so the sync scope was not touched",
+            key
+        ));
+        return outcome;
+    }
+    let current = match client
+        .list_filters(&key.profile, run.deadlines.apply_end)
+        .await
+    {
+        Ok(listing) => listing.filters,
+        Err(e) if is_profile_missing(&e) => {
+            // Nothing left to remove: the profile is gone, and its filters with it.
+            release_quietly(app, &ledger, &mut outcome).await;
+            outcome.note = Some(format!(
+                "deleted; the sync profile {} no longer exists, so its {} recorded filter(s) are gone with it ({})",
+                key,
+                ledger.ledger.entries.len(),
+                e.reason()
+            ));
+            return outcome;
+        }
+        Err(e) => return fail(outcome, listing_failed(&e, &key.profile)),
+    };
+    let recorded = ledger.ledger.entries.len();
+    let plan = plan::teardown(&props.domain, &current, &ledger.ledger);
+    let state = State {
+        ledger,
+        current,
+        warnings: Vec::new(),
+    };
+    let mut outcome = apply_and_record(app, client, run, key, outcome, plan, state).await;
+    if outcome.verdict == Verdict::NoChange && !outcome.dry_run {
+        outcome.note = Some(format!(
+            "deleted; none of the {recorded} filter(s) recorded for {key} is in the scope any more, so there was nothing to remove"
+        ));
+    }
+    outcome
+}
+
+/// Deleting a resource with `OnDelete: retain`: the scope stays as it is and the
+/// resource releases its ownership record, so no later stack of the same name claims
+/// those filters. Releasing is best effort (a record names its StackId, so one left
+/// behind is never claimed by another stack): a failure is a warning, not a FAILED
+/// stack deletion.
+pub async fn release(app: &App, run: &Run<'_>, key: &ProfileKey) -> Outcome {
+    let mut outcome = blank(run, Verdict::NoChange);
+    outcome.profile = key.profile.clone();
+    match app
+        .ssm
+        .read_ledger(
+            &run.props.ledger_parameter,
+            key,
+            run.stack_id.as_deref(),
+            run.legacy_ledger,
+        )
+        .await
+    {
+        Ok(ledger) => {
+            let count = ledger.ledger.entries.len();
+            release_quietly(app, &ledger, &mut outcome).await;
+            outcome.note = Some(format!(
+                "stack deleted; OnDelete is retain, so the sync scope stays as it is ({count} filter(s) this stack managed in {key} are no longer managed by it)"
+            ));
+        }
+        Err(e) => {
+            outcome.warnings.push(format!(
+                "could not read the ownership record to release it ({e}); it names this stack, so no other stack claims it"
+            ));
+            outcome.note = Some(
+                "stack deleted; OnDelete is retain, so the sync scope stays as it is".to_owned(),
+            );
+        }
+    }
+    outcome
+}
+
+/// Deletes a record this stack owns; a failure becomes a warning.
+async fn release_quietly(app: &App, ledger: &StoredLedger, outcome: &mut Outcome) {
+    if !matches!(ledger.found, Found::Own | Found::Legacy) {
+        return;
+    }
+    if let Err(e) = app.ssm.delete_ledger(ledger).await {
+        outcome.warnings.push(format!(
+            "could not delete the ownership record {} ({e}); it names this stack, so no other stack claims it",
+            ledger.path
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syncscope_core::plan::Action;
+    use syncscope_core::scope::FilterKind;
+
+    fn action(op: Op, name: &str, id: Option<&str>) -> Action {
+        Action {
+            op,
+            kind: FilterKind::Group,
+            name: name.into(),
+            domain: "corp.example.com".into(),
+            id: id.map(str::to_owned),
+            description: String::new(),
+        }
+    }
+
+    fn listed(names: &[(&str, &str)]) -> Vec<CurrentFilter> {
+        names
+            .iter()
+            .map(|(id, name)| CurrentFilter {
+                id: (*id).into(),
+                kind: FilterKind::Group,
+                name: (*name).into(),
+                domain: "corp.example.com".into(),
+            })
+            .collect()
+    }
+
+    fn failed(action: Action) -> ChangeResult {
+        ChangeResult {
+            action,
+            status: ChangeStatus::Failed {
+                reason: "InternalServerException".into(),
+                in_doubt: true,
+            },
+        }
+    }
+
+    #[test]
+    fn a_listing_settles_failed_changes_either_way() {
+        let mut results = vec![
+            failed(action(Op::Create, "Made-Anyway", None)),
+            failed(action(Op::Create, "Never-Made", None)),
+            failed(action(Op::Remove, "Gone-Anyway", Some("sf-1"))),
+            failed(action(Op::Remove, "Still-There", Some("sf-2"))),
+        ];
+        let warnings = settle(
+            &mut results,
+            &listed(&[("sf-9", "made-anyway"), ("sf-2", "Still-There")]),
+        );
+        let statuses: Vec<Fate> = results.iter().map(ChangeResult::fate).collect();
+        assert_eq!(
+            statuses,
+            [Fate::Done, Fate::NotDone, Fate::Done, Fate::NotDone]
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].contains("InternalServerException"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn the_scope_after_follows_the_answers_without_a_listing() {
+        let before = listed(&[("sf-1", "Old"), ("sf-2", "Kept")]);
+        let results = vec![
+            ChangeResult {
+                action: action(Op::Create, "New", None),
+                status: ChangeStatus::Applied,
+            },
+            ChangeResult {
+                action: action(Op::Remove, "Old", Some("sf-1")),
+                status: ChangeStatus::Applied,
+            },
+        ];
+        let names: Vec<String> = scope_after(&before, &results)
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["Kept", "New"]);
+    }
 }

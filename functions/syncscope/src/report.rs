@@ -63,11 +63,7 @@ async fn publish_docs(app: &App, props: &Properties, outcome: &mut Outcome, end:
         tracing::info!("the run has no plan: the published documentation stays as it is");
         return;
     }
-    let region = props
-        .region
-        .as_ref()
-        .map_or(app.region.as_str(), |r| r.as_str());
-    let reader = app.identity_store_in(region);
+    let reader = app.identity_store_in(app.region_of(props));
     let enriched = reader
         .enrich(
             props.identity_store_id.as_ref().map(|id| id.as_str()),
@@ -164,9 +160,19 @@ async fn notify(app: &App, props: &Properties, outcome: &mut Outcome, end: Insta
     }
 }
 
-/// One structured log line with the whole outcome's facts.
+/// One structured log line with the whole outcome's facts (the API calls and retries
+/// are this run's: `ListSyncFilters=2 CreateSyncFilter=3`).
 pub fn log(outcome: &Outcome) {
+    let tally = |counts: &std::collections::BTreeMap<String, u64>| {
+        counts
+            .iter()
+            .map(|(op, n)| format!("{op}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     tracing::info!(
+        calls = %tally(&outcome.calls),
+        retries = %tally(&outcome.retries),
         trigger = outcome.trigger.as_str(),
         verdict = outcome.verdict.as_str(),
         dry_run = outcome.dry_run,

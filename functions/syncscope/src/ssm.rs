@@ -1,16 +1,23 @@
 //! The SSM Parameter Store adapter: reads the desired filters and reads and writes the
 //! ledger of managed filters, both in the sharded format of `syncscope_core::store`.
 //!
-//! The ledger lives under `LEDGER` as `LEDGER/head` (which version is current) and
-//! `LEDGER/<hash16>/NNN` (the shards of each version). A new version's shards are
-//! written before the head moves, so a crash mid-write never leaves a torn ledger.
+//! Ownership is recorded per resource: one stack (its StackId), one region, one sync
+//! profile. The record of `(region, profile)` lives under `LEDGER/REGION/PROFILE` as
+//! `head` (which version is current, and whose it is) and `<hash16>/NNN` (the shards
+//! of each version). A new version's shards are written before the head moves, so a
+//! crash mid-write never leaves a torn record. A record whose head names another
+//! StackId belongs to an earlier stack of the same name: it is not claimed.
+//!
+//! The ledger of syncscope 0.1 (`LEDGER/head`, format 1, one per stack) is read as the
+//! record of the resource it is attributed to, and moved to that resource's record on
+//! its first write.
 
 use aws_sdk_ssm::error::SdkError;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use serde::{Deserialize, Serialize};
-use syncscope_core::scope::Ledger;
-use syncscope_core::store::{self, StoreError, Stored};
+use syncscope_core::scope::{Ledger, Owner, ProfileKey};
+use syncscope_core::store::{self, StoreError};
 
 /// Why reading or writing a parameter failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,21 +65,73 @@ fn api<E: std::error::Error + 'static, R: std::fmt::Debug>(
     }
 }
 
-/// The pointer to the current ledger version.
+/// The head of a record: which version is current, whose record it is, and (when
+/// the whole record fits one parameter) the entries themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Head {
     syncscope: u32,
     hash: String,
+    /// Shards of the version (0: the entries are inline).
     of: usize,
+    /// The owner (format 2; absent in the per-stack ledger of format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
+    owner: Option<Owner>,
+    /// The entries, when the record fits the head (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entries: Option<Vec<store::Entry>>,
 }
 
-/// A ledger read from SSM, with the version it came from.
+/// The head format of an ownership record.
+const HEAD_FORMAT: u32 = 2;
+
+/// What was found where a resource's ownership record belongs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing: this resource owns nothing yet.
+    #[default]
+    Nothing,
+    /// The resource's own record.
+    Own,
+    /// The per-stack ledger of syncscope 0.1, attributed to this resource.
+    Legacy,
+    /// A record left by an earlier stack of the same name (its StackId): not claimed.
+    OtherStack(String),
+}
+
+/// What one head names: its version and the parameters that hold it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Version {
+    /// The head parameter.
+    head: String,
+    /// The version's hash.
+    hash: String,
+    /// The shard parameters of the version (empty when inline).
+    shards: Vec<String>,
+}
+
+/// A resource's ownership record as read: what it owns, and what is stored where.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredLedger {
-    /// The managed filters.
+    /// The filters this resource owns (empty unless `found` is `Own` or `Legacy`).
     pub ledger: Ledger,
-    /// The hash of the version read (None: there was no ledger yet).
-    pub hash: Option<String>,
+    /// What was found.
+    pub found: Found,
+    /// The record's path (`LEDGER/REGION/PROFILE`).
+    pub path: String,
+    /// What is stored at `path` (whoever's it is), replaced by the next write.
+    stored: Option<Version>,
+    /// The legacy ledger attributed to this resource, moved away by the next write.
+    legacy: Option<Version>,
+}
+
+impl StoredLedger {
+    /// The version stored at the record's path (or the legacy one), if any.
+    pub fn version(&self) -> Option<&str> {
+        self.stored
+            .as_ref()
+            .or(self.legacy.as_ref())
+            .map(|s| s.hash.as_str())
+    }
 }
 
 /// Reads and writes syncscope's parameters.
@@ -131,7 +190,7 @@ impl ParameterStore {
     }
 
     /// Reads a list stored as shards under `name`, or as the single parameter `name`.
-    pub async fn read_list(&self, name: &str) -> Result<Stored, SsmError> {
+    pub async fn read_list(&self, name: &str) -> Result<store::Stored, SsmError> {
         let base = name.trim_end_matches('/');
         let shards = self.read_path(base).await?;
         if !shards.is_empty() {
@@ -145,70 +204,208 @@ impl ParameterStore {
         }
     }
 
-    /// Reads the ledger under `base`; an absent ledger is an empty one (first run).
-    pub async fn read_ledger(&self, base: &str) -> Result<StoredLedger, SsmError> {
-        let head_name = format!("{base}/head");
+    /// Reads a head and the version it names; `Ok(None)` without a head.
+    async fn read_head(&self, path: &str) -> Result<Option<(Head, Ledger, Version)>, SsmError> {
+        let head_name = format!("{path}/head");
         let Some(raw) = self.read_one(&head_name).await? else {
-            return Ok(StoredLedger::default());
+            return Ok(None);
         };
-        let head: Head = serde_json::from_str(&raw).map_err(|e| SsmError::BadHead {
+        let bad = |message: String| SsmError::BadHead {
             name: head_name.clone(),
-            message: e.to_string(),
-        })?;
-        let version = format!("{base}/{}", store::short(&head.hash));
-        let stored = store::decode(&version, &self.read_path(&version).await?)?;
-        if stored.hash != head.hash {
-            return Err(SsmError::BadHead {
-                name: head_name,
-                message: format!(
-                    "it names version {} but the shards hold {}",
-                    head.hash, stored.hash
-                ),
+            message,
+        };
+        let mut head: Head = serde_json::from_str(&raw).map_err(|e| bad(e.to_string()))?;
+        let (entries, shards) = match head.entries.take() {
+            Some(entries) => {
+                if store::hash(&entries) != head.hash {
+                    return Err(bad(format!(
+                        "its entries do not match its hash {}",
+                        store::short(&head.hash)
+                    )));
+                }
+                (entries, Vec::new())
+            }
+            None => {
+                let version = format!("{path}/{}", store::short(&head.hash));
+                let parameters = self.read_path(&version).await?;
+                let stored = store::decode(&version, &parameters)?;
+                if stored.hash != head.hash {
+                    return Err(bad(format!(
+                        "it names version {} but the shards hold {}",
+                        head.hash, stored.hash
+                    )));
+                }
+                (
+                    stored.entries,
+                    parameters.into_iter().map(|(n, _)| n).collect(),
+                )
+            }
+        };
+        let stored = Version {
+            head: head_name,
+            hash: head.hash.clone(),
+            shards,
+        };
+        Ok(Some((head, store::ledger_from(&entries), stored)))
+    }
+
+    /// Reads the ownership record of `key` under the ledger base `base`.
+    ///
+    /// `stack_id` is the reader's stack (None: accept whoever's, for report-only
+    /// readers that do not know it). With `legacy`, the per-stack ledger of format 1
+    /// is read as this resource's when it has no record of its own.
+    pub async fn read_ledger(
+        &self,
+        base: &str,
+        key: &ProfileKey,
+        stack_id: Option<&str>,
+        legacy: bool,
+    ) -> Result<StoredLedger, SsmError> {
+        let path = store::record_path(base, key);
+        if let Some((head, ledger, stored)) = self.read_head(&path).await? {
+            let mut read = StoredLedger {
+                path,
+                stored: Some(stored),
+                ..StoredLedger::default()
+            };
+            match (head.owner, stack_id) {
+                (Some(owner), Some(ours)) if owner.stack_id != ours => {
+                    read.found = Found::OtherStack(owner.stack_id);
+                }
+                _ => {
+                    read.found = Found::Own;
+                    read.ledger = ledger;
+                }
+            }
+            return Ok(read);
+        }
+        if legacy && let Some((_, ledger, stored)) = self.read_head(base).await? {
+            return Ok(StoredLedger {
+                ledger,
+                found: Found::Legacy,
+                path,
+                stored: None,
+                legacy: Some(stored),
             });
         }
         Ok(StoredLedger {
-            ledger: store::ledger_from(&stored.entries),
-            hash: Some(stored.hash),
+            path,
+            ..StoredLedger::default()
         })
     }
 
-    /// Writes `ledger` under `base` as a new version, moves the head to it, then
-    /// deletes the previous version's shards. Does nothing if the ledger is unchanged.
+    /// Writes `ledger` as the record of `owner`, replacing what `previous` read. A
+    /// record that fits one parameter is that one parameter (one atomic write);
+    /// a larger one is written as a new version's shards, then the head that names
+    /// them. What it replaces goes afterwards (an old version's shards, a moved
+    /// legacy ledger). An empty ledger deletes the record: owning nothing and having
+    /// no record are the same. Returns the record as it is now stored.
     pub async fn write_ledger(
         &self,
-        base: &str,
+        owner: &Owner,
         ledger: &Ledger,
-        previous: Option<&str>,
-    ) -> Result<bool, SsmError> {
+        previous: &StoredLedger,
+    ) -> Result<StoredLedger, SsmError> {
+        let path = &previous.path;
+        if ledger.entries.is_empty() {
+            self.delete_ledger(previous).await?;
+            return Ok(StoredLedger {
+                path: path.clone(),
+                ..StoredLedger::default()
+            });
+        }
         let entries = store::entries_of_ledger(ledger);
         let hash = store::hash(&entries);
-        if previous == Some(hash.as_str()) {
+        let head_name = format!("{path}/head");
+        let same = previous.found == Found::Own
+            && previous.stored.as_ref().is_some_and(|s| s.hash == hash);
+        if same {
+            return Ok(StoredLedger {
+                ledger: ledger.clone(),
+                ..previous.clone()
+            });
+        }
+        let mut head = Head {
+            syncscope: HEAD_FORMAT,
+            hash: hash.clone(),
+            of: 0,
+            owner: Some(owner.clone()),
+            entries: Some(entries),
+        };
+        let inline = serde_json::to_string(&head).unwrap_or_default();
+        let mut shards = Vec::new();
+        let value = if inline.len() <= store::STANDARD_LIMIT {
+            inline
+        } else {
+            let entries = head.entries.take().unwrap_or_default();
+            let version = format!("{path}/{}", store::short(&hash));
+            let encoded = store::encode(&entries);
+            for shard in &encoded {
+                let name = store::shard_name(&version, shard.index);
+                self.put(&name, &shard.value, shard.advanced).await?;
+                shards.push(name);
+            }
+            head.of = encoded.len();
+            serde_json::to_string(&head).unwrap_or_default()
+        };
+        self.put(&head_name, &value, false).await?;
+        // What the new head no longer names: the old version's shards (unless the
+        // new version reuses them), and a legacy ledger now moved.
+        let mut garbage: Vec<String> = previous
+            .stored
+            .iter()
+            .flat_map(|s| s.shards.iter())
+            .filter(|name| !shards.contains(name))
+            .cloned()
+            .collect();
+        if let Some(legacy) = &previous.legacy {
+            garbage.push(legacy.head.clone());
+            garbage.extend(legacy.shards.iter().cloned());
+        }
+        if let Err(e) = self.delete_names(&garbage, path).await {
+            tracing::warn!(error = %e, "could not delete what the new ledger version replaced");
+        }
+        Ok(StoredLedger {
+            ledger: ledger.clone(),
+            found: Found::Own,
+            path: path.clone(),
+            stored: Some(Version {
+                head: head_name,
+                hash,
+                shards,
+            }),
+            legacy: None,
+        })
+    }
+
+    /// Deletes the record `previous` read (and a legacy ledger attributed to it):
+    /// the resource releases what it owned. Heads go first, so a failure part-way
+    /// leaves unreferenced shards at worst. Returns whether anything was deleted.
+    pub async fn delete_ledger(&self, previous: &StoredLedger) -> Result<bool, SsmError> {
+        let stored: Vec<&Version> = previous.stored.iter().chain(&previous.legacy).collect();
+        if stored.is_empty() {
             return Ok(false);
         }
-        let version = format!("{base}/{}", store::short(&hash));
-        let shards = store::encode(&entries);
-        for shard in &shards {
-            self.put(
-                &store::shard_name(&version, shard.index),
-                &shard.value,
-                shard.advanced,
-            )
-            .await?;
-        }
-        let head = serde_json::to_string(&Head {
-            syncscope: store::FORMAT,
-            hash: hash.clone(),
-            of: shards.len(),
-        })
-        .unwrap_or_default();
-        self.put(&format!("{base}/head"), &head, false).await?;
-        if let Some(old) = previous.filter(|old| store::short(old) != store::short(&hash)) {
-            let old_version = format!("{base}/{}", store::short(old));
-            if let Err(e) = self.delete_path(&old_version).await {
-                tracing::warn!(error = %e, "could not delete the previous ledger version");
-            }
+        let heads: Vec<String> = stored.iter().map(|s| s.head.clone()).collect();
+        self.delete_names(&heads, &previous.path).await?;
+        let shards: Vec<String> = stored.iter().flat_map(|s| s.shards.clone()).collect();
+        if let Err(e) = self.delete_names(&shards, &previous.path).await {
+            tracing::warn!(error = %e, "could not delete the shards of a released ledger");
         }
         Ok(true)
+    }
+
+    /// Deletes parameters by name (missing ones are ignored by SSM).
+    async fn delete_names(&self, names: &[String], what: &str) -> Result<(), SsmError> {
+        for chunk in names.chunks(10) {
+            self.client
+                .delete_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(api(format!("delete parameters under {what}")))?;
+        }
+        Ok(())
     }
 
     /// Writes one String parameter (overwriting).
@@ -252,15 +449,7 @@ impl ParameterStore {
             .into_iter()
             .map(|(n, _)| n)
             .collect();
-        for chunk in names.chunks(10) {
-            self.client
-                .delete_parameters()
-                .set_names(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(api(format!("delete parameters under {path}")))?;
-        }
-        Ok(())
+        self.delete_names(&names, path).await
     }
 
     /// Reads a SecureString (the Teams webhook), decrypted. Errors never hold the value.

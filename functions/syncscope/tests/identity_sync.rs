@@ -325,7 +325,7 @@ async fn a_persistent_failure_names_the_filter_while_the_rest_applies_and_a_reru
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].action.name, "G-0003");
     assert!(
-        matches!(&failed[0].status, ChangeStatus::Failed { reason } if reason.contains("AccessDeniedException"))
+        matches!(&failed[0].status, ChangeStatus::Failed { reason, .. } if reason.contains("AccessDeniedException"))
     );
     assert_eq!(
         c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),

@@ -68,6 +68,8 @@ pub struct World {
     pub s3: aws_sdk_s3::Client,
     /// The SDK configuration pointing at moto.
     pub sdk: aws_config::SdkConfig,
+    /// How the Lambda process was started (binary, environment), to restart it.
+    lambda_start: (std::path::PathBuf, Vec<(String, String)>),
 }
 
 /// The SDK configuration for moto: fixed test credentials, one region.
@@ -126,7 +128,7 @@ impl World {
             .lambda_binary
             .clone()
             .unwrap_or_else(|| crate::paths::binary("syncscope-lambda"));
-        let lambda = LambdaProcess::start(binary, &runtime.endpoint(), &env)
+        let lambda = LambdaProcess::start(binary.clone(), &runtime.endpoint(), &env)
             .expect("start the Lambda binary");
         let world = Self {
             ns,
@@ -140,6 +142,7 @@ impl World {
             ssm,
             s3,
             sdk,
+            lambda_start: (binary, env),
         };
         world.put_webhook(&world.teams.url(&format!(
             "/workflows/hook?api-version=1&sig={WEBHOOK_CANARY}"
@@ -314,6 +317,50 @@ impl World {
         names
     }
 
+    /// The ownership record of this world's stack for `profile` (in [`REGION`]).
+    pub fn ledger_of(&self, profile: &str) -> syncscope::ssm::StoredLedger {
+        let key = syncscope_core::scope::ProfileKey::new(REGION, profile);
+        self.rt
+            .block_on(
+                syncscope::ssm::ParameterStore::new(self.ssm.clone()).read_ledger(
+                    &self.names().ledger,
+                    &key,
+                    Some(&self.stack_id()),
+                    false,
+                ),
+            )
+            .expect("read the ledger")
+    }
+
+    /// The ownership record of this world's stack for [`PROFILE`].
+    pub fn ledger(&self) -> syncscope::ssm::StoredLedger {
+        self.ledger_of(PROFILE)
+    }
+
+    /// Adds a group filter to a profile the way the console does (through the
+    /// signed API), so it is someone else's filter, not the stack's.
+    pub fn console_add(&self, profile: &str, name: &str) {
+        let client = syncscope::identity_sync::IdentitySyncClient::new(
+            self.emulator.base_url(),
+            REGION,
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("testing", "testing", None, None, "console"),
+            ),
+            syncscope::identity_sync::ClientOptions::default(),
+        )
+        .expect("a console client");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.rt
+            .block_on(client.create_filter(
+                profile,
+                syncscope_core::scope::FilterKind::Group,
+                DOMAIN,
+                name,
+                deadline,
+            ))
+            .expect("the console adds a filter");
+    }
+
     /// Write calls (create + delete) the emulator received.
     pub fn write_calls(&self) -> u64 {
         let s = self.state();
@@ -339,6 +386,28 @@ impl World {
     /// Stops the Lambda process (e.g. to restart it with other settings).
     pub fn stop_lambda(&mut self) {
         self.lambda = None;
+    }
+
+    /// Starts a fresh Lambda process (a cold start) the way the world started the
+    /// first; the previous one, if any, is killed.
+    pub fn restart_lambda(&mut self) {
+        self.lambda = None;
+        let (binary, env) = &self.lambda_start;
+        self.lambda = Some(
+            LambdaProcess::start(binary.clone(), &self.runtime.endpoint(), env)
+                .expect("restart the Lambda binary"),
+        );
+    }
+
+    /// Kills the Lambda process at once (SIGKILL), as Lambda does at its timeout or
+    /// when memory runs out; callable while another thread waits on an invocation.
+    pub fn kill_lambda(&self) {
+        if let Some(lambda) = &self.lambda {
+            let _ = std::process::Command::new("kill")
+                .arg("-9")
+                .arg(lambda.pid().to_string())
+                .status();
+        }
     }
 }
 

@@ -89,7 +89,8 @@ pub struct Listing {
 }
 
 /// A signed client for the identity-sync API. Cheap to share by reference; clones
-/// share the HTTP connection pool and the call counters.
+/// share the HTTP connection pool and the call counters, except [`Self::for_run`]'s,
+/// which count one run's calls alone.
 #[derive(Clone)]
 pub struct IdentitySyncClient {
     http: reqwest::Client,
@@ -171,6 +172,15 @@ impl IdentitySyncClient {
     /// The region requests are signed for.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// A client sharing this one's connections, with counters of its own: the calls
+    /// and retries a run reports are that run's, also on a warm Lambda.
+    pub fn for_run(&self) -> Self {
+        Self {
+            counters: Arc::default(),
+            ..self.clone()
+        }
     }
 
     /// Calls made so far by this client.

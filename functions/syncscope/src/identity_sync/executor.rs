@@ -1,9 +1,11 @@
 //! The executor: applies a plan's changes with bounded concurrency before a deadline.
 //!
+//! Two phases: creates, then removals (held back when a create did not succeed).
 //! Exactly one call per change (retries are counted apart by the client). Every change
-//! ends `Applied`, `AlreadyDone`, `Failed` with a reason, or `Pending` when the
-//! deadline came before it could start. Nothing is assumed: a re-run after any
-//! failure re-lists the scope and converges.
+//! ends `Applied`, `AlreadyDone`, `Failed` with a reason (in doubt: a listing decides
+//! whether it took effect), `Pending` when the deadline came before it could start,
+//! or `HeldBack`. Nothing is assumed: a re-run after any failure re-lists the scope
+//! and converges.
 
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -37,16 +39,6 @@ pub struct Applied {
 }
 
 impl Applied {
-    /// Whether a given action succeeded (non-changes count as succeeded).
-    pub fn succeeded(&self, action: &Action) -> bool {
-        if !action.op.is_change() {
-            return true;
-        }
-        self.results
-            .iter()
-            .any(|r| r.succeeded() && r.action == *action)
-    }
-
     /// The changes that failed.
     pub fn failed(&self) -> impl Iterator<Item = &ChangeResult> {
         self.results
@@ -54,11 +46,11 @@ impl Applied {
             .filter(|r| matches!(r.status, ChangeStatus::Failed { .. }))
     }
 
-    /// The changes that never started.
+    /// The changes that never started (out of time, or held back).
     pub fn pending(&self) -> impl Iterator<Item = &ChangeResult> {
         self.results
             .iter()
-            .filter(|r| r.status == ChangeStatus::Pending)
+            .filter(|r| matches!(r.status, ChangeStatus::Pending | ChangeStatus::HeldBack))
     }
 
     /// Whether every change succeeded.
@@ -67,44 +59,56 @@ impl Applied {
     }
 }
 
-/// Applies the creates and removals of `plan` to `profile`.
+/// Applies the creates and removals of `plan` to `profile`, in two phases: every
+/// create ends (success or failure) before the first removal starts, so access is
+/// granted before any is taken away. When a create did not succeed, the removals
+/// are held back ([`ChangeStatus::HeldBack`]): a rename must not lose the group's
+/// access because its new name could not be added. Within a phase, at most
+/// `options.concurrency` calls run at once.
 pub async fn apply(
     client: &IdentitySyncClient,
     profile: &str,
     plan: &Plan,
     options: ExecOptions,
 ) -> Applied {
-    // Creates before removals: access is granted before any is taken away.
+    let mut results = run_phase(client, profile, plan.with_op(Op::Create), options).await;
+    let removals = plan.with_op(Op::Remove);
+    if results.iter().all(ChangeResult::succeeded) {
+        results.extend(run_phase(client, profile, removals, options).await);
+    } else {
+        results.extend(removals.map(|action| ChangeResult {
+            action: action.clone(),
+            status: ChangeStatus::HeldBack,
+        }));
+    }
+    Applied { results }
+}
+
+/// Runs one phase's changes with bounded concurrency; results in plan order.
+async fn run_phase<'a>(
+    client: &IdentitySyncClient,
+    profile: &str,
+    actions: impl Iterator<Item = &'a Action>,
+    options: ExecOptions,
+) -> Vec<ChangeResult> {
     // Collected first: a stream holding borrowed iterator adaptors across awaits is not
     // `Send` in a spawned task.
-    let changes: Vec<(usize, Action)> = plan
-        .with_op(Op::Create)
-        .chain(plan.with_op(Op::Remove))
-        .cloned()
-        .enumerate()
-        .collect();
+    let changes: Vec<(usize, Action)> = actions.cloned().enumerate().collect();
     let margin = client.min_attempt_time();
     let mut results: Vec<(usize, ChangeResult)> = futures_util::stream::iter(changes)
         .map(|(index, action)| async move {
-            if Instant::now() + margin > options.deadline {
-                return (
-                    index,
-                    ChangeResult {
-                        action,
-                        status: ChangeStatus::Pending,
-                    },
-                );
-            }
-            let status = apply_one(client, profile, &action, options.deadline).await;
+            let status = if Instant::now() + margin > options.deadline {
+                ChangeStatus::Pending
+            } else {
+                apply_one(client, profile, &action, options.deadline).await
+            };
             (index, ChangeResult { action, status })
         })
         .buffer_unordered(options.concurrency.max(1))
         .collect()
         .await;
     results.sort_by_key(|(index, _)| *index);
-    Applied {
-        results: results.into_iter().map(|(_, r)| r).collect(),
-    }
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 async fn apply_one(
@@ -122,6 +126,7 @@ async fn apply_one(
             let Some(id) = action.id.as_deref() else {
                 return ChangeStatus::Failed {
                     reason: "no filter id to delete".into(),
+                    in_doubt: false,
                 };
             };
             let label = format!("{} {}", action.kind, action.name);
@@ -140,7 +145,12 @@ async fn apply_one(
                 error = %e,
                 "change failed"
             );
-            ChangeStatus::Failed { reason: e.reason() }
+            // Sent, and failed: whether it took effect is for a listing to tell
+            // (the error codes of this API are not documented).
+            ChangeStatus::Failed {
+                reason: e.reason(),
+                in_doubt: true,
+            }
         }
     }
 }

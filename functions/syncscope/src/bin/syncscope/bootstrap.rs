@@ -341,24 +341,13 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             }
         );
         for r in &applied.results {
-            match &r.status {
-                ChangeStatus::Failed { reason } => {
-                    println!(
-                        "      ! {:<5}  {}: {reason}",
-                        r.action.kind.as_str(),
-                        r.action.name
-                    );
-                    failed.push(r.action.name.clone());
-                }
-                ChangeStatus::Pending => {
-                    println!(
-                        "      ! {:<5}  {}: not started (out of time)",
-                        r.action.kind.as_str(),
-                        r.action.name
-                    );
-                    failed.push(r.action.name.clone());
-                }
-                _ => {}
+            if let Some(why) = r.why_not() {
+                println!(
+                    "      ! {:<5}  {}: {why}",
+                    r.action.kind.as_str(),
+                    r.action.name
+                );
+                failed.push(r.action.name.clone());
             }
         }
     }

@@ -6,10 +6,10 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use syncscope::identity_sync::client::resolve_endpoint;
 use syncscope::identity_sync::{ClientOptions, IdentitySyncClient, IdentitySyncError};
-use syncscope::ssm::ParameterStore;
+use syncscope::ssm::{Found, ParameterStore};
 use syncscope_core::cfn::ParameterNames;
 use syncscope_core::config::Config;
-use syncscope_core::scope::{CurrentFilter, Ledger};
+use syncscope_core::scope::{CurrentFilter, Ledger, ProfileKey};
 use syncscope_core::store;
 use tokio::time::Instant;
 
@@ -86,6 +86,8 @@ pub struct Live {
     pub ledger: Option<Ledger>,
     /// The ledger version read, if there was one.
     pub ledger_hash: Option<String>,
+    /// What was found where the record belongs.
+    pub ledger_found: Found,
     /// The ledger's SSM path.
     pub ledger_path: String,
     /// The profile listed.
@@ -109,6 +111,13 @@ impl Live {
             self.pages,
             if self.pages == 1 { "" } else { "s" },
         );
+        if let Found::OtherStack(stack_id) = &self.ledger_found {
+            text.push_str(&format!(
+                "\nLedger {}: the record of an earlier stack of this name ({stack_id}); this stack does not claim it",
+                self.ledger_path
+            ));
+            return text;
+        }
         match (&self.ledger, &self.ledger_hash) {
             (None, _) => text.push_str("\nLedger: from the file given"),
             (Some(l), Some(hash)) => text.push_str(&format!(
@@ -127,27 +136,34 @@ impl Live {
     }
 }
 
-/// Reads the live scope of the config's profile and, if asked, its stack's ledger.
+/// Reads the live scope of the config's profile and, if asked, the ownership record
+/// of its stack's resource for that profile (whichever stack of the name wrote it:
+/// the CLI does not know the StackId; the description says whose it is).
 pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
     let clients = Clients::from_env(config).await?;
     let profile = config.sso.sync_profile.as_str();
     let names = ParameterNames::for_stack(config.general.stack_name.as_str());
+    let key = ProfileKey::new(clients.region.clone(), profile);
     let deadline = Instant::now() + LIST_TIME;
     let store = clients.parameter_store();
     let (listing, ledger) = tokio::join!(
         clients.identity_sync.list_filters(profile, deadline),
         async {
             if with_ledger {
-                Some(store.read_ledger(&names.ledger).await)
+                Some(store.read_ledger(&names.ledger, &key, None, true).await)
             } else {
                 None
             }
         }
     );
     let listing = listing.map_err(|e| explain(&e, profile, &clients.region))?;
-    let (ledger, ledger_hash) = match ledger {
-        None => (None, None),
-        Some(Ok(stored)) => (Some(stored.ledger), stored.hash),
+    let (ledger, ledger_hash, ledger_found) = match ledger {
+        None => (None, None, Found::Nothing),
+        Some(Ok(stored)) => (
+            Some(stored.ledger.clone()),
+            stored.version().map(str::to_owned),
+            stored.found.clone(),
+        ),
         Some(Err(e)) => {
             return Err(format!(
                 "{e}\n  without the ledger the plan cannot tell which filters this stack manages; pass --ledger FILE to plan from a saved one"
@@ -159,7 +175,8 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
         pages: listing.pages,
         ledger,
         ledger_hash,
-        ledger_path: names.ledger,
+        ledger_found,
+        ledger_path: store::record_path(&names.ledger, &key),
         profile: profile.to_owned(),
         region: clients.region.clone(),
         endpoint: clients.identity_sync.endpoint().to_owned(),
