@@ -9,6 +9,7 @@ mod deployment;
 mod hardening;
 mod helpers;
 mod lifecycle;
+mod model;
 mod ownership;
 mod protocol;
 mod reporting;

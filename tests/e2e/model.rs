@@ -1,0 +1,1253 @@
+//! A stateful, model-based property test of the whole lifecycle.
+//!
+//! proptest generates sequences of what CloudFormation and people do ([`Step`]): a
+//! deployment (Create, or an Update that adds, removes or renames filters and may
+//! switch `Mode`, `OnDelete`, `DryRun`, `SyncProfileName` or `Region`), an Update
+//! rolled back because another resource failed, the stack's Delete, a stale Delete
+//! of an old id, Deletes of foreign and failed-create ids, redelivery of the last
+//! request, console edits, and faults (a hard failure in the middle of an apply,
+//! transient 5xx, changes applied and then answered 500). A small CloudFormation
+//! simulator turns each step into the requests CloudFormation sends (rollback
+//! Updates after a FAILED Update, the old id's Delete after a replacement, the
+//! rollback Delete after a FAILED Create), and after every request the test checks,
+//! against a shadow model built only from what it observed:
+//!
+//! - every delivery gets exactly one answer;
+//! - a request removes only filters its stack created or adopted, except in the
+//!   profile of an `authoritative` run (console filters are never removed otherwise);
+//! - after a successful non-dry Create or Update, every desired filter is in the scope
+//!   of the profile it names;
+//! - a Create answered with the failed-create id created nothing;
+//! - a Delete with `OnDelete: retain` removes nothing; a Delete of a foreign or a
+//!   failed-create id touches nothing;
+//! - a stack's ownership records claim only filters the stack created or adopted;
+//! - when a stack whose every deployment said `OnDelete: remove` (no dry run) is
+//!   deleted, no filter it created remains in any profile.
+//!
+//! Every sequence ends with faults cleared and the stack deleted, which must succeed.
+//! The in-process driver runs [`syncscope::handler::respond`] against moto and two
+//! emulators (two regions); the binary driver runs the real Lambda binary through the
+//! Runtime API (one region: the binary has one identity-sync endpoint override, as
+//! the AWS SDKs do). `SYNCSCOPE_MODEL_CASES` (default 300) and
+//! `SYNCSCOPE_MODEL_BINARY_CASES` (default 20) scale the campaigns. A failure prints
+//! the shrunk sequence as Rust: paste it into [`replay`] as a regression test.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use identity_sync_emulator::{Emulator, FilterSnapshot, Running, Seed};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use serde_json::{Map, Value, json};
+use syncscope::app::App;
+use syncscope::identity_sync::{ClientOptions, IdentitySyncClient};
+use syncscope::ssm::ParameterStore;
+use syncscope_core::cfn::{ParameterNames, properties_for};
+use syncscope_core::scope::{FilterKind, ProfileKey};
+use syncscope_core::store;
+use syncscope_harness::moto::Moto;
+use syncscope_harness::sink::Sink;
+use syncscope_harness::world::moto_sdk_config;
+
+use crate::helpers::*;
+
+/// The regions of the in-process driver (the binary driver uses the first).
+const REGIONS: [&str; 2] = ["eu-central-1", "eu-west-1"];
+/// The sync profiles every region has.
+const PROFILES: [&str; 2] = [PROFILE, "ProfileB"];
+/// Names configs use.
+const NAMES: [&str; 6] = ["G-0", "G-1", "G-2", "G-3", "G-4", "G-5"];
+/// Requests delivered by every campaign of this process (for the summary line).
+static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Names only the console adds: no config ever names them.
+const CONSOLE: [&str; 3] = ["C-0", "C-1", "C-2"];
+
+/// One deployment's settings. Its `Debug` is Rust: a shrunk failure pastes as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cfg {
+    /// Which of [`NAMES`] the config lists (bit i: `G-i`; never empty).
+    pub groups: u8,
+    /// `Mode: authoritative`.
+    pub authoritative: bool,
+    /// `OnDelete: remove`.
+    pub remove: bool,
+    /// The `DryRun` property.
+    pub dry_run: bool,
+    /// Index into [`PROFILES`].
+    pub profile: u8,
+    /// Index into [`REGIONS`] (0: the function's own, no `Region` key).
+    pub region: u8,
+    /// A deletion guard wide open (else the default 10 / 25 %).
+    pub open_guard: bool,
+}
+
+/// What CloudFormation or a person does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Create (no stack yet) or Update to this config. `cleanup_new` sends the new
+    /// properties with the old id's Delete after a replacement (else the old ones).
+    Deploy(Cfg, bool),
+    /// An Update that succeeds here while another resource of the stack fails:
+    /// CloudFormation rolls it back (and deletes the replaced resource, if any).
+    DeployFailingElsewhere(Cfg),
+    /// The stack's Delete.
+    DeleteStack,
+    /// A stale Delete of an id the stack had before (never the current one).
+    DeleteOldId(u8),
+    /// A Delete of an id syncscope never issued.
+    DeleteForeignId,
+    /// A Delete of a failed-create id.
+    DeleteFailedCreateId,
+    /// The last request delivered again (same RequestId).
+    Redeliver,
+    /// A console edit: add `C-n` (or `G-n` with `config_name`), or delete the n-th
+    /// filter of the profile.
+    Console {
+        /// Add (else delete).
+        add: bool,
+        /// Add a config name (it may be adopted) instead of a console-only one.
+        config_name: bool,
+        /// Which name, or which filter to delete.
+        n: u8,
+        /// Index into [`PROFILES`].
+        profile: u8,
+        /// Index into [`REGIONS`].
+        region: u8,
+    },
+    /// The emulators' faults from now on.
+    Faults(Fault),
+}
+
+/// Faults the emulators inject until the next [`Step::Faults`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// None.
+    Clear,
+    /// Every create or delete of `G-n` fails with a ValidationException.
+    HardFail(u8),
+    /// 20 % of calls fail with a 500 before they are applied (retried).
+    Transient(u64),
+    /// 30 % of calls are applied and then answered 500.
+    AppliedThen500(u64),
+}
+
+fn cfg(regions: u8) -> impl Strategy<Value = Cfg> {
+    (
+        1u8..64,
+        prop::bool::weighted(0.15),
+        prop::bool::weighted(0.6),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.2),
+        0..regions,
+        prop::bool::weighted(0.7),
+    )
+        .prop_map(
+            |(groups, authoritative, remove, dry_run, profile, region, open_guard)| Cfg {
+                groups,
+                authoritative,
+                remove,
+                dry_run,
+                profile: u8::from(profile),
+                region,
+                open_guard,
+            },
+        )
+}
+
+fn step(regions: u8) -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => (cfg(regions), any::<bool>()).prop_map(|(c, new)| Step::Deploy(c, new)),
+        1 => cfg(regions).prop_map(Step::DeployFailingElsewhere),
+        1 => Just(Step::DeleteStack),
+        1 => (0u8..4).prop_map(Step::DeleteOldId),
+        1 => Just(Step::DeleteForeignId),
+        1 => Just(Step::DeleteFailedCreateId),
+        1 => Just(Step::Redeliver),
+        3 => (any::<bool>(), any::<bool>(), 0u8..6, any::<bool>(), 0..regions).prop_map(
+            |(add, config_name, n, profile, region)| Step::Console {
+                add,
+                config_name,
+                n,
+                profile: u8::from(profile),
+                region,
+            }
+        ),
+        2 => prop_oneof![
+            Just(Fault::Clear),
+            (0u8..6).prop_map(Fault::HardFail),
+            any::<u64>().prop_map(Fault::Transient),
+            any::<u64>().prop_map(Fault::AppliedThen500),
+        ]
+        .prop_map(Step::Faults),
+    ]
+}
+
+/// A sequence: at least 8 steps; half the sequences keep `OnDelete: remove` and no
+/// dry run throughout, so the last check (nothing the stack created remains) applies.
+fn sequence(regions: u8) -> impl Strategy<Value = Vec<Step>> {
+    (any::<bool>(), prop::collection::vec(step(regions), 8..=14)).prop_map(|(strict, steps)| {
+        if !strict {
+            return steps;
+        }
+        steps
+            .into_iter()
+            .map(|s| match s {
+                Step::Deploy(c, new) => Step::Deploy(strict_cfg(c), new),
+                Step::DeployFailingElsewhere(c) => Step::DeployFailingElsewhere(strict_cfg(c)),
+                other => other,
+            })
+            .collect()
+    })
+}
+
+fn strict_cfg(c: Cfg) -> Cfg {
+    Cfg {
+        remove: true,
+        dry_run: false,
+        ..c
+    }
+}
+
+// --- drivers ---------------------------------------------------------------------
+
+/// How requests reach syncscope, and the world they act on.
+trait Driver {
+    /// The emulator of a region.
+    fn emulator(&self, region: usize) -> &Emulator;
+    /// Delivers an event; returns the CloudFormation responses PUT for its RequestId
+    /// during this delivery.
+    fn deliver(&self, event: &Value) -> Vec<Value>;
+    /// A ResponseURL for a request.
+    fn response_url(&self, request_id: &str) -> String;
+    /// A runtime for SDK calls.
+    fn rt(&self) -> &tokio::runtime::Runtime;
+    /// SSM on moto.
+    fn ssm(&self) -> &aws_sdk_ssm::Client;
+    /// A signed client of a region's emulator (the console's).
+    fn console(&self, region: usize) -> &IdentitySyncClient;
+    /// How many regions this driver has.
+    fn regions(&self) -> usize;
+}
+
+fn seed() -> Seed {
+    let profiles: Vec<Value> = PROFILES
+        .iter()
+        .map(|p| json!({ "name": p, "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890" }))
+        .collect();
+    Seed::from_json(&json!({ "profiles": profiles }).to_string()).unwrap()
+}
+
+fn console_client(url: &str, region: &str) -> IdentitySyncClient {
+    IdentitySyncClient::new(
+        url,
+        region,
+        aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("testing", "testing", None, None, "console"),
+        ),
+        ClientOptions {
+            max_attempts: 2,
+            ..ClientOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The handler in this process, two emulators, moto and a ResponseURL sink.
+struct InProcess {
+    rt: tokio::runtime::Runtime,
+    app: &'static App,
+    emulators: Vec<Running>,
+    consoles: Vec<IdentitySyncClient>,
+    cfn: Sink,
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl InProcess {
+    fn start() -> Self {
+        let moto = Moto::shared();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulators: Vec<Running> = REGIONS
+            .iter()
+            .map(|region| {
+                identity_sync_emulator::spawn(identity_sync_emulator::Options {
+                    region: (*region).to_owned(),
+                    seed: Some(seed()),
+                    ..Default::default()
+                })
+                .unwrap()
+            })
+            .collect();
+        let urls: BTreeMap<String, String> = REGIONS
+            .iter()
+            .zip(&emulators)
+            .map(|(r, e)| ((*r).to_owned(), e.base_url()))
+            .collect();
+        let consoles = REGIONS
+            .iter()
+            .zip(&emulators)
+            .map(|(r, e)| console_client(&e.base_url(), r))
+            .collect();
+        let sdk = rt.block_on(moto_sdk_config(&moto.url));
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
+        let fallback = emulators[0].base_url();
+        let app = App::with_endpoints(
+            sdk,
+            Box::new(move |region| urls.get(region).cloned().unwrap_or(fallback.clone())),
+        )
+        .unwrap();
+        Self {
+            rt,
+            app: Box::leak(Box::new(app)),
+            emulators,
+            consoles,
+            cfn: Sink::start(200).unwrap(),
+            ssm,
+        }
+    }
+}
+
+impl Driver for InProcess {
+    fn emulator(&self, region: usize) -> &Emulator {
+        self.emulators[region].emulator()
+    }
+
+    fn deliver(&self, event: &Value) -> Vec<Value> {
+        let request_id = event["RequestId"].as_str().unwrap_or_default().to_owned();
+        let before = self.cfn.requests().len();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.rt.block_on(syncscope::handler::respond(
+            self.app,
+            event.clone(),
+            deadline,
+            "model",
+        ));
+        self.cfn.requests()[before..]
+            .iter()
+            .filter(|r| r.uri.contains(&request_id))
+            .map(|r| r.json())
+            .collect()
+    }
+
+    fn response_url(&self, request_id: &str) -> String {
+        self.cfn
+            .url(&format!("/response/{request_id}?X-Amz-Signature=model"))
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        &self.rt
+    }
+
+    fn ssm(&self) -> &aws_sdk_ssm::Client {
+        &self.ssm
+    }
+
+    fn console(&self, region: usize) -> &IdentitySyncClient {
+        &self.consoles[region]
+    }
+
+    fn regions(&self) -> usize {
+        REGIONS.len()
+    }
+}
+
+/// The real Lambda binary through the Runtime API (one region).
+struct Binary {
+    world: World,
+    console: IdentitySyncClient,
+}
+
+impl Binary {
+    fn start() -> Self {
+        let world = World::with(WorldOptions {
+            extra_profiles: vec!["ProfileB"],
+            ..Default::default()
+        });
+        let console = console_client(&world.emulator.base_url(), REGIONS[0]);
+        Self { world, console }
+    }
+}
+
+impl Driver for Binary {
+    fn emulator(&self, _region: usize) -> &Emulator {
+        self.world.emulator.emulator()
+    }
+
+    fn deliver(&self, event: &Value) -> Vec<Value> {
+        let before = self.world.cfn.requests().len();
+        let request_id = event["RequestId"].as_str().unwrap_or_default().to_owned();
+        self.world.send(event, Duration::from_secs(30));
+        self.world.cfn.requests()[before..]
+            .iter()
+            .filter(|r| r.uri.contains(&request_id))
+            .map(|r| r.json())
+            .collect()
+    }
+
+    fn response_url(&self, request_id: &str) -> String {
+        self.world
+            .cfn
+            .url(&format!("/response/{request_id}?X-Amz-Signature=model"))
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        &self.world.rt
+    }
+
+    fn ssm(&self) -> &aws_sdk_ssm::Client {
+        &self.world.ssm
+    }
+
+    fn console(&self, _region: usize) -> &IdentitySyncClient {
+        &self.console
+    }
+
+    fn regions(&self) -> usize {
+        1
+    }
+}
+
+// --- the CloudFormation simulator and the shadow model ------------------------------
+
+/// A filter where it lives: (region index, profile, filter id).
+type Located = (usize, String, String);
+/// A name where it lives: (region index, profile, lowercase name). Ownership is by
+/// name: the ledger records names, and a filter re-added under a managed name is
+/// still the config's.
+type Named = (usize, String, String);
+
+/// A stack as CloudFormation sees it.
+#[derive(Debug, Clone)]
+struct Stack {
+    stack_id: String,
+    id: String,
+    props: Map<String, Value>,
+    /// Ids this stack had before, with the properties they had.
+    old: Vec<(String, Map<String, Value>)>,
+    delete_failed: bool,
+}
+
+/// One sequence's simulation: the stack, and what the test observed.
+struct Sim<'d, D: Driver> {
+    driver: &'d D,
+    name: String,
+    incarnation: u32,
+    stack: Option<Stack>,
+    last_event: Option<Value>,
+    /// Per StackId: names it wanted (created or adopted) in a non-dry run.
+    owned: HashMap<String, HashSet<Named>>,
+    /// Per StackId: filters created during its requests.
+    created: HashMap<String, HashSet<Located>>,
+    /// StackIds the last check does not apply to: a Delete (or an Update's old
+    /// properties) said retain or dry run, or a Delete CloudFormation does not retry
+    /// (a clean-up, a rollback) failed.
+    lenient: HashSet<String>,
+    /// What happened, for the failure message.
+    log: Vec<String>,
+}
+
+/// Every filter of every profile of every region.
+fn filters_of<D: Driver>(driver: &D) -> HashMap<(usize, String), Vec<FilterSnapshot>> {
+    let mut out = HashMap::new();
+    for region in 0..driver.regions() {
+        let state = driver.emulator(region).snapshot();
+        for p in state.profiles {
+            out.insert((region, p.name.clone()), p.filters);
+        }
+    }
+    out
+}
+
+fn ids(all: &HashMap<(usize, String), Vec<FilterSnapshot>>) -> HashMap<Located, String> {
+    all.iter()
+        .flat_map(|((r, p), filters)| {
+            filters
+                .iter()
+                .map(move |f| ((*r, p.clone(), f.id.clone()), f.name.clone()))
+        })
+        .collect()
+}
+
+/// What a request's properties say, as the shadow model needs it.
+struct Said {
+    region: usize,
+    profile: String,
+    desired: Vec<String>,
+    authoritative: bool,
+    remove: bool,
+    dry_run: bool,
+}
+
+fn said(props: &Map<String, Value>) -> Said {
+    let text = |k: &str| props.get(k).and_then(Value::as_str).unwrap_or_default();
+    let region = REGIONS
+        .iter()
+        .position(|r| *r == text("Region"))
+        .unwrap_or(0);
+    Said {
+        region,
+        profile: text("SyncProfileName").to_owned(),
+        desired: text("ModelGroups")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        authoritative: text("Mode") == "authoritative",
+        remove: text("OnDelete") == "remove",
+        dry_run: text("DryRun") == "true",
+    }
+}
+
+impl<'d, D: Driver> Sim<'d, D> {
+    fn new(driver: &'d D, case: u32) -> Self {
+        Self {
+            driver,
+            name: format!("SyncScope-m{:08x}", fastrand::u32(..) ^ case),
+            incarnation: 0,
+            stack: None,
+            last_event: None,
+            owned: HashMap::new(),
+            created: HashMap::new(),
+            lenient: HashSet::new(),
+            log: Vec::new(),
+        }
+    }
+
+    fn stack_id(&self, incarnation: u32) -> String {
+        format!(
+            "arn:aws:cloudformation:eu-central-1:123456789012:stack/{}/00000000-0000-4000-8000-{incarnation:012x}",
+            self.name
+        )
+    }
+
+    /// Writes a config's filters the way the deployment does; returns the properties.
+    fn deploy(&self, c: Cfg) -> Map<String, Value> {
+        let groups: Vec<&str> = NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| c.groups & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        let mut extra = json!({
+            "Mode": if c.authoritative { "authoritative" } else { "managed" },
+            "OnDelete": if c.remove { "remove" } else { "retain" },
+            "SyncProfileName": PROFILES[usize::from(c.profile)],
+        });
+        if c.open_guard {
+            extra["DeletionGuard"] = json!({ "MaxRemovals": 100, "MaxRemovalPercent": 100 });
+        }
+        let mut config = config_with(&groups, extra);
+        if c.region > 0 {
+            config.general.region =
+                Some(syncscope_core::names::Region::parse(REGIONS[usize::from(c.region)]).unwrap());
+        }
+        let entries = store::entries_of(&config.desired());
+        let hash = store::hash(&entries);
+        let names = ParameterNames::for_stack(&self.name);
+        self.driver
+            .rt()
+            .block_on(
+                ParameterStore::new(self.driver.ssm().clone())
+                    .write_list(&names.filters_version(&hash), &entries),
+            )
+            .unwrap();
+        let mut props = properties_for(&config, &names, &hash);
+        props.insert("DryRun".into(), json!(c.dry_run.to_string()));
+        props.insert(
+            "ServiceToken".into(),
+            json!("arn:aws:lambda:eu-central-1:123456789012:function:syncscope"),
+        );
+        // An unknown key, as CloudFormation allows: the shadow model's copy of the
+        // desired names (the handler ignores it).
+        props.insert("ModelGroups".into(), json!(groups.join(",")));
+        props.remove("DocsBucket");
+        props.remove("TeamsWebhook");
+        props
+    }
+
+    fn event(
+        &self,
+        request_type: &str,
+        stack_id: &str,
+        props: &Map<String, Value>,
+        old: Option<&Map<String, Value>>,
+        id: Option<&str>,
+    ) -> Value {
+        let request_id = format!("{:016x}-{:08x}", fastrand::u64(..), fastrand::u32(..));
+        let mut event = json!({
+            "RequestType": request_type,
+            "ServiceToken": props.get("ServiceToken").cloned().unwrap_or(Value::Null),
+            "ResponseURL": self.driver.response_url(&request_id),
+            "StackId": stack_id,
+            "RequestId": request_id,
+            "LogicalResourceId": "SyncScope",
+            "ResourceType": "Custom::SyncScope",
+            "ResourceProperties": props,
+        });
+        if let Some(old) = old {
+            event["OldResourceProperties"] = json!(old);
+        }
+        if let Some(id) = id {
+            event["PhysicalResourceId"] = json!(id);
+        }
+        event
+    }
+
+    /// Delivers one request and checks every invariant a single request has; returns
+    /// its one answer.
+    fn send(&mut self, event: Value) -> Value {
+        let before = filters_of(self.driver);
+        let request_type = event["RequestType"].as_str().unwrap_or_default().to_owned();
+        let stack_id = event["StackId"].as_str().unwrap_or_default().to_owned();
+        let props = event["ResourceProperties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let s = said(&props);
+        let physical = event["PhysicalResourceId"].as_str().map(str::to_owned);
+
+        // The names the request manages from now on, in its profile.
+        if matches!(request_type.as_str(), "Create" | "Update") && !s.dry_run {
+            let owned = self.owned.entry(stack_id.clone()).or_default();
+            for d in &s.desired {
+                owned.insert((s.region, s.profile.clone(), d.to_lowercase()));
+            }
+        }
+        // A Delete (or the undo of a failed replacement, inside a rollback Update,
+        // which follows the abandoned properties) that keeps the scope.
+        let keeps = |p: &Said| !p.remove || p.dry_run;
+        let old_keeps = event["OldResourceProperties"]
+            .as_object()
+            .is_some_and(|old| keeps(&said(old)));
+        if (request_type == "Delete" && keeps(&s)) || old_keeps {
+            self.lenient.insert(stack_id.clone());
+        }
+
+        let responses = self.driver.deliver(&event);
+        REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.last_event = Some(event.clone());
+        let after = filters_of(self.driver);
+        let (was, now) = (ids(&before), ids(&after));
+        let answer = responses.first().cloned().unwrap_or(Value::Null);
+        self.log.push(format!(
+            "{request_type} {} -> {} {} ({})",
+            physical.as_deref().unwrap_or("-"),
+            answer["Status"].as_str().unwrap_or("NO ANSWER"),
+            answer["PhysicalResourceId"].as_str().unwrap_or(""),
+            answer["Reason"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect::<String>()
+        ));
+        assert_eq!(
+            responses.len(),
+            1,
+            "exactly one answer per delivery\n{}",
+            self.trail()
+        );
+
+        let created: Vec<&Located> = now.keys().filter(|k| !was.contains_key(*k)).collect();
+        let removed: Vec<(&Located, &String)> =
+            was.iter().filter(|(k, _)| !now.contains_key(*k)).collect();
+        for c in &created {
+            self.created
+                .entry(stack_id.clone())
+                .or_default()
+                .insert((*c).clone());
+        }
+        if answer["Data"]["Warnings"]
+            .as_str()
+            .is_some_and(|w| w.contains("were not all removed"))
+        {
+            self.lenient.insert(stack_id.clone());
+        }
+        let owned = self.owned.get(&stack_id).cloned().unwrap_or_default();
+        for (located, name) in &removed {
+            let authoritative_here = matches!(request_type.as_str(), "Create" | "Update")
+                && s.authoritative
+                && !s.dry_run
+                && located.0 == s.region
+                && located.1 == s.profile;
+            let named = (located.0, located.1.clone(), name.to_lowercase());
+            assert!(
+                owned.contains(&named) || authoritative_here,
+                "{request_type} removed {name:?} ({located:?}), which this stack neither created nor adopted\n{}",
+                self.trail()
+            );
+        }
+        let status = answer["Status"].as_str().unwrap_or_default();
+        let answered_id = answer["PhysicalResourceId"].as_str().unwrap_or_default();
+        match request_type.as_str() {
+            "Create" | "Update" if status == "SUCCESS" && !s.dry_run => {
+                let names: HashSet<String> = after
+                    .get(&(s.region, s.profile.clone()))
+                    .into_iter()
+                    .flatten()
+                    .map(|f| f.name.to_lowercase())
+                    .collect();
+                for d in &s.desired {
+                    assert!(
+                        names.contains(&d.to_lowercase()),
+                        "{request_type} answered SUCCESS but {d} is not in {} ({})\n{}",
+                        s.profile,
+                        REGIONS[s.region],
+                        self.trail()
+                    );
+                }
+            }
+            "Create" if answered_id.starts_with("syncscope:failed-create:") => {
+                assert!(
+                    created.is_empty(),
+                    "a Create answered the failed-create id after creating {created:?}\n{}",
+                    self.trail()
+                );
+            }
+            "Delete" => {
+                let id = physical.as_deref().unwrap_or_default();
+                if !id.starts_with("syncscope:") || id.starts_with("syncscope:failed-create:") {
+                    assert!(
+                        created.is_empty() && removed.is_empty(),
+                        "a Delete of {id} touched the scope\n{}",
+                        self.trail()
+                    );
+                }
+                if !s.remove {
+                    assert!(
+                        removed.is_empty(),
+                        "a Delete with OnDelete retain removed {removed:?}\n{}",
+                        self.trail()
+                    );
+                }
+            }
+            _ => {}
+        }
+        let mut touched = vec![(s.region, s.profile.clone())];
+        if let Some(id) = &physical
+            && let syncscope_core::cfn::IdKind::Managed { region, profile } =
+                syncscope_core::cfn::classify_id(id)
+        {
+            touched.push((
+                REGIONS.iter().position(|r| *r == region).unwrap_or(0),
+                profile,
+            ));
+        }
+        if let Some(old) = event["OldResourceProperties"].as_object() {
+            let o = said(old);
+            touched.push((o.region, o.profile));
+        }
+        self.check_records(&stack_id, &touched);
+        answer
+    }
+
+    /// The stack's records of the resources a request touched claim only names the
+    /// stack managed there.
+    fn check_records(&self, stack_id: &str, touched: &[(usize, String)]) {
+        let owned = self.owned.get(stack_id).cloned().unwrap_or_default();
+        let store = ParameterStore::new(self.driver.ssm().clone());
+        let base = ParameterNames::for_stack(&self.name).ledger;
+        for (region, profile) in touched {
+            let (region, profile) = (*region, profile.as_str());
+            {
+                let key = ProfileKey::new(REGIONS[region], profile);
+                let record = self
+                    .driver
+                    .rt()
+                    .block_on(store.read_ledger(&base, &key, Some(stack_id), false))
+                    .unwrap();
+                for entry in &record.ledger.entries {
+                    assert!(
+                        !CONSOLE.iter().any(|c| c.eq_ignore_ascii_case(&entry.name)),
+                        "the record of {key} claims the console's {}\n{}",
+                        entry.name,
+                        self.trail()
+                    );
+                    if entry.kind != FilterKind::Group {
+                        continue;
+                    }
+                    assert!(
+                        owned.contains(&(region, profile.to_owned(), entry.name.to_lowercase())),
+                        "the record of {key} claims {}, a name this stack never managed there\n{}",
+                        entry.name,
+                        self.trail()
+                    );
+                }
+            }
+        }
+    }
+
+    fn trail(&self) -> String {
+        format!("what happened:\n  {}", self.log.join("\n  "))
+    }
+
+    /// CloudFormation deleting the stack until it succeeds; then the last check.
+    fn delete_stack(&mut self, must_succeed: bool) {
+        let Some(stack) = self.stack.clone() else {
+            return;
+        };
+        for attempt in 0..3 {
+            let event = self.event(
+                "Delete",
+                &stack.stack_id,
+                &stack.props,
+                None,
+                Some(&stack.id),
+            );
+            if self.send(event)["Status"] == "SUCCESS" {
+                self.stack = None;
+                self.check_nothing_left(&stack.stack_id);
+                return;
+            }
+            if !must_succeed {
+                if let Some(s) = &mut self.stack {
+                    s.delete_failed = true;
+                }
+                return;
+            }
+            assert!(
+                attempt < 2,
+                "the stack's Delete never succeeded\n{}",
+                self.trail()
+            );
+        }
+    }
+
+    /// After a stack that always said `remove` (no dry run) is gone, nothing it
+    /// created remains anywhere.
+    fn check_nothing_left(&self, stack_id: &str) {
+        if self.lenient.contains(stack_id) {
+            return;
+        }
+        let now = ids(&filters_of(self.driver));
+        let left: Vec<_> = self
+            .created
+            .get(stack_id)
+            .into_iter()
+            .flatten()
+            .filter(|c| now.contains_key(*c))
+            .map(|c| format!("{} {:?}", now[c], c))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "the stack was deleted with OnDelete remove, but what it created remains: {left:?}\n{}",
+            self.trail()
+        );
+    }
+
+    /// Create (when there is no stack): new StackId; a FAILED Create is rolled back
+    /// with a Delete of the id it answered.
+    fn create(&mut self, props: Map<String, Value>) {
+        self.incarnation += 1;
+        let stack_id = self.stack_id(self.incarnation);
+        let answer = self.send(self.event("Create", &stack_id, &props, None, None));
+        let id = answer["PhysicalResourceId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if answer["Status"] == "SUCCESS" {
+            self.stack = Some(Stack {
+                stack_id,
+                id,
+                props,
+                old: Vec::new(),
+                delete_failed: false,
+            });
+        } else {
+            // ROLLBACK: CloudFormation deletes what the Create answered.
+            let rollback = self.event("Delete", &stack_id, &props, None, Some(&id));
+            if self.send(rollback)["Status"] != "SUCCESS" {
+                self.lenient.insert(stack_id.clone());
+            }
+            self.check_nothing_left(&stack_id);
+        }
+    }
+
+    /// An Update; on FAILED, the rollback Update; on a new id, the old id's Delete.
+    fn update(&mut self, props: Map<String, Value>, cleanup_new: bool, fails_elsewhere: bool) {
+        let Some(mut stack) = self.stack.clone() else {
+            return self.create(props);
+        };
+        if props == stack.props {
+            // Nothing changed: CloudFormation sends no Update.
+            return;
+        }
+        let answer = self.send(self.event(
+            "Update",
+            &stack.stack_id,
+            &props,
+            Some(&stack.props),
+            Some(&stack.id),
+        ));
+        if answer["Status"] != "SUCCESS" {
+            let rollback = self.event(
+                "Update",
+                &stack.stack_id,
+                &stack.props,
+                Some(&props),
+                Some(&stack.id),
+            );
+            let back = self.send(rollback);
+            let back_id = back["PhysicalResourceId"].as_str().unwrap_or_default();
+            if back["Status"] != "SUCCESS" {
+                self.rollback_failed(&stack.stack_id);
+            } else if back_id != stack.id {
+                self.cleanup(
+                    &stack.stack_id,
+                    &stack.id,
+                    &stack.props,
+                    &props,
+                    cleanup_new,
+                );
+                stack.old.push((stack.id.clone(), stack.props.clone()));
+                stack.id = back_id.to_owned();
+            }
+            self.stack = Some(stack);
+            return;
+        }
+        let new_id = answer["PhysicalResourceId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if fails_elsewhere {
+            // Another resource failed: roll this one back to the old properties.
+            let rollback = self.event(
+                "Update",
+                &stack.stack_id,
+                &stack.props,
+                Some(&props),
+                Some(&new_id),
+            );
+            let back = self.send(rollback);
+            let back_id = back["PhysicalResourceId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if back["Status"] == "SUCCESS" && back_id != new_id {
+                // The resource the failed update made is the one cleaned up.
+                self.cleanup(&stack.stack_id, &new_id, &props, &stack.props, cleanup_new);
+                stack.old.push((new_id, props));
+                stack.id = back_id;
+            } else if back["Status"] == "SUCCESS" {
+                stack.id = back_id;
+            } else {
+                self.rollback_failed(&stack.stack_id);
+            }
+            self.stack = Some(stack);
+            return;
+        }
+        if new_id != stack.id {
+            self.cleanup(
+                &stack.stack_id,
+                &stack.id,
+                &stack.props,
+                &props,
+                cleanup_new,
+            );
+            stack.old.push((stack.id.clone(), stack.props.clone()));
+        }
+        stack.id = new_id;
+        stack.props = props;
+        self.stack = Some(stack);
+    }
+
+    /// UPDATE_ROLLBACK_FAILED: a person continues the rollback and skips the
+    /// resource, which CloudFormation then takes to be as before the update (its old
+    /// id and properties). What the update made may stay behind: that is the
+    /// person's call, so the last check does not apply to this stack.
+    fn rollback_failed(&mut self, stack_id: &str) {
+        self.log.push(
+            "UPDATE_ROLLBACK_FAILED: the rollback is continued, skipping the resource".into(),
+        );
+        self.lenient.insert(stack_id.to_owned());
+    }
+
+    /// The Delete of a replaced resource (CloudFormation ignores its answer).
+    fn cleanup(
+        &mut self,
+        stack_id: &str,
+        id: &str,
+        old_props: &Map<String, Value>,
+        new_props: &Map<String, Value>,
+        with_new: bool,
+    ) {
+        let props = if with_new { new_props } else { old_props };
+        let event = self.event("Delete", stack_id, props, None, Some(id));
+        if self.send(event)["Status"] != "SUCCESS" {
+            // CloudFormation does not retry the clean-up of a replaced resource.
+            self.lenient.insert(stack_id.to_owned());
+        }
+    }
+
+    fn set_faults(&self, fault: Fault) {
+        let knobs = match fault {
+            Fault::Clear => {
+                json!({ "fault_rate": 0.0, "fault_after_rate": 0.0, "fail_filters": {} })
+            }
+            Fault::HardFail(n) => json!({
+                "fault_rate": 0.0, "fault_after_rate": 0.0,
+                "fail_filters": { NAMES[usize::from(n) % NAMES.len()]: "ValidationException" },
+            }),
+            Fault::Transient(seed) => json!({
+                "fault_rate": 0.2, "fault_after_rate": 0.0, "fail_filters": {}, "fault_seed": seed,
+            }),
+            Fault::AppliedThen500(seed) => json!({
+                "fault_rate": 0.0, "fault_after_rate": 0.3, "fail_filters": {}, "fault_seed": seed,
+            }),
+        };
+        for region in 0..self.driver.regions() {
+            self.driver.emulator(region).update_knobs(&knobs).unwrap();
+        }
+    }
+
+    fn console(&mut self, add: bool, config_name: bool, n: u8, profile: u8, region: u8) {
+        let region = usize::from(region) % self.driver.regions();
+        let profile = PROFILES[usize::from(profile)];
+        let client = self.driver.console(region);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        if add {
+            let name = if config_name {
+                NAMES[usize::from(n) % NAMES.len()]
+            } else {
+                CONSOLE[usize::from(n) % CONSOLE.len()]
+            };
+            let _ = self.driver.rt().block_on(client.create_filter(
+                profile,
+                FilterKind::Group,
+                DOMAIN,
+                name,
+                deadline,
+            ));
+            self.log.push(format!(
+                "console adds {name} to {profile} in {}",
+                REGIONS[region]
+            ));
+        } else {
+            let filters = filters_of(self.driver)
+                .remove(&(region, profile.to_owned()))
+                .unwrap_or_default();
+            if let Some(f) = filters.get(usize::from(n) % filters.len().max(1)) {
+                let _ = self
+                    .driver
+                    .rt()
+                    .block_on(client.delete_filter(profile, &f.id, &f.name, deadline));
+                self.log.push(format!(
+                    "console deletes {} from {profile} in {}",
+                    f.name, REGIONS[region]
+                ));
+            }
+        }
+    }
+
+    fn step(&mut self, step: Step) {
+        self.log.push(format!("-- {step:?}"));
+        // A stack whose Delete failed can only be deleted again.
+        if self.stack.as_ref().is_some_and(|s| s.delete_failed)
+            && matches!(
+                step,
+                Step::Deploy(..) | Step::DeployFailingElsewhere(_) | Step::DeleteStack
+            )
+        {
+            return self.delete_stack(false);
+        }
+        match step {
+            Step::Deploy(c, cleanup_new) => {
+                let props = self.deploy(c);
+                self.update(props, cleanup_new, false);
+            }
+            Step::DeployFailingElsewhere(c) => {
+                let props = self.deploy(c);
+                if self.stack.is_some() {
+                    self.update(props, false, true);
+                } else {
+                    self.create(props);
+                }
+            }
+            Step::DeleteStack => self.delete_stack(false),
+            Step::DeleteOldId(n) => {
+                let Some(stack) = self.stack.clone() else {
+                    return;
+                };
+                let olds: Vec<_> = stack.old.iter().filter(|(id, _)| *id != stack.id).collect();
+                if let Some((id, props)) = olds.get(usize::from(n) % olds.len().max(1)) {
+                    let event = self.event("Delete", &stack.stack_id, props, None, Some(id));
+                    self.send(event);
+                }
+            }
+            Step::DeleteForeignId | Step::DeleteFailedCreateId => {
+                let Some(stack) = self.stack.clone() else {
+                    return;
+                };
+                let id = if step == Step::DeleteForeignId {
+                    "SyncScope-1A2B3C4D5E6F".to_owned()
+                } else {
+                    syncscope_core::cfn::failed_create_id("0f0f0f0f-0000-4000-8000-000000000000")
+                };
+                let event = self.event("Delete", &stack.stack_id, &stack.props, None, Some(&id));
+                self.send(event);
+            }
+            Step::Redeliver => {
+                if let Some(event) = self.last_event.clone() {
+                    self.send(event);
+                }
+            }
+            Step::Console {
+                add,
+                config_name,
+                n,
+                profile,
+                region,
+            } => self.console(add, config_name, n, profile, region),
+            Step::Faults(fault) => self.set_faults(fault),
+        }
+    }
+}
+
+/// Runs one sequence, then clears the faults and deletes the stack (which must
+/// succeed, and leave nothing behind if it always said remove).
+fn run<D: Driver>(driver: &D, case: u32, steps: &[Step]) {
+    for region in 0..driver.regions() {
+        driver.emulator(region).reset(Some(&seed())).unwrap();
+    }
+    let mut sim = Sim::new(driver, case);
+    for step in steps {
+        sim.step(*step);
+    }
+    sim.set_faults(Fault::Clear);
+    sim.log
+        .push("-- the end: faults cleared, the stack deleted".into());
+    if let Some(stack) = &mut sim.stack {
+        stack.delete_failed = false;
+    }
+    sim.delete_stack(true);
+}
+
+fn cases(var: &str, default: u32) -> u32 {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn campaign<D: Driver>(driver: &D, cases: u32, regions: u8) {
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 400,
+        ..ProptestConfig::default()
+    });
+    let counter = std::sync::atomic::AtomicU32::new(0);
+    let started = std::time::Instant::now();
+    let result = runner.run(&sequence(regions), |steps| {
+        let case = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(driver, case, &steps)));
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_default();
+                Err(TestCaseError::fail(message))
+            }
+        }
+    });
+    eprintln!(
+        "lifecycle model: {} sequences ({} requests) in {:.1} s",
+        counter.load(std::sync::atomic::Ordering::Relaxed),
+        REQUESTS.load(std::sync::atomic::Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
+    );
+    if let Err(e) = result {
+        panic!(
+            "the lifecycle model found a failing sequence; replay it with `replay(&[...])`:\n{e}"
+        );
+    }
+}
+
+/// The in-process driver, one test at a time (its emulators are reset per sequence).
+fn in_process<R>(f: impl FnOnce(&InProcess) -> R) -> R {
+    static DRIVER: OnceLock<InProcess> = OnceLock::new();
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(DRIVER.get_or_init(InProcess::start))
+}
+
+/// Replays one sequence in process (kept failures become named tests with this).
+fn replay(steps: &[Step]) {
+    in_process(|driver| run(driver, 0, steps));
+}
+
+#[test]
+fn the_lifecycle_model_holds_in_process() {
+    in_process(|driver| campaign(driver, cases("SYNCSCOPE_MODEL_CASES", 300), 2));
+}
+
+#[test]
+fn the_lifecycle_model_holds_through_the_real_binary() {
+    let driver = Binary::start();
+    campaign(&driver, cases("SYNCSCOPE_MODEL_BINARY_CASES", 20), 1);
+}
+
+const BASE: Cfg = Cfg {
+    groups: 0b11,
+    authoritative: false,
+    remove: true,
+    dry_run: false,
+    profile: 0,
+    region: 0,
+    open_guard: true,
+};
+
+#[test]
+fn kept_case_a_replacement_across_regions_and_a_stale_delete_of_the_old_id() {
+    use Step::*;
+    replay(&[
+        Deploy(BASE, false),
+        Deploy(
+            Cfg {
+                profile: 1,
+                region: 1,
+                ..BASE
+            },
+            false,
+        ),
+        DeleteOldId(0),
+        DeleteStack,
+    ]);
+}
+
+#[test]
+fn kept_case_the_rollback_of_a_failed_replacement_removes_what_it_created() {
+    // Found by the model: the replacement's Update creates G-0 in the other region,
+    // fails on G-5, and CloudFormation rolls back with the old id; nothing would
+    // ever delete the abandoned resource, so the rollback removes what it created.
+    use Step::*;
+    replay(&[
+        Faults(Fault::HardFail(5)),
+        Deploy(
+            Cfg {
+                groups: 0b1,
+                ..BASE
+            },
+            false,
+        ),
+        Deploy(
+            Cfg {
+                groups: 0b100001,
+                region: 1,
+                ..BASE
+            },
+            false,
+        ),
+        DeleteStack,
+    ]);
+}
