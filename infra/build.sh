@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Lambda's zip for provided.al2023 on arm64 with cargo-lambda (zig as the
-# cross linker), prints its path and size, and fails if it is over 8 MB.
+# cross linker), prints its path and size, and fails if it is over 8 MB. Then it runs
+# the zip's own bootstrap under qemu-aarch64 through the Lambda Runtime API against
+# moto and the identity-sync emulator: one Create and one Delete must answer SUCCESS
+# (SKIP_SMOKE=1 skips that).
 #
 # usage: infra/build.sh
 # env:   CARGO_LAMBDA  cargo-lambda (default: .venv/bin/cargo-lambda, else on PATH;
@@ -30,3 +33,15 @@ if (( bytes > MAX_BYTES )); then
   echo "error: $zip is $bytes bytes, over the 8 MB ($MAX_BYTES bytes) budget" >&2
   exit 1
 fi
+
+if [[ "${SKIP_SMOKE:-}" == 1 ]]; then exit 0; fi
+command -v qemu-aarch64 >/dev/null 2>&1 \
+  || { echo "error: qemu-aarch64 not found: run infra/setup-tools.sh --build (task setup:build)" >&2; exit 2; }
+unpacked=target/lambda/syncscope-lambda/arm64
+rm -rf "$unpacked" && mkdir -p "$unpacked"
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$zip" "$unpacked"
+chmod +x "$unpacked/bootstrap"
+# The harness's debug build: the same artefacts as every other task.
+cargo build --quiet -p syncscope-harness --bin syncscope-local
+SYNCSCOPE_PYTHON="$root/.venv/bin/python" ./target/debug/syncscope-local --smoke \
+  --lambda "$unpacked/bootstrap" --wrapper "qemu-aarch64 -L /usr/aarch64-linux-gnu"

@@ -23,7 +23,7 @@
 #        AWS credentials; AWS_ENDPOINT_URL (local emulators, e.g. moto) is honoured by
 #        the AWS CLI itself.
 #        AWS        the aws CLI (default: .venv/bin/aws if present, else aws on PATH)
-#        SYNCSCOPE  the syncscope binary (default: cargo run -q -p syncscope --bin syncscope --)
+#        SYNCSCOPE  the syncscope binary (default: cargo run -q -p syncscope-cli --bin syncscope --)
 #        SYNCSCOPE_DEPLOY_POLL     seconds between status polls (default 5)
 #        SYNCSCOPE_DEPLOY_TIMEOUT  seconds to wait for the stack (default 3600)
 # exit:  0 deployed, nothing to deploy, or change set left for review (--no-execute);

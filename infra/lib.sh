@@ -13,7 +13,7 @@ if [[ -x .venv/bin/python ]]; then python=.venv/bin/python; else python=python3;
 if [[ -n "${SYNCSCOPE:-}" ]]; then
   read -r -a syncscope <<<"$SYNCSCOPE"
 else
-  syncscope=(cargo run -q -p syncscope --bin syncscope --)
+  syncscope=(cargo run -q -p syncscope-cli --bin syncscope --)
 fi
 region="${AWS_REGION:-${AWS_DEFAULT_REGION:-$("$aws_bin" configure get region 2>/dev/null || true)}}"
 [[ -n "$region" ]] || die 2 "no region: set AWS_REGION (or configure one for the aws CLI)"

@@ -19,7 +19,7 @@ checkov="${CHECKOV:-.tools/checkov/bin/checkov}"
 if [[ -n "${SYNCSCOPE:-}" ]]; then
   read -r -a syncscope <<<"$SYNCSCOPE"
 else
-  syncscope=(cargo run -q -p syncscope --bin syncscope --)
+  syncscope=(cargo run -q -p syncscope-cli --bin syncscope --)
 fi
 for tool in "$cfn_lint" "$checkov"; do
   if ! command -v "$tool" >/dev/null 2>&1; then

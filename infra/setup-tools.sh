@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the deployment and lint tools into the project, idempotently and quietly:
 #   .venv/          the AWS CLI (tests/tools/requirements-deploy.txt), and with --build
-#                   cargo-lambda and zig (tests/tools/requirements-build.txt)
+#                   cargo-lambda and zig (tests/tools/requirements-build.txt), plus
+#                   Debian's qemu-user and libc6-arm64-cross (apt, sudo when not root)
+#                   to run the arm64 build here
 #   .tools/checkov/ checkov, pinned, in its own venv (its dependencies clash with moto's)
 # A second run with nothing changed does nothing (a marker file per requirements file
 # records what was installed).
@@ -34,7 +36,18 @@ install_requirements() {
 }
 
 install_requirements deploy
-if [[ "$build" == 1 ]]; then install_requirements build; fi
+if [[ "$build" == 1 ]]; then
+  install_requirements build
+  # task build runs the arm64 zip's own bootstrap under qemu-user (Debian's packages).
+  if ! command -v qemu-aarch64 >/dev/null 2>&1 || [[ ! -d /usr/aarch64-linux-gnu/lib ]]; then
+    echo "setup-tools: installing Debian's qemu-user and libc6-arm64-cross"
+    sudo=""
+    if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      qemu-user libc6-arm64-cross >/dev/null
+  fi
+fi
 
 # checkov, in its own venv.
 if [[ "$(.tools/checkov/bin/checkov --version 2>/dev/null || true)" != "$CHECKOV_VERSION" ]]; then

@@ -207,10 +207,10 @@ fn mutated_config() -> impl Strategy<Value = Value> {
                 }
                 None => {
                     let (last, parent) = path.split_last().unwrap();
-                    if let (Some(parent), PathStep::Key(k)) = (at_mut(&mut doc, parent), last) {
-                        if let Some(m) = parent.as_object_mut() {
-                            m.remove(k);
-                        }
+                    if let (Some(parent), PathStep::Key(k)) = (at_mut(&mut doc, parent), last)
+                        && let Some(m) = parent.as_object_mut()
+                    {
+                        m.remove(k);
                     }
                 }
             }

@@ -31,8 +31,9 @@ pub const GUARD_MARGIN: Duration = Duration::from_secs(3);
 pub const WORK_MARGIN: Duration = Duration::from_secs(4);
 /// API calls must be done this long before the deadline.
 pub const APPLY_MARGIN: Duration = Duration::from_secs(8);
-/// Test-only fault injection: `SYNCSCOPE_TEST_FAULT=panic` makes the work panic, to
-/// prove a panic still answers CloudFormation (no local server can produce a panic).
+/// Test-only fault injection (the `test-hooks` feature, never in the shipped zip):
+/// `SYNCSCOPE_TEST_FAULT=panic` makes the work panic, to prove a panic still answers
+/// CloudFormation (no local server can produce a panic).
 pub const TEST_FAULT_ENV: &str = "SYNCSCOPE_TEST_FAULT";
 
 /// The `syncscope` value of a scheduled drift check's event:
@@ -300,7 +301,7 @@ fn parse_props(props: &Value) -> Result<Properties, String> {
 
 /// Decides and does the work of one request; returns what to answer.
 async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Instant) -> Answer {
-    if std::env::var(TEST_FAULT_ENV).as_deref() == Ok("panic") {
+    if cfg!(feature = "test-hooks") && std::env::var(TEST_FAULT_ENV).as_deref() == Ok("panic") {
         panic!("test fault injected through {TEST_FAULT_ENV}");
     }
     let fallback = fallback_id(&envelope);
@@ -342,10 +343,9 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
             if let (Some(new), Some(old)) = (
                 update.resource_properties.as_object(),
                 update.old_resource_properties.as_object(),
-            ) {
-                if cfn::settings_only_change(new, old) {
-                    return settings_only(app, new, old_id, stack, deadlines).await;
-                }
+            ) && cfn::settings_only_change(new, old)
+            {
+                return settings_only(app, new, old_id, stack, deadlines).await;
             }
             let props = match parse_props(&update.resource_properties) {
                 Ok(props) => props,

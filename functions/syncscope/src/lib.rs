@@ -1,4 +1,5 @@
-//! syncscope: the Lambda custom resource, its adapters and the CLI's live modes.
+//! syncscope: the Lambda custom resource and its adapters (the CLI, package
+//! `syncscope-cli`, uses the adapters for its live modes).
 //!
 //! # Layout
 //! - [`app`]: every client, built once per cold start.

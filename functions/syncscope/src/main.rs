@@ -1,6 +1,10 @@
 //! The syncscope Lambda: a CloudFormation custom resource that reconciles the IAM
 //! Identity Center sync scope. Builds every client once, then serves events.
 
+// The runtime's future nests the SDK's futures deeply; the default limit (128) is not
+// enough to compute its layout since the SDK's 2026 releases.
+#![recursion_limit = "256"]
+
 use std::time::Duration;
 
 use lambda_runtime::{Error, service_fn};

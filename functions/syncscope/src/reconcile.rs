@@ -132,18 +132,18 @@ async fn reconcile_with(
         Ok(stored) => stored,
         Err(e) => return fail(outcome, format!("could not read the filters: {e}")),
     };
-    if let Some(expected) = &props.filters_hash {
-        if *expected != stored.hash {
-            return fail(
-                outcome,
-                format!(
-                    "the filters under {} (hash {}) are not the ones this deployment wrote (hash {}); deploy again",
-                    props.filters_parameter,
-                    store::short(&stored.hash),
-                    store::short(expected)
-                ),
-            );
-        }
+    if let Some(expected) = &props.filters_hash
+        && *expected != stored.hash
+    {
+        return fail(
+            outcome,
+            format!(
+                "the filters under {} (hash {}) are not the ones this deployment wrote (hash {}); deploy again",
+                props.filters_parameter,
+                store::short(&stored.hash),
+                store::short(expected)
+            ),
+        );
     }
     let desired = match store::desired_from(&props.domain, &stored.entries) {
         Ok(desired) => desired,
@@ -264,19 +264,17 @@ async fn apply_and_record(
     // Deleting the stack with OnDelete remove is its own confirmation; a drift check
     // changes nothing, so the guard only warns there.
     let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
-    if run.trigger == Trigger::Drift {
-        if let Err(tripped) = plan.check_guard(&props.guard) {
-            outcome
-                .warnings
-                .push(format!("a deployment now would be refused: {tripped}"));
-        }
+    if run.trigger == Trigger::Drift
+        && let Err(tripped) = plan.check_guard(&props.guard)
+    {
+        outcome
+            .warnings
+            .push(format!("a deployment now would be refused: {tripped}"));
     }
-    if guarded {
-        if let Err(tripped) = plan.check_guard(&props.guard) {
-            outcome.plan = Some(plan);
-            outcome.scope_after = Some(before);
-            return fail(outcome, tripped.to_string());
-        }
+    if guarded && let Err(tripped) = plan.check_guard(&props.guard) {
+        outcome.plan = Some(plan);
+        outcome.scope_after = Some(before);
+        return fail(outcome, tripped.to_string());
     }
     let owner = owner(run, key);
     let (owner, dry) = match owner {

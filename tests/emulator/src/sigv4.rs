@@ -28,7 +28,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use axum::http::HeaderMap;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -252,13 +252,13 @@ impl Verifier {
         check_clock_skew(signed_at, OffsetDateTime::from(now))?;
 
         let payload_hash = hex::encode(Sha256::digest(request.body));
-        if let Some(sent) = header_text(request.headers, "x-amz-content-sha256") {
-            if !sent.trim().eq_ignore_ascii_case(&payload_hash) {
-                return Err(invalid(format!(
-                    "The provided 'x-amz-content-sha256' header does not match what was computed: sent '{}', computed '{payload_hash}'.",
-                    sent.trim()
-                )));
-            }
+        if let Some(sent) = header_text(request.headers, "x-amz-content-sha256")
+            && !sent.trim().eq_ignore_ascii_case(&payload_hash)
+        {
+            return Err(invalid(format!(
+                "The provided 'x-amz-content-sha256' header does not match what was computed: sent '{}', computed '{payload_hash}'.",
+                sent.trim()
+            )));
         }
 
         let canonical = canonical_request(request, &auth.signed_headers, &payload_hash);

@@ -18,7 +18,25 @@ impl LambdaProcess {
         runtime_api: &str,
         env: &[(String, String)],
     ) -> std::io::Result<Self> {
-        let mut command = Command::new(binary);
+        Self::start_wrapped(&[], binary, runtime_api, env)
+    }
+
+    /// Starts `binary` through a wrapper command (e.g. `qemu-aarch64 -L
+    /// /usr/aarch64-linux-gnu` for the arm64 build); an empty wrapper runs it as is.
+    pub fn start_wrapped(
+        wrapper: &[String],
+        binary: PathBuf,
+        runtime_api: &str,
+        env: &[(String, String)],
+    ) -> std::io::Result<Self> {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&binary);
+                c
+            }
+            None => Command::new(&binary),
+        };
         command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -140,10 +140,10 @@ async fn record(
     }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, reply.body).into_response();
-    if let Some(secs) = reply.retry_after {
-        if let Ok(v) = secs.to_string().parse() {
-            response.headers_mut().insert("retry-after", v);
-        }
+    if let Some(secs) = reply.retry_after
+        && let Ok(v) = secs.to_string().parse()
+    {
+        response.headers_mut().insert("retry-after", v);
     }
     response
 }

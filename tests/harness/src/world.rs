@@ -42,6 +42,8 @@ pub struct WorldOptions {
     pub extra_profiles: Vec<&'static str>,
     /// The Lambda binary to run (default: the debug build next to the test).
     pub lambda_binary: Option<std::path::PathBuf>,
+    /// A command the binary runs under (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`).
+    pub lambda_wrapper: Vec<String>,
 }
 
 /// A started world. Everything stops when it is dropped.
@@ -69,7 +71,7 @@ pub struct World {
     /// The SDK configuration pointing at moto.
     pub sdk: aws_config::SdkConfig,
     /// How the Lambda process was started (binary, environment), to restart it.
-    lambda_start: (std::path::PathBuf, Vec<(String, String)>),
+    lambda_start: (Vec<String>, std::path::PathBuf, Vec<(String, String)>),
 }
 
 /// The SDK configuration for moto: fixed test credentials, one region.
@@ -128,8 +130,13 @@ impl World {
             .lambda_binary
             .clone()
             .unwrap_or_else(|| crate::paths::binary("syncscope-lambda"));
-        let lambda = LambdaProcess::start(binary.clone(), &runtime.endpoint(), &env)
-            .expect("start the Lambda binary");
+        let lambda = LambdaProcess::start_wrapped(
+            &options.lambda_wrapper,
+            binary.clone(),
+            &runtime.endpoint(),
+            &env,
+        )
+        .expect("start the Lambda binary");
         let world = Self {
             ns,
             moto,
@@ -142,7 +149,7 @@ impl World {
             ssm,
             s3,
             sdk,
-            lambda_start: (binary, env),
+            lambda_start: (options.lambda_wrapper.clone(), binary, env),
         };
         world.put_webhook(&world.teams.url(&format!(
             "/workflows/hook?api-version=1&sig={WEBHOOK_CANARY}"
@@ -392,9 +399,9 @@ impl World {
     /// first; the previous one, if any, is killed.
     pub fn restart_lambda(&mut self) {
         self.lambda = None;
-        let (binary, env) = &self.lambda_start;
+        let (wrapper, binary, env) = &self.lambda_start;
         self.lambda = Some(
-            LambdaProcess::start(binary.clone(), &self.runtime.endpoint(), env)
+            LambdaProcess::start_wrapped(wrapper, binary.clone(), &self.runtime.endpoint(), env)
                 .expect("restart the Lambda binary"),
         );
     }

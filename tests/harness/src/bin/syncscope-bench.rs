@@ -557,7 +557,23 @@ fn main() {
         return;
     }
     let path: PathBuf = workspace.join("docs/benchmarks.md");
+    // The Build section is infra/measure-build.sh's: kept as it is.
+    if let Some(build) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|doc| build_section(&doc).map(str::to_owned))
+    {
+        let _ = writeln!(out, "\n{build}");
+    }
     if let Err(e) = std::fs::write(&path, &out) {
         eprintln!("cannot write {}: {e}", path.display());
     }
+}
+
+/// The Build section of benchmarks.md (written by infra/measure-build.sh), markers
+/// included.
+fn build_section(doc: &str) -> Option<&str> {
+    let start = doc.find("<!-- build:begin")?;
+    let end_marker = "<!-- build:end -->";
+    let end = doc[start..].find(end_marker)? + start + end_marker.len();
+    Some(&doc[start..end])
 }

@@ -7,6 +7,11 @@
 //! with CloudFormation's events: Create; Update after a config edit (one group added,
 //! one removed); Update where only ServiceTimeout changed; Delete. Writes what it saw
 //! under `build/local/` and exits non-zero if any step differs from what is expected.
+//!
+//! `--lambda PATH [--wrapper "CMD ARGS"] --smoke` runs another build of the Lambda
+//! (`task build` passes the arm64 zip's `bootstrap` under `qemu-aarch64`) through one
+//! Create and one Delete, which must both answer SUCCESS: the shipped artefact, not only
+//! the debug build, serves CloudFormation.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,16 +47,28 @@ fn write_json(path: &Path, value: &Value) {
     }
 }
 
+/// The value after `flag`, if given.
+fn arg<'a>(args: &'a [String], flag: &str) -> Option<&'a String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let config_path = args
-        .iter()
-        .position(|a| a == "--config")
-        .and_then(|i| args.get(i + 1))
-        .map_or_else(
-            || syncscope_harness::paths::workspace().join("config/example.json"),
-            PathBuf::from,
+    let config_path = arg(&args, "--config").map_or_else(
+        || syncscope_harness::paths::workspace().join("config/example.json"),
+        PathBuf::from,
+    );
+    if args.iter().any(|a| a == "--smoke") {
+        return smoke(
+            &config_path,
+            arg(&args, "--lambda").map(PathBuf::from),
+            arg(&args, "--wrapper")
+                .map(|w| w.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
         );
+    }
     let out = syncscope_harness::paths::build_dir("local");
     let _ = std::fs::remove_dir_all(&out);
     let out = syncscope_harness::paths::build_dir("local");
@@ -251,6 +268,69 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         eprintln!("local lifecycle: {} check(s) failed", check.failures.len());
+        ExitCode::FAILURE
+    }
+}
+
+/// One Create and one Delete through a given build of the Lambda; both must answer
+/// SUCCESS, with one response each.
+fn smoke(config_path: &Path, lambda: Option<PathBuf>, wrapper: Vec<String>) -> ExitCode {
+    let config = match std::fs::read_to_string(config_path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| config::parse(&text).map_err(|e| e.to_string()))
+    {
+        Ok(parsed) => parsed.config,
+        Err(e) => {
+            eprintln!("error: {}: {e}", config_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let shown = lambda
+        .as_ref()
+        .map_or_else(|| "the debug build".to_owned(), |p| p.display().to_string());
+    println!(
+        "smoke test: {} {shown} through the Runtime API (Create, Delete)",
+        wrapper.join(" ")
+    );
+    let world = World::with(WorldOptions {
+        lambda_binary: lambda,
+        lambda_wrapper: wrapper,
+        ..Default::default()
+    });
+    let mut props = world.deploy(&config);
+    // A shipped build posts cards only over https: no Teams webhook here.
+    props.remove("TeamsWebhook");
+    let mut failures = 0;
+    let mut id = None;
+    for kind in ["Create", "Delete"] {
+        let event = world.event(kind, &props, None, id.as_deref());
+        let delivered = world.send(&event, TIMEOUT);
+        let answers: Vec<Value> = delivered.responses.iter().map(|r| r.json()).collect();
+        let status = answers
+            .first()
+            .and_then(|a| a["Status"].as_str())
+            .unwrap_or("no answer");
+        let reason = answers
+            .first()
+            .and_then(|a| a["Reason"].as_str())
+            .unwrap_or_default();
+        println!("  {kind}: {status} ({} answer(s)): {reason}", answers.len());
+        if status != "SUCCESS" || answers.len() != 1 {
+            failures += 1;
+        }
+        id = answers
+            .first()
+            .and_then(|a| a["PhysicalResourceId"].as_str())
+            .map(str::to_owned);
+    }
+    if failures == 0 {
+        println!("smoke test: passed");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("smoke test: failed; the Lambda's log:");
+        for line in world.lambda_logs() {
+            eprintln!("  {line}");
+        }
         ExitCode::FAILURE
     }
 }

@@ -10,9 +10,7 @@
 //! Exit codes: 0 success; 1 the config, the inputs or the plan were refused, or a live
 //! call failed (every problem is listed); 2 wrong usage.
 
-#[path = "syncscope/bootstrap.rs"]
 mod bootstrap;
-#[path = "syncscope/live.rs"]
 mod live;
 
 use std::path::{Path, PathBuf};
