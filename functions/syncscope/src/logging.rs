@@ -1,19 +1,24 @@
 //! Logging: JSON when Lambda asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`), compact text
-//! otherwise; the level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (default `info`).
+//! otherwise; the level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` (a level name:
+//! `error`, `warn`, `info`, `debug`, `trace`; default `info`). A level, not per-module
+//! directives: the filter that parses those pulls a regex engine into the zip.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+/// The level named by the environment (`info` when it names none).
+fn level(var: impl Fn(&str) -> Option<String>) -> LevelFilter {
+    var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|| var("RUST_LOG"))
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(LevelFilter::INFO)
+}
 
 /// Installs the global subscriber. Call once, at start-up.
 pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .map(|l| l.to_lowercase())
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_owned());
-    let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let level = level(|name| std::env::var(name).ok());
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time();
@@ -25,5 +30,26 @@ pub fn init() {
             .init();
     } else {
         builder.compact().init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_level_comes_from_lambda_then_rust_log_and_defaults_to_info() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(level(env(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")])), LevelFilter::DEBUG);
+        assert_eq!(level(env(&[("RUST_LOG", "warn")])), LevelFilter::WARN);
+        assert_eq!(level(env(&[("RUST_LOG", "syncscope=debug")])), LevelFilter::INFO);
+        assert_eq!(level(env(&[])), LevelFilter::INFO);
     }
 }
