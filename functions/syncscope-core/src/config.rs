@@ -12,6 +12,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::choice::Choice;
 use crate::names::{
     BucketName, Description, DomainName, FilterName, HttpsUrl, IdentityStoreId, KeyPrefix, Region,
     Schedule, StackName, SyncProfileName, WebhookRef, quoted,
@@ -97,62 +98,23 @@ impl Config {
     }
 }
 
-/// What deleting the stack does to the sync scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnDelete {
-    /// Leave the scope as it is (default).
-    #[default]
-    Retain,
-    /// Remove the filters this stack manages.
-    Remove,
-}
-
-impl OnDelete {
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Retain => "retain",
-            Self::Remove => "remove",
-        }
-    }
-
-    /// Parses the config spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "retain" => Some(Self::Retain),
-            "remove" => Some(Self::Remove),
-            _ => None,
-        }
+crate::choice::choice! {
+    /// What deleting the stack does to the sync scope.
+    pub enum OnDelete {
+        /// Leave the scope as it is (default).
+        Retain = "retain",
+        /// Remove the filters this stack manages.
+        Remove = "remove",
     }
 }
 
-/// The format of the Teams message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-pub enum CardFormat {
-    /// A Workflows envelope with an Adaptive Card 1.4 (default).
-    #[default]
-    AdaptiveCard,
-    /// A legacy Office 365 connector MessageCard.
-    MessageCard,
-}
-
-impl CardFormat {
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AdaptiveCard => "AdaptiveCard",
-            Self::MessageCard => "MessageCard",
-        }
-    }
-
-    /// Parses the config spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "AdaptiveCard" => Some(Self::AdaptiveCard),
-            "MessageCard" => Some(Self::MessageCard),
-            _ => None,
-        }
+crate::choice::choice! {
+    /// The format of the Teams message.
+    pub enum CardFormat {
+        /// A Workflows envelope with an Adaptive Card 1.4 (default).
+        AdaptiveCard = "AdaptiveCard",
+        /// A legacy Office 365 connector MessageCard.
+        MessageCard = "MessageCard",
     }
 }
 
@@ -447,29 +409,18 @@ impl Walker {
     }
 
     /// An optional value with a fixed set of spellings.
-    fn choice<T: Copy>(
-        &mut self,
-        obj: &Obj<'_>,
-        key: &str,
-        default: T,
-        allowed: &[&'static str],
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Option<T> {
+    fn choice<T: Choice + Default>(&mut self, obj: &Obj<'_>, key: &str) -> Option<T> {
         let Ok(value) = self.optional_str(obj, key) else {
             return None;
         };
         let Some(value) = value else {
-            return Some(default);
+            return Some(T::default());
         };
-        if let Some(parsed) = parse(value) {
+        if let Some(parsed) = T::parse(value) {
             return Some(parsed);
         }
-        let list = allowed
-            .iter()
-            .map(|a| format!("{a:?}"))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let hint = suggest::closest(value, allowed)
+        let list = T::allowed();
+        let hint = suggest::closest(value, &T::spellings())
             .map(|a| format!(" (did you mean {a:?}?)"))
             .unwrap_or_default();
         self.error(
@@ -528,13 +479,7 @@ impl Walker {
         let docs_prefix = self
             .optional_parsed(&obj, "DocsPrefix", KeyPrefix::parse)
             .map(|p| p.unwrap_or_else(KeyPrefix::docs_default));
-        let card_format = self.choice(
-            &obj,
-            "TeamsCardFormat",
-            CardFormat::default(),
-            &["AdaptiveCard", "MessageCard"],
-            CardFormat::parse,
-        );
+        let card_format = self.choice::<CardFormat>(&obj, "TeamsCardFormat");
         let drift_schedule = self.optional_parsed(&obj, "DriftSchedule", Schedule::parse);
 
         Some(General {
@@ -656,20 +601,8 @@ impl Walker {
             .map(Option::unwrap_or_default);
         let identity_store_id =
             self.optional_parsed(&obj, "IdentityStoreId", IdentityStoreId::parse);
-        let mode = self.choice(
-            &obj,
-            "Mode",
-            Mode::default(),
-            &["managed", "authoritative"],
-            Mode::parse,
-        );
-        let on_delete = self.choice(
-            &obj,
-            "OnDelete",
-            OnDelete::default(),
-            &["retain", "remove"],
-            OnDelete::parse,
-        );
+        let mode = self.choice::<Mode>(&obj, "Mode");
+        let on_delete = self.choice::<OnDelete>(&obj, "OnDelete");
         let guard = match obj.map.get("DeletionGuard") {
             None | Some(Value::Null) => Some(GuardLimits::default()),
             Some(g) => self.guard(&obj.child("DeletionGuard"), g),

@@ -3,7 +3,8 @@
 //! # Layout
 //! - [`card`]: Teams cards (Adaptive Card 1.4 in a Workflows envelope, or a legacy
 //!   MessageCard) from an outcome, under a size budget.
-//! - [`cfn`]: the custom resource protocol: properties, physical ids, the 4 KB response.
+//! - [`cfn`]: the custom resource protocol: physical ids, the 4 KB response.
+//! - [`choice`]: enums with one spelling per value (modes, formats, delete behaviour).
 //! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
 //! - [`docs`]: the documentation view model and its page, snippet and JSON renderings.
 //! - [`names`]: validated newtypes (filter names, domains, bucket names, URLs, ...).
@@ -18,6 +19,7 @@
 
 pub mod card;
 pub mod cfn;
+pub mod choice;
 pub mod config;
 pub mod docs;
 pub mod names;

@@ -20,6 +20,56 @@ pub const AD_FORBIDDEN_CHARS: &[char] = &[
     '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>',
 ];
 
+/// Declares a validated string newtype, all with the same traits: the struct
+/// (serialised as the plain string), `as_str`, `AsRef<str>` and `Display`; with a
+/// validator (`fn(&str) -> Result<String, String>`, the error being the rule a bad
+/// value breaks), also `parse` and `FromStr`.
+macro_rules! newtype {
+    ($(#[$doc:meta])* $name:ident $([$($derive:ident),+])?) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize $($(, $derive)+)?)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value, as validated.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident $([$($derive:ident),+])?, $validate:path) => {
+        newtype!($(#[$doc])* $name $([$($derive),+])?);
+
+        impl $name {
+            /// Validates a value; the error is the rule it breaks.
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                $validate(raw).map(Self)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(raw: &str) -> Result<Self, String> {
+                Self::parse(raw)
+            }
+        }
+    };
+}
+
 /// Quotes a value for an error message, shortening very long values.
 pub fn quoted(value: &str) -> String {
     const MAX: usize = 80;
@@ -35,57 +85,17 @@ fn first_control_char(value: &str) -> Option<(usize, char)> {
     value.chars().enumerate().find(|(_, c)| c.is_control())
 }
 
-/// The name of an AD group or user in a sync filter (its sAMAccountName), trimmed.
-///
-/// Names compare case-insensitively, as AD does: use [`FilterName::key`] to compare.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct FilterName(String);
+newtype!(
+    /// The name of an AD group or user in a sync filter (its sAMAccountName), trimmed.
+    ///
+    /// Names compare case-insensitively, as AD does: use [`FilterName::key`] to compare.
+    FilterName
+);
 
 impl FilterName {
     /// Validates a name for a filter of `kind`.
     pub fn parse(raw: &str, kind: FilterKind) -> Result<Self, String> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err("must not be empty (after trimming spaces)".into());
-        }
-        if let Some((position, c)) = first_control_char(name) {
-            return Err(format!(
-                "{} contains a control character (U+{:04X}) at position {}",
-                quoted(name),
-                c as u32,
-                position + 1
-            ));
-        }
-        let (max, what) = match kind {
-            FilterKind::Group => (MAX_GROUP_NAME_CHARS, "AD group names (sAMAccountName)"),
-            FilterKind::User => (MAX_USER_NAME_CHARS, "AD user logon names (sAMAccountName)"),
-        };
-        let length = name.chars().count();
-        if length > max {
-            return Err(format!(
-                "{} is {length} characters long; {what} have at most {max}",
-                quoted(name)
-            ));
-        }
-        if let Some(c) = name.chars().find(|c| AD_FORBIDDEN_CHARS.contains(c)) {
-            return Err(format!(
-                "{} contains {c:?}, which Active Directory does not allow in a sAMAccountName",
-                quoted(name)
-            ));
-        }
-        if name.ends_with('.') {
-            return Err(format!(
-                "{} ends with a period, which Active Directory does not allow in a sAMAccountName",
-                quoted(name)
-            ));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    /// The name as written (trimmed).
-    pub fn as_str(&self) -> &str {
-        &self.0
+        filter_name(raw, kind).map(Self)
     }
 
     /// The comparison key: AD names are case-insensitive.
@@ -94,194 +104,176 @@ impl FilterName {
     }
 }
 
+fn filter_name(raw: &str, kind: FilterKind) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("must not be empty (after trimming spaces)".into());
+    }
+    if let Some((position, c)) = first_control_char(name) {
+        return Err(format!(
+            "{} contains a control character (U+{:04X}) at position {}",
+            quoted(name),
+            c as u32,
+            position + 1
+        ));
+    }
+    let (max, what) = match kind {
+        FilterKind::Group => (MAX_GROUP_NAME_CHARS, "AD group names (sAMAccountName)"),
+        FilterKind::User => (MAX_USER_NAME_CHARS, "AD user logon names (sAMAccountName)"),
+    };
+    let length = name.chars().count();
+    if length > max {
+        return Err(format!(
+            "{} is {length} characters long; {what} have at most {max}",
+            quoted(name)
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| AD_FORBIDDEN_CHARS.contains(c)) {
+        return Err(format!(
+            "{} contains {c:?}, which Active Directory does not allow in a sAMAccountName",
+            quoted(name)
+        ));
+    }
+    if name.ends_with('.') {
+        return Err(format!(
+            "{} ends with a period, which Active Directory does not allow in a sAMAccountName",
+            quoted(name)
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// The comparison key of any name: trimmed and lowercased.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-impl fmt::Display for FilterName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+newtype!(
+    /// A human description of a filter, shown in the docs (may be empty): at most
+    /// [`MAX_DESCRIPTION_CHARS`], no control characters.
+    Description[Default],
+    description
+);
+
+fn description(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if let Some((position, c)) = first_control_char(text) {
+        return Err(format!(
+            "contains a control character (U+{:04X}) at position {}; write it on one line",
+            c as u32,
+            position + 1
+        ));
     }
+    let length = text.chars().count();
+    if length > MAX_DESCRIPTION_CHARS {
+        return Err(format!(
+            "is {length} characters long; descriptions have at most {MAX_DESCRIPTION_CHARS}"
+        ));
+    }
+    Ok(text.to_owned())
 }
 
-/// A human description of a filter, shown in the docs (may be empty).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Description(String);
+newtype!(
+    /// A fully qualified DNS domain name of the Active Directory, e.g. `corp.example.com`.
+    ///
+    /// Rule: DNS syntax: at least two labels of letters, digits and hyphens.
+    DomainName,
+    domain_name
+);
 
-impl Description {
-    /// Validates a description: at most [`MAX_DESCRIPTION_CHARS`], no control characters.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let text = raw.trim();
-        if let Some((position, c)) = first_control_char(text) {
-            return Err(format!(
-                "contains a control character (U+{:04X}) at position {}; write it on one line",
-                c as u32,
-                position + 1
-            ));
-        }
-        let length = text.chars().count();
-        if length > MAX_DESCRIPTION_CHARS {
-            return Err(format!(
-                "is {length} characters long; descriptions have at most {MAX_DESCRIPTION_CHARS}"
-            ));
-        }
-        Ok(Self(text.to_owned()))
+fn domain_name(raw: &str) -> Result<String, String> {
+    let domain = raw.trim().trim_end_matches('.');
+    if domain.is_empty() {
+        return Err("must not be empty".into());
     }
-
-    /// The description text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    if domain.len() > 253 {
+        return Err(format!(
+            "{} is {} characters long; a DNS domain name has at most 253",
+            quoted(domain),
+            domain.len()
+        ));
     }
-}
-
-/// A fully qualified DNS domain name of the Active Directory, e.g. `corp.example.com`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct DomainName(String);
-
-impl DomainName {
-    /// Validates DNS syntax: at least two labels of letters, digits and hyphens.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let domain = raw.trim().trim_end_matches('.');
-        if domain.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if domain.len() > 253 {
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 {
+        return Err(format!(
+            "{} is not a fully qualified DNS domain name (expected e.g. \"corp.example.com\")",
+            quoted(domain)
+        ));
+    }
+    for label in &labels {
+        let bad = label.is_empty()
+            || label.len() > 63
+            || label.starts_with('-')
+            || label.ends_with('-')
+            || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if bad {
             return Err(format!(
-                "{} is {} characters long; a DNS domain name has at most 253",
+                "{} is not a valid DNS domain name: label {:?} must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen",
                 quoted(domain),
-                domain.len()
+                label
             ));
         }
-        let labels: Vec<&str> = domain.split('.').collect();
-        if labels.len() < 2 {
-            return Err(format!(
-                "{} is not a fully qualified DNS domain name (expected e.g. \"corp.example.com\")",
-                quoted(domain)
-            ));
-        }
-        for label in &labels {
-            let bad = label.is_empty()
-                || label.len() > 63
-                || label.starts_with('-')
-                || label.ends_with('-')
-                || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-            if bad {
-                return Err(format!(
-                    "{} is not a valid DNS domain name: label {:?} must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen",
-                    quoted(domain),
-                    label
-                ));
-            }
-        }
-        Ok(Self(domain.to_owned()))
     }
-
-    /// The domain as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    Ok(domain.to_owned())
 }
 
-impl fmt::Display for DomainName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+newtype!(
+    /// An S3 bucket name that follows the general purpose bucket naming rules.
+    ///
+    /// Rule: the S3 naming rules for general purpose buckets.
+    BucketName,
+    bucket_name
+);
+
+fn bucket_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    let q = quoted(name);
+    let rule = |why: &str| Err(format!("{q} is not a valid S3 bucket name: {why}"));
+    if name.len() < 3 || name.len() > 63 {
+        return rule("it must be 3 to 63 characters long");
     }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
+        return rule("only lowercase letters, digits, dots and hyphens are allowed");
+    }
+    let first = name.as_bytes()[0];
+    let last = name.as_bytes()[name.len() - 1];
+    if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+        return rule("it must begin and end with a letter or digit");
+    }
+    if name.contains("..") {
+        return rule("it must not contain two adjacent periods");
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return rule("it must not be formatted as an IP address");
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return rule(&format!("the prefix {prefix:?} is reserved"));
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return rule(&format!("the suffix {suffix:?} is reserved"));
+        }
+    }
+    Ok(name.to_owned())
 }
 
-/// An S3 bucket name that follows the general purpose bucket naming rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct BucketName(String);
-
-impl BucketName {
-    /// Validates the S3 naming rules for general purpose buckets.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        let q = quoted(name);
-        let rule = |why: &str| Err(format!("{q} is not a valid S3 bucket name: {why}"));
-        if name.len() < 3 || name.len() > 63 {
-            return rule("it must be 3 to 63 characters long");
-        }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
-        {
-            return rule("only lowercase letters, digits, dots and hyphens are allowed");
-        }
-        let first = name.as_bytes()[0];
-        let last = name.as_bytes()[name.len() - 1];
-        if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
-            return rule("it must begin and end with a letter or digit");
-        }
-        if name.contains("..") {
-            return rule("it must not contain two adjacent periods");
-        }
-        if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
-            return rule("it must not be formatted as an IP address");
-        }
-        for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
-            if name.starts_with(prefix) {
-                return rule(&format!("the prefix {prefix:?} is reserved"));
-            }
-        }
-        for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
-            if name.ends_with(suffix) {
-                return rule(&format!("the suffix {suffix:?} is reserved"));
-            }
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    /// The bucket name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// An absolute `https://` URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct HttpsUrl(String);
+newtype!(
+    /// An absolute `https://` URL with a host and no spaces.
+    HttpsUrl,
+    https_url
+);
 
 impl HttpsUrl {
-    /// Validates an absolute https URL with a host and no spaces.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::check(raw.trim()).map_err(|why| format!("{} {why}", quoted(raw.trim())))
-    }
-
     /// Like [`HttpsUrl::parse`], but the message never repeats the URL (it may be a secret).
     pub fn parse_secret(raw: &str) -> Result<Self, String> {
-        Self::check(raw.trim()).map_err(|why| format!("the URL {why}"))
-    }
-
-    fn check(url: &str) -> Result<Self, &'static str> {
-        let Some((scheme, rest)) = url.split_once("://") else {
-            return Err("is not an absolute URL (expected https://host/path)");
-        };
-        if !scheme.eq_ignore_ascii_case("https") {
-            return Err("must use https");
-        }
-        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces or control characters");
-        }
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        if host.is_empty()
-            || !host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        {
-            return Err("has no valid host name");
-        }
-        Ok(Self(url.to_owned()))
-    }
-
-    /// The URL.
-    pub fn as_str(&self) -> &str {
-        &self.0
+        check_https_url(raw.trim())
+            .map(Self)
+            .map_err(|why| format!("the URL {why}"))
     }
 
     /// `https://host` only: safe to show when the full URL is a secret.
@@ -290,6 +282,32 @@ impl HttpsUrl {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
         format!("https://{}", host.rsplit_once('@').map_or(host, |(_, h)| h))
     }
+}
+
+fn https_url(raw: &str) -> Result<String, String> {
+    check_https_url(raw.trim()).map_err(|why| format!("{} {why}", quoted(raw.trim())))
+}
+
+fn check_https_url(url: &str) -> Result<String, &'static str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("is not an absolute URL (expected https://host/path)");
+    };
+    if !scheme.eq_ignore_ascii_case("https") {
+        return Err("must use https");
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters");
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
+        return Err("has no valid host name");
+    }
+    Ok(url.to_owned())
 }
 
 /// Where the Teams webhook URL comes from. The URL itself is a secret.
@@ -409,118 +427,101 @@ fn parse_secret_arn(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// An AWS region code such as `eu-central-1`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Region(String);
+newtype!(
+    /// An AWS region code such as `eu-central-1`.
+    ///
+    /// Rule: region syntax (`xx-name-N`, including gov and iso partitions).
+    Region,
+    region
+);
 
-impl Region {
-    /// Validates region syntax (`xx-name-N`, including gov and iso partitions).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let region = raw.trim();
-        let parts: Vec<&str> = region.split('-').collect();
-        let ok = parts.len() >= 3
-            && parts[0].len() == 2
-            && parts[0].chars().all(|c| c.is_ascii_lowercase())
-            && parts[1..parts.len() - 1]
-                .iter()
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-            && parts[parts.len() - 1].parse::<u8>().is_ok();
-        if ok {
-            Ok(Self(region.to_owned()))
-        } else {
-            Err(format!(
-                "{} is not an AWS region code (e.g. \"eu-central-1\")",
-                quoted(region)
-            ))
-        }
-    }
-
-    /// The region code.
-    pub fn as_str(&self) -> &str {
-        &self.0
+fn region(raw: &str) -> Result<String, String> {
+    let region = raw.trim();
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok();
+    if ok {
+        Ok(region.to_owned())
+    } else {
+        Err(format!(
+            "{} is not an AWS region code (e.g. \"eu-central-1\")",
+            quoted(region)
+        ))
     }
 }
 
-/// A CloudFormation stack name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct StackName(String);
+newtype!(
+    /// A CloudFormation stack name.
+    ///
+    /// Rule: starts with a letter; letters, digits and hyphens; at most 128 characters.
+    StackName,
+    stack_name
+);
 
 impl StackName {
     /// Longest stack name CloudFormation accepts.
     pub const MAX_CHARS: usize = 128;
-
-    /// Validates: starts with a letter; letters, digits and hyphens; at most 128 characters.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Err(format!(
-                "stack name {} must start with a letter",
-                quoted(raw)
-            ));
-        }
-        if let Some(c) = raw
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-        {
-            return Err(format!(
-                "stack name {} contains {c:?}; CloudFormation allows only letters, digits and hyphens",
-                quoted(raw)
-            ));
-        }
-        if raw.len() > Self::MAX_CHARS {
-            return Err(format!(
-                "stack name {} is {} characters long; CloudFormation allows {}",
-                quoted(raw),
-                raw.len(),
-                Self::MAX_CHARS
-            ));
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    /// The stack name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for StackName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+fn stack_name(raw: &str) -> Result<String, String> {
+    if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!(
+            "stack name {} must start with a letter",
+            quoted(raw)
+        ));
     }
+    if let Some(c) = raw
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "stack name {} contains {c:?}; CloudFormation allows only letters, digits and hyphens",
+            quoted(raw)
+        ));
+    }
+    if raw.len() > StackName::MAX_CHARS {
+        return Err(format!(
+            "stack name {} is {} characters long; CloudFormation allows {}",
+            quoted(raw),
+            raw.len(),
+            StackName::MAX_CHARS
+        ));
+    }
+    Ok(raw.to_owned())
 }
 
-/// The name of an identity-sync sync profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SyncProfileName(String);
+newtype!(
+    /// The name of an identity-sync sync profile.
+    ///
+    /// Rule: 1 to 128 letters, digits, `_`, `-` or `.`.
+    SyncProfileName[Deserialize],
+    sync_profile_name
+);
 
 impl SyncProfileName {
     /// The profile name the IAM Identity Center console creates for Active Directory.
     pub const DEFAULT: &'static str = "SynchronizationToActiveDirectoryAwsSso";
+}
 
-    /// Validates: 1 to 128 letters, digits, `_`, `-` or `.`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let name = raw.trim();
-        let ok = !name.is_empty()
-            && name.len() <= 128
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        if ok {
-            Ok(Self(name.to_owned()))
-        } else {
-            Err(format!(
-                "{} is not a valid sync profile name (1 to 128 letters, digits, _ - or .)",
-                quoted(name)
-            ))
-        }
-    }
-
-    /// The profile name.
-    pub fn as_str(&self) -> &str {
-        &self.0
+fn sync_profile_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{} is not a valid sync profile name (1 to 128 letters, digits, _ - or .)",
+            quoted(name)
+        ))
     }
 }
 
@@ -530,133 +531,114 @@ impl Default for SyncProfileName {
     }
 }
 
-impl fmt::Display for SyncProfileName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+newtype!(
+    /// An identity store id, e.g. `d-1234567890`.
+    ///
+    /// Rule: the `d-` followed by 10 hexadecimal digits form.
+    IdentityStoreId,
+    identity_store_id
+);
+
+fn identity_store_id(raw: &str) -> Result<String, String> {
+    let id = raw.trim();
+    let ok = id.len() == 12
+        && id.starts_with("d-")
+        && id[2..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(format!(
+            "{} is not an identity store id (expected \"d-\" and 10 lowercase hex digits)",
+            quoted(id)
+        ))
     }
 }
 
-/// An identity store id, e.g. `d-1234567890`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct IdentityStoreId(String);
-
-impl IdentityStoreId {
-    /// Validates the `d-` followed by 10 hexadecimal digits form.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let id = raw.trim();
-        let ok = id.len() == 12
-            && id.starts_with("d-")
-            && id[2..]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-        if ok {
-            Ok(Self(id.to_owned()))
-        } else {
-            Err(format!(
-                "{} is not an identity store id (expected \"d-\" and 10 lowercase hex digits)",
-                quoted(id)
-            ))
-        }
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A prefix for S3 object keys: segments of safe characters separated by `/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct KeyPrefix(String);
+newtype!(
+    /// A prefix for S3 object keys: segments of safe characters separated by `/`.
+    ///
+    /// Rule: segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
+    KeyPrefix,
+    key_prefix
+);
 
 impl KeyPrefix {
-    /// Validates segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let prefix = raw.trim().trim_matches('/');
-        let ok = !prefix.is_empty()
-            && prefix.len() <= 256
-            && prefix.split('/').all(|segment| {
-                !segment.is_empty()
-                    && segment != "."
-                    && segment != ".."
-                    && segment
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            });
-        if ok {
-            Ok(Self(prefix.to_owned()))
-        } else {
-            Err(format!(
-                "{} is not a valid key prefix (segments of letters, digits, - _ . separated by /)",
-                quoted(raw)
-            ))
-        }
-    }
-
-    /// The prefix, without leading or trailing `/`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// `sso`, where the seed published its page.
     pub fn docs_default() -> Self {
         Self("sso".to_owned())
     }
 }
 
-/// An EventBridge schedule expression: `rate(...)` or `cron(...)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Schedule(String);
-
-impl Schedule {
-    /// Validates `rate(N unit)` (minute/hour/day, singular only for 1) or `cron(6 fields)`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let expr = raw.trim();
-        let q = quoted(expr);
-        if let Some(inner) = expr.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
-            let mut words = inner.split_whitespace();
-            let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) else {
-                return Err(format!(
-                    "{q} is not a rate expression like \"rate(6 hours)\""
-                ));
-            };
-            let n: u32 = n
-                .parse()
-                .map_err(|_| format!("{q}: the rate must be a positive whole number"))?;
-            let singular = matches!(unit, "minute" | "hour" | "day");
-            let plural = matches!(unit, "minutes" | "hours" | "days");
-            if n == 0 || !(singular || plural) || (n == 1) != singular {
-                return Err(format!(
-                    "{q} is not valid: write e.g. \"rate(1 hour)\" or \"rate(6 hours)\" (unit minute(s), hour(s) or day(s))"
-                ));
-            }
-            if unit.starts_with("minute") && n < 15 {
-                return Err(format!(
-                    "{q} runs more often than every 15 minutes; the sync itself runs hourly at most"
-                ));
-            }
-            return Ok(Self(expr.to_owned()));
-        }
-        if let Some(inner) = expr.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')) {
-            if inner.split_whitespace().count() != 6 {
-                return Err(format!(
-                    "{q} is not valid: a cron expression has six fields (minutes hours day-of-month month day-of-week year)"
-                ));
-            }
-            return Ok(Self(expr.to_owned()));
-        }
+fn key_prefix(raw: &str) -> Result<String, String> {
+    let prefix = raw.trim().trim_matches('/');
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 256
+        && prefix.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        });
+    if ok {
+        Ok(prefix.to_owned())
+    } else {
         Err(format!(
-            "{q} is not a schedule: expected \"rate(...)\" or \"cron(...)\""
+            "{} is not a valid key prefix (segments of letters, digits, - _ . separated by /)",
+            quoted(raw)
         ))
     }
+}
 
-    /// The expression.
-    pub fn as_str(&self) -> &str {
-        &self.0
+newtype!(
+    /// An EventBridge schedule expression: `rate(...)` or `cron(...)`.
+    ///
+    /// Rule: `rate(N unit)` (minute/hour/day, singular only for 1) or `cron(6 fields)`.
+    Schedule,
+    schedule
+);
+
+fn schedule(raw: &str) -> Result<String, String> {
+    let expr = raw.trim();
+    let q = quoted(expr);
+    if let Some(inner) = expr.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
+        let mut words = inner.split_whitespace();
+        let (Some(n), Some(unit), None) = (words.next(), words.next(), words.next()) else {
+            return Err(format!(
+                "{q} is not a rate expression like \"rate(6 hours)\""
+            ));
+        };
+        let n: u32 = n
+            .parse()
+            .map_err(|_| format!("{q}: the rate must be a positive whole number"))?;
+        let singular = matches!(unit, "minute" | "hour" | "day");
+        let plural = matches!(unit, "minutes" | "hours" | "days");
+        if n == 0 || !(singular || plural) || (n == 1) != singular {
+            return Err(format!(
+                "{q} is not valid: write e.g. \"rate(1 hour)\" or \"rate(6 hours)\" (unit minute(s), hour(s) or day(s))"
+            ));
+        }
+        if unit.starts_with("minute") && n < 15 {
+            return Err(format!(
+                "{q} runs more often than every 15 minutes; the sync itself runs hourly at most"
+            ));
+        }
+        return Ok(expr.to_owned());
     }
+    if let Some(inner) = expr.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')) {
+        if inner.split_whitespace().count() != 6 {
+            return Err(format!(
+                "{q} is not valid: a cron expression has six fields (minutes hours day-of-month month day-of-week year)"
+            ));
+        }
+        return Ok(expr.to_owned());
+    }
+    Err(format!(
+        "{q} is not a schedule: expected \"rate(...)\" or \"cron(...)\""
+    ))
 }
 
 #[cfg(test)]

@@ -11,33 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::scope::{CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey};
 
-/// Who owns the sync scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Remove only filters this config added (default).
-    #[default]
-    Managed,
-    /// The config is the whole scope: anything else is removed.
-    Authoritative,
-}
-
-impl Mode {
-    /// The config spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Managed => "managed",
-            Self::Authoritative => "authoritative",
-        }
-    }
-
-    /// Parses the config spelling.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "managed" => Some(Self::Managed),
-            "authoritative" => Some(Self::Authoritative),
-            _ => None,
-        }
+crate::choice::choice! {
+    /// Who owns the sync scope.
+    pub enum Mode {
+        /// Remove only filters this config added (default).
+        Managed = "managed",
+        /// The config is the whole scope: anything else is removed.
+        Authoritative = "authoritative",
     }
 }
 

@@ -6,40 +6,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::names::{Description, DomainName, FilterName, name_key};
 
-/// Whether a sync filter names an AD group or an AD user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum FilterKind {
-    /// An AD group: its members are synchronised (nested groups flattened).
-    Group,
-    /// A single AD user.
-    User,
+crate::choice::choice! {
+    /// Whether a sync filter names an AD group or an AD user (spelled as the
+    /// identity-sync API does; groups first, the order every listing uses).
+    pub enum FilterKind {
+        /// An AD group: its members are synchronised (nested groups flattened).
+        Group = "GROUP",
+        /// A single AD user.
+        User = "USER",
+    }
 }
 
 impl FilterKind {
-    /// Both kinds, groups first (the order every listing uses).
-    pub const ALL: [FilterKind; 2] = [FilterKind::Group, FilterKind::User];
-
-    /// `GROUP` or `USER`, as the identity-sync API spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Group => "GROUP",
-            Self::User => "USER",
-        }
-    }
-
     /// `group` or `user`, for sentences.
     pub fn noun(self) -> &'static str {
         match self {
             Self::Group => "group",
             Self::User => "user",
         }
-    }
-}
-
-impl fmt::Display for FilterKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
