@@ -13,6 +13,7 @@
 //! - [`ssm`]: filters and the ledger in SSM Parameter Store.
 //! - [`http`]: the HTTPS client (compiled-in roots, no CA bundle to parse at start).
 //! - [`cfn_response`]: the PUT to CloudFormation's ResponseURL.
+//! - [`retry`]: the one retry policy of every outbound call (backoff, jitter, deadline).
 //! - [`logging`]: tracing set-up (JSON on Lambda).
 //!
 //! The pure core (config, planner, outcome and response models) is `syncscope-core`.
@@ -27,5 +28,6 @@ pub mod logging;
 pub mod publish;
 pub mod reconcile;
 pub mod report;
+pub mod retry;
 pub mod ssm;
 pub mod teams;

@@ -19,6 +19,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use syncscope_core::names::WebhookRef;
 use tokio::time::Instant;
 
+use crate::retry::{self, GaveUp, Step};
 use crate::ssm::{ParameterStore, SsmError};
 
 /// At most this many POSTs per card.
@@ -326,76 +327,93 @@ impl<'a> TeamsNotifier<'a> {
         legacy: bool,
         deadline: Instant,
     ) -> Result<Delivery, NotifyError> {
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let request = self
-                .http
-                .post(hook.url.clone())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(payload.clone())
-                .send();
-            let (last, hint) = match tokio::time::timeout_at(deadline, request).await {
-                Err(_) => {
-                    return Err(NotifyError::OutOfTime {
+        let policy = retry::Policy {
+            max_attempts: MAX_ATTEMPTS,
+            base: FIRST_BACKOFF,
+            max: MAX_BACKOFF,
+            jitter: true,
+            min_attempt_time: Duration::ZERO,
+        };
+        // A retryable failure is carried as the GaveUp it becomes if it is the last.
+        let again = |attempts: u32, last: String| NotifyError::GaveUp { attempts, last };
+        let attempt = |attempts: u32| {
+            let payload = payload.clone();
+            async move {
+                let request = self
+                    .http
+                    .post(hook.url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(payload)
+                    .send();
+                let response = match tokio::time::timeout_at(deadline, request).await {
+                    Err(_) => {
+                        return Step::Fail(NotifyError::OutOfTime {
+                            attempts,
+                            last: "no answer before the deadline".to_owned(),
+                        });
+                    }
+                    Ok(Err(e)) => return Step::retry(again(attempts, hook.redact(&describe(e)))),
+                    Ok(Ok(response)) => response,
+                };
+                let status = response.status();
+                let after = retry_after(&response);
+                let body = tokio::time::timeout_at(deadline, response.text())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+                let body = excerpt(hook, &body);
+                if status.is_success() {
+                    if legacy && !body.is_empty() && body != "1" {
+                        return Step::Fail(NotifyError::Legacy {
+                            status: status.as_u16(),
+                            body,
+                        });
+                    }
+                    return Step::Done(Delivery {
+                        status: status.as_u16(),
                         attempts,
-                        last: "no answer before the deadline".to_owned(),
                     });
                 }
-                Ok(Err(e)) => (hook.redact(&describe(e)), None),
-                Ok(Ok(response)) => {
-                    let status = response.status();
-                    let hint = retry_after(&response);
-                    let body = tokio::time::timeout_at(deadline, response.text())
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                        .unwrap_or_default();
-                    let body = excerpt(hook, &body);
-                    if status.is_success() {
-                        if legacy && !body.is_empty() && body != "1" {
-                            return Err(NotifyError::Legacy {
-                                status: status.as_u16(),
-                                body,
-                            });
-                        }
-                        return Ok(Delivery {
-                            status: status.as_u16(),
-                            attempts,
-                        });
-                    }
-                    let tail = if body.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {body}")
-                    };
-                    if status.as_u16() != 429 && !status.is_server_error() {
-                        return Err(NotifyError::Rejected {
-                            status: status.as_u16(),
-                            excerpt: tail,
-                        });
-                    }
-                    (format!("HTTP {}{tail}", status.as_u16()), hint)
+                let tail = if body.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {body}")
+                };
+                if status.as_u16() != 429 && !status.is_server_error() {
+                    return Step::Fail(NotifyError::Rejected {
+                        status: status.as_u16(),
+                        excerpt: tail,
+                    });
                 }
-            };
-            if attempts >= MAX_ATTEMPTS {
-                return Err(NotifyError::GaveUp { attempts, last });
+                Step::Retry {
+                    error: again(attempts, format!("HTTP {}{tail}", status.as_u16())),
+                    after,
+                    unlimited: false,
+                }
             }
-            let jitter = 0.8 + fastrand::f64() * 0.4;
-            let wait = hint.unwrap_or_else(|| backoff.mul_f64(jitter));
-            if Instant::now() + wait >= deadline {
-                return Err(NotifyError::OutOfTime { attempts, last });
-            }
+        };
+        let on_retry = |attempt: u32, wait: Duration, error: &NotifyError| {
             tracing::warn!(
-                attempt = attempts,
+                attempt,
                 wait_ms = wait.as_millis() as u64,
-                error = %last,
+                error = %error,
                 "Teams did not take the card; retrying"
             );
-            tokio::time::sleep(wait).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        }
+        };
+        retry::run(&policy, deadline, attempt, on_retry)
+            .await
+            .map_err(|gave_up| match gave_up {
+                GaveUp::Failed { error, .. } | GaveUp::Exhausted { last: error, .. } => error,
+                GaveUp::OutOfTime { last, attempts } => NotifyError::OutOfTime {
+                    attempts,
+                    last: match last {
+                        Some(NotifyError::GaveUp { last, .. }) => last,
+                        Some(other) => other.to_string(),
+                        None => "no attempt could start before the deadline".to_owned(),
+                    },
+                },
+            })
     }
 }
 

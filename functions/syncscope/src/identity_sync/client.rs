@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::IdentitySyncError;
 use super::wire::{self, Operation};
+use crate::retry::{self, GaveUp, Step};
 
 /// Timeouts and retry settings.
 #[derive(Debug, Clone)]
@@ -387,81 +388,72 @@ impl IdentitySyncClient {
     }
 
     /// Sends a request with retries until it succeeds, fails for good, or no attempt
-    /// can finish before `deadline`. Returns the body of a 2xx answer.
+    /// can finish before `deadline`. Returns the body of a 2xx answer. Throttling asks
+    /// to slow down, not to give up: it is retried until the deadline; faults and
+    /// timeouts get `max_attempts`.
     pub async fn send(
         &self,
         request: &wire::Request,
         deadline: Instant,
     ) -> Result<Vec<u8>, IdentitySyncError> {
         let index = op_index(request.operation);
-        let mut last: Option<IdentitySyncError> = None;
-        let mut attempt: u32 = 0;
-        loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining < self.options.min_attempt_time {
-                return Err(IdentitySyncError::Deadline {
-                    what: request.what.clone(),
-                    attempts: attempt,
-                    last: last.map(Box::new),
-                });
-            }
-            attempt += 1;
-            let counter = if attempt == 1 {
+        let policy = retry::Policy {
+            max_attempts: self.options.max_attempts,
+            base: self.options.base_backoff,
+            max: self.options.max_backoff,
+            jitter: true,
+            min_attempt_time: self.options.min_attempt_time,
+        };
+        let attempt = |number: u32| async move {
+            let counter = if number == 1 {
                 &self.counters.calls
             } else {
                 &self.counters.retries
             };
             counter[index].fetch_add(1, Ordering::Relaxed);
-
-            let timeout = remaining.min(self.options.request_timeout);
-            let mut throttled = false;
-            let error = match self.attempt(request, timeout).await {
-                Ok((status, body)) if (200..300).contains(&status) => return Ok(body.0),
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self
+                .attempt(request, remaining.min(self.options.request_timeout))
+                .await
+            {
+                Ok((status, body)) if (200..300).contains(&status) => Step::Done(body.0),
                 Ok((status, body)) => {
                     let (code, message) = wire::parse_error(body.1.as_deref(), &body.0);
                     let retryable = wire::is_retryable(status, &code);
-                    throttled = wire::is_throttling(status, &code);
+                    let unlimited = wire::is_throttling(status, &code);
                     let error = IdentitySyncError::Service {
                         what: request.what.clone(),
                         status,
                         code,
                         message,
                     };
-                    if !retryable {
-                        return Err(error);
+                    if retryable {
+                        Step::Retry {
+                            error,
+                            after: None,
+                            unlimited,
+                        }
+                    } else {
+                        Step::Fail(error)
                     }
-                    error
                 }
-                Err(error @ IdentitySyncError::Transport { .. }) => error,
-                Err(error) => return Err(error),
-            };
-            // Throttling asks us to slow down, not to give up: it is retried until the
-            // deadline. Faults and timeouts get `max_attempts`.
-            if !throttled && attempt >= self.options.max_attempts {
-                return Err(error);
+                Err(error @ IdentitySyncError::Transport { .. }) => Step::retry(error),
+                Err(error) => Step::Fail(error),
             }
-            let backoff = self.backoff(attempt);
-            if Instant::now() + backoff + self.options.min_attempt_time > deadline {
-                return Err(IdentitySyncError::Deadline {
+        };
+        let on_retry = |attempt: u32, wait: Duration, error: &IdentitySyncError| {
+            tracing::debug!(operation = request.operation.name(), attempt, backoff_ms = wait.as_millis() as u64, reason = %error, "retrying");
+        };
+        retry::run(&policy, deadline, attempt, on_retry)
+            .await
+            .map_err(|gave_up| match gave_up {
+                GaveUp::Failed { error, .. } | GaveUp::Exhausted { last: error, .. } => error,
+                GaveUp::OutOfTime { last, attempts } => IdentitySyncError::Deadline {
                     what: request.what.clone(),
-                    attempts: attempt,
-                    last: Some(Box::new(error)),
-                });
-            }
-            tracing::debug!(operation = request.operation.name(), attempt, backoff_ms = backoff.as_millis() as u64, reason = %error, "retrying");
-            last = Some(error);
-            tokio::time::sleep(backoff).await;
-        }
-    }
-
-    /// Full jitter: a random time below min(max_backoff, base * 2^(attempt-1)).
-    fn backoff(&self, attempt: u32) -> Duration {
-        let cap = self
-            .options
-            .base_backoff
-            .saturating_mul(1u32 << (attempt - 1).min(16))
-            .min(self.options.max_backoff);
-        cap.mul_f64(fastrand::f64())
+                    attempts,
+                    last: last.map(Box::new),
+                },
+            })
     }
 
     /// One signed attempt: the status, and the body plus the error-type header.
