@@ -183,7 +183,39 @@ pub struct Outcome {
     pub note: Option<String>,
 }
 
+/// What was learnt about a run after its outcome was built: by reporting (the
+/// identity store, S3, Teams) or by the handler's clean-up of an abandoned
+/// replacement. Added to an outcome only by [`Outcome::with_findings`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Warnings, in the order they arose.
+    pub warnings: Vec<String>,
+    /// Where the documentation was published (the card's button), if it was.
+    pub docs_url: Option<String>,
+}
+
+impl Findings {
+    /// Findings that are only warnings.
+    pub fn warnings(warnings: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            warnings: warnings.into_iter().collect(),
+            docs_url: None,
+        }
+    }
+}
+
 impl Outcome {
+    /// The outcome with what was learnt after it was built: the one way to add to an
+    /// outcome (warnings are appended; a docs URL is kept when the outcome has none).
+    #[must_use]
+    pub fn with_findings(mut self, findings: Findings) -> Self {
+        self.warnings.extend(findings.warnings);
+        if self.docs_url.is_none() {
+            self.docs_url = findings.docs_url;
+        }
+        self
+    }
+
     fn names(&self, op: Op, done: bool) -> Vec<&Action> {
         self.results
             .iter()

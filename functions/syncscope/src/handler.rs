@@ -15,7 +15,7 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Map, Value, json};
 use syncscope_core::cfn::{self, IdKind, Properties, ResponseBody, Status};
 use syncscope_core::config::OnDelete;
-use syncscope_core::outcome::{Outcome, Trigger, Verdict};
+use syncscope_core::outcome::{Findings, Outcome, Trigger, Verdict};
 use syncscope_core::scope::ProfileKey;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -65,9 +65,8 @@ async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
         legacy_ledger: true,
         deadlines,
     };
-    let mut outcome = reconcile::reconcile(app, &run).await;
-    outcome.dry_run = true;
-    report::report(app, Some(&props), &mut outcome, deadlines).await;
+    let outcome = reconcile::reconcile(app, &run).await;
+    let (outcome, _) = report::report(app, Some(&props), outcome, deadlines).await;
     json!({ "Status": if outcome.verdict == Verdict::Failed { "FAILED" } else { "SUCCESS" }, "Reason": outcome.summary(), "Data": outcome.cfn_data() })
 }
 
@@ -370,14 +369,10 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
             let id = cfn::physical_id(run.region(app), &props.sync_profile);
             let mut outcome = reconcile::reconcile(app, &run).await;
             if let Some(current) = current {
-                undo_failed_replacement(
-                    app,
-                    &run,
-                    &update.old_resource_properties,
-                    &current,
-                    &mut outcome,
-                )
-                .await;
+                let undone =
+                    undo_failed_replacement(app, &run, &update.old_resource_properties, &current)
+                        .await;
+                outcome = outcome.with_findings(undone);
             }
             finish(app, Some(&props), outcome, id, old_id, deadlines).await
         }
@@ -408,14 +403,13 @@ async fn undo_failed_replacement(
     run: &Run<'_>,
     old_props: &Value,
     current: &ProfileKey,
-    outcome: &mut Outcome,
-) {
+) -> Findings {
     let Ok(old) = parse_props(old_props) else {
-        return;
+        return Findings::default();
     };
     let abandoned = ProfileKey::new(app.region_of(&old), old.sync_profile.as_str());
     if abandoned == *current || abandoned == run.key(app) {
-        return;
+        return Findings::default();
     }
     let undo = Run {
         props: &old,
@@ -430,18 +424,20 @@ async fn undo_failed_replacement(
         OnDelete::Remove => reconcile::teardown(app, &undo, &abandoned).await,
     };
     tracing::info!(profile = %abandoned, summary = %undone.summary(), "abandoned replacement cleaned up");
-    outcome.warnings.extend(undone.warnings.iter().cloned());
-    if !undone.verdict.is_success() {
-        outcome.warnings.push(format!(
+    let said = if !undone.verdict.is_success() {
+        Some(format!(
             "the failed replacement's filters in {abandoned} were not all removed: {}",
             undone.summary()
-        ));
+        ))
     } else if !undone.removed().is_empty() {
-        outcome.warnings.push(format!(
+        Some(format!(
             "removed {} filter(s) that the failed replacement had created in {abandoned} (OnDelete remove)",
             undone.removed().len()
-        ));
-    }
+        ))
+    } else {
+        None
+    };
+    Findings::warnings(undone.warnings.iter().cloned().chain(said))
 }
 
 /// Reports an outcome and turns it into an answer: on success the new id, on failure
@@ -449,12 +445,12 @@ async fn undo_failed_replacement(
 async fn finish(
     app: &App,
     props: Option<&Properties>,
-    mut outcome: Outcome,
+    outcome: Outcome,
     id: String,
     failed_id: String,
     deadlines: Deadlines,
 ) -> Answer {
-    report::report(app, props, &mut outcome, deadlines).await;
+    let (outcome, _) = report::report(app, props, outcome, deadlines).await;
     let data = outcome.cfn_data();
     let summary = outcome.summary();
     if outcome.verdict.is_success() {
@@ -488,8 +484,7 @@ async fn settings_only(
             legacy_ledger: false,
             deadlines,
         };
-        let mut outcome = reconcile::blank(&run, Verdict::NoChange);
-        outcome.note = Some(note.to_owned());
+        let outcome = reconcile::untouched(&run, note.to_owned());
         return finish(app, Some(&props), outcome, id.clone(), id, deadlines).await;
     }
     Answer::success(note, id, BTreeMap::new())

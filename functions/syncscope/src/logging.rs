@@ -47,9 +47,15 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
-        assert_eq!(level(env(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")])), LevelFilter::DEBUG);
+        assert_eq!(
+            level(env(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")])),
+            LevelFilter::DEBUG
+        );
         assert_eq!(level(env(&[("RUST_LOG", "warn")])), LevelFilter::WARN);
-        assert_eq!(level(env(&[("RUST_LOG", "syncscope=debug")])), LevelFilter::INFO);
+        assert_eq!(
+            level(env(&[("RUST_LOG", "syncscope=debug")])),
+            LevelFilter::INFO
+        );
         assert_eq!(level(env(&[])), LevelFilter::INFO);
     }
 }

@@ -62,12 +62,22 @@ impl Run<'_> {
     }
 }
 
-/// An outcome with the run's identity filled in and nothing done yet.
-pub fn blank(run: &Run<'_>, verdict: Verdict) -> Outcome {
+/// The outcome of a run that touches nothing on purpose (e.g. an Update of the
+/// function's settings only), saying why.
+pub fn untouched(run: &Run<'_>, note: String) -> Outcome {
+    Outcome {
+        note: Some(note),
+        ..blank(run, Verdict::NoChange)
+    }
+}
+
+/// An outcome with the run's identity filled in and nothing done yet. A drift check
+/// is always a dry run.
+fn blank(run: &Run<'_>, verdict: Verdict) -> Outcome {
     Outcome {
         trigger: run.trigger,
         verdict,
-        dry_run: run.props.dry_run,
+        dry_run: run.props.dry_run || run.trigger == Trigger::Drift,
         stage: run.props.stage.clone(),
         stack: run.stack.clone(),
         profile: run.props.sync_profile.to_string(),

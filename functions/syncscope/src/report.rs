@@ -1,8 +1,10 @@
 //! Reporting an outcome: the documentation in S3 (enriched from the identity store),
 //! the Teams card, and the log line every run writes.
 //!
-//! A reporting failure never fails the run: it becomes a warning on the outcome (so
-//! the CloudFormation `Data` and the card carry it) and a log line. The order is
+//! Each step takes the outcome as a value and returns it with what it found (through
+//! [`Outcome::with_findings`]), so the handler answers CloudFormation from the outcome
+//! reporting returns. A reporting failure never fails the run: it becomes a warning
+//! (which the CloudFormation `Data` and the card carry) and a log line. The order is
 //! fixed: identity store, docs (their warnings are on the page), then the card (it
 //! shows every warning, the docs' included). Everything ends by `work_end`: the
 //! identity store gets at most 40 % of the time left, publishing half of what then
@@ -17,7 +19,7 @@ use syncscope_core::card;
 use syncscope_core::cfn::Properties;
 use syncscope_core::config::CardFormat;
 use syncscope_core::docs::{self, DocsView};
-use syncscope_core::outcome::Outcome;
+use syncscope_core::outcome::{Findings, Outcome};
 use tokio::time::Instant;
 
 use crate::app::App;
@@ -25,22 +27,42 @@ use crate::publish::Documents;
 use crate::reconcile::Deadlines;
 use crate::teams::TeamsNotifier;
 
-/// Reports the outcome (docs, Teams, log) and adds any reporting warnings to it.
+/// What reporting did, beside what it found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reported {
+    /// The documentation was published.
+    pub published: bool,
+    /// Teams accepted the card.
+    pub notified: bool,
+}
+
+/// Reports the outcome (docs, Teams, log); returns it with what reporting found
+/// (warnings, the docs URL), and what was done.
 pub async fn report(
     app: &App,
     props: Option<&Properties>,
-    outcome: &mut Outcome,
+    outcome: Outcome,
     deadlines: Deadlines,
-) {
-    if let Some(props) = props {
-        let end = deadlines.work_end;
-        if let Some(website) = &props.docs_website {
-            outcome.docs_url = Some(website.as_str().to_owned());
-        }
-        publish_docs(app, props, outcome, end).await;
-        notify(app, props, outcome, end).await;
-    }
-    log(outcome);
+) -> (Outcome, Reported) {
+    let Some(props) = props else {
+        log(&outcome);
+        return (outcome, Reported::default());
+    };
+    let end = deadlines.work_end;
+    let outcome = outcome.with_findings(Findings {
+        warnings: Vec::new(),
+        docs_url: props.docs_website.as_ref().map(|w| w.as_str().to_owned()),
+    });
+    let (outcome, published) = publish_docs(app, props, outcome, end).await;
+    let (outcome, notified) = notify(app, props, outcome, end).await;
+    log(&outcome);
+    (
+        outcome,
+        Reported {
+            published,
+            notified,
+        },
+    )
 }
 
 /// An instant `fraction` of the way from now to `end`.
@@ -49,45 +71,51 @@ fn share(end: Instant, fraction: f64) -> Instant {
     now + end.saturating_duration_since(now).mul_f64(fraction)
 }
 
-fn warn(outcome: &mut Outcome, warning: String) {
+/// The outcome with a reporting problem as a warning (also logged).
+fn warn(outcome: Outcome, warning: String) -> Outcome {
     tracing::warn!(warning = %warning, "reporting problem");
-    outcome.warnings.push(warning);
+    outcome.with_findings(Findings::warnings([warning]))
 }
 
-async fn publish_docs(app: &App, props: &Properties, outcome: &mut Outcome, end: Instant) {
+/// Publishes the documentation; returns the outcome with the identity store's and
+/// S3's findings, and whether it was published.
+async fn publish_docs(
+    app: &App,
+    props: &Properties,
+    outcome: Outcome,
+    end: Instant,
+) -> (Outcome, bool) {
     let Some(bucket) = &props.docs_bucket else {
         tracing::info!("no DocsBucket: documentation not published");
-        return;
+        return (outcome, false);
     };
     if outcome.plan.is_none() {
         tracing::info!("the run has no plan: the published documentation stays as it is");
-        return;
+        return (outcome, false);
     }
     let reader = app.identity_store_in(app.region_of(props));
     let enriched = reader
         .enrich(
             props.identity_store_id.as_ref().map(|id| id.as_str()),
-            docs::groups_to_look_up(outcome),
+            docs::groups_to_look_up(&outcome),
             app.settings.concurrency,
             share(end, 0.4),
         )
         .await;
-    for warning in enriched.warnings {
-        warn(outcome, warning);
+    for warning in &enriched.warnings {
+        tracing::warn!(warning = %warning, "reporting problem");
     }
+    let outcome = outcome.with_findings(Findings::warnings(enriched.warnings));
 
-    let view = DocsView::build(outcome, &enriched.enrichment);
+    let view = DocsView::build(&outcome, &enriched.enrichment);
     let rendered = view
         .page()
         .and_then(|page| view.snippet().map(|snippet| (page, snippet)));
     let (page, snippet) = match rendered {
         Ok(pair) => pair,
         Err(e) => {
-            warn(
-                outcome,
-                format!("documentation not published: rendering failed: {e}"),
-            );
-            return;
+            let warning = format!("documentation not published: rendering failed: {e}");
+            return (warn(outcome, warning), false);
         }
     };
     let documents = Documents {
@@ -114,49 +142,56 @@ async fn publish_docs(app: &App, props: &Properties, outcome: &mut Outcome, end:
                 dry_run = outcome.dry_run,
                 "documentation published"
             );
-            if outcome.docs_url.is_none() {
-                outcome.docs_url = Some(published.page_url);
-            }
+            let found = Findings {
+                warnings: Vec::new(),
+                docs_url: Some(published.page_url),
+            };
+            (outcome.with_findings(found), true)
         }
-        Err(e) => warn(outcome, format!("documentation not published: {e}")),
+        Err(e) => (
+            warn(outcome, format!("documentation not published: {e}")),
+            false,
+        ),
     }
 }
 
-async fn notify(app: &App, props: &Properties, outcome: &mut Outcome, end: Instant) {
+/// Posts the card; returns the outcome with Teams' findings, and whether Teams took it.
+async fn notify(app: &App, props: &Properties, outcome: Outcome, end: Instant) -> (Outcome, bool) {
     let Some(reference) = &props.webhook else {
         tracing::info!("no TeamsWebhook: no card");
-        return;
+        return (outcome, false);
     };
     let notifier = TeamsNotifier::new(&app.http, &app.ssm, app.secrets());
     // Resolving the URL must leave time to post.
     let resolve_by = share(end, 0.5);
-    let hook = match tokio::time::timeout_at(resolve_by, notifier.resolve(reference)).await {
-        Ok(Ok((hook, warning))) => {
-            if let Some(warning) = warning {
-                warn(outcome, warning);
+    let (outcome, hook) =
+        match tokio::time::timeout_at(resolve_by, notifier.resolve(reference)).await {
+            Ok(Ok((hook, Some(warning)))) => (warn(outcome, warning), hook),
+            Ok(Ok((hook, None))) => (outcome, hook),
+            Ok(Err(e)) => return (warn(outcome, format!("Teams card not sent: {e}")), false),
+            Err(_) => {
+                let warning = "Teams card not sent: no time left to read the webhook URL";
+                return (warn(outcome, warning.to_owned()), false);
             }
-            hook
-        }
-        Ok(Err(e)) => return warn(outcome, format!("Teams card not sent: {e}")),
-        Err(_) => {
-            return warn(
-                outcome,
-                "Teams card not sent: no time left to read the webhook URL".to_owned(),
-            );
-        }
-    };
+        };
     let website = props.docs_website.as_ref().map(|w| w.as_str());
-    let payload = card::render(outcome, props.card_format, website);
+    let payload = card::render(&outcome, props.card_format, website);
     let legacy = props.card_format == CardFormat::MessageCard;
     let started = Instant::now();
     match notifier.post(&hook, payload, legacy, end).await {
-        Ok(delivery) => tracing::info!(
-            status = delivery.status,
-            attempts = delivery.attempts,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "Teams card posted"
+        Ok(delivery) => {
+            tracing::info!(
+                status = delivery.status,
+                attempts = delivery.attempts,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "Teams card posted"
+            );
+            (outcome, true)
+        }
+        Err(e) => (
+            warn(outcome, format!("Teams card not delivered: {e}")),
+            false,
         ),
-        Err(e) => warn(outcome, format!("Teams card not delivered: {e}")),
     }
 }
 
