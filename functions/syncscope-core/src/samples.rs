@@ -1,8 +1,9 @@
-//! Sample outcomes for the tests: every verdict, dry or not, with 0 to thousands of
-//! groups, and hostile names (markup, quotes, `&`, right-to-left text, emoji,
-//! 256-character names, markdown). The test [`writes_the_browser_samples`] writes
-//! every card and a set of pages into `build/samples/` (or `$SYNCSCOPE_SAMPLES_DIR`)
-//! for the browser checks in `tests/browser/`.
+//! Sample outcomes: every verdict, dry or not, with 0 to thousands of groups, and
+//! hostile names (markup, quotes, `&`, right-to-left text, emoji, 256-character
+//! names, markdown). The card and docs unit tests use them, and the harness's
+//! `syncscope-samples` writes every card and a set of pages from them into
+//! `build/samples/` for the browser checks in `tests/browser/` (feature `samples`;
+//! not in the Lambda).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::docs::{Enrichment, Lookup};
@@ -30,6 +31,17 @@ pub fn hostile_names() -> Vec<String> {
         "</td></tr></table><img src=x onerror=alert(1)>".to_owned(),
         "{{ template }} {% if %} ${injection}".to_owned(),
     ]
+}
+
+/// The sample of a Create with this verdict, dryness, group count and hostility.
+pub fn created(verdict: Verdict, dry_run: bool, groups: usize, hostile: bool) -> Outcome {
+    outcome(Spec {
+        verdict,
+        dry_run,
+        groups,
+        hostile,
+        trigger: Trigger::Create,
+    })
 }
 
 /// What a sample looks like.
@@ -329,72 +341,9 @@ pub fn enrichment(outcome: &Outcome) -> Enrichment {
     e
 }
 
-/// Writes every card (both formats) and pages for a selection of outcomes into
-/// `build/samples/{cards,docs}/` for `tests/browser/check.mjs`.
-#[test]
-fn writes_the_browser_samples() {
-    use crate::card;
-    use crate::config::CardFormat;
-    use crate::docs::DocsView;
-
-    let root = std::env::var_os("SYNCSCOPE_SAMPLES_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/samples")
-        });
-    let (cards, docs) = (root.join("cards"), root.join("docs"));
-    for dir in [&cards, &docs] {
-        let _ = std::fs::remove_dir_all(dir);
-        std::fs::create_dir_all(dir).unwrap();
+/// Asserts `text` holds every needle (for the tests of rendered text).
+pub fn contains_all(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{needle:?} is missing from:\n{text}");
     }
-    let mut outcomes: Vec<(String, Outcome)> = specs()
-        .into_iter()
-        .map(|s| (s.label(), outcome(s)))
-        .collect();
-    outcomes.push(("failed-early".into(), failed_early()));
-    outcomes.push(("settings-only".into(), noted(Trigger::Update)));
-    outcomes.push(("delete-retain".into(), noted(Trigger::Delete)));
-    for (label, o) in &outcomes {
-        // Alternate cards with and without the docs button.
-        let website = (!label.contains("no_change-0")).then_some(WEBSITE);
-        for (format, suffix) in [
-            (CardFormat::AdaptiveCard, "adaptive"),
-            (CardFormat::MessageCard, "messagecard"),
-        ] {
-            let text = card::render(o, format, website);
-            std::fs::write(cards.join(format!("{label}.{suffix}.json")), text).unwrap();
-        }
-    }
-    let pages = [
-        "changed-7-hostile",
-        "changed-2000-hostile",
-        "changed-7-dry",
-        "no_change-7",
-        "partial_failure-7-hostile",
-        "failed-7-hostile",
-        "failed-0",
-        "failed-early",
-        "settings-only",
-    ];
-    for (label, o) in outcomes.iter().filter(|(l, _)| pages.contains(&l.as_str())) {
-        let view = DocsView::build(o, &enrichment(o));
-        std::fs::write(
-            docs.join(format!("{label}.index.html")),
-            view.page().unwrap(),
-        )
-        .unwrap();
-        std::fs::write(docs.join(format!("{label}.groups.json")), view.json()).unwrap();
-        // The 2,000-group snippet is the page's content again; its page is checked.
-        if o.plan.as_ref().is_none_or(|p| p.actions.len() < 1000) {
-            std::fs::write(
-                docs.join(format!("{label}.snippet.html")),
-                view.snippet().unwrap(),
-            )
-            .unwrap();
-        }
-    }
-    assert_eq!(
-        std::fs::read_dir(&docs).unwrap().count(),
-        pages.len() * 3 - 1
-    );
 }
