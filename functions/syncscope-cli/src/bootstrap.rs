@@ -10,8 +10,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use syncscope::identity_sync::ExecOptions;
 use syncscope::identity_sync::executor::{self, DEFAULT_CONCURRENCY};
+use syncscope::identity_sync::{ExecOptions, wire};
 use syncscope_core::config::Config;
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode, Op};
@@ -222,7 +222,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     let store_arn = identity_store_arn(request, &clients, &partition, &account).await?;
 
     let existing = client
-        .get_profile(profile, deadline)
+        .get::<wire::SyncProfile>(&wire::get_sync_profile(profile), deadline)
         .await
         .map_err(|e| explain(&e, profile, &region))?;
     if let Some(found) = &existing {
@@ -237,7 +237,10 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     }
     let target = match existing {
         Some(_) => client
-            .get_target(profile, request.target_name, deadline)
+            .get::<wire::SyncTarget>(
+                &wire::get_sync_target(profile, request.target_name),
+                deadline,
+            )
             .await
             .map_err(|e| explain(&e, profile, &region))?,
         None => None,
@@ -265,7 +268,10 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         }
         None => {
             let created = client
-                .create_profile(profile, &directory_arn, deadline)
+                .post::<wire::SyncProfile>(
+                    &wire::create_sync_profile(profile, &directory_arn),
+                    deadline,
+                )
                 .await
                 .map_err(|e| format!("{e}"))?;
             state = created.state.clone();
@@ -364,7 +370,10 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
                 String::new()
             } else {
                 client
-                    .create_target(profile, request.target_name, &store_arn, deadline)
+                    .post::<wire::SyncTarget>(
+                        &wire::create_sync_target(profile, request.target_name, &store_arn),
+                        deadline,
+                    )
                     .await
                     .map_err(|e| format!("{e}"))?;
                 "created it".to_owned()
@@ -383,7 +392,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         other => {
             if !request.dry_run {
                 client
-                    .start_sync(profile, deadline)
+                    .send(&wire::start_sync(profile), deadline)
                     .await
                     .map_err(|e| format!("{e}"))?;
             }

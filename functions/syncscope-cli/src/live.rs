@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use syncscope::identity_sync::client::resolve_endpoint;
-use syncscope::identity_sync::{ClientOptions, IdentitySyncClient, IdentitySyncError};
+use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError};
 use syncscope::ssm::{Found, ParameterStore};
-use syncscope_core::cfn::ParameterNames;
 use syncscope_core::config::Config;
 use syncscope_core::scope::{CurrentFilter, Ledger, ProfileKey};
 use syncscope_core::store;
+use syncscope_core::synth::ParameterNames;
 use tokio::time::Instant;
 
 /// How long a live listing may take (10,000 filters are 100 pages).
@@ -39,17 +39,8 @@ impl Clients {
             .region
             .as_ref()
             .map_or(default_region, |r| r.as_str().to_owned());
-        let credentials = sdk
-            .credentials_provider()
-            .ok_or("no AWS credentials provider configured")?;
         let endpoint = resolve_endpoint(&region, |n| std::env::var(n).ok());
-        let identity_sync = IdentitySyncClient::new(
-            endpoint,
-            region.clone(),
-            credentials,
-            ClientOptions::default(),
-        )
-        .map_err(|e| format!("cannot build the identity-sync client: {e}"))?;
+        let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, &region, endpoint)?;
         Ok(Self {
             sdk,
             identity_sync,

@@ -20,7 +20,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use syncscope_core::config::{self, Problem};
 use syncscope_core::plan::{self, Plan};
-use syncscope_core::scope::{Ledger, Scope};
+use syncscope_core::scope::{CurrentFilter, Ledger, Scope};
+use syncscope_core::store;
 
 /// Keep the IAM Identity Center sync scope equal to a JSON file in git.
 #[derive(Parser)]
@@ -107,18 +108,18 @@ fn main() -> ExitCode {
         Command::Validate { config, json } => validate(&config, json),
         Command::Plan {
             config,
-            current: Some(current),
-            ledger,
-            json,
-            ..
-        } => plan_offline(&config, &current, ledger.as_deref(), json),
-        Command::Plan {
-            config,
-            current: None,
+            current,
             ledger,
             save_current,
             json,
-        } => plan_live(&config, ledger.as_deref(), save_current.as_deref(), json),
+        } => plan(
+            &config,
+            current.as_deref(),
+            ledger.as_deref(),
+            save_current.as_deref(),
+            json,
+        )
+        .unwrap_or_else(|code| code),
         Command::Synth {
             config,
             out,
@@ -217,33 +218,40 @@ fn synth(config_path: &Path, out: &Path, create_docs_bucket: bool, as_json: bool
     ExitCode::SUCCESS
 }
 
-fn plan_live(
+/// Plans from a scope snapshot (`current`) or, without one, from the live scope
+/// (read-only), with the ledger of a file, else the live one (none offline).
+fn plan(
     config_path: &Path,
+    current: Option<&Path>,
     ledger: Option<&Path>,
     save_current: Option<&Path>,
     as_json: bool,
-) -> ExitCode {
-    let parsed = match load_config(config_path, false) {
-        Ok(parsed) => parsed,
-        Err((code, _)) => return code,
+) -> Result<ExitCode, ExitCode> {
+    let c = &load_config(config_path, false)
+        .map_err(|(code, _)| code)?
+        .config;
+    let ledger_file = ledger.map(read_ledger).transpose()?;
+    let (filters, live_ledger) = match current {
+        Some(path) => (read_json::<Scope>(path, "scope snapshot")?.filters, None),
+        None => read_live(c, ledger_file.is_none(), save_current)?,
     };
-    let ledger_file: Option<Ledger> = match ledger.map(|l| read_json(l, "ledger")) {
-        Some(Ok(ledger)) => Some(ledger),
-        Some(Err(code)) => return code,
-        None => None,
-    };
-    let c = &parsed.config;
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    let live = match rt.block_on(live::read(c, ledger_file.is_none())) {
-        Ok(live) => live,
-        Err(e) => {
+    let ledger = ledger_file.or(live_ledger).unwrap_or_default();
+    let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode);
+    Ok(report_plan(&plan, c, as_json))
+}
+
+/// The live scope (saved to `save_current` if asked) and, if asked, the live ledger.
+fn read_live(
+    c: &config::Config,
+    with_ledger: bool,
+    save_current: Option<&Path>,
+) -> Result<(Vec<CurrentFilter>, Option<Ledger>), ExitCode> {
+    let live = runtime()?
+        .block_on(live::read(c, with_ledger))
+        .map_err(|e| {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+            ExitCode::FAILURE
+        })?;
     eprintln!("{}", live.describe());
     if let Some(path) = save_current {
         let scope = Scope {
@@ -252,7 +260,7 @@ fn plan_live(
         let text = serde_json::to_string_pretty(&scope).unwrap_or_default() + "\n";
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::FAILURE;
+            return Err(ExitCode::FAILURE);
         }
         eprintln!(
             "Saved the live scope ({} filters) to {}",
@@ -260,9 +268,20 @@ fn plan_live(
             path.display()
         );
     }
-    let ledger = ledger_file.or(live.ledger).unwrap_or_default();
-    let plan = plan::plan(&c.desired(), &live.filters, &ledger, c.sso.mode);
-    report_plan(&plan, c, as_json)
+    Ok((live.filters, live.ledger))
+}
+
+/// A ledger file: `{"entries": [{"Type": "GROUP", "Name": "...", "Domain": "..."}]}`
+/// (the stored entries' format).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerFile {
+    entries: Vec<store::Entry>,
+}
+
+/// Reads a ledger file, or prints why not.
+fn read_ledger(path: &Path) -> Result<Ledger, ExitCode> {
+    read_json::<LedgerFile>(path, "ledger").map(|file| store::ledger_from(&file.entries))
 }
 
 /// Reads a file, or prints why not.
@@ -393,30 +412,6 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
         );
         ExitCode::FAILURE
     })
-}
-
-fn plan_offline(
-    config_path: &Path,
-    current: &Path,
-    ledger: Option<&Path>,
-    as_json: bool,
-) -> ExitCode {
-    let parsed = match load_config(config_path, false) {
-        Ok(parsed) => parsed,
-        Err((code, _)) => return code,
-    };
-    let scope: Scope = match read_json(current, "scope snapshot") {
-        Ok(scope) => scope,
-        Err(code) => return code,
-    };
-    let ledger: Ledger = match ledger.map(|l| read_json(l, "ledger")) {
-        Some(Ok(ledger)) => ledger,
-        Some(Err(code)) => return code,
-        None => Ledger::default(),
-    };
-    let c = &parsed.config;
-    let plan = plan::plan(&c.desired(), &scope.filters, &ledger, c.sso.mode);
-    report_plan(&plan, c, as_json)
 }
 
 /// Prints a plan and the guard's verdict; exit 1 if the guard would refuse it.

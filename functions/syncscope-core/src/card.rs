@@ -269,14 +269,19 @@ fn more(n: usize, what: &str) -> Value {
     })])
 }
 
+/// The tone of a card: its Adaptive Card container style and MessageCard colour.
+fn tone(d: &Digest) -> (&'static str, &'static str) {
+    match (d.verdict, d.dry_run) {
+        (_, true) => ("accent", "8250DF"),
+        (Verdict::Changed, _) => ("good", "1A7F37"),
+        (Verdict::NoChange, _) => ("emphasis", "0969DA"),
+        (Verdict::PartialFailure, _) => ("warning", "BC4C00"),
+        (Verdict::Failed, _) => ("attention", "CF222E"),
+    }
+}
+
 fn adaptive_card(d: &Digest) -> Value {
-    let style = match (d.verdict, d.dry_run) {
-        (_, true) => "accent",
-        (Verdict::Changed, _) => "good",
-        (Verdict::NoChange, _) => "emphasis",
-        (Verdict::PartialFailure, _) => "warning",
-        (Verdict::Failed, _) => "attention",
-    };
+    let (style, _) = tone(d);
     let mut body = vec![json!({
         "type": "Container",
         "style": style,
@@ -384,13 +389,7 @@ fn escape_legacy(text: &str) -> String {
 
 fn message_card(d: &Digest) -> Value {
     let e = |s: &str| escape_legacy(s);
-    let color = match (d.verdict, d.dry_run) {
-        (_, true) => "8250DF",
-        (Verdict::Changed, _) => "1A7F37",
-        (Verdict::NoChange, _) => "0969DA",
-        (Verdict::PartialFailure, _) => "BC4C00",
-        (Verdict::Failed, _) => "CF222E",
-    };
+    let (_, color) = tone(d);
     let mut text = vec![e(&d.subtitle)];
     if d.dry_run {
         text.push("DRY RUN: nothing was changed. This is what the run would do.".to_owned());
@@ -496,8 +495,10 @@ pub fn render(outcome: &Outcome, format: CardFormat, docs_website: Option<&str>)
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+    use crate::samples::contains_all;
+
     use super::*;
-    use crate::samples::{self, Spec};
+    use crate::samples;
 
     fn validator() -> jsonschema::Validator {
         let mut schema: Value = serde_json::from_str(include_str!(
@@ -604,14 +605,15 @@ mod tests {
         }
     }
 
-    fn spec(verdict: Verdict, dry_run: bool, groups: usize, hostile: bool) -> Outcome {
-        samples::outcome(Spec {
-            verdict,
-            dry_run,
-            groups,
-            hostile,
-            trigger: Trigger::Create,
-        })
+    use samples::created as spec;
+
+    /// The Adaptive Card of an outcome (no button), and all its text.
+    fn adaptive(outcome: &Outcome) -> (Value, String) {
+        let card = content(&build(outcome, CardFormat::AdaptiveCard, None));
+        let mut texts = Vec::new();
+        strings(&card, &mut texts);
+        let all = texts.join("\n");
+        (card, all)
     }
 
     #[test]
@@ -634,10 +636,7 @@ mod tests {
     #[test]
     fn two_thousand_long_names_become_a_short_list_and_plus_n_more() {
         let outcome = spec(Verdict::Changed, false, 2000, true);
-        let card = content(&build(&outcome, CardFormat::AdaptiveCard, None));
-        let mut texts = Vec::new();
-        strings(&card, &mut texts);
-        let all = texts.join("\n");
+        let (card, all) = adaptive(&outcome);
         let added = card["body"]
             .as_array()
             .unwrap()
@@ -698,12 +697,8 @@ mod tests {
     #[test]
     fn hostile_names_arrive_verbatim_as_plain_text() {
         let outcome = spec(Verdict::Changed, false, 7, true);
-        let card = content(&build(&outcome, CardFormat::AdaptiveCard, None));
-        let mut texts = Vec::new();
-        strings(&card, &mut texts);
-        let all = texts.join("\n");
-        assert!(all.contains("<script>alert(1)</script>"));
-        assert!(all.contains("مرحبا-العالم"));
+        let (_, all) = adaptive(&outcome);
+        contains_all(&all, &["<script>alert(1)</script>", "مرحبا-العالم"]);
         assert!(
             all.contains("TEST <i>&</i>"),
             "the stage is shown as written"
@@ -752,11 +747,12 @@ mod tests {
         assert!(!live.contains("DRY RUN"));
         assert!(live.contains("within a few hours") && live.contains("28 days"));
         let failed = text_of(&spec(Verdict::Failed, false, 7, false));
-        assert!(failed.contains("Reason: "));
-        assert!(failed.contains("the deletion guard allows at most 10"));
+        contains_all(
+            &failed,
+            &["Reason: ", "the deletion guard allows at most 10"],
+        );
         let partial = text_of(&spec(Verdict::PartialFailure, false, 7, false));
-        assert!(partial.contains("Failed changes"));
-        assert!(partial.contains("AccessDeniedException"));
+        contains_all(&partial, &["Failed changes", "AccessDeniedException"]);
         let noted = text_of(&samples::noted(Trigger::Update));
         assert!(noted.contains("the sync scope was not touched"));
     }

@@ -159,9 +159,8 @@ pub struct Invalid {
 impl Invalid {
     /// The errors only.
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
+        let error = |p: &&Problem| p.severity == Severity::Error;
+        self.problems.iter().filter(error)
     }
 }
 
@@ -758,6 +757,14 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// The errors of the seed config with one value set at a path.
+    fn errors_with(path: &[&str], value: Value) -> Vec<String> {
+        let mut v = seed();
+        let slot = path.iter().fold(&mut v, |v, key| &mut v[*key]);
+        *slot = value;
+        errors(&v)
+    }
+
     #[test]
     fn a_config_with_only_the_seeds_keys_is_valid_with_defaults() {
         let parsed = from_value(&seed()).unwrap();
@@ -845,10 +852,8 @@ mod tests {
 
     #[test]
     fn the_stack_name_error_blames_the_key_with_the_bad_character() {
-        let mut v = seed();
-        v["general"]["stage"] = serde_json::json!("TEST_1");
         assert_eq!(
-            errors(&v),
+            errors_with(&["general", "stage"], serde_json::json!("TEST_1")),
             [
                 r#"general.stage: "TEST_1" contains '_', which makes the stack name "COMPANY-SSO-AD-GroupSync-TEST_1" invalid: CloudFormation allows only letters, digits and hyphens"#
             ]
@@ -901,10 +906,8 @@ mod tests {
 
     #[test]
     fn a_bad_choice_lists_the_allowed_values_and_suggests_one() {
-        let mut v = seed();
-        v["SSO"]["Mode"] = serde_json::json!("manged");
         assert_eq!(
-            errors(&v),
+            errors_with(&["SSO", "Mode"], serde_json::json!("manged")),
             [
                 r#"SSO.Mode: "manged" is not allowed: use "managed" or "authoritative" (did you mean "managed"?)"#
             ]
@@ -938,10 +941,8 @@ mod tests {
 
     #[test]
     fn wrong_types_name_what_was_found() {
-        let mut v = seed();
-        v["SSO"]["GroupFilters"] = serde_json::json!({"Name": "x"});
         assert_eq!(
-            errors(&v),
+            errors_with(&["SSO", "GroupFilters"], serde_json::json!({"Name": "x"})),
             ["SSO.GroupFilters: expected an array of filters, found an object"]
         );
     }

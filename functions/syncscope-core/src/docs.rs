@@ -242,13 +242,11 @@ impl GroupStatus {
         }
     }
 
-    /// The CSS modifier.
+    /// The CSS modifier: the label without spaces.
     pub fn class(&self) -> &'static str {
-        match self {
-            Self::Synced { .. } => "synced",
-            Self::Pending => "pending",
-            Self::NotFound => "notfound",
-            Self::Unknown { .. } => "unknown",
+        match self.label() {
+            "not found" => "notfound",
+            label => label,
         }
     }
 }
@@ -769,19 +767,12 @@ struct Snippet<'a> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use super::*;
-    use crate::outcome::Trigger;
-    use crate::samples::{self, Spec};
+    use crate::samples::contains_all;
 
-    fn sample(verdict: Verdict, dry_run: bool, groups: usize, hostile: bool) -> Outcome {
-        samples::outcome(Spec {
-            verdict,
-            dry_run,
-            groups,
-            hostile,
-            trigger: Trigger::Create,
-        })
-    }
+    use super::*;
+    use crate::samples;
+
+    use samples::created as sample;
 
     fn view(outcome: &Outcome) -> DocsView {
         DocsView::build(outcome, &samples::enrichment(outcome))
@@ -795,10 +786,15 @@ mod tests {
             for raw in ["<script", "<img", "<svg", "<b>", "<i>", "\"quoted\""] {
                 assert!(!html.contains(raw), "{raw} reached the HTML unescaped");
             }
-            assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
-            assert!(html.contains("<bdi>مرحبا-العالم</bdi>"));
-            assert!(html.contains("🚀 Rocket-Team"));
-            assert!(html.contains("TEST &#60;i&#62;&#38;&#60;/i&#62;"));
+            contains_all(
+                &html,
+                &[
+                    "&#60;script&#62;alert(1)&#60;/script&#62;",
+                    "<bdi>مرحبا-العالم</bdi>",
+                    "🚀 Rocket-Team",
+                    "TEST &#60;i&#62;&#38;&#60;/i&#62;",
+                ],
+            );
         }
     }
 
@@ -837,9 +833,14 @@ mod tests {
         let dry = view(&sample(Verdict::Changed, true, 7, false));
         let live = view(&sample(Verdict::Changed, false, 7, false));
         for html in [dry.page().unwrap(), dry.snippet().unwrap()] {
-            assert!(html.contains("<strong>DRY RUN</strong>: nothing was changed"));
-            assert!(html.contains("What this run would change"));
-            assert!(html.contains("would be added (dry run)"));
+            contains_all(
+                &html,
+                &[
+                    "<strong>DRY RUN</strong>: nothing was changed",
+                    "What this run would change",
+                    "would be added (dry run)",
+                ],
+            );
         }
         assert!(
             dry.page()
@@ -868,8 +869,10 @@ mod tests {
         // The style travels with the snippet, as the first child of its section.
         assert!(snippet.contains("aria-labelledby=\"syncscope-title\">\n<style>\n"));
         assert_eq!(snippet.matches("<style>").count(), 1);
-        assert!(snippet.contains("<h2 id=\"syncscope-title\""));
-        assert!(snippet.contains("<h3 id=\"syncscope-groups\">"));
+        contains_all(
+            &snippet,
+            &["<h2 id=\"syncscope-title\"", "<h3 id=\"syncscope-groups\">"],
+        );
     }
 
     #[test]
@@ -975,9 +978,14 @@ mod tests {
         assert_eq!(v.counts.groups_in_scope, 3);
         assert_eq!(v.failed.len(), 1);
         let page = v.page().unwrap();
-        assert!(page.contains("42 members"));
-        assert!(page.contains("<code>g-1</code>"));
-        assert!(page.contains("waits for the next sync cycle"));
+        contains_all(
+            &page,
+            &[
+                "42 members",
+                "<code>g-1</code>",
+                "waits for the next sync cycle",
+            ],
+        );
     }
 
     #[test]
@@ -1011,8 +1019,13 @@ mod tests {
     fn a_run_without_a_plan_renders_a_failure_and_empty_tables() {
         let v = view(&samples::failed_early());
         let page = v.page().unwrap();
-        assert!(page.contains("This run did not read the sync scope"));
-        assert!(page.contains("Reason: could not read the filters"));
+        contains_all(
+            &page,
+            &[
+                "This run did not read the sync scope",
+                "Reason: could not read the filters",
+            ],
+        );
         assert!(!v.has_plan);
     }
 

@@ -8,9 +8,12 @@
 //! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
 //! - [`docs`]: the documentation view model and its page, snippet and JSON renderings.
 //! - [`names`]: validated newtypes (filter names, domains, bucket names, URLs, ...).
-//! - `samples` (tests only): sample outcomes with hostile names; writes `build/samples/`.
+//! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
+//!   for unit tests and the browser checks' files.
 //! - [`scope`]: what a sync scope holds: filter kinds, filters that exist, desired filters.
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
+//! - [`properties`]: the custom resource's properties, declared once: the struct,
+//!   its parser (the handler) and its writer (the synthesiser).
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
 //! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store.
@@ -25,8 +28,9 @@ pub mod docs;
 pub mod names;
 pub mod outcome;
 pub mod plan;
-#[cfg(test)]
-mod samples;
+pub mod properties;
+#[cfg(any(test, feature = "samples"))]
+pub mod samples;
 pub mod scope;
 pub mod store;
 pub mod suggest;

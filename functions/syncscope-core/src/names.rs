@@ -20,12 +20,15 @@ pub const AD_FORBIDDEN_CHARS: &[char] = &[
     '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>',
 ];
 
-/// Declares a validated string newtype, all with the same traits: the struct
+/// Declares validated string newtypes, all with the same traits: the struct
 /// (serialised as the plain string), `as_str`, `AsRef<str>` and `Display`; with a
 /// validator (`fn(&str) -> Result<String, String>`, the error being the rule a bad
-/// value breaks), also `parse` and `FromStr`.
+/// value breaks), also `parse` and `FromStr`. Extra derives go in brackets.
 macro_rules! newtype {
-    ($(#[$doc:meta])* $name:ident $([$($derive:ident),+])?) => {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident $([$($derive:ident),+])? $(= $validate:path)?;
+    )*) => {$(
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize $($(, $derive)+)?)]
         #[serde(transparent)]
@@ -49,10 +52,10 @@ macro_rules! newtype {
                 f.write_str(&self.0)
             }
         }
-    };
-    ($(#[$doc:meta])* $name:ident $([$($derive:ident),+])?, $validate:path) => {
-        newtype!($(#[$doc])* $name $([$($derive),+])?);
 
+        $( newtype!(@parse $name, $validate); )?
+    )*};
+    (@parse $name:ident, $validate:path) => {
         impl $name {
             /// Validates a value; the error is the rule it breaks.
             pub fn parse(raw: &str) -> Result<Self, String> {
@@ -70,6 +73,50 @@ macro_rules! newtype {
     };
 }
 
+newtype! {
+    /// The name of an AD group or user in a sync filter (its sAMAccountName), trimmed.
+    ///
+    /// Names compare case-insensitively, as AD does: use [`FilterName::key`] to compare.
+    FilterName;
+    /// A human description of a filter, shown in the docs (may be empty): at most
+    /// [`MAX_DESCRIPTION_CHARS`], no control characters.
+    Description[Default] = description;
+    /// A fully qualified DNS domain name of the Active Directory, e.g. `corp.example.com`.
+    ///
+    /// Rule: DNS syntax: at least two labels of letters, digits and hyphens.
+    DomainName = domain_name;
+    /// An S3 bucket name that follows the general purpose bucket naming rules.
+    ///
+    /// Rule: the S3 naming rules for general purpose buckets.
+    BucketName = bucket_name;
+    /// An absolute `https://` URL with a host and no spaces.
+    HttpsUrl = https_url;
+    /// An AWS region code such as `eu-central-1`.
+    ///
+    /// Rule: region syntax (`xx-name-N`, including gov and iso partitions).
+    Region = region;
+    /// A CloudFormation stack name.
+    ///
+    /// Rule: starts with a letter; letters, digits and hyphens; at most 128 characters.
+    StackName = stack_name;
+    /// The name of an identity-sync sync profile.
+    ///
+    /// Rule: 1 to 128 letters, digits, `_`, `-` or `.`.
+    SyncProfileName[Deserialize] = sync_profile_name;
+    /// An identity store id, e.g. `d-1234567890`.
+    ///
+    /// Rule: the `d-` followed by 10 hexadecimal digits form.
+    IdentityStoreId = identity_store_id;
+    /// A prefix for S3 object keys: segments of safe characters separated by `/`.
+    ///
+    /// Rule: segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
+    KeyPrefix = key_prefix;
+    /// An EventBridge schedule expression: `rate(...)` or `cron(...)`.
+    ///
+    /// Rule: `rate(N unit)` (minute/hour/day, singular only for 1) or `cron(6 fields)`.
+    Schedule = schedule;
+}
+
 /// Quotes a value for an error message, shortening very long values.
 pub fn quoted(value: &str) -> String {
     const MAX: usize = 80;
@@ -81,16 +128,18 @@ pub fn quoted(value: &str) -> String {
     }
 }
 
+/// `value` when `ok`, else the rule it breaks, after the value quoted.
+fn accept(value: &str, ok: bool, rule: &str) -> Result<String, String> {
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("{} {rule}", quoted(value)))
+    }
+}
+
 fn first_control_char(value: &str) -> Option<(usize, char)> {
     value.chars().enumerate().find(|(_, c)| c.is_control())
 }
-
-newtype!(
-    /// The name of an AD group or user in a sync filter (its sAMAccountName), trimmed.
-    ///
-    /// Names compare case-insensitively, as AD does: use [`FilterName::key`] to compare.
-    FilterName
-);
 
 impl FilterName {
     /// Validates a name for a filter of `kind`.
@@ -148,13 +197,6 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-newtype!(
-    /// A human description of a filter, shown in the docs (may be empty): at most
-    /// [`MAX_DESCRIPTION_CHARS`], no control characters.
-    Description[Default],
-    description
-);
-
 fn description(raw: &str) -> Result<String, String> {
     let text = raw.trim();
     if let Some((position, c)) = first_control_char(text) {
@@ -172,14 +214,6 @@ fn description(raw: &str) -> Result<String, String> {
     }
     Ok(text.to_owned())
 }
-
-newtype!(
-    /// A fully qualified DNS domain name of the Active Directory, e.g. `corp.example.com`.
-    ///
-    /// Rule: DNS syntax: at least two labels of letters, digits and hyphens.
-    DomainName,
-    domain_name
-);
 
 fn domain_name(raw: &str) -> Result<String, String> {
     let domain = raw.trim().trim_end_matches('.');
@@ -217,14 +251,6 @@ fn domain_name(raw: &str) -> Result<String, String> {
     Ok(domain.to_owned())
 }
 
-newtype!(
-    /// An S3 bucket name that follows the general purpose bucket naming rules.
-    ///
-    /// Rule: the S3 naming rules for general purpose buckets.
-    BucketName,
-    bucket_name
-);
-
 fn bucket_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     let q = quoted(name);
@@ -261,12 +287,6 @@ fn bucket_name(raw: &str) -> Result<String, String> {
     }
     Ok(name.to_owned())
 }
-
-newtype!(
-    /// An absolute `https://` URL with a host and no spaces.
-    HttpsUrl,
-    https_url
-);
 
 impl HttpsUrl {
     /// Like [`HttpsUrl::parse`], but the message never repeats the URL (it may be a secret).
@@ -427,14 +447,6 @@ fn parse_secret_arn(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
-newtype!(
-    /// An AWS region code such as `eu-central-1`.
-    ///
-    /// Rule: region syntax (`xx-name-N`, including gov and iso partitions).
-    Region,
-    region
-);
-
 fn region(raw: &str) -> Result<String, String> {
     let region = raw.trim();
     let parts: Vec<&str> = region.split('-').collect();
@@ -445,23 +457,12 @@ fn region(raw: &str) -> Result<String, String> {
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].parse::<u8>().is_ok();
-    if ok {
-        Ok(region.to_owned())
-    } else {
-        Err(format!(
-            "{} is not an AWS region code (e.g. \"eu-central-1\")",
-            quoted(region)
-        ))
-    }
+    accept(
+        region,
+        ok,
+        "is not an AWS region code (e.g. \"eu-central-1\")",
+    )
 }
-
-newtype!(
-    /// A CloudFormation stack name.
-    ///
-    /// Rule: starts with a letter; letters, digits and hyphens; at most 128 characters.
-    StackName,
-    stack_name
-);
 
 impl StackName {
     /// Longest stack name CloudFormation accepts.
@@ -495,14 +496,6 @@ fn stack_name(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
-newtype!(
-    /// The name of an identity-sync sync profile.
-    ///
-    /// Rule: 1 to 128 letters, digits, `_`, `-` or `.`.
-    SyncProfileName[Deserialize],
-    sync_profile_name
-);
-
 impl SyncProfileName {
     /// The profile name the IAM Identity Center console creates for Active Directory.
     pub const DEFAULT: &'static str = "SynchronizationToActiveDirectoryAwsSso";
@@ -515,14 +508,11 @@ fn sync_profile_name(raw: &str) -> Result<String, String> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(format!(
-            "{} is not a valid sync profile name (1 to 128 letters, digits, _ - or .)",
-            quoted(name)
-        ))
-    }
+    accept(
+        name,
+        ok,
+        "is not a valid sync profile name (1 to 128 letters, digits, _ - or .)",
+    )
 }
 
 impl Default for SyncProfileName {
@@ -531,14 +521,6 @@ impl Default for SyncProfileName {
     }
 }
 
-newtype!(
-    /// An identity store id, e.g. `d-1234567890`.
-    ///
-    /// Rule: the `d-` followed by 10 hexadecimal digits form.
-    IdentityStoreId,
-    identity_store_id
-);
-
 fn identity_store_id(raw: &str) -> Result<String, String> {
     let id = raw.trim();
     let ok = id.len() == 12
@@ -546,23 +528,12 @@ fn identity_store_id(raw: &str) -> Result<String, String> {
         && id[2..]
             .chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-    if ok {
-        Ok(id.to_owned())
-    } else {
-        Err(format!(
-            "{} is not an identity store id (expected \"d-\" and 10 lowercase hex digits)",
-            quoted(id)
-        ))
-    }
+    accept(
+        id,
+        ok,
+        "is not an identity store id (expected \"d-\" and 10 lowercase hex digits)",
+    )
 }
-
-newtype!(
-    /// A prefix for S3 object keys: segments of safe characters separated by `/`.
-    ///
-    /// Rule: segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
-    KeyPrefix,
-    key_prefix
-);
 
 impl KeyPrefix {
     /// `sso`, where the seed published its page.
@@ -583,23 +554,12 @@ fn key_prefix(raw: &str) -> Result<String, String> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         });
-    if ok {
-        Ok(prefix.to_owned())
-    } else {
-        Err(format!(
-            "{} is not a valid key prefix (segments of letters, digits, - _ . separated by /)",
-            quoted(raw)
-        ))
-    }
+    accept(
+        raw,
+        ok,
+        "is not a valid key prefix (segments of letters, digits, - _ . separated by /)",
+    )
 }
-
-newtype!(
-    /// An EventBridge schedule expression: `rate(...)` or `cron(...)`.
-    ///
-    /// Rule: `rate(N unit)` (minute/hour/day, singular only for 1) or `cron(6 fields)`.
-    Schedule,
-    schedule
-);
 
 fn schedule(raw: &str) -> Result<String, String> {
     let expr = raw.trim();
@@ -645,6 +605,21 @@ fn schedule(raw: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// Asserts each value is accepted.
+    fn accepts<T: fmt::Debug>(parse: impl Fn(&str) -> Result<T, String>, values: &[&str]) {
+        for value in values {
+            assert!(parse(value).is_ok(), "{value:?}: {:?}", parse(value));
+        }
+    }
+
+    /// Asserts each value is refused with a message containing its fragment.
+    fn refuses<T: fmt::Debug>(parse: impl Fn(&str) -> Result<T, String>, cases: &[(&str, &str)]) {
+        for (value, fragment) in cases {
+            let e = parse(value).expect_err(value);
+            assert!(e.contains(fragment), "{value:?}: {e}");
+        }
+    }
+
     #[test]
     fn filter_names_are_trimmed_and_compared_case_insensitively() {
         let a = FilterName::parse("  AWS-Admins ", FilterKind::Group).unwrap();
@@ -678,66 +653,45 @@ mod tests {
 
     #[test]
     fn domain_names_need_two_valid_labels() {
-        assert!(DomainName::parse("corp.example.com").is_ok());
-        assert!(
-            DomainName::parse("corp")
-                .unwrap_err()
-                .contains("fully qualified")
+        accepts(DomainName::parse, &["corp.example.com"]);
+        refuses(
+            DomainName::parse,
+            &[
+                ("corp", "fully qualified"),
+                ("corp..com", ""),
+                ("-corp.com", ""),
+                ("cor_p.com", ""),
+            ],
         );
-        assert!(DomainName::parse("corp..com").is_err());
-        assert!(DomainName::parse("-corp.com").is_err());
-        assert!(DomainName::parse("cor_p.com").is_err());
     }
 
     #[test]
     fn bucket_names_follow_the_s3_rules() {
-        assert!(BucketName::parse("company-sso-docs").is_ok());
-        assert!(
-            BucketName::parse("Company")
-                .unwrap_err()
-                .contains("lowercase")
-        );
-        assert!(BucketName::parse("ab").unwrap_err().contains("3 to 63"));
-        assert!(BucketName::parse("a..b").unwrap_err().contains("adjacent"));
-        assert!(
-            BucketName::parse("192.168.5.4")
-                .unwrap_err()
-                .contains("IP address")
-        );
-        assert!(
-            BucketName::parse("xn--bucket")
-                .unwrap_err()
-                .contains("reserved")
-        );
-        assert!(
-            BucketName::parse("bucket-s3alias")
-                .unwrap_err()
-                .contains("reserved")
-        );
-        assert!(
-            BucketName::parse("-bucket")
-                .unwrap_err()
-                .contains("begin and end")
+        accepts(BucketName::parse, &["company-sso-docs"]);
+        refuses(
+            BucketName::parse,
+            &[
+                ("Company", "lowercase"),
+                ("ab", "3 to 63"),
+                ("a..b", "adjacent"),
+                ("192.168.5.4", "IP address"),
+                ("xn--bucket", "reserved"),
+                ("bucket-s3alias", "reserved"),
+                ("-bucket", "begin and end"),
+            ],
         );
     }
 
     #[test]
     fn urls_must_be_https_with_a_host() {
-        assert!(HttpsUrl::parse("https://wiki.example.com/aws").is_ok());
-        assert!(
-            HttpsUrl::parse("http://wiki.example.com")
-                .unwrap_err()
-                .contains("https")
-        );
-        assert!(
-            HttpsUrl::parse("wiki.example.com")
-                .unwrap_err()
-                .contains("absolute")
-        );
-        assert!(
-            HttpsUrl::parse("https:///path")
-                .unwrap_err()
-                .contains("host")
+        accepts(HttpsUrl::parse, &["https://wiki.example.com/aws"]);
+        refuses(
+            HttpsUrl::parse,
+            &[
+                ("http://wiki.example.com", "https"),
+                ("wiki.example.com", "absolute"),
+                ("https:///path", "host"),
+            ],
         );
     }
 
@@ -757,13 +711,14 @@ mod tests {
                 .unwrap()
                 .is_literal()
         );
-        assert!(
-            WebhookRef::parse("ssm:company/teams")
-                .unwrap_err()
-                .contains("start with")
+        refuses(
+            WebhookRef::parse,
+            &[
+                ("ssm:company/teams", "start with"),
+                ("arn:aws:ssm:eu-central-1:123456789012:parameter/x", ""),
+                ("teams", ""),
+            ],
         );
-        assert!(WebhookRef::parse("arn:aws:ssm:eu-central-1:123456789012:parameter/x").is_err());
-        assert!(WebhookRef::parse("teams").is_err());
     }
 
     #[test]
@@ -793,13 +748,11 @@ mod tests {
 
     #[test]
     fn stack_names_follow_cloudformation_rules() {
-        assert!(StackName::parse("COMPANY-SSO-AD-GroupSync-TEST").is_ok());
-        assert!(
-            StackName::parse("1abc")
-                .unwrap_err()
-                .contains("start with a letter")
+        accepts(StackName::parse, &["COMPANY-SSO-AD-GroupSync-TEST"]);
+        refuses(
+            StackName::parse,
+            &[("1abc", "start with a letter"), ("a_b", "'_'")],
         );
-        assert!(StackName::parse("a_b").unwrap_err().contains("'_'"));
         assert!(
             StackName::parse(&"a".repeat(129))
                 .unwrap_err()
@@ -809,21 +762,26 @@ mod tests {
 
     #[test]
     fn schedules_are_rate_or_cron_expressions() {
-        assert!(Schedule::parse("rate(6 hours)").is_ok());
-        assert!(Schedule::parse("rate(1 hour)").is_ok());
-        assert!(Schedule::parse("rate(1 hours)").is_err());
-        assert!(Schedule::parse("rate(5 minutes)").is_err());
-        assert!(Schedule::parse("cron(0 6 * * ? *)").is_ok());
-        assert!(Schedule::parse("cron(0 6 * *)").is_err());
-        assert!(Schedule::parse("hourly").is_err());
+        accepts(
+            Schedule::parse,
+            &["rate(6 hours)", "rate(1 hour)", "cron(0 6 * * ? *)"],
+        );
+        refuses(
+            Schedule::parse,
+            &[
+                ("rate(1 hours)", ""),
+                ("rate(5 minutes)", ""),
+                ("cron(0 6 * *)", ""),
+                ("hourly", ""),
+            ],
+        );
     }
 
     #[test]
     fn identity_store_ids_and_regions_are_checked() {
-        assert!(IdentityStoreId::parse("d-1234567890").is_ok());
-        assert!(IdentityStoreId::parse("d-12345").is_err());
-        assert!(Region::parse("eu-central-1").is_ok());
-        assert!(Region::parse("us-gov-west-1").is_ok());
-        assert!(Region::parse("europe").is_err());
+        accepts(IdentityStoreId::parse, &["d-1234567890"]);
+        refuses(IdentityStoreId::parse, &[("d-12345", "")]);
+        accepts(Region::parse, &["eu-central-1", "us-gov-west-1"]);
+        refuses(Region::parse, &[("europe", "")]);
     }
 }

@@ -389,24 +389,14 @@ impl fmt::Display for Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::{Description, DomainName, FilterName};
-    use crate::scope::DesiredFilter;
+    use crate::choice::Choice;
+    use crate::names::DomainName;
     use proptest::prelude::*;
 
     const DOMAIN: &str = "corp.example.com";
 
     fn desired(groups: &[&str]) -> Desired {
-        Desired {
-            domain: DomainName::parse(DOMAIN).unwrap(),
-            filters: groups
-                .iter()
-                .map(|g| DesiredFilter {
-                    kind: FilterKind::Group,
-                    name: FilterName::parse(g, FilterKind::Group).unwrap(),
-                    description: Description::default(),
-                })
-                .collect(),
-        }
+        Desired::groups(DOMAIN, groups.iter().copied()).unwrap()
     }
 
     fn current(groups: &[&str]) -> Vec<CurrentFilter> {
@@ -443,61 +433,54 @@ mod tests {
             .collect()
     }
 
+    /// A plan of group names: wanted, in the scope, owned.
+    fn planned(want: &[&str], have: &[&str], owned: &[&str], mode: Mode) -> Plan {
+        plan(&desired(want), &current(have), &ledger(owned), mode)
+    }
+
+    /// Asserts a plan's (op, name) lines, in order.
+    fn assert_ops(plan: &Plan, expected: &[(Op, &str)]) {
+        let expected: Vec<(Op, String)> = expected
+            .iter()
+            .map(|(op, n)| (*op, (*n).to_owned()))
+            .collect();
+        assert_eq!(ops(plan), expected, "{plan}");
+    }
+
     #[test]
     fn plan_creates_missing_filters() {
         let p = plan(&desired(&["A"]), &[], &Ledger::default(), Mode::Managed);
-        assert_eq!(ops(&p), [(Op::Create, "A".into())]);
+        assert_ops(&p, &[(Op::Create, "A")]);
     }
 
     #[test]
     fn plan_adopts_existing_filters_on_the_first_run() {
-        let p = plan(
-            &desired(&["A"]),
-            &current(&["A"]),
-            &Ledger::default(),
-            Mode::Managed,
-        );
-        assert_eq!(ops(&p), [(Op::Adopt, "A".into())]);
+        let p = planned(&["A"], &["A"], &[], Mode::Managed);
+        assert_ops(&p, &[(Op::Adopt, "A")]);
         assert!(!p.has_changes());
     }
 
     #[test]
     fn plan_keeps_filters_that_differ_only_in_case() {
-        let p = plan(
-            &desired(&["AWS-Admins"]),
-            &current(&["aws-admins"]),
-            &ledger(&["AWS-ADMINS"]),
+        let p = planned(
+            &["AWS-Admins"],
+            &["aws-admins"],
+            &["AWS-ADMINS"],
             Mode::Managed,
         );
-        assert_eq!(ops(&p), [(Op::Keep, "AWS-Admins".into())]);
+        assert_ops(&p, &[(Op::Keep, "AWS-Admins")]);
     }
 
     #[test]
     fn managed_mode_removes_only_what_the_ledger_owns() {
-        let p = plan(
-            &desired(&[]),
-            &current(&["Mine", "Theirs"]),
-            &ledger(&["Mine"]),
-            Mode::Managed,
-        );
-        assert_eq!(
-            ops(&p),
-            [
-                (Op::Remove, "Mine".into()),
-                (Op::Unmanaged, "Theirs".into())
-            ]
-        );
+        let p = planned(&[], &["Mine", "Theirs"], &["Mine"], Mode::Managed);
+        assert_ops(&p, &[(Op::Remove, "Mine"), (Op::Unmanaged, "Theirs")]);
     }
 
     #[test]
     fn authoritative_mode_removes_everything_not_wanted() {
-        let p = plan(
-            &desired(&["A"]),
-            &current(&["A", "B"]),
-            &Ledger::default(),
-            Mode::Authoritative,
-        );
-        assert_eq!(ops(&p), [(Op::Adopt, "A".into()), (Op::Remove, "B".into())]);
+        let p = planned(&["A"], &["A", "B"], &[], Mode::Authoritative);
+        assert_ops(&p, &[(Op::Adopt, "A"), (Op::Remove, "B")]);
     }
 
     #[test]
@@ -505,10 +488,7 @@ mod tests {
         let mut other = current(&["A"]);
         other[0].domain = "other.example.com".into();
         let p = plan(&desired(&["A"]), &other, &Ledger::default(), Mode::Managed);
-        assert_eq!(
-            ops(&p),
-            [(Op::Create, "A".into()), (Op::Unmanaged, "A".into())]
-        );
+        assert_ops(&p, &[(Op::Create, "A"), (Op::Unmanaged, "A")]);
     }
 
     #[test]
@@ -536,12 +516,7 @@ mod tests {
 
     #[test]
     fn a_missing_ledger_never_causes_a_removal_in_managed_mode() {
-        let p = plan(
-            &desired(&[]),
-            &current(&["A", "B"]),
-            &Ledger::default(),
-            Mode::Managed,
-        );
+        let p = planned(&[], &["A", "B"], &[], Mode::Managed);
         assert_eq!(p.counts().remove, 0);
     }
 
@@ -551,21 +526,11 @@ mod tests {
         let all: Vec<&str> = names.iter().map(String::as_str).collect();
         let limits = GuardLimits::default();
         // 10 of 40 = 25 %: exactly at both limits.
-        let at = plan(
-            &desired(&all[10..]),
-            &current(&all),
-            &ledger(&all),
-            Mode::Managed,
-        );
+        let at = planned(&all[10..], &all, &all, Mode::Managed);
         assert_eq!(at.counts().remove, 10);
         assert!(at.check_guard(&limits).is_ok());
         // 11 of 40: over the count limit.
-        let over = plan(
-            &desired(&all[11..]),
-            &current(&all),
-            &ledger(&all),
-            Mode::Managed,
-        );
+        let over = planned(&all[11..], &all, &all, Mode::Managed);
         let e = over.check_guard(&limits).unwrap_err();
         assert_eq!((e.removals, e.percent), (11, 28));
         assert!(e.to_string().contains("MaxRemovals to at least 11"), "{e}");
@@ -573,12 +538,7 @@ mod tests {
 
     #[test]
     fn guard_trips_on_the_share_of_a_small_scope() {
-        let p = plan(
-            &desired(&["A", "B"]),
-            &current(&["A", "B", "C"]),
-            &ledger(&["C"]),
-            Mode::Managed,
-        );
+        let p = planned(&["A", "B"], &["A", "B", "C"], &["C"], Mode::Managed);
         let e = p.check_guard(&GuardLimits::default()).unwrap_err();
         assert_eq!(e.percent, 34);
         assert!(
@@ -598,21 +558,15 @@ mod tests {
             &current(&["Mine", "Theirs"]),
             &ledger(&["Mine", "Gone"]),
         );
-        assert_eq!(
-            ops(&p),
-            [
-                (Op::Remove, "Mine".into()),
-                (Op::Unmanaged, "Theirs".into())
-            ]
-        );
+        assert_ops(&p, &[(Op::Remove, "Mine"), (Op::Unmanaged, "Theirs")]);
     }
 
     #[test]
     fn ledger_after_keeps_failed_removals_and_drops_failed_creates() {
-        let p = plan(
-            &desired(&["New", "Kept"]),
-            &current(&["Kept", "Old"]),
-            &ledger(&["Kept", "Old"]),
+        let p = planned(
+            &["New", "Kept"],
+            &["Kept", "Old"],
+            &["Kept", "Old"],
             Mode::Managed,
         );
         let names = |l: &Ledger| -> Vec<(String, bool)> {
@@ -635,10 +589,10 @@ mod tests {
 
     #[test]
     fn a_create_in_doubt_is_recorded_as_pending_and_a_removal_in_doubt_stays_owned() {
-        let p = plan(
-            &desired(&["New", "Kept"]),
-            &current(&["Kept", "Old"]),
-            &ledger(&["Kept", "Old"]),
+        let p = planned(
+            &["New", "Kept"],
+            &["Kept", "Old"],
+            &["Kept", "Old"],
             Mode::Managed,
         );
         let intent = p.ledger_intent(&ledger(&["Kept", "Old"]));
@@ -659,7 +613,7 @@ mod tests {
         }
         // "Maybe" exists and is no longer wanted: ours to remove. "Ghost" never came.
         let p = plan(&desired(&[]), &current(&["Maybe"]), &l, Mode::Managed);
-        assert_eq!(ops(&p), [(Op::Remove, "Maybe".into())]);
+        assert_ops(&p, &[(Op::Remove, "Maybe")]);
         let after = p.ledger_after(&l, |_| Fate::Done);
         assert!(after.entries.is_empty(), "{after:?}");
         // Wanted and there: confirmed.
@@ -676,10 +630,10 @@ mod tests {
 
     #[test]
     fn display_reads_like_a_plan() {
-        let p = plan(
-            &desired(&["New", "Kept"]),
-            &current(&["Kept", "Old", "Other"]),
-            &ledger(&["Kept", "Old"]),
+        let p = planned(
+            &["New", "Kept"],
+            &["Kept", "Old", "Other"],
+            &["Kept", "Old"],
             Mode::Managed,
         );
         let text = p.to_string();
@@ -740,6 +694,24 @@ mod tests {
         out
     }
 
+    /// The desired filters (case duplicates dropped), the scope and the ledger of
+    /// generated names.
+    fn scenario(
+        want: Vec<String>,
+        have: Vec<String>,
+        owned: Vec<String>,
+    ) -> (Desired, Vec<CurrentFilter>, Ledger) {
+        let want = dedup_ci(want);
+        fn names(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        (
+            desired(&names(&want)),
+            current(&names(&have)),
+            ledger(&names(&owned)),
+        )
+    }
+
     fn keys(scope: &[CurrentFilter]) -> Vec<ScopeKey> {
         let mut k: Vec<ScopeKey> = scope.iter().map(CurrentFilter::key).collect();
         k.sort();
@@ -751,10 +723,7 @@ mod tests {
 
         #[test]
         fn authoritative_apply_yields_exactly_the_desired_scope((want, have, owned) in scope_strategy()) {
-            let want = dedup_ci(want);
-            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
-            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
-            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let (d, scope, l) = scenario(want, have, owned);
             let p = plan(&d, &scope, &l, Mode::Authoritative);
             let after = apply(&p, &scope, &mut 0);
             let mut expected: Vec<ScopeKey> = d.filters.iter().map(|f| d.key(f)).collect();
@@ -763,16 +732,15 @@ mod tests {
         }
 
         #[test]
-        fn planning_again_after_applying_yields_no_change(
+        fn a_plan_covers_every_filter_once_and_applying_it_leaves_nothing_to_do(
             (want, have, owned) in scope_strategy(),
-            authoritative in any::<bool>(),
+            mode in prop::sample::select(Mode::ALL),
         ) {
-            let mode = if authoritative { Mode::Authoritative } else { Mode::Managed };
-            let want = dedup_ci(want);
-            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
-            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
-            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let (d, scope, l) = scenario(want, have, owned);
             let p = plan(&d, &scope, &l, mode);
+            let c = p.counts();
+            prop_assert_eq!(c.create + c.adopt + c.keep, d.filters.len());
+            prop_assert_eq!(c.adopt + c.keep + c.remove + c.unmanaged, scope.len());
             let after = apply(&p, &scope, &mut 0);
             let l2 = p.ledger_after(&l, |_| Fate::Done);
             let again = plan(&d, &after, &l2, mode);
@@ -782,10 +750,7 @@ mod tests {
 
         #[test]
         fn managed_mode_never_removes_an_unmanaged_filter((want, have, owned) in scope_strategy()) {
-            let want = dedup_ci(want);
-            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
-            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
-            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
+            let (d, scope, l) = scenario(want, have, owned);
             let p = plan(&d, &scope, &l, Mode::Managed);
             for a in p.with_op(Op::Remove) {
                 prop_assert!(l.contains(&a.key()), "removed {} which the ledger does not own", a.name);
@@ -793,29 +758,11 @@ mod tests {
         }
 
         #[test]
-        fn every_desired_filter_appears_once_and_every_existing_filter_once(
-            (want, have, owned) in scope_strategy(),
-            authoritative in any::<bool>(),
-        ) {
-            let mode = if authoritative { Mode::Authoritative } else { Mode::Managed };
-            let want = dedup_ci(want);
-            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
-            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
-            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
-            let p = plan(&d, &scope, &l, mode);
-            let c = p.counts();
-            prop_assert_eq!(c.create + c.adopt + c.keep, d.filters.len());
-            prop_assert_eq!(c.adopt + c.keep + c.remove + c.unmanaged, scope.len());
-        }
-
-        #[test]
         fn plans_are_deterministic_whatever_the_listing_order(
             (want, have, owned) in scope_strategy(),
             seed in any::<u64>(),
         ) {
-            let want = dedup_ci(want);
-            let d = desired(&want.iter().map(String::as_str).collect::<Vec<_>>());
-            let scope = current(&have.iter().map(String::as_str).collect::<Vec<_>>());
+            let (d, scope, l) = scenario(want, have, owned);
             let mut shuffled = scope.clone();
             // A cheap deterministic shuffle.
             let n = shuffled.len();
@@ -823,7 +770,6 @@ mod tests {
                 let j = ((seed as usize).wrapping_mul(31).wrapping_add(i * 17)) % n.max(1);
                 shuffled.swap(i, j);
             }
-            let l = ledger(&owned.iter().map(String::as_str).collect::<Vec<_>>());
             prop_assert_eq!(plan(&d, &scope, &l, Mode::Managed), plan(&d, &shuffled, &l, Mode::Managed));
         }
 
@@ -837,7 +783,7 @@ mod tests {
             let removals = removals_seed % (scope_size + 1);
             let names: Vec<String> = (0..scope_size).map(|i| format!("G{i:03}")).collect();
             let all: Vec<&str> = names.iter().map(String::as_str).collect();
-            let p = plan(&desired(&all[removals..]), &current(&all), &ledger(&all), Mode::Managed);
+            let p = planned(&all[removals..], &all, &all, Mode::Managed);
             prop_assert_eq!(p.counts().remove, removals);
             let limits = GuardLimits { max_removals, max_removal_percent: max_percent };
             let allowed = removals == 0

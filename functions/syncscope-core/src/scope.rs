@@ -100,6 +100,27 @@ pub struct Desired {
 }
 
 impl Desired {
+    /// Group filters with no description, in a domain (tests, tools and samples).
+    pub fn groups<'a>(
+        domain: &str,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
+        let filters = names
+            .into_iter()
+            .map(|name| {
+                Ok(DesiredFilter {
+                    kind: FilterKind::Group,
+                    name: FilterName::parse(name, FilterKind::Group)?,
+                    description: Description::default(),
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self {
+            domain: DomainName::parse(domain)?,
+            filters,
+        })
+    }
+
     /// The filters of one kind, in config order.
     pub fn of_kind(&self, kind: FilterKind) -> impl Iterator<Item = &DesiredFilter> {
         self.filters.iter().filter(move |f| f.kind == kind)
@@ -117,32 +138,24 @@ impl Desired {
 /// Kept in SSM beside the filters: a create is recorded as pending before it is sent
 /// and confirmed after, so a run that dies in between leaves its intent behind. In
 /// `managed` mode only filters in the ledger are ever removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
     /// The managed filters, sorted by key.
     pub entries: Vec<LedgerEntry>,
 }
 
-/// One managed filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One managed filter (stored as a [`crate::store::Entry`] with its domain).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     /// Group or user.
-    #[serde(rename = "Type")]
     pub kind: FilterKind,
     /// The name as last applied.
-    #[serde(rename = "Name")]
     pub name: String,
     /// The AD domain.
-    #[serde(rename = "Domain")]
     pub domain: String,
     /// An intent, not yet a fact: the create was sent (or was about to be) and its
     /// result is unknown. A pending filter counts as owned if it exists; a run that
     /// lists the scope without it drops it.
-    #[serde(
-        rename = "Pending",
-        default,
-        skip_serializing_if = "std::ops::Not::not"
-    )]
     pub pending: bool,
 }
 

@@ -21,9 +21,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::cfn::{ParameterNames, properties_for};
 use crate::config::Config;
 use crate::names::WebhookRef;
+use crate::properties::{Count, Properties};
 use crate::store::{self, Shard};
 
 /// Memory of the function, in MB. The work is I/O-bound (one HTTPS call per change,
@@ -51,6 +51,61 @@ pub const MAX_RESOURCES: usize = 500;
 pub const MAX_TEMPLATE_BYTES: usize = 1_048_576;
 /// Largest template that can be passed inline (deploy uploads larger ones to S3).
 pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+
+/// Where a stack keeps its parameters in SSM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterNames {
+    /// Base of every version of the filters: `/syncscope/STACK/filters`.
+    pub filters_base: String,
+    /// Base of the ledgers: `/syncscope/STACK/ledger`.
+    pub ledger: String,
+}
+
+impl ParameterNames {
+    /// The names for a stack.
+    pub fn for_stack(stack: &str) -> Self {
+        Self {
+            filters_base: format!("/syncscope/{stack}/filters"),
+            ledger: format!("/syncscope/{stack}/ledger"),
+        }
+    }
+
+    /// The path of one version of the filters: content-addressed, so a rollback finds
+    /// the previous version still in place.
+    pub fn filters_version(&self, hash: &str) -> String {
+        format!("{}/{}", self.filters_base, crate::store::short(hash))
+    }
+}
+
+/// The custom resource's properties for a config, as the deployment writes them.
+pub fn properties_for(
+    config: &Config,
+    names: &ParameterNames,
+    filters_hash: &str,
+) -> Map<String, Value> {
+    let (general, sso) = (&config.general, &config.sso);
+    Properties {
+        filters_parameter: names.filters_version(filters_hash).into(),
+        filters_hash: Some(filters_hash.to_owned().into()),
+        ledger_parameter: names.ledger.clone().into(),
+        sync_profile: sso.sync_profile.clone(),
+        region: general.region.clone(),
+        domain: sso.domain.clone(),
+        stage: general.stage.clone(),
+        docs_bucket: Some(general.docs_bucket.clone()),
+        docs_prefix: general.docs_prefix.clone(),
+        docs_website: Some(general.docs_website.clone()),
+        webhook: Some(general.webhook.clone()),
+        card_format: general.card_format,
+        mode: sso.mode,
+        on_delete: sso.on_delete,
+        max_removals: Count(sso.guard.max_removals),
+        max_removal_percent: Count(sso.guard.max_removal_percent),
+        dry_run: false,
+        identity_store_id: sso.identity_store_id.clone(),
+    }
+    .to_map()
+}
 
 /// The key and value that mark an EventBridge event as a drift run.
 pub const DRIFT_MARKER: (&str, &str) = ("syncscope", "drift");
@@ -349,16 +404,28 @@ fn identity_center_region(config: &Config) -> String {
         .map_or_else(|| "${AWS::Region}".to_owned(), |r| lit(r.as_str()))
 }
 
+/// The ARN of an SSM parameter of the stack's account and region, in `Fn::Sub` form.
+fn ssm_arn(path: &str) -> Value {
+    sub(format!(
+        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}",
+        lit(path)
+    ))
+}
+
+/// A statement allowing `actions` on the parameter `base` and everything under it.
+fn ssm_statement(sid: &str, actions: &[&str], base: &str) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [ssm_arn(base), ssm_arn(&format!("{base}/*"))],
+    })
+}
+
 /// The statements of the function's policy, in `Fn::Sub` form. Every statement has a
 /// `Sid` naming its purpose; `docs/deployment.md` explains each.
 pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> {
     let region = identity_center_region(config);
-    let ssm_arn = |path: &str| {
-        sub(format!(
-            "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}",
-            lit(path)
-        ))
-    };
     let mut statements = vec![
         json!({
             "Sid": "ReconcileSyncFilters",
@@ -373,29 +440,21 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
                 lit(config.sso.sync_profile.as_str())
             )),
         }),
-        json!({
-            "Sid": "ReadDesiredFilters",
-            "Effect": "Allow",
-            "Action": ["ssm:GetParameter", "ssm:GetParametersByPath"],
-            "Resource": [
-                ssm_arn(&names.filters_base),
-                ssm_arn(&format!("{}/*", names.filters_base)),
-            ],
-        }),
-        json!({
-            "Sid": "KeepLedger",
-            "Effect": "Allow",
-            "Action": [
+        ssm_statement(
+            "ReadDesiredFilters",
+            &["ssm:GetParameter", "ssm:GetParametersByPath"],
+            &names.filters_base,
+        ),
+        ssm_statement(
+            "KeepLedger",
+            &[
                 "ssm:DeleteParameters",
                 "ssm:GetParameter",
                 "ssm:GetParametersByPath",
                 "ssm:PutParameter",
             ],
-            "Resource": [
-                ssm_arn(&names.ledger),
-                ssm_arn(&format!("{}/*", names.ledger)),
-            ],
-        }),
+            &names.ledger,
+        ),
         json!({
             "Sid": "PublishDocs",
             "Effect": "Allow",
@@ -711,7 +770,6 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::cfn;
     use crate::config;
 
     fn config_with(general_extra: Value, sso_extra: Value, groups: usize) -> Config {
@@ -834,8 +892,11 @@ mod tests {
             "ServiceToken".into(),
             json!("arn:aws:lambda:eu-central-1:123456789012:function:f"),
         );
-        let parsed = cfn::parse_properties(&as_sent).unwrap();
-        assert_eq!(parsed.filters_hash.as_deref(), Some(s.hash.as_str()));
+        let parsed = crate::properties::parse(&as_sent).unwrap();
+        assert_eq!(
+            parsed.filters_hash.as_ref().map(|h| h.as_str()),
+            Some(s.hash.as_str())
+        );
     }
 
     #[test]
@@ -984,7 +1045,7 @@ mod tests {
         assert_eq!(event["ResourceProperties"]["DryRun"], "true");
         assert_eq!(event["ResourceProperties"]["FiltersHash"], s.hash.as_str());
         assert!(
-            cfn::parse_properties(event["ResourceProperties"].as_object().unwrap())
+            crate::properties::parse(event["ResourceProperties"].as_object().unwrap())
                 .unwrap()
                 .dry_run
         );

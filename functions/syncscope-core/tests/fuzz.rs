@@ -22,27 +22,8 @@ use syncscope_core::config::{self, Severity};
 use syncscope_core::scope::FilterKind;
 use syncscope_core::store::{self, Entry};
 
-/// Every property `parse_properties` knows (a problem must start with one of them).
-const PROPERTY_KEYS: &[&str] = &[
-    "FiltersParameter",
-    "FiltersHash",
-    "LedgerParameter",
-    "SyncProfileName",
-    "Region",
-    "AdDomainName",
-    "Stage",
-    "DocsBucket",
-    "DocsPrefix",
-    "DocsWebsite",
-    "TeamsWebhook",
-    "TeamsCardFormat",
-    "Mode",
-    "OnDelete",
-    "MaxRemovals",
-    "MaxRemovalPercent",
-    "DryRun",
-    "IdentityStoreId",
-];
+/// Every property the parser knows (a problem must start with one of them).
+const PROPERTY_KEYS: &[&str] = syncscope_core::properties::KEYS;
 
 fn cases(base: u32) -> u32 {
     let factor = std::env::var("SYNCSCOPE_FUZZ_CASES")
@@ -280,20 +261,9 @@ fn shard_texts() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn property_maps() -> impl Strategy<Value = Map<String, Value>> {
-    let good: Map<String, Value> = json!({
-        "ServiceToken": "arn:aws:lambda:eu-central-1:123456789012:function:f",
-        "FiltersParameter": "/syncscope/COMPANY-SSO-TEST/filters/0123456789abcdef",
-        "FiltersHash": "a".repeat(64),
-        "LedgerParameter": "/syncscope/COMPANY-SSO-TEST/ledger",
-        "AdDomainName": "corp.example.com",
-        "Stage": "TEST",
-        "DocsBucket": "company-sso-docs",
-        "TeamsWebhook": "ssm:/company/sso/teams-webhook",
-        "Mode": "managed",
-        "MaxRemovals": "10",
-    })
-    .as_object()
-    .cloned()
+    let good: Map<String, Value> = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/properties/valid.json"
+    ))
     .unwrap();
     let any_key = prop_oneof![
         4 => prop::sample::select(PROPERTY_KEYS.to_vec()).prop_map(str::to_owned),
@@ -383,10 +353,10 @@ fn check_decode(params: &[(String, String)]) -> Result<(), TestCaseError> {
 }
 
 fn check_properties(map: &Map<String, Value>) -> Result<(), TestCaseError> {
-    match cfn::parse_properties(map) {
+    match syncscope_core::properties::parse(map) {
         Ok(p) => {
-            prop_assert!(p.filters_parameter.starts_with('/'));
-            prop_assert!(p.guard.max_removal_percent <= 100);
+            prop_assert!(p.filters_parameter.as_str().starts_with('/'));
+            prop_assert!(p.guard().max_removal_percent <= 100);
         }
         Err(problems) => {
             prop_assert!(!problems.is_empty());

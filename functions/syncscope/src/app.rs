@@ -16,9 +16,9 @@ use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 
 use crate::identity_store::IdentityStoreReader;
-use syncscope_core::cfn::Properties;
+use syncscope_core::properties::Properties;
 
-use crate::identity_sync::{ClientOptions, IdentitySyncClient, executor};
+use crate::identity_sync::{IdentitySyncClient, executor};
 use crate::publish::DocsPublisher;
 use crate::ssm::ParameterStore;
 
@@ -126,16 +126,7 @@ impl App {
             .region()
             .map(|r| r.as_ref().to_owned())
             .ok_or("no AWS region configured (AWS_REGION is not set)")?;
-        let credentials = sdk
-            .credentials_provider()
-            .ok_or("no AWS credentials provider configured")?;
-        let identity_sync = IdentitySyncClient::new(
-            endpoints(&region),
-            region.clone(),
-            credentials,
-            ClientOptions::default(),
-        )
-        .map_err(|e| e.to_string())?;
+        let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, &region, endpoints(&region))?;
         let http = crate::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let ssm = ParameterStore::new(aws_sdk_ssm::Client::new(&sdk));
@@ -184,13 +175,7 @@ impl App {
         if region == self.region {
             return Ok(self.identity_sync.for_run());
         }
-        let credentials = self
-            .sdk
-            .credentials_provider()
-            .ok_or("no AWS credentials provider configured")?;
-        let endpoint = (self.endpoints)(region);
-        IdentitySyncClient::new(endpoint, region, credentials, ClientOptions::default())
-            .map_err(|e| e.to_string())
+        IdentitySyncClient::from_sdk_config(&self.sdk, region, (self.endpoints)(region))
     }
 
     /// The region of IAM Identity Center for a resource: its `Region` property, or

@@ -13,9 +13,10 @@ use std::time::Duration;
 use aws_lambda_events::cloudformation::CloudFormationCustomResourceRequest as Request;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Map, Value, json};
-use syncscope_core::cfn::{self, IdKind, Properties, ResponseBody, Status};
+use syncscope_core::cfn::{self, IdKind, ResponseBody, Status};
 use syncscope_core::config::OnDelete;
 use syncscope_core::outcome::{Findings, Outcome, Trigger, Verdict};
+use syncscope_core::properties::Properties;
 use syncscope_core::scope::ProfileKey;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -294,7 +295,7 @@ fn typed(raw: Value) -> Result<Request, String> {
 fn parse_props(props: &Value) -> Result<Properties, String> {
     let empty = Map::new();
     let map = props.as_object().unwrap_or(&empty);
-    cfn::parse_properties(map)
+    syncscope_core::properties::parse(map)
         .map_err(|problems| format!("invalid resource properties: {}", problems.join("; ")))
 }
 
@@ -475,7 +476,7 @@ async fn settings_only(
 ) -> Answer {
     let note = "Update changed only the function's settings (ServiceToken/ServiceTimeout); the sync scope was not touched";
     tracing::info!(note, "settings-only update");
-    if let Ok(props) = cfn::parse_properties(props) {
+    if let Ok(props) = syncscope_core::properties::parse(props) {
         let run = Run {
             props: &props,
             trigger: Trigger::Update,

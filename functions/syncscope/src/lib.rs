@@ -31,3 +31,13 @@ pub mod report;
 pub mod retry;
 pub mod ssm;
 pub mod teams;
+
+/// An environment of fixed variables, for the tests of what reads one.
+#[cfg(test)]
+pub(crate) fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}

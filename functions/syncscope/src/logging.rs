@@ -39,23 +39,18 @@ mod tests {
 
     #[test]
     fn the_level_comes_from_lambda_then_rust_log_and_defaults_to_info() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
         assert_eq!(
-            level(env(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")])),
+            level(crate::env_of(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG")])),
             LevelFilter::DEBUG
         );
-        assert_eq!(level(env(&[("RUST_LOG", "warn")])), LevelFilter::WARN);
         assert_eq!(
-            level(env(&[("RUST_LOG", "syncscope=debug")])),
+            level(crate::env_of(&[("RUST_LOG", "warn")])),
+            LevelFilter::WARN
+        );
+        assert_eq!(
+            level(crate::env_of(&[("RUST_LOG", "syncscope=debug")])),
             LevelFilter::INFO
         );
-        assert_eq!(level(env(&[])), LevelFilter::INFO);
+        assert_eq!(level(crate::env_of(&[])), LevelFilter::INFO);
     }
 }

@@ -10,9 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use syncscope_core::cfn::Properties;
 use syncscope_core::outcome::{ChangeResult, ChangeStatus, Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
+use syncscope_core::properties::Properties;
 use syncscope_core::scope::{CurrentFilter, Owner, ProfileKey, ScopeKey};
 use syncscope_core::store;
 use tokio::time::Instant;
@@ -113,12 +113,41 @@ fn fail(mut outcome: Outcome, reason: String) -> Outcome {
     outcome
 }
 
-/// Reconciles the scope to the filters in SSM (Create, Update, drift runs).
-pub async fn reconcile(app: &App, run: &Run<'_>) -> Outcome {
+/// Everything one run's steps need: the clients, the run, the resource.
+struct Cx<'a> {
+    app: &'a App,
+    /// Identity-sync in the resource's region, counting this run's calls.
+    client: &'a IdentitySyncClient,
+    run: &'a Run<'a>,
+    /// The resource: the sync profile and region the run acts on.
+    key: &'a ProfileKey,
+}
+
+/// What a run does to a resource's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// Make it match the filters in SSM.
+    Reconcile,
+    /// Remove what the resource's record holds (a Delete with `OnDelete: remove`).
+    Teardown,
+}
+
+/// Does `job` on `key`'s scope with a client of its own (one run's calls), timed.
+async fn timed(app: &App, run: &Run<'_>, key: &ProfileKey, job: Job) -> Outcome {
     let started = Instant::now();
-    let key = run.key(app);
     let mut outcome = match app.identity_sync_in(&key.region) {
-        Ok(client) => reconcile_with(app, &client, run, &key).await,
+        Ok(client) => {
+            let cx = Cx {
+                app,
+                client: &client,
+                run,
+                key,
+            };
+            match job {
+                Job::Reconcile => reconcile_with(&cx).await,
+                Job::Teardown => teardown_with(&cx).await,
+            }
+        }
         Err(e) => fail(
             blank(run, Verdict::NoChange),
             format!("cannot reach identity-sync: {e}"),
@@ -128,22 +157,23 @@ pub async fn reconcile(app: &App, run: &Run<'_>) -> Outcome {
     outcome
 }
 
-async fn reconcile_with(
-    app: &App,
-    client: &IdentitySyncClient,
-    run: &Run<'_>,
-    key: &ProfileKey,
-) -> Outcome {
+/// Reconciles the scope to the filters in SSM (Create, Update, drift runs).
+pub async fn reconcile(app: &App, run: &Run<'_>) -> Outcome {
+    timed(app, run, &run.key(app), Job::Reconcile).await
+}
+
+async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
+    let (app, run) = (cx.app, cx.run);
     let props = run.props;
     let outcome = blank(run, Verdict::NoChange);
 
     // 1. The desired filters, exactly as deployed.
-    let stored = match app.ssm.read_list(&props.filters_parameter).await {
+    let stored = match app.ssm.read_list(props.filters_parameter.as_str()).await {
         Ok(stored) => stored,
         Err(e) => return fail(outcome, format!("could not read the filters: {e}")),
     };
-    if let Some(expected) = &props.filters_hash
-        && *expected != stored.hash
+    if let Some(expected) = props.filters_hash.as_ref().map(|h| h.as_str())
+        && expected != stored.hash
     {
         return fail(
             outcome,
@@ -177,14 +207,14 @@ async fn reconcile_with(
     };
 
     // 2. The ownership record and 3. the current scope.
-    let state = match read_state(app, client, run, key).await {
+    let state = match read_state(cx).await {
         Ok(state) => state,
         Err(reason) => return fail(outcome, reason),
     };
 
     // 4. Plan and guard.
     let plan = plan::plan(&desired, &state.current, &state.ledger.ledger, props.mode);
-    apply_and_record(app, client, run, key, outcome, plan, state).await
+    apply_and_record(cx, outcome, plan, state).await
 }
 
 /// What every plan starts from.
@@ -199,24 +229,13 @@ struct State {
 
 /// The ownership record and the current scope; either read failing stops the run
 /// (fail closed).
-async fn read_state(
-    app: &App,
-    client: &IdentitySyncClient,
-    run: &Run<'_>,
-    key: &ProfileKey,
-) -> Result<State, String> {
-    let props = run.props;
-    let ledger = app
-        .ssm
-        .read_ledger(
-            &props.ledger_parameter,
-            key,
-            run.stack_id.as_deref(),
-            run.legacy_ledger,
-        )
+async fn read_state(cx: &Cx<'_>) -> Result<State, String> {
+    let (run, key) = (cx.run, cx.key);
+    let ledger = read_record(cx.app, run, key)
         .await
         .map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
-    let listing = client
+    let listing = cx
+        .client
         .list_filters(&key.profile, run.deadlines.apply_end)
         .await
         .map_err(|e| listing_failed(&e, &key.profile))?;
@@ -237,6 +256,23 @@ fn record_warnings(ledger: &StoredLedger) -> Vec<String> {
     }
 }
 
+/// The ownership record of `key` as this run may claim it (its stack's; the legacy
+/// ledger when this run's resource is the one it belongs to).
+async fn read_record(
+    app: &App,
+    run: &Run<'_>,
+    key: &ProfileKey,
+) -> Result<StoredLedger, crate::ssm::SsmError> {
+    app.ssm
+        .read_ledger(
+            run.props.ledger_parameter.as_str(),
+            key,
+            run.stack_id.as_deref(),
+            run.legacy_ledger,
+        )
+        .await
+}
+
 /// The owner of the records a run writes (None: the run writes none).
 fn owner(run: &Run<'_>, key: &ProfileKey) -> Option<Owner> {
     Some(Owner {
@@ -248,15 +284,8 @@ fn owner(run: &Run<'_>, key: &ProfileKey) -> Option<Owner> {
 
 /// Guard, record the intent, apply, settle and record a plan (shared by reconcile
 /// and teardown).
-async fn apply_and_record(
-    app: &App,
-    client: &IdentitySyncClient,
-    run: &Run<'_>,
-    key: &ProfileKey,
-    mut outcome: Outcome,
-    plan: Plan,
-    state: State,
-) -> Outcome {
+async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: State) -> Outcome {
+    let (app, client, run, key) = (cx.app, cx.client, cx.run, cx.key);
     let props = run.props;
     let State {
         ledger: stored,
@@ -275,13 +304,13 @@ async fn apply_and_record(
     // changes nothing, so the guard only warns there.
     let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
     if run.trigger == Trigger::Drift
-        && let Err(tripped) = plan.check_guard(&props.guard)
+        && let Err(tripped) = plan.check_guard(&props.guard())
     {
         outcome
             .warnings
             .push(format!("a deployment now would be refused: {tripped}"));
     }
-    if guarded && let Err(tripped) = plan.check_guard(&props.guard) {
+    if guarded && let Err(tripped) = plan.check_guard(&props.guard()) {
         outcome.plan = Some(plan);
         outcome.scope_after = Some(before);
         return fail(outcome, tripped.to_string());
@@ -509,35 +538,15 @@ fn record_calls(outcome: &mut Outcome, client: &IdentitySyncClient) {
 /// (the record keeps those, so the retry converges) or when it cannot tell (the
 /// record or the scope cannot be read).
 pub async fn teardown(app: &App, run: &Run<'_>, key: &ProfileKey) -> Outcome {
-    let started = Instant::now();
-    let outcome = blank(run, Verdict::NoChange);
-    let mut outcome = match app.identity_sync_in(&key.region) {
-        Ok(client) => teardown_with(app, &client, run, key, outcome).await,
-        Err(e) => fail(outcome, format!("cannot reach identity-sync: {e}")),
-    };
-    outcome.duration_ms = started.elapsed().as_millis() as u64;
-    outcome
+    timed(app, run, key, Job::Teardown).await
 }
 
-async fn teardown_with(
-    app: &App,
-    client: &IdentitySyncClient,
-    run: &Run<'_>,
-    key: &ProfileKey,
-    mut outcome: Outcome,
-) -> Outcome {
+async fn teardown_with(cx: &Cx<'_>) -> Outcome {
+    let (app, client, run, key) = (cx.app, cx.client, cx.run, cx.key);
     let props = run.props;
+    let mut outcome = blank(run, Verdict::NoChange);
     outcome.profile = key.profile.clone();
-    let ledger = match app
-        .ssm
-        .read_ledger(
-            &props.ledger_parameter,
-            key,
-            run.stack_id.as_deref(),
-            run.legacy_ledger,
-        )
-        .await
-    {
+    let ledger = match read_record(app, run, key).await {
         Ok(ledger) => ledger,
         Err(e) => {
             return fail(
@@ -579,7 +588,7 @@ async fn teardown_with(
         current,
         warnings: Vec::new(),
     };
-    let mut outcome = apply_and_record(app, client, run, key, outcome, plan, state).await;
+    let mut outcome = apply_and_record(cx, outcome, plan, state).await;
     if outcome.verdict == Verdict::NoChange && !outcome.dry_run {
         outcome.note = Some(format!(
             "deleted; none of the {recorded} filter(s) recorded for {key} is in the scope any more, so there was nothing to remove"
@@ -596,16 +605,7 @@ async fn teardown_with(
 pub async fn release(app: &App, run: &Run<'_>, key: &ProfileKey) -> Outcome {
     let mut outcome = blank(run, Verdict::NoChange);
     outcome.profile = key.profile.clone();
-    match app
-        .ssm
-        .read_ledger(
-            &run.props.ledger_parameter,
-            key,
-            run.stack_id.as_deref(),
-            run.legacy_ledger,
-        )
-        .await
-    {
+    match read_record(app, run, key).await {
         Ok(ledger) => {
             let count = ledger.ledger.entries.len();
             release_quietly(app, &ledger, &mut outcome).await;

@@ -16,10 +16,10 @@
 //! publishes under `<prefix>/<stage>/dry-run/` and never replaces the live docs.
 
 use syncscope_core::card;
-use syncscope_core::cfn::Properties;
 use syncscope_core::config::CardFormat;
 use syncscope_core::docs::{self, DocsView};
 use syncscope_core::outcome::{Findings, Outcome};
+use syncscope_core::properties::Properties;
 use tokio::time::Instant;
 
 use crate::app::App;

@@ -176,7 +176,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
     const POLICY: Policy = Policy {
         max_attempts: 4,
@@ -204,44 +203,31 @@ mod tests {
         );
     }
 
+    /// Where retrying an attempt that always comes to `step` ends, with `seconds` left.
+    async fn always(step: fn() -> Step<(), &'static str>, seconds: u64) -> GaveUp<&'static str> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        run(&POLICY, deadline, |_| async move { step() }, |_, _, _| {})
+            .await
+            .unwrap_err()
+    }
+
     #[tokio::test(start_paused = true)]
     async fn attempts_run_out_and_unlimited_retries_stop_at_the_deadline() {
-        let made = Cell::new(0);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let gave_up = run(
-            &POLICY,
-            deadline,
-            |_| {
-                made.set(made.get() + 1);
-                async { Step::<(), _>::retry("503") }
-            },
-            |_, _, _| {},
-        )
-        .await
-        .unwrap_err();
+        let exhausted = always(|| Step::retry("503"), 10).await;
         assert_eq!(
-            gave_up,
+            exhausted,
             GaveUp::Exhausted {
                 last: "503",
                 attempts: 4
             }
         );
-        let start = Instant::now();
-        let deadline = start + Duration::from_secs(1);
-        let gave_up = run(
-            &POLICY,
-            deadline,
-            |_| async {
-                Step::<(), _>::Retry {
-                    error: "throttled",
-                    after: None,
-                    unlimited: true,
-                }
-            },
-            |_, _, _| {},
-        )
-        .await
-        .unwrap_err();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let throttled = || Step::Retry {
+            error: "throttled",
+            after: None,
+            unlimited: true,
+        };
+        let gave_up = always(throttled, 1).await;
         assert!(matches!(
             gave_up,
             GaveUp::OutOfTime {
@@ -255,24 +241,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_server_wait_past_the_deadline_ends_the_retries_at_once() {
-        let deadline = Instant::now() + Duration::from_secs(3);
         let start = Instant::now();
-        let gave_up = run(
-            &POLICY,
-            deadline,
-            |_| async {
-                Step::<(), _>::Retry {
-                    error: "429",
-                    after: Some(Duration::from_secs(30)),
-                    unlimited: false,
-                }
-            },
-            |_, _, _| {},
-        )
-        .await
-        .unwrap_err();
+        let patient = || Step::Retry {
+            error: "429",
+            after: Some(Duration::from_secs(30)),
+            unlimited: false,
+        };
         assert_eq!(
-            gave_up,
+            always(patient, 3).await,
             GaveUp::OutOfTime {
                 last: Some("429"),
                 attempts: 1
@@ -298,31 +274,15 @@ mod tests {
         )
         .await;
         assert_eq!(done, Ok(3));
-        let failed = run(
-            &POLICY,
-            deadline,
-            |_| async { Step::<(), _>::Fail("403") },
-            |_, _, _| {},
-        )
-        .await
-        .unwrap_err();
         assert_eq!(
-            failed,
+            always(|| Step::Fail("403"), 3).await,
             GaveUp::Failed {
                 error: "403",
                 attempts: 1
             }
         );
-        let late = run(
-            &POLICY,
-            Instant::now(),
-            |_| async { Step::<(), &str>::Done(()) },
-            |_, _, _| {},
-        )
-        .await
-        .unwrap_err();
         assert_eq!(
-            late,
+            always(|| Step::Done(()), 0).await,
             GaveUp::OutOfTime {
                 last: None,
                 attempts: 0

@@ -218,6 +218,11 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER))
 }
 
+/// The webhook in a stored value, or why it is unusable (naming where it came from).
+fn hook_in(value: &str, source_name: String) -> Result<Webhook, NotifyError> {
+    Webhook::parse(value).map_err(|why| NotifyError::BadUrl { source_name, why })
+}
+
 /// Reads the URL out of a secret string: the URL itself, or JSON with a URL key.
 fn url_in_secret(secret: &str) -> Result<String, String> {
     let text = secret.trim();
@@ -257,11 +262,7 @@ impl<'a> TeamsNotifier<'a> {
         match reference {
             WebhookRef::Ssm(name) => {
                 let value = self.ssm.read_secret(name).await.map_err(NotifyError::Ssm)?;
-                let hook = Webhook::parse(&value).map_err(|why| NotifyError::BadUrl {
-                    source_name: format!("SSM parameter {name}"),
-                    why,
-                })?;
-                Ok((hook, None))
+                Ok((hook_in(&value, format!("SSM parameter {name}"))?, None))
             }
             WebhookRef::SecretArn(arn) => {
                 // A secret is read in its own region (the ARN's fourth field).
@@ -299,17 +300,10 @@ impl<'a> TeamsNotifier<'a> {
                     source_name: format!("secret {arn}"),
                     why,
                 })?;
-                let hook = Webhook::parse(&url).map_err(|why| NotifyError::BadUrl {
-                    source_name: format!("secret {arn}"),
-                    why,
-                })?;
-                Ok((hook, None))
+                Ok((hook_in(&url, format!("secret {arn}"))?, None))
             }
             WebhookRef::Literal(url) => {
-                let hook = Webhook::parse(url.as_str()).map_err(|why| NotifyError::BadUrl {
-                    source_name: "the TeamsWebhook property".to_owned(),
-                    why,
-                })?;
+                let hook = hook_in(url.as_str(), "the TeamsWebhook property".to_owned())?;
                 Ok((
                     hook,
                     Some("the Teams webhook URL is written in the template as plain text; anyone who can read the stack can post to the channel. Store it as an SSM SecureString (\"ssm:/name\") or in Secrets Manager and reference it".to_owned()),

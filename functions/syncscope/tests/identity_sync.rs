@@ -11,11 +11,12 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use identity_sync_emulator::{Knobs, Operation as EmuOp, Options, Running, Seed};
 use serde_json::json;
 use syncscope::identity_sync::executor::{self, Applied};
-use syncscope::identity_sync::{ClientOptions, ExecOptions, IdentitySyncClient, IdentitySyncError};
-use syncscope_core::names::DomainName;
+use syncscope::identity_sync::{
+    ClientOptions, ExecOptions, IdentitySyncClient, IdentitySyncError, wire,
+};
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode};
-use syncscope_core::scope::{Desired, DesiredFilter, FilterKind, Ledger};
+use syncscope_core::scope::{Desired, FilterKind, Ledger};
 use tokio::time::Instant;
 
 const PROFILE: &str = "SynchronizationToActiveDirectoryAwsSso";
@@ -42,9 +43,8 @@ fn client_for(emu: &Running, secret: &str, options: ClientOptions) -> IdentitySy
 }
 
 fn client(emu: &Running) -> IdentitySyncClient {
-    client_for(
+    with_options(
         emu,
-        "testing",
         ClientOptions {
             base_backoff: Duration::from_millis(5),
             ..ClientOptions::default()
@@ -52,22 +52,24 @@ fn client(emu: &Running) -> IdentitySyncClient {
     )
 }
 
+/// An emulator with these knobs (and no filters), and a client with these options.
+fn faulty(knobs: Knobs, options: ClientOptions) -> (Running, IdentitySyncClient) {
+    let emu = emulator(knobs, &[]);
+    let client = with_options(&emu, options);
+    (emu, client)
+}
+
+/// A client with the emulator's credentials and these options.
+fn with_options(emu: &Running, options: ClientOptions) -> IdentitySyncClient {
+    client_for(emu, "testing", options)
+}
+
 fn soon() -> Instant {
     Instant::now() + Duration::from_secs(20)
 }
 
 fn desired(names: &[String]) -> Desired {
-    Desired {
-        domain: DomainName::parse(DOMAIN).unwrap(),
-        filters: names
-            .iter()
-            .map(|n| DesiredFilter {
-                kind: FilterKind::Group,
-                name: syncscope_core::names::FilterName::parse(n, FilterKind::Group).unwrap(),
-                description: Default::default(),
-            })
-            .collect(),
-    }
+    Desired::groups(DOMAIN, names.iter().map(String::as_str)).unwrap()
 }
 
 fn names(n: usize) -> Vec<String> {
@@ -104,59 +106,67 @@ async fn every_operation_round_trips() {
     let emu = emulator(Knobs::default(), &[]);
     let c = client(&emu);
     let profile = c
-        .create_profile(
-            "NewProfile",
-            "arn:aws:ds:eu-central-1:123456789012:directory/d-0000000001",
+        .post::<wire::SyncProfile>(
+            &wire::create_sync_profile(
+                "NewProfile",
+                "arn:aws:ds:eu-central-1:123456789012:directory/d-0000000001",
+            ),
             soon(),
         )
         .await
         .unwrap();
     assert_eq!(profile.name, "NewProfile");
     assert_eq!(
-        c.get_profile("NewProfile", soon())
+        c.get::<wire::SyncProfile>(&wire::get_sync_profile("NewProfile"), soon())
             .await
             .unwrap()
             .unwrap()
             .name,
         "NewProfile"
     );
-    assert!(c.get_profile("Missing", soon()).await.unwrap().is_none());
+    assert!(
+        c.get::<wire::SyncProfile>(&wire::get_sync_profile("Missing"), soon())
+            .await
+            .unwrap()
+            .is_none()
+    );
     let target_arn = "arn:aws:identitystore::123456789012:identitystore/d-0000000001";
-    c.create_target("NewProfile", "IdentityStoreForSSO", target_arn, soon())
-        .await
-        .unwrap();
+    c.post::<wire::SyncTarget>(
+        &wire::create_sync_target("NewProfile", "IdentityStoreForSSO", target_arn),
+        soon(),
+    )
+    .await
+    .unwrap();
     let target = c
-        .get_target("NewProfile", "IdentityStoreForSSO", soon())
+        .get::<wire::SyncTarget>(
+            &wire::get_sync_target("NewProfile", "IdentityStoreForSSO"),
+            soon(),
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(target.target_arn.as_deref(), Some(target_arn));
     assert!(
-        c.get_target("NewProfile", "Other", soon())
+        c.get::<wire::SyncTarget>(&wire::get_sync_target("NewProfile", "Other"), soon())
             .await
             .unwrap()
             .is_none()
     );
-    c.start_sync("NewProfile", soon()).await.unwrap();
-    assert_eq!(
-        c.get_profile("NewProfile", soon())
+    let state = async || {
+        c.get::<wire::SyncProfile>(&wire::get_sync_profile("NewProfile"), soon())
             .await
             .unwrap()
             .unwrap()
             .state
-            .as_deref(),
-        Some("ACTIVE")
-    );
-    c.stop_sync("NewProfile", soon()).await.unwrap();
-    assert_eq!(
-        c.get_profile("NewProfile", soon())
-            .await
-            .unwrap()
-            .unwrap()
-            .state
-            .as_deref(),
-        Some("PAUSED")
-    );
+    };
+    c.send(&wire::start_sync("NewProfile"), soon())
+        .await
+        .unwrap();
+    assert_eq!(state().await.as_deref(), Some("ACTIVE"));
+    c.send(&wire::stop_sync("NewProfile"), soon())
+        .await
+        .unwrap();
+    assert_eq!(state().await.as_deref(), Some("PAUSED"));
     let id = c
         .create_filter("NewProfile", FilterKind::User, DOMAIN, "jdoe", soon())
         .await
@@ -237,17 +247,12 @@ async fn create_of_an_existing_filter_and_delete_of_a_missing_one_succeed() {
 #[tokio::test]
 async fn throttling_and_server_faults_are_retried() {
     // 30 % faults and 12 attempts: a change fails for good with odds 0.3^12 (5e-7).
-    let emu = emulator(
+    let (_emu, c) = faulty(
         Knobs {
             fault_rate: 0.3,
             fault_seed: Some(3),
             ..Knobs::default()
         },
-        &[],
-    );
-    let c = client_for(
-        &emu,
-        "testing",
         ClientOptions {
             base_backoff: Duration::from_millis(5),
             max_attempts: 12,
@@ -344,16 +349,11 @@ async fn a_persistent_failure_names_the_filter_while_the_rest_applies_and_a_reru
 
 #[tokio::test]
 async fn the_deadline_is_respected_and_unstarted_changes_are_pending() {
-    let emu = emulator(
+    let (_emu, c) = faulty(
         Knobs {
             latency_ms: 200,
             ..Knobs::default()
         },
-        &[],
-    );
-    let c = client_for(
-        &emu,
-        "testing",
         ClientOptions {
             min_attempt_time: Duration::from_millis(300),
             ..ClientOptions::default()

@@ -7,9 +7,9 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use identity_sync_emulator::{Knobs, Operation, Options, Running, Seed, StateSnapshot};
 use serde_json::{Map, Value, json};
-use syncscope_core::cfn::{ParameterNames, properties_for};
 use syncscope_core::config::Config;
 use syncscope_core::store::{self, Entry};
+use syncscope_core::synth::{ParameterNames, properties_for};
 
 use crate::lambda::LambdaProcess;
 use crate::moto::Moto;

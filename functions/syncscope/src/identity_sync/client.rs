@@ -143,21 +143,18 @@ impl IdentitySyncClient {
         })
     }
 
-    /// A client from the AWS SDK config: its region, credential chain and the
-    /// endpoint override variables.
+    /// A client for `region` at `endpoint`, with the AWS SDK config's credential
+    /// chain: how the Lambda and the CLI build theirs.
     pub fn from_sdk_config(
         config: &aws_config::SdkConfig,
-        options: ClientOptions,
+        region: &str,
+        endpoint: String,
     ) -> Result<Self, String> {
-        let region = config
-            .region()
-            .map(|r| r.as_ref().to_owned())
-            .ok_or("no AWS region configured (set AWS_REGION)")?;
         let credentials = config
             .credentials_provider()
             .ok_or("no AWS credentials provider configured")?;
-        let endpoint = resolve_endpoint(&region, |name| std::env::var(name).ok());
-        Self::new(endpoint, region, credentials, options).map_err(|e| e.to_string())
+        Self::new(endpoint, region, credentials, ClientOptions::default())
+            .map_err(|e| format!("cannot build the identity-sync client: {e}"))
     }
 
     /// The endpoint requests go to.
@@ -262,15 +259,10 @@ impl IdentitySyncClient {
         deadline: Instant,
     ) -> Result<Option<String>, IdentitySyncError> {
         let request = wire::create_sync_filter(profile, kind, domain, name);
-        match self.send(&request, deadline).await {
-            Ok(body) => Ok(Some(wire::parse_created_id(&body).unwrap_or_default())),
-            Err(IdentitySyncError::Service { status, code, .. })
-                if wire::is_already_exists(status, &code) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        let created = self
+            .send_unless(&request, deadline, wire::is_already_exists)
+            .await?;
+        Ok(created.map(|body| wire::parse_created_id(&body).unwrap_or_default()))
     }
 
     /// Deletes a filter. `Ok(false)` when it was already gone (counts as success).
@@ -282,103 +274,47 @@ impl IdentitySyncClient {
         deadline: Instant,
     ) -> Result<bool, IdentitySyncError> {
         let request = wire::delete_sync_filter(profile, id, label);
-        match self.send(&request, deadline).await {
-            Ok(_) => Ok(true),
-            Err(IdentitySyncError::Service { status, code, .. })
-                if wire::is_not_found(status, &code) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
+        let deleted = self
+            .send_unless(&request, deadline, wire::is_not_found)
+            .await?;
+        Ok(deleted.is_some())
     }
 
-    /// Reads a profile; `Ok(None)` if it does not exist.
-    pub async fn get_profile(
-        &self,
-        profile: &str,
-        deadline: Instant,
-    ) -> Result<Option<wire::SyncProfile>, IdentitySyncError> {
-        self.get_optional(&wire::get_sync_profile(profile), deadline)
-            .await
-    }
-
-    /// Creates a profile for a directory; returns it.
-    pub async fn create_profile(
-        &self,
-        profile: &str,
-        source_arn: &str,
-        deadline: Instant,
-    ) -> Result<wire::SyncProfile, IdentitySyncError> {
-        self.post_json(&wire::create_sync_profile(profile, source_arn), deadline)
-            .await
-    }
-
-    /// Reads a target; `Ok(None)` if it (or the profile) does not exist.
-    pub async fn get_target(
-        &self,
-        profile: &str,
-        target: &str,
-        deadline: Instant,
-    ) -> Result<Option<wire::SyncTarget>, IdentitySyncError> {
-        self.get_optional(&wire::get_sync_target(profile, target), deadline)
-            .await
-    }
-
-    /// Creates a target connecting the profile to an identity store; returns it.
-    pub async fn create_target(
-        &self,
-        profile: &str,
-        target: &str,
-        target_arn: &str,
-        deadline: Instant,
-    ) -> Result<wire::SyncTarget, IdentitySyncError> {
-        self.post_json(
-            &wire::create_sync_target(profile, target, target_arn),
-            deadline,
-        )
-        .await
-    }
-
-    /// Starts (or resumes) synchronisation.
-    pub async fn start_sync(
-        &self,
-        profile: &str,
-        deadline: Instant,
-    ) -> Result<(), IdentitySyncError> {
-        self.send(&wire::start_sync(profile), deadline)
-            .await
-            .map(drop)
-    }
-
-    /// Pauses synchronisation.
-    pub async fn stop_sync(
-        &self,
-        profile: &str,
-        deadline: Instant,
-    ) -> Result<(), IdentitySyncError> {
-        self.send(&wire::stop_sync(profile), deadline)
-            .await
-            .map(drop)
-    }
-
-    async fn get_optional<T: serde::de::DeserializeOwned>(
+    /// Reads what a GET request names (a profile, a target: `wire::get_sync_*`);
+    /// `Ok(None)` if it does not exist.
+    pub async fn get<T: serde::de::DeserializeOwned>(
         &self,
         request: &wire::Request,
         deadline: Instant,
     ) -> Result<Option<T>, IdentitySyncError> {
+        match self
+            .send_unless(request, deadline, wire::is_not_found)
+            .await?
+        {
+            Some(body) => decode(request, &body).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Sends a request; `Ok(None)` when the service answers an error `expected`
+    /// says means "already so" (exists on create, gone on delete or read).
+    async fn send_unless(
+        &self,
+        request: &wire::Request,
+        deadline: Instant,
+        expected: fn(u16, &str) -> bool,
+    ) -> Result<Option<Vec<u8>>, IdentitySyncError> {
         match self.send(request, deadline).await {
-            Ok(body) => decode(request, &body).map(Some),
-            Err(IdentitySyncError::Service { status, code, .. })
-                if wire::is_not_found(status, &code) =>
-            {
+            Ok(body) => Ok(Some(body)),
+            Err(IdentitySyncError::Service { status, code, .. }) if expected(status, &code) => {
                 Ok(None)
             }
             Err(e) => Err(e),
         }
     }
 
-    async fn post_json<T: serde::de::DeserializeOwned>(
+    /// Sends a request that answers with what it made (`wire::create_sync_*`).
+    pub async fn post<T: serde::de::DeserializeOwned>(
         &self,
         request: &wire::Request,
         deadline: Instant,
@@ -548,34 +484,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_service_specific_endpoint_variable_wins() {
-        let env = |name: &str| match name {
-            "AWS_ENDPOINT_URL_IDENTITY_SYNC" => Some("http://127.0.0.1:9000/".to_owned()),
-            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".to_owned()),
-            _ => None,
-        };
-        assert_eq!(
-            resolve_endpoint("eu-central-1", env),
-            "http://127.0.0.1:9000"
-        );
-    }
-
-    #[test]
-    fn the_general_endpoint_variable_is_the_fallback_and_can_be_ignored() {
-        let general =
-            |name: &str| (name == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:5000".to_owned());
-        assert_eq!(
-            resolve_endpoint("eu-central-1", general),
-            "http://127.0.0.1:5000"
-        );
-        let ignored = |name: &str| match name {
-            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".to_owned()),
-            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" => Some("true".to_owned()),
-            _ => None,
-        };
-        assert_eq!(
-            resolve_endpoint("eu-central-1", ignored),
-            "https://identity-sync.eu-central-1.amazonaws.com"
-        );
+    fn endpoint_overrides_follow_the_sdk_rules() {
+        let general = ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000");
+        let specific = ("AWS_ENDPOINT_URL_IDENTITY_SYNC", "http://127.0.0.1:9000/");
+        let ignore = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+        for (vars, expected) in [
+            (&[specific, general][..], "http://127.0.0.1:9000"),
+            (&[general][..], "http://127.0.0.1:5000"),
+            (
+                &[general, ignore][..],
+                "https://identity-sync.eu-central-1.amazonaws.com",
+            ),
+        ] {
+            let env = crate::env_of(vars);
+            assert_eq!(resolve_endpoint("eu-central-1", env), expected);
+        }
     }
 }

@@ -152,8 +152,26 @@ fn profile_path(profile: &str) -> String {
     format!("/v0/profiles/{}", segment(profile))
 }
 
-fn json_body(value: Value) -> Option<Vec<u8>> {
-    Some(value.to_string().into_bytes())
+impl Request {
+    /// A request without query or body.
+    fn new(operation: Operation, method: Method, path: String, what: String) -> Self {
+        Self {
+            operation,
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            what,
+        }
+    }
+
+    /// The request with a JSON body.
+    fn json(self, body: Value) -> Self {
+        Self {
+            body: Some(body.to_string().into_bytes()),
+            ..self
+        }
+    }
 }
 
 /// ListSyncFilters: one page of filters of one type.
@@ -166,13 +184,11 @@ pub fn list_sync_filters(profile: &str, kind: FilterKind, next_token: Option<&st
     if let Some(token) = next_token {
         query.push(("NextToken", token.to_owned()));
     }
+    let what = format!("list {} sync filters of profile {profile}", kind.noun());
+    let path = format!("{}/filters", profile_path(profile));
     Request {
-        operation: Operation::ListSyncFilters,
-        method: Method::Get,
-        path: format!("{}/filters", profile_path(profile)),
         query,
-        body: None,
-        what: format!("list {} sync filters of profile {profile}", kind.noun()),
+        ..Request::new(Operation::ListSyncFilters, Method::Get, path, what)
     }
 }
 
@@ -183,111 +199,78 @@ pub fn attributes(domain: &str, name: &str) -> String {
 
 /// CreateSyncFilter: include one group or user.
 pub fn create_sync_filter(profile: &str, kind: FilterKind, domain: &str, name: &str) -> Request {
-    Request {
-        operation: Operation::CreateSyncFilter,
-        method: Method::Post,
-        path: format!("{}/filters", profile_path(profile)),
-        query: Vec::new(),
-        body: json_body(serde_json::json!({
-            "FilterType": kind.as_str(),
-            "Effect": "INCLUDE",
-            "Attributes": attributes(domain, name),
-        })),
-        what: format!(
-            "create sync filter {} {name:?} in profile {profile}",
-            kind.as_str()
-        ),
-    }
+    let what = format!(
+        "create sync filter {} {name:?} in profile {profile}",
+        kind.as_str()
+    );
+    let path = format!("{}/filters", profile_path(profile));
+    Request::new(Operation::CreateSyncFilter, Method::Post, path, what).json(serde_json::json!({
+        "FilterType": kind.as_str(),
+        "Effect": "INCLUDE",
+        "Attributes": attributes(domain, name),
+    }))
 }
 
 /// DeleteSyncFilter: remove one filter by id.
 pub fn delete_sync_filter(profile: &str, id: &str, label: &str) -> Request {
-    Request {
-        operation: Operation::DeleteSyncFilter,
-        method: Method::Delete,
-        path: format!("{}/filters/{}", profile_path(profile), segment(id)),
-        query: Vec::new(),
-        body: None,
-        what: format!("delete sync filter {id} ({label}) of profile {profile}"),
-    }
+    let what = format!("delete sync filter {id} ({label}) of profile {profile}");
+    let path = format!("{}/filters/{}", profile_path(profile), segment(id));
+    Request::new(Operation::DeleteSyncFilter, Method::Delete, path, what)
 }
 
 /// GetSyncProfile.
 pub fn get_sync_profile(profile: &str) -> Request {
-    Request {
-        operation: Operation::GetSyncProfile,
-        method: Method::Get,
-        path: profile_path(profile),
-        query: Vec::new(),
-        body: None,
-        what: format!("get sync profile {profile}"),
-    }
+    let what = format!("get sync profile {profile}");
+    Request::new(
+        Operation::GetSyncProfile,
+        Method::Get,
+        profile_path(profile),
+        what,
+    )
 }
 
 /// CreateSyncProfile for a directory.
 pub fn create_sync_profile(profile: &str, source_arn: &str) -> Request {
-    Request {
-        operation: Operation::CreateSyncProfile,
-        method: Method::Post,
-        path: "/v0/profiles".to_owned(),
-        query: Vec::new(),
-        body: json_body(serde_json::json!({
-            "SyncProfileName": profile,
-            "SourceResourceArn": source_arn,
-        })),
-        what: format!("create sync profile {profile}"),
-    }
+    let what = format!("create sync profile {profile}");
+    let path = "/v0/profiles".to_owned();
+    Request::new(Operation::CreateSyncProfile, Method::Post, path, what).json(serde_json::json!({
+        "SyncProfileName": profile,
+        "SourceResourceArn": source_arn,
+    }))
 }
 
 /// GetSyncTarget.
 pub fn get_sync_target(profile: &str, target: &str) -> Request {
-    Request {
-        operation: Operation::GetSyncTarget,
-        method: Method::Get,
-        path: format!("{}/targets/{}", profile_path(profile), segment(target)),
-        query: Vec::new(),
-        body: None,
-        what: format!("get sync target {target} of profile {profile}"),
-    }
+    let what = format!("get sync target {target} of profile {profile}");
+    let path = format!("{}/targets/{}", profile_path(profile), segment(target));
+    Request::new(Operation::GetSyncTarget, Method::Get, path, what)
 }
 
 /// CreateSyncTarget: connect the profile to an identity store.
 pub fn create_sync_target(profile: &str, target: &str, target_arn: &str) -> Request {
-    Request {
-        operation: Operation::CreateSyncTarget,
-        method: Method::Post,
-        path: format!("{}/targets", profile_path(profile)),
-        query: Vec::new(),
-        body: json_body(serde_json::json!({
-            "SyncTargetName": target,
-            "TargetResourceArn": target_arn,
-        })),
-        what: format!("create sync target {target} of profile {profile}"),
-    }
+    let what = format!("create sync target {target} of profile {profile}");
+    let path = format!("{}/targets", profile_path(profile));
+    Request::new(Operation::CreateSyncTarget, Method::Post, path, what).json(serde_json::json!({
+        "SyncTargetName": target,
+        "TargetResourceArn": target_arn,
+    }))
+}
+
+/// StartSync (`startSync`) or StopSync (`stopSync`): resume or pause the syncs.
+fn sync_switch(operation: Operation, profile: &str, action: &str, verb: &str) -> Request {
+    let what = format!("{verb} sync of profile {profile}");
+    let path = format!("{}/{action}", profile_path(profile));
+    Request::new(operation, Method::Post, path, what).json(serde_json::json!({}))
 }
 
 /// StartSync.
 pub fn start_sync(profile: &str) -> Request {
-    Request {
-        operation: Operation::StartSync,
-        method: Method::Post,
-        path: format!("{}/startSync", profile_path(profile)),
-        query: Vec::new(),
-        body: json_body(serde_json::json!({})),
-        what: format!("start sync of profile {profile}"),
-    }
+    sync_switch(Operation::StartSync, profile, "startSync", "start")
 }
 
 /// StopSync.
 pub fn stop_sync(profile: &str) -> Request {
-    Request {
-        operation: Operation::StopSync,
-        method: Method::Post,
-        path: format!("{}/stopSync", profile_path(profile)),
-        query: Vec::new(),
-        body: json_body(serde_json::json!({})),
-        what: format!("stop sync of profile {profile}"),
-    }
+    sync_switch(Operation::StopSync, profile, "stopSync", "stop")
 }
 
 /// A page of ListSyncFilters.
