@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use syncscope_core::outcome::{ChangeResult, ChangeStatus, Outcome, Trigger, Verdict};
+use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
 use syncscope_core::properties::Properties;
 use syncscope_core::scope::{CurrentFilter, Owner, ProfileKey, ScopeKey};
@@ -352,8 +352,10 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
         }
     }
 
-    // 6. Apply: creates, then removals.
-    let mut applied = if plan.has_changes() {
+    // 6. Apply: creates, then removals, each phase's failures settled from a listing
+    // (the API's error codes are not documented, so the scope itself says whether a
+    // failed call took effect).
+    let applied = if plan.has_changes() {
         executor::apply(
             client,
             &key.profile,
@@ -361,42 +363,18 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
             ExecOptions {
                 concurrency: app.settings.concurrency,
                 deadline: run.deadlines.apply_end,
+                settle_deadline: run.deadlines.work_end,
             },
         )
         .await
-        .results
     } else {
-        Vec::new()
+        executor::Applied::default()
     };
+    outcome.warnings.extend(applied.warnings);
+    let listed_after = applied.listed_after;
+    let applied = applied.results;
 
-    // 7. Settle what failed from a listing (error codes are not documented, so the
-    // scope itself says whether a failed call took effect).
-    let listed_after = if applied
-        .iter()
-        .any(|r| matches!(r.status, ChangeStatus::Failed { .. }))
-    {
-        match client
-            .list_filters(&key.profile, run.deadlines.work_end)
-            .await
-        {
-            Ok(listing) => {
-                outcome
-                    .warnings
-                    .extend(settle(&mut applied, &listing.filters));
-                Some(listing.filters)
-            }
-            Err(e) => {
-                outcome.warnings.push(format!(
-                    "could not list the scope after the failed changes ({e}); they are recorded as in doubt and the next run settles them"
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-
-    // 8. Record ownership: what the run did, against what it started from.
+    // 7. Record ownership: what the run did, against what it started from.
     let fates: HashMap<(Op, ScopeKey), Fate> = applied
         .iter()
         .map(|r| ((r.action.op, r.action.key()), r.fate()))
@@ -422,7 +400,12 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
     } else {
         Verdict::PartialFailure
     };
-    outcome.scope_after = Some(listed_after.unwrap_or_else(|| scope_after(&before, &applied)));
+    // The answers applied over the latest listing: a listing may lag behind the
+    // writes just made, the answers do not.
+    outcome.scope_after = Some(scope_after(
+        listed_after.as_deref().unwrap_or(&before),
+        &applied,
+    ));
     outcome.plan = Some(plan);
     outcome.results = applied;
     record_calls(&mut outcome, client);
@@ -438,61 +421,27 @@ fn placeholder_owner(key: &ProfileKey) -> Owner {
     }
 }
 
-/// Decides each failed change from a listing taken after it: a create whose filter
-/// is listed, or a removal whose filter is gone, took effect after all (reported as
-/// already done, with the error it answered); the others surely did not. Returns a
-/// warning per change the listing overruled.
-fn settle(results: &mut [ChangeResult], listed: &[CurrentFilter]) -> Vec<String> {
-    let present: HashSet<ScopeKey> = listed.iter().map(CurrentFilter::key).collect();
-    let ids: HashSet<&str> = listed.iter().map(|f| f.id.as_str()).collect();
-    let mut warnings = Vec::new();
-    for result in results.iter_mut() {
-        let ChangeStatus::Failed { reason, .. } = &result.status else {
-            continue;
-        };
-        let a = &result.action;
-        let took_effect = match a.op {
-            Op::Create => present.contains(&a.key()),
-            Op::Remove => a.id.as_deref().is_some_and(|id| !ids.contains(id)),
-            _ => false,
-        };
-        if took_effect {
-            warnings.push(format!(
-                "{} {} {:?} answered an error ({reason}), but the scope listed afterwards shows it done",
-                a.op.as_str(),
-                a.kind,
-                a.name
-            ));
-            result.status = ChangeStatus::AlreadyDone;
-        } else {
-            result.status = ChangeStatus::Failed {
-                reason: reason.clone(),
-                in_doubt: false,
-            };
-        }
-    }
-    warnings
-}
-
-/// The scope after an apply, from the scope before and the answers to each change
-/// (a 2xx answer is trusted: no listing is spent on what succeeded).
-fn scope_after(before: &[CurrentFilter], results: &[ChangeResult]) -> Vec<CurrentFilter> {
+/// The scope after an apply, from a listing (the scope before, or the settling
+/// listing) and the answers to each change (a 2xx answer is trusted: no listing is
+/// spent on what succeeded).
+fn scope_after(base: &[CurrentFilter], results: &[ChangeResult]) -> Vec<CurrentFilter> {
     let removed: HashSet<&str> = results
         .iter()
         .filter(|r| r.action.op == Op::Remove && r.succeeded())
         .filter_map(|r| r.action.id.as_deref())
         .collect();
+    let listed: HashSet<ScopeKey> = base.iter().map(CurrentFilter::key).collect();
     let created = results
         .iter()
         .filter(|r| r.action.op == Op::Create && r.succeeded())
+        .filter(|r| !listed.contains(&r.action.key()))
         .map(|r| CurrentFilter {
             id: String::new(),
             kind: r.action.kind,
             name: r.action.name.clone(),
             domain: r.action.domain.clone(),
         });
-    before
-        .iter()
+    base.iter()
         .filter(|f| !removed.contains(f.id.as_str()))
         .cloned()
         .chain(created)
@@ -641,6 +590,7 @@ async fn release_quietly(app: &App, ledger: &StoredLedger, outcome: &mut Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syncscope_core::outcome::ChangeStatus;
     use syncscope_core::plan::Action;
     use syncscope_core::scope::FilterKind;
 
@@ -665,40 +615,6 @@ mod tests {
                 domain: "corp.example.com".into(),
             })
             .collect()
-    }
-
-    fn failed(action: Action) -> ChangeResult {
-        ChangeResult {
-            action,
-            status: ChangeStatus::Failed {
-                reason: "InternalServerException".into(),
-                in_doubt: true,
-            },
-        }
-    }
-
-    #[test]
-    fn a_listing_settles_failed_changes_either_way() {
-        let mut results = vec![
-            failed(action(Op::Create, "Made-Anyway", None)),
-            failed(action(Op::Create, "Never-Made", None)),
-            failed(action(Op::Remove, "Gone-Anyway", Some("sf-1"))),
-            failed(action(Op::Remove, "Still-There", Some("sf-2"))),
-        ];
-        let warnings = settle(
-            &mut results,
-            &listed(&[("sf-9", "made-anyway"), ("sf-2", "Still-There")]),
-        );
-        let statuses: Vec<Fate> = results.iter().map(ChangeResult::fate).collect();
-        assert_eq!(
-            statuses,
-            [Fate::Done, Fate::NotDone, Fate::Done, Fate::NotDone]
-        );
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(
-            warnings[0].contains("InternalServerException"),
-            "{warnings:?}"
-        );
     }
 
     #[test]

@@ -95,6 +95,7 @@ async fn apply(
         ExecOptions {
             concurrency,
             deadline: soon(),
+            settle_deadline: soon(),
         },
     )
     .await;
@@ -182,11 +183,9 @@ async fn every_operation_round_trips() {
         ),
         (FilterKind::User, "jdoe", id.as_str())
     );
-    assert!(
-        c.delete_filter("NewProfile", &id, "USER jdoe", soon())
-            .await
-            .unwrap()
-    );
+    c.delete_filter("NewProfile", &id, "USER jdoe", soon())
+        .await
+        .unwrap();
     assert!(
         c.list_filters("NewProfile", soon())
             .await
@@ -223,24 +222,201 @@ async fn listing_follows_every_page() {
     );
 }
 
+/// The client reports "already exists" and "not found" as the errors they are (their
+/// codes are not documented); the executor settles them from one listing and counts
+/// them done, without a warning, when the listing agrees.
 #[tokio::test]
-async fn create_of_an_existing_filter_and_delete_of_a_missing_one_succeed() {
-    let emu = emulator(Knobs::default(), &["AWS-Admins"]);
+async fn an_existing_filter_and_a_missing_one_are_settled_by_one_listing() {
+    let emu = emulator(Knobs::default(), &["AWS-Admins", "AWS-Old"]);
     let c = client(&emu);
+    let error = c
+        .create_filter(PROFILE, FilterKind::Group, DOMAIN, "aws-admins", soon())
+        .await
+        .unwrap_err();
+    assert!(error.reason().contains("ConflictException"), "{error}");
+    let error = c
+        .delete_filter(PROFILE, "sf-does-not-exist", "GROUP x", soon())
+        .await
+        .unwrap_err();
+    assert!(
+        error.reason().contains("ResourceNotFoundException"),
+        "{error}"
+    );
+
+    // A plan made from a stale view: AWS-Admins to create, AWS-Old (under an id
+    // that is gone) to remove.
+    let listing = c.list_filters(PROFILE, soon()).await.unwrap();
+    let mut stale = listing.filters.clone();
+    stale.retain(|f| f.name != "AWS-Admins");
+    for f in &mut stale {
+        f.id = "sf-00000000000000aa".into();
+    }
+    let plan = plan::plan(
+        &desired(&["AWS-Admins".to_owned()]),
+        &stale,
+        &Ledger::default(),
+        Mode::Authoritative,
+    );
+    let lists_before = emu
+        .emulator()
+        .snapshot()
+        .counters_of(EmuOp::ListSyncFilters)
+        .requests;
+    let applied = executor::apply(
+        &c,
+        PROFILE,
+        &plan,
+        ExecOptions {
+            concurrency: 2,
+            deadline: soon(),
+            settle_deadline: soon(),
+        },
+    )
+    .await;
+    let statuses: Vec<_> = applied.results.iter().map(|r| r.status.clone()).collect();
     assert_eq!(
-        c.create_filter(PROFILE, FilterKind::Group, DOMAIN, "aws-admins", soon())
-            .await
-            .unwrap(),
-        None
+        statuses,
+        [ChangeStatus::AlreadyDone, ChangeStatus::AlreadyDone],
+        "{applied:?}"
+    );
+    assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+    let lists = emu
+        .emulator()
+        .snapshot()
+        .counters_of(EmuOp::ListSyncFilters)
+        .requests
+        - lists_before;
+    assert_eq!(
+        lists,
+        2 * 2,
+        "one listing (GROUP + USER) per phase that failed"
+    );
+}
+
+/// A listing that lags behind a write (eventual consistency) is taken again before a
+/// "409 but not listed" counts: no false alarm.
+#[tokio::test]
+async fn a_lagging_listing_does_not_turn_an_existing_filter_into_a_failure() {
+    let emu = emulator(
+        Knobs {
+            list_lag_ms: 1500,
+            ..Knobs::default()
+        },
+        &[],
+    );
+    let c = client(&emu);
+    // Someone adds the filter; the next listing does not show it yet.
+    c.create_filter(PROFILE, FilterKind::Group, DOMAIN, "AWS-Late", soon())
+        .await
+        .unwrap();
+    let (_, applied) = apply(&c, &["AWS-Late".to_owned()], 2).await;
+    assert_eq!(applied.results.len(), 1, "{applied:?}");
+    assert_eq!(
+        applied.results[0].status,
+        ChangeStatus::AlreadyDone,
+        "{applied:?}"
+    );
+    assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+    let listed = applied.listed_after.unwrap_or_default();
+    assert!(listed.iter().any(|f| f.name == "AWS-Late"), "{listed:?}");
+}
+
+/// A code no client knows, answered after the change was made: the listing says it
+/// took effect, and the run says which error it overruled.
+#[tokio::test]
+async fn an_unknown_error_code_is_settled_by_the_listing_and_reported() {
+    let emu = emulator(Knobs::default(), &[]);
+    emu.emulator()
+        .update_knobs(&json!({
+            "fail_after_filters": { "AWS-Made": "SomethingNewException" },
+            "fail_filters": { "AWS-Refused": "SomethingNewException" },
+        }))
+        .unwrap();
+    let c = client(&emu);
+    let (_, applied) = apply(&c, &["AWS-Made".to_owned(), "AWS-Refused".to_owned()], 2).await;
+    let status_of = |name: &str| {
+        applied
+            .results
+            .iter()
+            .find(|r| r.action.name == name)
+            .map(|r| r.status.clone())
+            .unwrap()
+    };
+    assert_eq!(status_of("AWS-Made"), ChangeStatus::AlreadyDone);
+    assert!(
+        applied
+            .warnings
+            .iter()
+            .any(|w| w.contains("AWS-Made") && w.contains("SomethingNewException")),
+        "{:?}",
+        applied.warnings
     );
     assert!(
-        !c.delete_filter(PROFILE, "sf-does-not-exist", "GROUP x", soon())
-            .await
-            .unwrap()
+        matches!(status_of("AWS-Refused"), ChangeStatus::Failed { reason, in_doubt: false } if reason.contains("SomethingNewException")),
+        "{applied:?}"
     );
+}
+
+/// Answers in shapes the contract does not promise (unknown fields, `CreateTime` as a
+/// string, no id in a create answer) are read as well as the documented ones.
+#[tokio::test]
+async fn odd_response_shapes_are_read_tolerantly() {
+    let emu = emulator(
+        Knobs {
+            odd_shapes: true,
+            ..Knobs::default()
+        },
+        &["AWS-Admins"],
+    );
+    let c = client(&emu);
+    let created = c
+        .create_filter(PROFILE, FilterKind::Group, DOMAIN, "AWS-New", soon())
+        .await
+        .unwrap();
+    assert_eq!(created, None, "no SyncFilterId in the answer");
+    let listing = c.list_filters(PROFILE, soon()).await.unwrap();
+    let mut names: Vec<&str> = listing.filters.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["AWS-Admins", "AWS-New"]);
+    let profile = c
+        .get::<wire::SyncProfile>(&wire::get_sync_profile(PROFILE), soon())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(profile.name, PROFILE);
+    let (_, applied) = apply(&c, &["AWS-Admins".to_owned()], 2).await;
+    assert!(applied.complete(), "{applied:?}");
+    let after = c.list_filters(PROFILE, soon()).await.unwrap();
+    assert_eq!(after.filters.len(), 1);
+}
+
+/// `DryRun=true` (which the public clients turn off explicitly) validates and saves
+/// nothing; syncscope's creates say `DryRun=false`.
+#[tokio::test]
+async fn a_dry_run_create_saves_nothing_and_ours_are_not_dry() {
+    let emu = emulator(Knobs::default(), &["AWS-Admins"]);
+    let c = client(&emu);
+    let ours = wire::create_sync_filter(PROFILE, FilterKind::Group, DOMAIN, "AWS-Dry");
+    assert!(
+        ours.path_and_query()
+            .ends_with("?Augmentation=true&DryRun=false")
+    );
+    let mut dry = ours.clone();
+    dry.query = vec![("Augmentation", "true".into()), ("DryRun", "true".into())];
+    c.send(&dry, soon()).await.unwrap();
     assert_eq!(
         c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),
         1
+    );
+    // A dry run still validates: the existing filter conflicts.
+    let mut conflict = wire::create_sync_filter(PROFILE, FilterKind::Group, DOMAIN, "aws-admins");
+    conflict.query = dry.query.clone();
+    let error = c.send(&conflict, soon()).await.unwrap_err();
+    assert!(error.reason().contains("ConflictException"), "{error}");
+    c.send(&ours, soon()).await.unwrap();
+    assert_eq!(
+        c.list_filters(PROFILE, soon()).await.unwrap().filters.len(),
+        2
     );
 }
 
@@ -375,6 +551,7 @@ async fn the_deadline_is_respected_and_unstarted_changes_are_pending() {
         ExecOptions {
             concurrency: 2,
             deadline,
+            settle_deadline: deadline,
         },
     )
     .await;

@@ -156,8 +156,56 @@ impl Context<'_> {
     }
 }
 
-/// Applies `route` to `store` and returns the JSON answer.
+/// Applies `route` to `store` and returns the JSON answer (in odd shapes when the
+/// `odd_shapes` knob says so).
 pub(crate) fn execute(
+    store: &mut Store,
+    route: &Route,
+    query: Option<&str>,
+    body: &[u8],
+    ctx: &Context<'_>,
+) -> Result<Value, Failure> {
+    let answer = answer(store, route, query, body, ctx)?;
+    Ok(if ctx.knobs.odd_shapes {
+        odd(answer, route)
+    } else {
+        answer
+    })
+}
+
+/// An answer in shapes a real service may send but the contract does not promise:
+/// an unknown field in every object, `CreateTime` as a string, no `SyncFilterId` in a
+/// create answer.
+fn odd(answer: Value, route: &Route) -> Value {
+    fn visit(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if let Some(time) = map.get("CreateTime").and_then(Value::as_f64) {
+                    map.insert("CreateTime".into(), Value::String(format!("{time}")));
+                }
+                map.values_mut().for_each(visit);
+                map.insert("UnexpectedField".into(), json!({ "Nested": [1, "two"] }));
+            }
+            Value::Array(items) => items.iter_mut().for_each(visit),
+            _ => {}
+        }
+    }
+    let mut answer = answer;
+    if matches!(route, Route::CreateSyncFilter { .. })
+        && let Value::Object(map) = &mut answer
+    {
+        map.remove("SyncFilterId");
+    }
+    visit(&mut answer);
+    answer
+}
+
+/// The "as of" instant of a listing under the `list_lag_ms` knob.
+fn lagging(ctx: &Context<'_>) -> Option<f64> {
+    (ctx.knobs.list_lag_ms > 0).then(|| ctx.now - ctx.knobs.list_lag_ms as f64 / 1000.0)
+}
+
+fn answer(
     store: &mut Store,
     route: &Route,
     query: Option<&str>,
@@ -170,7 +218,13 @@ pub(crate) fn execute(
         }
         Route::CreateSyncFilter { profile } => {
             store.profile(profile)?;
+            let dry_run = flag(query.unwrap_or(""), "DryRun")?;
             let new = parse_new_filter(&json_object(body, false)?)?;
+            if dry_run == Some(true) {
+                // Validated (the profile, the body, a conflict), saved nowhere.
+                store.check_new_filter(profile, &new)?;
+                return Ok(json!({}));
+            }
             injected(ctx.knobs, Operation::CreateSyncFilter, &new.name)?;
             let name = new.name.clone();
             let filter = store.create_filter(profile, new, ctx.now)?;
@@ -180,7 +234,8 @@ pub(crate) fn execute(
         Route::DeleteSyncFilter { profile, id } => {
             let name = store.filter(profile, id)?.name.clone();
             injected(ctx.knobs, Operation::DeleteSyncFilter, &name)?;
-            store.delete_filter(profile, id)?;
+            let keep = lagging(ctx).map(|as_of| (ctx.now, as_of));
+            store.delete_filter(profile, id, keep)?;
             injected_after(ctx.knobs, Operation::DeleteSyncFilter, &name)?;
             Ok(json!({}))
         }
@@ -199,6 +254,11 @@ pub(crate) fn execute(
             let body = json_object(body, false)?;
             let name = required_string(&body, "SyncTargetName")?;
             let arn = required_string(&body, "TargetResourceArn")?;
+            if ctx.knobs.short_target_arn && !arn.starts_with("identitystore/") {
+                return Err(Failure::Api(ApiError::validation(format!(
+                    "1 validation error detected: Value '{arn}' at 'TargetResourceArn' failed to satisfy constraint: must be identitystore/<IdentityStoreId>"
+                ))));
+            }
             let target = store.create_target(profile, &name, &arn, ctx.now)?;
             Ok(ctx.target_json(profile, target))
         }
@@ -276,15 +336,7 @@ fn list_filters(
             }
         },
     };
-    let augmentation = match get("Augmentation") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "Augmentation must be true or false, got {other:?}"
-            )));
-        }
-    };
+    let augmentation = flag(raw_query, "Augmentation")? == Some(true);
     store.profile(profile)?;
     let after = match get("NextToken") {
         None | Some("") => 0,
@@ -293,7 +345,7 @@ fn list_filters(
     let limit = max_results
         .unwrap_or(ctx.knobs.page_size)
         .min(ctx.knobs.page_size);
-    let page = store.list_filters(profile, filter_type, after, limit)?;
+    let page = store.list_filters(profile, filter_type, after, limit, lagging(ctx))?;
     let filters: Vec<Value> = page
         .filters
         .iter()
@@ -308,6 +360,20 @@ fn list_filters(
         );
     }
     Ok(Value::Object(answer))
+}
+
+/// A `true`/`false` query parameter: `None` when absent.
+fn flag(raw_query: &str, key: &str) -> Result<Option<bool>, ApiError> {
+    match decode_query(raw_query).into_iter().find(|(k, _)| k == key) {
+        None => Ok(None),
+        Some((_, value)) => match value.as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            other => Err(ApiError::validation(format!(
+                "{key} must be true or false, got {other:?}"
+            ))),
+        },
+    }
 }
 
 fn filter_json(filter: &Filter, augmentation: bool) -> Value {

@@ -34,11 +34,13 @@ pub enum ErrorCode {
     InternalServerException,
     /// 503: server overloaded.
     ServiceUnavailableException,
+    /// 400: a code no client knows (for tests: a client must not depend on a code).
+    SomethingNewException,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::ValidationException,
         ErrorCode::IncompleteSignatureException,
         ErrorCode::AccessDeniedException,
@@ -51,6 +53,7 @@ impl ErrorCode {
         ErrorCode::ThrottlingException,
         ErrorCode::InternalServerException,
         ErrorCode::ServiceUnavailableException,
+        ErrorCode::SomethingNewException,
     ];
 
     /// The code as it appears on the wire.
@@ -68,15 +71,16 @@ impl ErrorCode {
             ErrorCode::ThrottlingException => "ThrottlingException",
             ErrorCode::InternalServerException => "InternalServerException",
             ErrorCode::ServiceUnavailableException => "ServiceUnavailableException",
+            ErrorCode::SomethingNewException => "SomethingNewException",
         }
     }
 
     /// The HTTP status this code is answered with.
     pub fn status(self) -> StatusCode {
         match self {
-            ErrorCode::ValidationException | ErrorCode::IncompleteSignatureException => {
-                StatusCode::BAD_REQUEST
-            }
+            ErrorCode::ValidationException
+            | ErrorCode::IncompleteSignatureException
+            | ErrorCode::SomethingNewException => StatusCode::BAD_REQUEST,
             ErrorCode::AccessDeniedException
             | ErrorCode::InvalidSignatureException
             | ErrorCode::UnrecognizedClientException

@@ -41,6 +41,16 @@ pub struct Knobs {
     pub fail_after_filters: BTreeMap<String, ErrorCode>,
     /// Most filters in one `ListSyncFilters` page, whatever `MaxResults` asks.
     pub page_size: usize,
+    /// A listing shows the scope as it was this long ago: a filter created or
+    /// deleted within it is not yet (or still) listed (eventual consistency).
+    pub list_lag_ms: u64,
+    /// Answers in shapes the contract does not promise but a real service may send:
+    /// unknown fields everywhere, `CreateTime` as a string, a create answer without
+    /// `SyncFilterId`.
+    pub odd_shapes: bool,
+    /// CreateSyncTarget refuses a full ARN as `TargetResourceArn` (a
+    /// `ValidationException` naming the field) and takes only `identitystore/<id>`.
+    pub short_target_arn: bool,
 }
 
 impl Default for Knobs {
@@ -56,6 +66,9 @@ impl Default for Knobs {
             fail_filters: BTreeMap::new(),
             fail_after_filters: BTreeMap::new(),
             page_size: DEFAULT_PAGE_SIZE,
+            list_lag_ms: 0,
+            odd_shapes: false,
+            short_target_arn: false,
         }
     }
 }

@@ -107,6 +107,7 @@ impl Args {
                 fail_filters: self.fail_filters.into_iter().collect(),
                 fail_after_filters: self.fail_after_filters.into_iter().collect(),
                 page_size: self.page_size,
+                ..Knobs::default()
             },
             ..Options::default()
         })

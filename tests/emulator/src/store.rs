@@ -60,6 +60,8 @@ pub(crate) struct Profile {
     pub create_time: f64,
     pub targets: Vec<Target>,
     pub filters: Vec<Filter>,
+    /// Deleted filters with when, kept while a listing lag may still show them.
+    pub gone: Vec<(Filter, f64)>,
 }
 
 /// A stored target.
@@ -148,6 +150,7 @@ impl Store {
                 create_time: profile.create_time.unwrap_or(now),
                 targets: Vec::new(),
                 filters: Vec::new(),
+                gone: Vec::new(),
             };
             for target in &profile.targets {
                 if target.name.is_empty() {
@@ -252,29 +255,58 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(format!("sync profile {name} does not exist")))
     }
 
-    /// Up to `limit` filters of `filter_type` created after `after` (a `seq`).
+    /// Up to `limit` filters of `filter_type` created after `after` (a `seq`), as the
+    /// scope was at `as_of` (seconds since the epoch; `None`: now). A lagging view
+    /// leaves out filters created since and shows filters deleted since.
     pub fn list_filters(
         &self,
         profile: &str,
         filter_type: FilterType,
         after: u64,
         limit: usize,
+        as_of: Option<f64>,
     ) -> Result<Page, ApiError> {
-        let mut remaining = self
-            .profile(profile)?
-            .filters
-            .iter()
-            .filter(|f| f.filter_type == filter_type && f.seq > after);
-        let filters: Vec<Filter> = remaining.by_ref().take(limit).cloned().collect();
-        let more = remaining.next().is_some();
+        let stored = self.profile(profile)?;
+        let mut visible: Vec<&Filter> = match as_of {
+            None => stored.filters.iter().collect(),
+            Some(at) => {
+                let mut then: Vec<&Filter> = stored
+                    .filters
+                    .iter()
+                    .chain(stored.gone.iter().filter(|(_, d)| *d > at).map(|(f, _)| f))
+                    .filter(|f| f.create_time <= at)
+                    .collect();
+                then.sort_by_key(|f| f.seq);
+                then
+            }
+        };
+        visible.retain(|f| f.filter_type == filter_type && f.seq > after);
+        let filters: Vec<Filter> = visible.iter().take(limit).map(|f| (*f).clone()).collect();
         let continue_after = match filters.last() {
-            Some(last) if more => Some(last.seq),
+            Some(last) if visible.len() > limit => Some(last.seq),
             _ => None,
         };
         Ok(Page {
             filters,
             continue_after,
         })
+    }
+
+    /// `409` if a filter of the same type, domain and name (case-insensitive) as
+    /// `new` exists (what a create checks, and all a dry run does).
+    pub fn check_new_filter(&self, profile: &str, new: &NewFilter) -> Result<(), ApiError> {
+        let existing = self
+            .profile(profile)?
+            .filters
+            .iter()
+            .find(|f| f.matches(new));
+        match existing {
+            Some(existing) => Err(ApiError::conflict(format!(
+                "a {} filter for {}\\{} already exists in sync profile {profile} ({})",
+                existing.filter_type, existing.domain, existing.name, existing.id
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Adds a filter, or `409` if one of the same type, domain and name
@@ -285,17 +317,7 @@ impl Store {
         new: NewFilter,
         now: f64,
     ) -> Result<Filter, ApiError> {
-        let existing = self
-            .profile(profile)?
-            .filters
-            .iter()
-            .find(|f| f.matches(&new));
-        if let Some(existing) = existing {
-            return Err(ApiError::conflict(format!(
-                "a {} filter for {}\\{} already exists in sync profile {profile} ({})",
-                existing.filter_type, existing.domain, existing.name, existing.id
-            )));
-        }
+        self.check_new_filter(profile, &new)?;
         let id = self.fresh_id(&HashSet::new());
         let seq = self.take_seq();
         let filter = Filter {
@@ -323,11 +345,25 @@ impl Store {
             })
     }
 
-    /// Removes the filter `id` of `profile`, or `404`.
-    pub fn delete_filter(&mut self, profile: &str, id: &str) -> Result<Filter, ApiError> {
+    /// Removes the filter `id` of `profile`, or `404`. With `keep_since` (now, when a
+    /// listing lag is on) the filter stays visible to lagging listings; tombstones
+    /// older than `forget_before` are dropped.
+    pub fn delete_filter(
+        &mut self,
+        profile: &str,
+        id: &str,
+        keep_since: Option<(f64, f64)>,
+    ) -> Result<Filter, ApiError> {
         let stored = self.profile_mut(profile)?;
         match stored.filters.iter().position(|f| f.id == id) {
-            Some(index) => Ok(stored.filters.remove(index)),
+            Some(index) => {
+                let filter = stored.filters.remove(index);
+                if let Some((now, forget_before)) = keep_since {
+                    stored.gone.retain(|(_, deleted)| *deleted >= forget_before);
+                    stored.gone.push((filter.clone(), now));
+                }
+                Ok(filter)
+            }
             None => Err(ApiError::not_found(format!(
                 "sync filter {id} does not exist in sync profile {profile}"
             ))),
@@ -353,6 +389,7 @@ impl Store {
             create_time: now,
             targets: Vec::new(),
             filters: Vec::new(),
+            gone: Vec::new(),
         });
         self.profile(name)
     }
@@ -488,17 +525,25 @@ mod tests {
                     .id
             })
             .collect();
-        let first = store.list_filters("p", FilterType::Group, 0, 2).unwrap();
+        let first = store
+            .list_filters("p", FilterType::Group, 0, 2, None)
+            .unwrap();
         assert_eq!(first.filters.len(), 2);
         let after = first.continue_after.unwrap();
-        store.delete_filter("p", &ids[1]).unwrap();
+        store.delete_filter("p", &ids[1], None).unwrap();
         let second = store
-            .list_filters("p", FilterType::Group, after, 2)
+            .list_filters("p", FilterType::Group, after, 2, None)
             .unwrap();
         let names: Vec<&str> = second.filters.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["g2", "g3"]);
         let third = store
-            .list_filters("p", FilterType::Group, second.continue_after.unwrap(), 2)
+            .list_filters(
+                "p",
+                FilterType::Group,
+                second.continue_after.unwrap(),
+                2,
+                None,
+            )
             .unwrap();
         assert_eq!(third.filters.len(), 1);
         assert_eq!(third.continue_after, None);
@@ -507,10 +552,12 @@ mod tests {
     #[test]
     fn deleting_an_unknown_filter_is_not_found() {
         let mut store = store_with_profile();
-        let error = store.delete_filter("p", "sf-0000000000000000").unwrap_err();
+        let error = store
+            .delete_filter("p", "sf-0000000000000000", None)
+            .unwrap_err();
         assert_eq!(error.code, ErrorCode::ResourceNotFoundException);
         let error = store
-            .delete_filter("nope", "sf-0000000000000000")
+            .delete_filter("nope", "sf-0000000000000000", None)
             .unwrap_err();
         assert!(error.message.contains("sync profile nope"));
     }

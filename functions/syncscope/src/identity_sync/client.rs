@@ -80,6 +80,17 @@ fn op_index(op: Operation) -> usize {
     Operation::ALL.iter().position(|o| *o == op).unwrap_or(0)
 }
 
+/// One answer of the service, as it came (see [`IdentitySyncClient::exchange`]).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `x-amzn-ErrorType` header, if any.
+    pub error_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
 /// Every filter of a profile, and how many pages it took.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Listing {
@@ -249,7 +260,9 @@ impl IdentitySyncClient {
         }
     }
 
-    /// Creates a filter. `Ok(None)` when it existed already (counts as success).
+    /// Creates a filter; the new id when the answer carries one. Every error is
+    /// returned, an "already exists" one too: the executor settles failed changes from
+    /// a listing rather than trusting an undocumented error code.
     pub async fn create_filter(
         &self,
         profile: &str,
@@ -259,25 +272,21 @@ impl IdentitySyncClient {
         deadline: Instant,
     ) -> Result<Option<String>, IdentitySyncError> {
         let request = wire::create_sync_filter(profile, kind, domain, name);
-        let created = self
-            .send_unless(&request, deadline, wire::is_already_exists)
-            .await?;
-        Ok(created.map(|body| wire::parse_created_id(&body).unwrap_or_default()))
+        let body = self.send(&request, deadline).await?;
+        Ok(wire::parse_created_id(&body))
     }
 
-    /// Deletes a filter. `Ok(false)` when it was already gone (counts as success).
+    /// Deletes a filter. Every error is returned, a "not found" one too (see
+    /// [`Self::create_filter`]).
     pub async fn delete_filter(
         &self,
         profile: &str,
         id: &str,
         label: &str,
         deadline: Instant,
-    ) -> Result<bool, IdentitySyncError> {
+    ) -> Result<(), IdentitySyncError> {
         let request = wire::delete_sync_filter(profile, id, label);
-        let deleted = self
-            .send_unless(&request, deadline, wire::is_not_found)
-            .await?;
-        Ok(deleted.is_some())
+        self.send(&request, deadline).await.map(drop)
     }
 
     /// Reads what a GET request names (a profile, a target: `wire::get_sync_*`);
@@ -390,6 +399,21 @@ impl IdentitySyncClient {
                     last: last.map(Box::new),
                 },
             })
+    }
+
+    /// One signed attempt, no retries, for diagnostics (`syncscope doctor`): the
+    /// answer as it came, whatever its status.
+    pub async fn exchange(
+        &self,
+        request: &wire::Request,
+        timeout: Duration,
+    ) -> Result<Exchange, IdentitySyncError> {
+        let (status, (body, error_type)) = self.attempt(request, timeout).await?;
+        Ok(Exchange {
+            status,
+            error_type,
+            body,
+        })
     }
 
     /// One signed attempt: the status, and the body plus the error-type header.

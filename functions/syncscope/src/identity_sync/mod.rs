@@ -9,7 +9,7 @@ pub mod client;
 pub mod executor;
 pub mod wire;
 
-pub use client::{CallStats, ClientOptions, IdentitySyncClient, Listing};
+pub use client::{CallStats, ClientOptions, Exchange, IdentitySyncClient, Listing};
 pub use executor::{Applied, ExecOptions};
 
 /// Why a call to the identity-sync API failed.

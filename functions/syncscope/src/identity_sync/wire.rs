@@ -198,13 +198,24 @@ pub fn attributes(domain: &str, name: &str) -> String {
 }
 
 /// CreateSyncFilter: include one group or user.
+///
+/// The query says what both public clients say (`Augmentation=true`, and
+/// `DryRun=false` explicitly: a dry run exists and its default is unknown).
 pub fn create_sync_filter(profile: &str, kind: FilterKind, domain: &str, name: &str) -> Request {
     let what = format!(
         "create sync filter {} {name:?} in profile {profile}",
         kind.as_str()
     );
     let path = format!("{}/filters", profile_path(profile));
-    Request::new(Operation::CreateSyncFilter, Method::Post, path, what).json(serde_json::json!({
+    let request = Request::new(Operation::CreateSyncFilter, Method::Post, path, what);
+    Request {
+        query: vec![
+            ("Augmentation", "true".to_owned()),
+            ("DryRun", "false".to_owned()),
+        ],
+        ..request
+    }
+    .json(serde_json::json!({
         "FilterType": kind.as_str(),
         "Effect": "INCLUDE",
         "Attributes": attributes(domain, name),
@@ -334,7 +345,8 @@ pub fn parse_attributes(attributes: &str) -> Result<(String, String), String> {
     Ok((domain, name))
 }
 
-/// Parses a CreateSyncFilter answer: the new filter's id.
+/// The new filter's id, when a CreateSyncFilter answer carries one (its body is not
+/// documented: nothing depends on it).
 pub fn parse_created_id(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     value.get("SyncFilterId")?.as_str().map(str::to_owned)
@@ -421,7 +433,8 @@ pub fn is_throttling(status: u16, code: &str) -> bool {
         )
 }
 
-/// "Already exists": CreateSyncFilter treats it as success.
+/// "Already exists" (assumed, see the contract): on a create it makes a listing that
+/// does not show the filter worth taking again, a few seconds later.
 pub fn is_already_exists(status: u16, code: &str) -> bool {
     status == 409 || code == "ConflictException"
 }
@@ -429,6 +442,167 @@ pub fn is_already_exists(status: u16, code: &str) -> bool {
 /// "Not found".
 pub fn is_not_found(status: u16, code: &str) -> bool {
     status == 404 || code == "ResourceNotFoundException"
+}
+
+/// The fields and codes the contract documents (docs/identity-sync-api.md), for
+/// [`contract_differences`].
+mod shapes {
+    pub const LIST_PAGE: &[&str] = &["SyncFilters", "NextToken"];
+    pub const FILTER: &[&str] = &[
+        "SyncFilterId",
+        "FilterType",
+        "Effect",
+        "Attributes",
+        "CreateTime",
+        "SyncProfileName",
+    ];
+    pub const FILTER_REQUIRED: &[&str] = &["SyncFilterId", "Attributes"];
+    pub const ATTRIBUTES: &[&str] = &["associateddomain", "samaccountname", "objectsid"];
+    pub const PROFILE: &[&str] = &[
+        "SyncProfileName",
+        "SyncProfileArn",
+        "SourceResourceArn",
+        "SyncProfileState",
+        "CreateTime",
+    ];
+    pub const TARGET: &[&str] = &[
+        "SyncProfileName",
+        "SyncTargetName",
+        "SyncTargetArn",
+        "TargetResourceArn",
+        "CreateTime",
+    ];
+    pub const ERROR_CODES: &[&str] = &[
+        "ValidationException",
+        "AccessDeniedException",
+        "InvalidSignatureException",
+        "UnrecognizedClientException",
+        "ResourceNotFoundException",
+        "ConflictException",
+        "ThrottlingException",
+        "InternalServerException",
+        "ServiceUnavailableException",
+    ];
+}
+
+/// How an answer differs from the documented contract: unknown or missing fields,
+/// another type of `CreateTime`, an error code or shape the contract does not list.
+/// Each difference is one sentence; none means the answer is as documented. (The
+/// client reads every such answer anyway: this is what `syncscope doctor` reports so
+/// the contract can be corrected.)
+pub fn contract_differences(
+    operation: Operation,
+    status: u16,
+    error_type: Option<&str>,
+    body: &[u8],
+) -> Vec<String> {
+    let op = operation.name();
+    let mut out = Vec::new();
+    let value: Option<Value> = serde_json::from_slice(body).ok();
+    if !(200..300).contains(&status) {
+        let (code, _) = parse_error(error_type, body);
+        if !shapes::ERROR_CODES.contains(&code.as_str()) {
+            out.push(format!(
+                "{op}: error code {code:?} (HTTP {status}) is not in the contract's table"
+            ));
+        }
+        if error_type.is_none() {
+            out.push(format!(
+                "{op}: an error (HTTP {status}) without the x-amzn-ErrorType header"
+            ));
+        }
+        if value.as_ref().and_then(|v| v.get("__type")).is_none() {
+            out.push(format!("{op}: an error body without __type"));
+        }
+        return out;
+    }
+    let Some(value) = value else {
+        if !body.is_empty() {
+            out.push(format!("{op}: the answer is not JSON"));
+        }
+        return out;
+    };
+    match operation {
+        Operation::ListSyncFilters => {
+            let mut fields = |what: &str, object: &Value, known: &[&str], required: &[&str]| {
+                fields_of(&mut out, op, what, object, known, required)
+            };
+            fields("the page", &value, shapes::LIST_PAGE, &["SyncFilters"]);
+            let filters = value.get("SyncFilters").and_then(Value::as_array);
+            for filter in filters.into_iter().flatten() {
+                fields("a filter", filter, shapes::FILTER, shapes::FILTER_REQUIRED);
+                let attributes = filter
+                    .get("Attributes")
+                    .and_then(Value::as_str)
+                    .and_then(|a| serde_json::from_str::<Value>(a).ok());
+                match attributes {
+                    Some(attributes) => fields(
+                        "a filter's Attributes",
+                        &attributes,
+                        shapes::ATTRIBUTES,
+                        &["associateddomain", "samaccountname"],
+                    ),
+                    None => fields("a filter's Attributes", &Value::Null, &[], &[]),
+                }
+            }
+        }
+        Operation::GetSyncProfile | Operation::CreateSyncProfile => {
+            fields_of(
+                &mut out,
+                op,
+                "the profile",
+                &value,
+                shapes::PROFILE,
+                &["SyncProfileName"],
+            );
+        }
+        Operation::GetSyncTarget | Operation::CreateSyncTarget => {
+            fields_of(
+                &mut out,
+                op,
+                "the target",
+                &value,
+                shapes::TARGET,
+                &["SyncTargetName"],
+            );
+        }
+        _ => {}
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The differences of one JSON object from its documented fields.
+fn fields_of(
+    out: &mut Vec<String>,
+    op: &str,
+    what: &str,
+    object: &Value,
+    known: &[&str],
+    required: &[&str],
+) {
+    let Some(map) = object.as_object() else {
+        out.push(format!("{op}: {what} is not a JSON object"));
+        return;
+    };
+    for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+        out.push(format!(
+            "{op}: {what} has the field {key:?}, not in the contract"
+        ));
+    }
+    for key in required.iter().filter(|k| !map.contains_key(**k)) {
+        out.push(format!("{op}: {what} lacks the field {key:?}"));
+    }
+    match map.get("CreateTime") {
+        Some(Value::Number(_)) | None => {}
+        Some(Value::String(_)) => out.push(format!(
+            "{op}: {what}'s CreateTime is a string (the contract documents seconds as a number)"
+        )),
+        Some(_) => out.push(format!(
+            "{op}: {what}'s CreateTime is neither a number nor a string"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -449,6 +623,10 @@ mod tests {
     #[test]
     fn create_requests_encode_attributes_as_a_json_string() {
         let r = create_sync_filter("p", FilterKind::Group, "corp.example.com", "AWS \"Admins\"");
+        assert_eq!(
+            r.path_and_query(),
+            "/v0/profiles/p/filters?Augmentation=true&DryRun=false"
+        );
         let body: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["FilterType"], "GROUP");
         assert_eq!(body["Effect"], "INCLUDE");
@@ -519,6 +697,41 @@ mod tests {
         assert!(is_retryable(503, ""));
         assert!(!is_retryable(403, "AccessDeniedException"));
         assert!(!is_retryable(409, "ConflictException"));
+    }
+
+    #[test]
+    fn contract_differences_name_unknown_fields_string_times_and_codes() {
+        let documented = serde_json::json!({"SyncFilters": [{"SyncFilterId": "sf-1", "FilterType": "GROUP",
+            "Effect": "INCLUDE", "Attributes": "{\"associateddomain\":[\"d\"],\"samaccountname\":[\"A\"]}",
+            "CreateTime": 1.5}]});
+        let body = documented.to_string();
+        assert!(
+            contract_differences(Operation::ListSyncFilters, 200, None, body.as_bytes()).is_empty()
+        );
+        let odd = serde_json::json!({"SyncFilters": [{"SyncFilterId": "sf-1", "Extra": 1,
+            "Attributes": "{\"associateddomain\":[\"d\"],\"samaccountname\":[\"A\"]}",
+            "CreateTime": "2026-11-30T10:00:00Z"}], "More": true});
+        let found = contract_differences(
+            Operation::ListSyncFilters,
+            200,
+            None,
+            odd.to_string().as_bytes(),
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found.iter().any(|d| d.contains("\"Extra\"")), "{found:?}");
+        assert!(found.iter().any(|d| d.contains("\"More\"")), "{found:?}");
+        assert!(
+            found.iter().any(|d| d.contains("CreateTime is a string")),
+            "{found:?}"
+        );
+        let error = contract_differences(
+            Operation::GetSyncProfile,
+            400,
+            Some("SomethingNewException"),
+            br#"{"__type":"SomethingNewException","message":"x"}"#,
+        );
+        assert_eq!(error.len(), 1, "{error:?}");
+        assert!(error[0].contains("SomethingNewException"), "{error:?}");
     }
 
     #[test]
