@@ -666,3 +666,57 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
     }
     assert_eq!(profiles(&emulator), state);
 }
+
+/// A service that takes only the short `identitystore/<id>` form as the target's
+/// `TargetResourceArn` (as one public client sends it): bootstrap tries the full ARN,
+/// falls back, says which form worked, and a second run finds the target in either
+/// form.
+#[test]
+fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
+    let moto = moto();
+    let example = paths::workspace()
+        .join("config/example.json")
+        .display()
+        .to_string();
+    let args = [
+        "bootstrap",
+        "--config",
+        example.as_str(),
+        "--directory-id",
+        "d-1234567890",
+    ];
+    let emulator = identity_sync_emulator::spawn(identity_sync_emulator::Options {
+        knobs: identity_sync_emulator::Knobs {
+            short_target_arn: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let (code, stdout, stderr) = cli(moto, &emulator, &args);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("created it -> identitystore/") && stdout.contains("the short form worked"),
+        "{stdout}"
+    );
+    let state = profiles(&emulator);
+    let target_arn = state[0]["targets"][0]["target_arn"].as_str().unwrap();
+    assert!(target_arn.starts_with("identitystore/"), "{target_arn}");
+    assert_eq!(
+        requests(&emulator)["CreateSyncTarget"],
+        2,
+        "full, then short"
+    );
+
+    let (code, stdout, stderr) = cli(moto, &emulator, &args);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("3/4 sync target IdentityStoreForSSO: found"),
+        "{stdout}"
+    );
+    assert_eq!(
+        requests(&emulator)["CreateSyncTarget"],
+        2,
+        "nothing created again"
+    );
+}

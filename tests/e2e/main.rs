@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod contract;
 mod deployment;
+mod doctor;
 mod hardening;
 mod helpers;
 mod lifecycle;

@@ -11,14 +11,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use syncscope::identity_sync::executor::{self, DEFAULT_CONCURRENCY};
-use syncscope::identity_sync::{ExecOptions, wire};
+use syncscope::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncError, wire};
 use syncscope_core::config::Config;
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode, Op};
 use syncscope_core::scope::Ledger;
 use tokio::time::Instant;
 
-use crate::live::{Clients, explain};
+use crate::live::{self, Clients, explain};
 
 /// The sync target's name unless `--target-name` says otherwise.
 pub const DEFAULT_TARGET_NAME: &str = "IdentityStoreForSSO";
@@ -95,57 +95,13 @@ async fn identity_store_arn(
         println!("    identity store: {arn} (given)");
         return Ok(arn.to_owned());
     }
-    let sso = aws_sdk_ssoadmin::Client::from_conf(
-        aws_sdk_ssoadmin::config::Builder::from(&clients.sdk)
-            .region(aws_config::Region::new(clients.region.clone()))
-            .build(),
-    );
-    let mut instances = Vec::new();
-    let mut pages = sso.list_instances().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            format!(
-                "failed to list the IAM Identity Center instances in {} (sso:ListInstances): {}",
-                clients.region,
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            )
-        })?;
-        instances.extend(page.instances().iter().cloned());
-    }
     let wanted = request
         .config
         .sso
         .identity_store_id
         .as_ref()
         .map(|i| i.as_str());
-    let matching: Vec<_> = instances
-        .iter()
-        .filter(|i| wanted.is_none_or(|w| i.identity_store_id() == Some(w)))
-        .collect();
-    let instance = match (matching.as_slice(), wanted) {
-        ([one], _) => *one,
-        ([], Some(w)) => {
-            return Err(Stop(format!(
-                "no IAM Identity Center instance in {} has the identity store {w} (SSO.IdentityStoreId); found: {}",
-                clients.region,
-                list_ids(&instances)
-            )));
-        }
-        ([], None) => {
-            return Err(Stop(format!(
-                "no IAM Identity Center instance in {}: enable IAM Identity Center first (or set general.Region to its region)",
-                clients.region
-            )));
-        }
-        (_, _) => {
-            return Err(Stop(format!(
-                "{} IAM Identity Center instances in {} ({}): set SSO.IdentityStoreId or pass --identity-store-arn",
-                matching.len(),
-                clients.region,
-                list_ids(&instances)
-            )));
-        }
-    };
+    let instance = live::identity_center(clients, wanted).await?;
     let id = instance.identity_store_id().unwrap_or_default();
     let owner = instance.owner_account_id().unwrap_or(account);
     let arn = format!("arn:{partition}:identitystore::{owner}:identitystore/{id}");
@@ -156,15 +112,43 @@ async fn identity_store_arn(
     Ok(arn)
 }
 
-fn list_ids(instances: &[aws_sdk_ssoadmin::types::InstanceMetadata]) -> String {
-    if instances.is_empty() {
-        return "none".into();
+/// The short form of an identity store ARN, `identitystore/d-...`, which one public
+/// client passes as `TargetResourceArn` (docs/identity-sync-api.md).
+fn short_form(store_arn: &str) -> &str {
+    store_arn.rsplit(':').next().unwrap_or(store_arn)
+}
+
+/// Creates the sync target with the full identity store ARN, or, when the service
+/// refuses that form (a validation error naming `TargetResourceArn`), the short form.
+/// Returns the form that worked, with a note when it was the second.
+async fn create_target(
+    client: &IdentitySyncClient,
+    profile: &str,
+    target: &str,
+    store_arn: &str,
+    deadline: Instant,
+) -> Result<String, Stop> {
+    let create = |arn: &str| {
+        let request = wire::create_sync_target(profile, target, arn);
+        async move { client.post::<wire::SyncTarget>(&request, deadline).await }
+    };
+    match create(store_arn).await {
+        Ok(_) => Ok(store_arn.to_owned()),
+        Err(IdentitySyncError::Service { code, message, .. })
+            if code == "ValidationException" && message.contains("TargetResourceArn") =>
+        {
+            let short = short_form(store_arn);
+            create(short).await.map_err(|e| {
+                Stop(format!(
+                    "{e} (the full ARN was refused too: {code}: {message})"
+                ))
+            })?;
+            Ok(format!(
+                "{short} (the service refused the full ARN: {message}; the short form worked)"
+            ))
+        }
+        Err(e) => Err(Stop(e.to_string())),
     }
-    instances
-        .iter()
-        .map(|i| i.identity_store_id().unwrap_or("?"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn steps(request: &Request<'_>) -> Result<(), Stop> {
@@ -247,7 +231,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     };
     if let Some(found) = &target {
         let arn = found.target_arn.as_deref().unwrap_or_default();
-        if !arn.is_empty() && arn != store_arn {
+        if !arn.is_empty() && arn != store_arn && arn != short_form(&store_arn) {
             return Err(Stop(format!(
                 "sync target {} of profile {profile} writes to {arn}, not {store_arn}; nothing was changed",
                 request.target_name
@@ -325,6 +309,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             ExecOptions {
                 concurrency: DEFAULT_CONCURRENCY,
                 deadline,
+                settle_deadline: deadline,
             },
         )
         .await;
@@ -365,23 +350,16 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             found.name,
             found.target_arn.as_deref().unwrap_or("?")
         ),
+        None if request.dry_run => println!(
+            "3/4 sync target {}: not found; would create it -> {store_arn}",
+            request.target_name
+        ),
         None => {
-            let done = if request.dry_run {
-                String::new()
-            } else {
-                client
-                    .post::<wire::SyncTarget>(
-                        &wire::create_sync_target(profile, request.target_name, &store_arn),
-                        deadline,
-                    )
-                    .await
-                    .map_err(|e| format!("{e}"))?;
-                "created it".to_owned()
-            };
+            let used =
+                create_target(client, profile, request.target_name, &store_arn, deadline).await?;
             println!(
-                "3/4 sync target {}: not found; {} -> {store_arn}",
-                request.target_name,
-                would(&done, "create it")
+                "3/4 sync target {}: not found; created it -> {used}",
+                request.target_name
             );
         }
     }

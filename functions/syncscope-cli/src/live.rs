@@ -173,3 +173,61 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
         endpoint: clients.identity_sync.endpoint().to_owned(),
     })
 }
+
+/// The IAM Identity Center instance in the clients' region (the one whose identity
+/// store is `wanted`, if given), or why there is not exactly one.
+pub async fn identity_center(
+    clients: &Clients,
+    wanted: Option<&str>,
+) -> Result<aws_sdk_ssoadmin::types::InstanceMetadata, String> {
+    let sso = aws_sdk_ssoadmin::Client::from_conf(
+        aws_sdk_ssoadmin::config::Builder::from(&clients.sdk)
+            .region(aws_config::Region::new(clients.region.clone()))
+            .build(),
+    );
+    let mut instances = Vec::new();
+    let mut pages = sso.list_instances().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "failed to list the IAM Identity Center instances in {} (sso:ListInstances): {}",
+                clients.region,
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
+        })?;
+        instances.extend(page.instances().iter().cloned());
+    }
+    let ids = || {
+        let ids: Vec<&str> = instances
+            .iter()
+            .map(|i| i.identity_store_id().unwrap_or("?"))
+            .collect();
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    let matching: Vec<_> = instances
+        .iter()
+        .filter(|i| wanted.is_none_or(|w| i.identity_store_id() == Some(w)))
+        .collect();
+    match (matching.as_slice(), wanted) {
+        ([one], _) => Ok((*one).clone()),
+        ([], Some(w)) => Err(format!(
+            "no IAM Identity Center instance in {} has the identity store {w} (SSO.IdentityStoreId); found: {}",
+            clients.region,
+            ids()
+        )),
+        ([], None) => Err(format!(
+            "no IAM Identity Center instance in {}: enable IAM Identity Center first (or set general.Region to its region)",
+            clients.region
+        )),
+        (_, _) => Err(format!(
+            "{} IAM Identity Center instances in {} ({}): set SSO.IdentityStoreId or pass --identity-store-arn",
+            matching.len(),
+            clients.region,
+            ids()
+        )),
+    }
+}

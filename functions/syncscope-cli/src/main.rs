@@ -2,15 +2,16 @@
 //! plan (offline or against the live scope), and bootstrap a new sync profile, from a
 //! laptop or CI.
 //!
-//! Live modes (`plan` without `--current`, `bootstrap`) use the standard AWS
+//! Live modes (`plan` without `--current`, `bootstrap`, `doctor`) use the standard AWS
 //! credential chain and the same identity-sync client as the Lambda; they honour
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, so they also run against the
-//! local emulators. `plan` never writes.
+//! local emulators. `plan` and `doctor` never write.
 //!
 //! Exit codes: 0 success; 1 the config, the inputs or the plan were refused, or a live
 //! call failed (every problem is listed); 2 wrong usage.
 
 mod bootstrap;
+mod doctor;
 mod live;
 
 use std::path::{Path, PathBuf};
@@ -100,6 +101,27 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check, read-only, everything a run needs: region, credentials, IAM Identity
+    /// Center, the sync profile and target, both filter listings, the stack's SSM
+    /// parameters, the docs bucket and the Teams webhook. One line per check.
+    ///
+    /// Run it first on a real account: it also compares every identity-sync answer
+    /// with the documented contract and prints each difference.
+    Doctor {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The sync target's name.
+        #[arg(long, default_value = bootstrap::DEFAULT_TARGET_NAME)]
+        target_name: String,
+        /// Write every identity-sync exchange to this directory (no signatures, tokens
+        /// or webhook URLs), to attach to a bug report.
+        #[arg(long, value_name = "DIR")]
+        capture: Option<PathBuf>,
+        /// Post a test card to the Teams webhook (the only thing doctor ever sends).
+        #[arg(long)]
+        post_test_card: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -146,6 +168,27 @@ fn main() -> ExitCode {
             };
             match runtime() {
                 Ok(rt) => rt.block_on(bootstrap::run(&request)),
+                Err(code) => code,
+            }
+        }
+        Command::Doctor {
+            config,
+            target_name,
+            capture,
+            post_test_card,
+        } => {
+            let parsed = match load_config(&config, false) {
+                Ok(parsed) => parsed,
+                Err((code, _)) => return code,
+            };
+            let request = doctor::Request {
+                config: &parsed.config,
+                target_name: &target_name,
+                capture: capture.as_deref(),
+                post_test_card,
+            };
+            match runtime() {
+                Ok(rt) => rt.block_on(doctor::run(&request)),
                 Err(code) => code,
             }
         }

@@ -1,0 +1,617 @@
+//! `syncscope doctor`: read-only checks of everything a run needs, with the user's own
+//! credentials, one line per check: `ok`, `FAIL` (with the fix) or `skip` (a check it
+//! depends on failed, so a broken setup shows one red line, not ten).
+//!
+//! Every identity-sync answer is also checked against the documented contract
+//! (docs/identity-sync-api.md): each difference prints as a `contract difference`
+//! line, and `--capture DIR` writes every exchange to files a user can attach to a bug
+//! report (no request headers, so no signature or session token; signing echoes and
+//! secrets cut out of the bodies).
+//!
+//! Nothing is written anywhere, except a Teams test card with `--post-test-card`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+use serde_json::{Value, json};
+use syncscope::identity_sync::{Exchange, IdentitySyncClient, wire};
+use syncscope::ssm::{Found, ParameterStore};
+use syncscope::teams::TeamsNotifier;
+use syncscope_core::config::{CardFormat, Config};
+use syncscope_core::names::WebhookRef;
+use syncscope_core::scope::{FilterKind, ProfileKey};
+use syncscope_core::store;
+use syncscope_core::synth::ParameterNames;
+use tokio::time::Instant;
+
+use crate::live::{self, Clients};
+
+/// How long one identity-sync answer may take.
+const CALL_TIME: Duration = Duration::from_secs(20);
+
+/// What `syncscope doctor` was asked.
+pub struct Request<'a> {
+    /// The parsed config.
+    pub config: &'a Config,
+    /// The sync target's name.
+    pub target_name: &'a str,
+    /// Write every identity-sync exchange here.
+    pub capture: Option<&'a Path>,
+    /// Post a test card to the Teams webhook.
+    pub post_test_card: bool,
+}
+
+/// A check's result.
+enum Check {
+    /// Fine, with what was found.
+    Ok(String),
+    /// Broken: what was found, and the fix.
+    Fail(String, String),
+    /// Not run: a check it needs failed.
+    Skip(String),
+}
+
+/// The report being printed: counts, contract differences, captured exchanges.
+struct Doctor<'a> {
+    failed: usize,
+    checks: usize,
+    differences: BTreeSet<String>,
+    capture: Option<&'a Path>,
+    captured: usize,
+    secrets: Vec<String>,
+}
+
+impl Doctor<'_> {
+    fn report(&mut self, name: &str, check: Check) -> bool {
+        self.checks += 1;
+        match check {
+            Check::Ok(found) => {
+                println!("ok    {name}: {found}");
+                true
+            }
+            Check::Fail(found, fix) => {
+                self.failed += 1;
+                println!(
+                    "FAIL  {name}: {}\n      fix: {}",
+                    self.redact(&found),
+                    self.redact(&fix)
+                );
+                false
+            }
+            Check::Skip(why) => {
+                println!("skip  {name}: {why}");
+                false
+            }
+        }
+    }
+
+    /// Removes what must never be printed or captured: known secret values, and the
+    /// canonical request a signature error echoes (it quotes the signed headers).
+    fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for marker in ["The Canonical String", "The String-to-Sign"] {
+            if let Some(at) = text.find(marker) {
+                text.truncate(at);
+                text.push_str("[signing details removed]");
+            }
+        }
+        for secret in self.secrets.iter().filter(|s| s.len() >= 8) {
+            text = text.replace(secret.as_str(), "[removed]");
+        }
+        text
+    }
+
+    /// One signed identity-sync request, checked against the contract and captured.
+    async fn exchange(
+        &mut self,
+        client: &IdentitySyncClient,
+        request: &wire::Request,
+    ) -> Result<Exchange, String> {
+        let answer = client
+            .exchange(request, CALL_TIME)
+            .await
+            .map_err(|e| e.to_string())?;
+        let differences = wire::contract_differences(
+            request.operation,
+            answer.status,
+            answer.error_type.as_deref(),
+            &answer.body,
+        );
+        self.differences.extend(differences);
+        if let Some(dir) = self.capture {
+            self.captured += 1;
+            let body = String::from_utf8_lossy(&answer.body);
+            let body = serde_json::from_str::<Value>(&body)
+                .map(|v| Value::String(self.redact(&v.to_string())))
+                .unwrap_or_else(|_| Value::String(self.redact(&body)));
+            let file = json!({
+                "operation": request.operation.name(),
+                "request": {
+                    "method": request.method.as_str(),
+                    "path_and_query": request.path_and_query(),
+                    "body": request.body.as_deref().map(String::from_utf8_lossy),
+                },
+                "response": {
+                    "status": answer.status,
+                    "x-amzn-ErrorType": answer.error_type,
+                    "body": body,
+                },
+            });
+            let path = dir.join(format!(
+                "{:03}-{}.json",
+                self.captured,
+                request.operation.name()
+            ));
+            let text = serde_json::to_string_pretty(&file).unwrap_or_default();
+            std::fs::write(&path, text + "\n")
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        Ok(answer)
+    }
+}
+
+/// Runs every check; exit code 1 when one failed.
+pub async fn run(request: &Request<'_>) -> ExitCode {
+    if let Some(dir) = request.capture
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    let mut doctor = Doctor {
+        failed: 0,
+        checks: 0,
+        differences: BTreeSet::new(),
+        capture: request.capture,
+        captured: 0,
+        secrets: secrets_in_env(),
+    };
+    let config = request.config;
+    println!(
+        "syncscope doctor: read-only checks for stack {} (sync profile {})",
+        config.general.stack_name, config.sso.sync_profile
+    );
+    checks(&mut doctor, request).await;
+    for difference in &doctor.differences {
+        println!("contract difference: {}", doctor.redact(difference));
+    }
+    if let Some(dir) = request.capture {
+        println!(
+            "captured {} identity-sync exchange{} in {}",
+            doctor.captured,
+            if doctor.captured == 1 { "" } else { "s" },
+            dir.display()
+        );
+    }
+    if doctor.failed == 0 {
+        println!("Doctor: {} checks, all ok.", doctor.checks);
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "Doctor: {} of {} checks failed; fix the first one first.",
+            doctor.failed, doctor.checks
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// The credential values of the environment (never printed or captured).
+fn secrets_in_env() -> Vec<String> {
+    ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+        .iter()
+        .filter_map(|n| std::env::var(n).ok())
+        .collect()
+}
+
+async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
+    let config = request.config;
+    let profile = config.sso.sync_profile.as_str();
+
+    // The region (and with it the clients).
+    let clients = match Clients::from_env(config).await {
+        Ok(clients) => clients,
+        Err(e) => {
+            doctor.report(
+                "region",
+                Check::Fail(e, "set AWS_REGION, or general.Region in the config".into()),
+            );
+            return;
+        }
+    };
+    let region = clients.region.clone();
+    let from = if config.general.region.is_some() {
+        "general.Region"
+    } else {
+        "the environment"
+    };
+    doctor.report(
+        "region",
+        Check::Ok(format!(
+            "{region} (from {from}); identity-sync at {}",
+            clients.identity_sync.endpoint()
+        )),
+    );
+
+    // Credentials.
+    let sts = aws_sdk_sts::Client::new(&clients.sdk);
+    let credentials = match sts.get_caller_identity().send().await {
+        Ok(who) => Check::Ok(format!(
+            "{} (account {})",
+            who.arn().unwrap_or("?"),
+            who.account().unwrap_or("?")
+        )),
+        Err(e) => Check::Fail(
+            format!("sts:GetCallerIdentity failed: {}", DisplayErrorContext(&e)),
+            "configure credentials: AWS_PROFILE (and `aws sso login` for an SSO profile), or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables".into(),
+        ),
+    };
+    if !doctor.report("credentials", credentials) {
+        return;
+    }
+
+    // IAM Identity Center.
+    let wanted = config.sso.identity_store_id.as_ref().map(|i| i.as_str());
+    let instance = match live::identity_center(&clients, wanted).await {
+        Ok(instance) => Check::Ok(format!(
+            "instance {}, identity store {}",
+            instance.instance_arn().unwrap_or("?"),
+            instance.identity_store_id().unwrap_or("?")
+        )),
+        Err(e) => Check::Fail(
+            e,
+            "set general.Region to the region of IAM Identity Center (and SSO.IdentityStoreId when there are several instances)".into(),
+        ),
+    };
+    let identity_center = doctor.report("IAM Identity Center", instance);
+
+    // identity-sync: the profile, its target, both listings.
+    let client = &clients.identity_sync;
+    let profile_ok = if identity_center {
+        let check = sync_profile(doctor, client, profile, &region).await;
+        doctor.report(&format!("sync profile {profile}"), check)
+    } else {
+        doctor.report(
+            &format!("sync profile {profile}"),
+            Check::Skip("needs IAM Identity Center in this region".into()),
+        );
+        false
+    };
+    let target = format!("sync target {}", request.target_name);
+    if profile_ok {
+        let check = sync_target(doctor, client, profile, request.target_name).await;
+        doctor.report(&target, check);
+        for kind in [FilterKind::Group, FilterKind::User] {
+            let check = listing(doctor, client, profile, kind).await;
+            doctor.report(&format!("{} filters", kind.noun()), check);
+        }
+    } else {
+        for name in [target, "group filters".into(), "user filters".into()] {
+            doctor.report(&name, Check::Skip("needs the sync profile".into()));
+        }
+    }
+
+    // The stack's SSM parameters: the filters of this config, the ledger.
+    let store = clients.parameter_store();
+    let names = ParameterNames::for_stack(config.general.stack_name.as_str());
+    let check = deployed_filters(&store, &names, config).await;
+    doctor.report("stack filters (SSM)", check);
+    let key = ProfileKey::new(region.clone(), profile);
+    let check = match store.read_ledger(&names.ledger, &key, None, true).await {
+        Ok(stored) => Check::Ok(match &stored.found {
+            Found::OtherStack(stack) => format!(
+                "{}: the record of an earlier stack of this name ({stack}); this stack claims nothing from it",
+                stored.path
+            ),
+            _ if stored.version().is_none() => {
+                format!("{}: none yet (no run has recorded ownership)", stored.path)
+            }
+            _ => format!(
+                "{}: {} managed filter{}",
+                stored.path,
+                stored.ledger.entries.len(),
+                if stored.ledger.entries.len() == 1 { "" } else { "s" }
+            ),
+        }),
+        Err(e) => Check::Fail(
+            e.to_string(),
+            "the next run settles a damaged ledger only if it can read it: check ssm:GetParameter(s)ByPath on /syncscope/*, or restore the parameter".into(),
+        ),
+    };
+    doctor.report("ledger (SSM)", check);
+
+    // The docs bucket, without writing.
+    let bucket = config.general.docs_bucket.as_str();
+    let s3 = aws_sdk_s3::Client::new(&clients.sdk);
+    let check = match s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => Check::Ok(format!("{bucket} reachable (nothing written)")),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let (found, fix) = match status {
+                Some(404) => (
+                    format!("{bucket} does not exist"),
+                    "create it, deploy with --create-docs-bucket (`syncscope synth --create-docs-bucket`), or set general.s3_DOKUBUCKET to an existing bucket",
+                ),
+                Some(403) => (
+                    format!("{bucket}: access denied"),
+                    "grant s3:ListBucket on it to check it (the Lambda's role gets s3:PutObject from the stack)",
+                ),
+                _ => (
+                    format!("{bucket}: {}", DisplayErrorContext(&e)),
+                    "check the bucket name and the network",
+                ),
+            };
+            Check::Fail(found, fix.into())
+        }
+    };
+    doctor.report("docs bucket", check);
+
+    // The Teams webhook reference.
+    let check = webhook(&clients, config, request.post_test_card).await;
+    doctor.report("Teams webhook", check);
+}
+
+/// GetSyncProfile, explained.
+async fn sync_profile(
+    doctor: &mut Doctor<'_>,
+    client: &IdentitySyncClient,
+    profile: &str,
+    region: &str,
+) -> Check {
+    let answer = match doctor
+        .exchange(client, &wire::get_sync_profile(profile))
+        .await
+    {
+        Ok(answer) => answer,
+        Err(e) => return unreachable_service(e, client),
+    };
+    if !(200..300).contains(&answer.status) {
+        return service_error(&answer, &format!("sync profile {profile}"), region);
+    }
+    match serde_json::from_slice::<wire::SyncProfile>(&answer.body) {
+        Ok(found) if found.state.as_deref() == Some("PAUSED") => Check::Fail(
+            format!(
+                "PAUSED (source {}): nothing syncs, and users are disabled after 28 days paused",
+                found.source_arn.as_deref().unwrap_or("?")
+            ),
+            "start the sync: `syncscope bootstrap` (step 4) or the IAM Identity Center console"
+                .into(),
+        ),
+        Ok(found) => Check::Ok(format!(
+            "{} (source {})",
+            found.state.as_deref().unwrap_or("state not given"),
+            found.source_arn.as_deref().unwrap_or("not given")
+        )),
+        Err(e) => Check::Fail(
+            format!("unreadable answer: {e}"),
+            "report it with --capture DIR attached".into(),
+        ),
+    }
+}
+
+/// GetSyncTarget, explained.
+async fn sync_target(
+    doctor: &mut Doctor<'_>,
+    client: &IdentitySyncClient,
+    profile: &str,
+    target: &str,
+) -> Check {
+    let request = wire::get_sync_target(profile, target);
+    let answer = match doctor.exchange(client, &request).await {
+        Ok(answer) => answer,
+        Err(e) => return unreachable_service(e, client),
+    };
+    if wire::is_not_found(answer.status, "") {
+        return Check::Fail(
+            format!("not found in profile {profile}"),
+            "`syncscope bootstrap` creates it (or pass --target-name with the name it has)".into(),
+        );
+    }
+    if !(200..300).contains(&answer.status) {
+        return service_error(&answer, &format!("sync target {target}"), "");
+    }
+    match serde_json::from_slice::<wire::SyncTarget>(&answer.body) {
+        Ok(found) => Check::Ok(format!(
+            "-> {}",
+            found
+                .target_arn
+                .as_deref()
+                .unwrap_or("(TargetResourceArn not given)")
+        )),
+        Err(e) => Check::Fail(
+            format!("unreadable answer: {e}"),
+            "report it with --capture DIR attached".into(),
+        ),
+    }
+}
+
+/// Every page of one filter type's listing.
+async fn listing(
+    doctor: &mut Doctor<'_>,
+    client: &IdentitySyncClient,
+    profile: &str,
+    kind: FilterKind,
+) -> Check {
+    let mut token: Option<String> = None;
+    let (mut count, mut pages) = (0, 0);
+    loop {
+        let request = wire::list_sync_filters(profile, kind, token.as_deref());
+        let answer = match doctor.exchange(client, &request).await {
+            Ok(answer) => answer,
+            Err(e) => return unreachable_service(e, client),
+        };
+        if !(200..300).contains(&answer.status) {
+            return service_error(&answer, &format!("{} filters", kind.noun()), "");
+        }
+        pages += 1;
+        match wire::parse_list_page(&answer.body, kind) {
+            Ok((filters, next)) => {
+                count += filters.len();
+                match next {
+                    Some(next) if Some(&next) == token.as_ref() => {
+                        return Check::Fail(
+                            "the service returned the same NextToken twice".into(),
+                            "report it with --capture DIR attached".into(),
+                        );
+                    }
+                    Some(next) => token = Some(next),
+                    None => break,
+                }
+            }
+            Err(e) => {
+                return Check::Fail(
+                    format!("page {pages} is unreadable: {e}"),
+                    "report it with --capture DIR attached".into(),
+                );
+            }
+        }
+    }
+    Check::Ok(format!(
+        "{count} in the scope ({pages} page{} listed)",
+        if pages == 1 { "" } else { "s" }
+    ))
+}
+
+/// The identity-sync endpoint gave no answer.
+fn unreachable_service(error: String, client: &IdentitySyncClient) -> Check {
+    Check::Fail(
+        error,
+        format!(
+            "check the network path to {} (a proxy, AWS_ENDPOINT_URL_IDENTITY_SYNC)",
+            client.endpoint()
+        ),
+    )
+}
+
+/// An error answer, with the fix its code usually means.
+fn service_error(answer: &Exchange, what: &str, region: &str) -> Check {
+    let (code, message) = wire::parse_error(answer.error_type.as_deref(), &answer.body);
+    let found = format!("{code}: {message} (HTTP {})", answer.status);
+    let fix = match (answer.status, code.as_str()) {
+        (404, _) => format!(
+            "{what} does not exist in {region}: run `./task bootstrap` (syncscope bootstrap), or set SSO.SyncProfileName / general.Region to where it is"
+        ),
+        (_, "InvalidSignatureException") if message.contains("region") => {
+            "the service refused the region: set general.Region to the region of IAM Identity Center".into()
+        }
+        (_, "InvalidSignatureException" | "UnrecognizedClientException" | "ExpiredTokenException") => {
+            "the credentials were refused: check AWS_PROFILE, renew the session (`aws sso login`), and the system clock".into()
+        }
+        (_, "AccessDeniedException") => {
+            "allow identity-sync:GetSyncProfile, GetSyncTarget and ListSyncFilters (the AWS managed policy AWSIdentitySyncReadOnlyAccess)".into()
+        }
+        _ => "report it with --capture DIR attached".into(),
+    };
+    Check::Fail(found, fix)
+}
+
+/// The filters of this config as the deployment writes them.
+async fn deployed_filters(
+    store: &ParameterStore,
+    names: &ParameterNames,
+    config: &Config,
+) -> Check {
+    let entries = store::entries_of(&config.desired());
+    let path = names.filters_version(&store::hash(&entries));
+    match store.read_list(&path).await {
+        Ok(stored) => Check::Ok(format!(
+            "{path}: {} filter{}, this config's",
+            stored.entries.len(),
+            if stored.entries.len() == 1 { "" } else { "s" }
+        )),
+        Err(syncscope::ssm::SsmError::NotFound { .. }) => {
+            match store.read_list(&names.filters_base).await {
+                Err(syncscope::ssm::SsmError::NotFound { .. }) => Check::Fail(
+                    format!(
+                        "nothing under {}: the stack is not deployed",
+                        names.filters_base
+                    ),
+                    "deploy it: `./task deploy`".into(),
+                ),
+                _ => Check::Fail(
+                    format!(
+                        "{path} does not exist: this config is not deployed yet (other versions are under {})",
+                        names.filters_base
+                    ),
+                    "deploy it: `./task deploy` (or check out the config that is deployed)".into(),
+                ),
+            }
+        }
+        Err(e) => Check::Fail(
+            format!("{path} cannot be read: {e}"),
+            "deploy again (`./task deploy`): the deployment rewrites every shard".into(),
+        ),
+    }
+}
+
+/// Resolves the webhook reference (the URL is never shown); posts a test card if
+/// asked.
+async fn webhook(clients: &Clients, config: &Config, post: bool) -> Check {
+    let Ok(http) = syncscope::http::client(Duration::from_secs(5), Some(Duration::from_secs(20)))
+    else {
+        return Check::Fail("no HTTP client".into(), "report it".into());
+    };
+    let store = clients.parameter_store();
+    let secrets = aws_sdk_secretsmanager::Client::new(&clients.sdk);
+    let teams = TeamsNotifier::new(&http, &store, &secrets);
+    let hook = match teams.resolve(&config.general.webhook).await {
+        Ok((hook, _)) => hook,
+        Err(e) => {
+            return Check::Fail(
+                e.to_string(),
+                "store the webhook URL where general.WebhookUrlTeams points (an SSM SecureString or a Secrets Manager secret) and allow reading it".into(),
+            );
+        }
+    };
+    if !post {
+        return Check::Ok(format!(
+            "{} resolves to a webhook URL (not shown; --post-test-card posts a card)",
+            describe(&config.general.webhook)
+        ));
+    }
+    let text = format!(
+        "syncscope doctor: a test card for stack {}. Nothing was changed.",
+        config.general.stack_name
+    );
+    let (payload, legacy) = match config.general.card_format {
+        CardFormat::MessageCard => (
+            json!({"@type": "MessageCard", "@context": "https://schema.org/extensions", "text": text}),
+            true,
+        ),
+        CardFormat::AdaptiveCard => (
+            json!({"type": "message", "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard", "version": "1.4",
+                    "body": [{"type": "TextBlock", "text": text, "wrap": true}]
+                }
+            }]}),
+            false,
+        ),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    match teams.post(&hook, payload.to_string(), legacy, deadline).await {
+        Ok(_) => Check::Ok(format!(
+            "{} resolves; a test card was posted",
+            describe(&config.general.webhook)
+        )),
+        Err(e) => Check::Fail(
+            e.to_string(),
+            "check that the workflow (or connector) behind the webhook still exists and accepts posts".into(),
+        ),
+    }
+}
+
+/// Where a webhook reference points, never the URL itself.
+fn describe(reference: &WebhookRef) -> String {
+    match reference {
+        WebhookRef::Ssm(name) => format!("SSM parameter {name}"),
+        WebhookRef::SecretArn(arn) => format!("secret {arn}"),
+        WebhookRef::Literal(_) => {
+            "the URL written in the config (plain text: better an SSM SecureString)".to_owned()
+        }
+    }
+}

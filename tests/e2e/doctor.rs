@@ -1,0 +1,381 @@
+//! `syncscope doctor` against moto and the identity-sync emulator: all ok on a good
+//! world, exactly one red line with its fix for each broken one, nothing written, no
+//! secret in its output or its capture, and every answer outside the contract named.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use identity_sync_emulator::{Knobs, Options, Running, Seed};
+use serde_json::{Value, json};
+use syncscope::ssm::ParameterStore;
+use syncscope_core::store;
+use syncscope_core::synth::ParameterNames;
+use syncscope_harness::moto::Moto;
+use syncscope_harness::paths;
+use syncscope_harness::world::{DOMAIN, PROFILE, REGION, moto_sdk_config};
+
+/// In the webhook URL stored in SSM: must never be printed or captured.
+const WEBHOOK_CANARY: &str = "DOCTORWEBHOOKCANARY0123456789";
+/// A session token: must never be printed or captured.
+const TOKEN_CANARY: &str = "DOCTORSESSIONCANARY0123456789";
+
+/// What a world is missing or gets wrong.
+#[derive(Default, Clone, Copy)]
+struct Broken {
+    no_profile: bool,
+    wrong_region: bool,
+    no_bucket: bool,
+    missing_shard: bool,
+}
+
+/// A deployed stack on moto and a sync profile on the emulator, with a config file.
+struct DoctorWorld {
+    emulator: Running,
+    config: PathBuf,
+    dir: PathBuf,
+}
+
+fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
+    let moto = Moto::shared();
+    let ns = format!("d{:08x}", fastrand::u32(..));
+    let dir = paths::build_dir("e2e-doctor").join(&ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Long enough descriptions that the filters take two shards.
+    let count = if broken.missing_shard { 60 } else { 3 };
+    let groups: Vec<Value> = (0..count)
+        .map(|i| json!({ "Name": format!("AWS-Team-{i:02}"), "Description": format!("Team {i}: {}", "x".repeat(80)) }))
+        .collect();
+    let mut general = json!({
+        "produkt": "Doctor", "stage": ns, "prefix": "T",
+        "s3_DOKUBUCKET": format!("doctor-{ns}"),
+        "WebhookUrlTeams": format!("ssm:/doctor/{ns}/hook"),
+        "DocuWebsite": "https://wiki.example.com/aws/sso",
+    });
+    if broken.wrong_region {
+        general["Region"] = json!("us-west-2");
+    }
+    let doc =
+        json!({ "general": general, "SSO": { "ad_DomainName": DOMAIN, "GroupFilters": groups } });
+    let config_path = dir.join("config.json");
+    std::fs::write(&config_path, doc.to_string()).unwrap();
+    let config = syncscope_core::config::from_value(&doc).unwrap().config;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let sdk = moto_sdk_config(&moto.url).await;
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
+        ssm.put_parameter()
+            .name(format!("/doctor/{ns}/hook"))
+            .value(format!(
+                "https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig={WEBHOOK_CANARY}"
+            ))
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+        let names = ParameterNames::for_stack(config.general.stack_name.as_str());
+        let entries = store::entries_of(&config.desired());
+        let base = names.filters_version(&store::hash(&entries));
+        ParameterStore::new(ssm.clone())
+            .write_list(&base, &entries)
+            .await
+            .unwrap();
+        if broken.missing_shard {
+            ssm.delete_parameter()
+                .name(store::shard_name(&base, 1))
+                .send()
+                .await
+                .unwrap();
+        }
+        if !broken.no_bucket {
+            let s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(true)
+                    .build(),
+            );
+            let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+                .build();
+            s3.create_bucket()
+                .bucket(format!("doctor-{ns}"))
+                .create_bucket_configuration(location)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+
+    let seed = if broken.no_profile {
+        json!({ "profiles": [] })
+    } else {
+        json!({ "profiles": [{
+            "name": PROFILE,
+            "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890",
+            "state": "ACTIVE",
+            "targets": [{ "name": "IdentityStoreForSSO",
+                          "target_arn": "arn:aws:identitystore::123456789012:identitystore/d-1234567890" }],
+            "filters": [{ "type": "GROUP", "name": "AWS-Team-00", "domain": DOMAIN },
+                        { "type": "USER", "name": "svc-deploy", "domain": DOMAIN }]
+        }]})
+    };
+    let emulator = identity_sync_emulator::spawn(Options {
+        seed: Some(Seed::from_json(&seed.to_string()).unwrap()),
+        knobs,
+        ..Options::default()
+    })
+    .unwrap();
+    DoctorWorld {
+        emulator,
+        config: config_path,
+        dir,
+    }
+}
+
+/// Runs `syncscope doctor` with these extra arguments and environment.
+fn doctor(w: &DoctorWorld, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let none = w.dir.join("no-aws-config");
+    let mut cmd = Command::new(paths::binary("syncscope"));
+    for var in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ENDPOINT_URL", &Moto::shared().url)
+        .env("AWS_ENDPOINT_URL_IDENTITY_SYNC", w.emulator.base_url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", &none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .arg("doctor")
+        .arg("--config")
+        .arg(&w.config)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn lines_starting<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+/// Write requests the emulator received.
+fn writes(w: &DoctorWorld) -> u64 {
+    use identity_sync_emulator::Operation as Op;
+    let state = w.emulator.emulator().snapshot();
+    [
+        Op::CreateSyncFilter,
+        Op::DeleteSyncFilter,
+        Op::CreateSyncProfile,
+        Op::CreateSyncTarget,
+        Op::StartSync,
+        Op::StopSync,
+    ]
+    .into_iter()
+    .map(|op| state.counters_of(op).requests)
+    .sum()
+}
+
+#[test]
+fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
+    let w = world(Broken::default(), Knobs::default());
+    let (code, out) = doctor(&w, &[], &[]);
+    assert_eq!(code, 0, "{out}");
+    let ok = lines_starting(&out, "ok    ");
+    assert_eq!(ok.len(), 11, "{out}");
+    for check in [
+        "region",
+        "credentials",
+        "IAM Identity Center",
+        "sync profile",
+        "sync target",
+        "group filters: 1 in the scope",
+        "user filters: 1 in the scope",
+        "stack filters (SSM)",
+        "ledger (SSM): ",
+        "docs bucket",
+        "Teams webhook",
+    ] {
+        assert!(ok.iter().any(|l| l.contains(check)), "{check}: {out}");
+    }
+    assert!(lines_starting(&out, "FAIL").is_empty(), "{out}");
+    assert!(!out.contains("contract difference"), "{out}");
+    assert!(out.contains("Doctor: 11 checks, all ok."), "{out}");
+    assert!(!out.contains(WEBHOOK_CANARY), "{out}");
+    assert_eq!(writes(&w), 0);
+}
+
+#[test]
+fn each_broken_world_gives_exactly_one_red_line_that_names_the_fix() {
+    // (case, what is broken, extra environment, the red line, words of its fix)
+    type Case<'a> = (&'a str, Broken, &'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case<'_>; 5] = [
+        (
+            "no profile",
+            Broken {
+                no_profile: true,
+                ..Broken::default()
+            },
+            &[],
+            "FAIL  sync profile",
+            "bootstrap",
+        ),
+        (
+            "wrong region",
+            Broken {
+                wrong_region: true,
+                ..Broken::default()
+            },
+            &[],
+            "FAIL  sync profile",
+            "set general.Region",
+        ),
+        (
+            "wrong credentials",
+            Broken::default(),
+            &[("AWS_ACCESS_KEY_ID", "AKIAWRONGKEY0000")],
+            "FAIL  sync profile",
+            "credentials were refused",
+        ),
+        (
+            "missing SSM shard",
+            Broken {
+                missing_shard: true,
+                ..Broken::default()
+            },
+            &[],
+            "FAIL  stack filters (SSM)",
+            "deploy again",
+        ),
+        (
+            "no docs bucket",
+            Broken {
+                no_bucket: true,
+                ..Broken::default()
+            },
+            &[],
+            "FAIL  docs bucket",
+            "create it",
+        ),
+    ];
+    for (name, broken, env, red, fix) in cases {
+        let w = world(broken, Knobs::default());
+        let (code, out) = doctor(&w, &[], env);
+        assert_eq!(code, 1, "{name}: {out}");
+        let failed = lines_starting(&out, "FAIL");
+        assert_eq!(failed.len(), 1, "{name}: {out}");
+        assert!(failed[0].starts_with(red), "{name}: {out}");
+        let after = out.split(red).nth(1).unwrap_or_default();
+        let fix_line = after
+            .lines()
+            .find(|l| l.trim_start().starts_with("fix:"))
+            .unwrap_or_default();
+        assert!(
+            fix_line.contains(fix),
+            "{name}: {fix} not in {fix_line:?}\n{out}"
+        );
+        assert_eq!(writes(&w), 0, "{name}");
+    }
+}
+
+#[test]
+fn a_capture_holds_every_exchange_and_no_secret() {
+    let w = world(Broken::default(), Knobs::default());
+    let capture = w.dir.join("capture");
+    let capture_arg = capture.display().to_string();
+    // A wrong secret: the service's signature error echoes the signed headers, the
+    // session token among them.
+    let (code, out) = doctor(
+        &w,
+        &["--capture", &capture_arg],
+        &[
+            ("AWS_SECRET_ACCESS_KEY", "wrong-secret-0123456789"),
+            ("AWS_SESSION_TOKEN", TOKEN_CANARY),
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let files = captured(&capture);
+    assert!(!files.is_empty(), "{out}");
+    let raw_echo = files
+        .iter()
+        .any(|(_, text)| text.contains("InvalidSignatureException"));
+    assert!(raw_echo, "the refused exchange is captured: {files:?}");
+    for (path, text) in &files {
+        for canary in [TOKEN_CANARY, WEBHOOK_CANARY, "wrong-secret-0123456789"] {
+            assert!(!text.contains(canary), "{canary} in {}", path.display());
+        }
+    }
+    for canary in [TOKEN_CANARY, WEBHOOK_CANARY, "wrong-secret-0123456789"] {
+        assert!(!out.contains(canary), "{canary} in the output: {out}");
+    }
+
+    // A good run captures the profile, the target and every listing page.
+    let good = w.dir.join("capture-good");
+    let good_arg = good.display().to_string();
+    let (code, out) = doctor(&w, &["--capture", &good_arg], &[]);
+    assert_eq!(code, 0, "{out}");
+    let names: Vec<String> = captured(&good)
+        .iter()
+        .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "001-GetSyncProfile.json",
+            "002-GetSyncTarget.json",
+            "003-ListSyncFilters.json",
+            "004-ListSyncFilters.json"
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn answers_outside_the_contract_are_each_named_and_still_read() {
+    let w = world(
+        Broken::default(),
+        Knobs {
+            odd_shapes: true,
+            ..Knobs::default()
+        },
+    );
+    let (code, out) = doctor(&w, &[], &[]);
+    assert_eq!(code, 0, "{out}");
+    for difference in [
+        "contract difference: GetSyncProfile: the profile has the field \"UnexpectedField\"",
+        "contract difference: GetSyncProfile: the profile's CreateTime is a string",
+        "contract difference: GetSyncTarget: the target has the field \"UnexpectedField\"",
+        "contract difference: ListSyncFilters: a filter has the field \"UnexpectedField\"",
+        "contract difference: ListSyncFilters: the page has the field \"UnexpectedField\"",
+    ] {
+        assert!(out.contains(difference), "{difference}\n{out}");
+    }
+    assert!(out.contains("group filters: 1 in the scope"), "{out}");
+}
+
+/// The files of a capture directory, in name order, with their text.
+fn captured(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            (p, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
