@@ -90,7 +90,7 @@ pub fn display_name(name: &str, domain: &str) -> String {
 pub fn groups_to_look_up(outcome: &Outcome) -> Vec<String> {
     let spelled = api_spelling(outcome);
     let mut seen = std::collections::HashSet::new();
-    rows_of(outcome)
+    rows_of(outcome, &Results::of(outcome))
         .into_iter()
         .filter(|(action, _)| action.kind == FilterKind::Group)
         .map(|(action, _)| lookup_name(action, &spelled))
@@ -400,23 +400,34 @@ pub struct DocsView {
     pub warnings: Vec<String>,
 }
 
-fn result_of<'a>(outcome: &'a Outcome, action: &Action) -> Option<&'a ChangeResult> {
-    let key = action.key();
-    outcome
-        .results
-        .iter()
-        .find(|r| r.action.op == action.op && r.action.key() == key)
+/// The run's results by change, indexed once: every row looks its change up.
+struct Results<'a>(HashMap<(Op, ScopeKey), &'a ChangeResult>);
+
+impl<'a> Results<'a> {
+    fn of(outcome: &'a Outcome) -> Self {
+        Self(
+            outcome
+                .results
+                .iter()
+                .map(|r| ((r.action.op, r.action.key()), r))
+                .collect(),
+        )
+    }
+
+    fn get(&self, action: &Action) -> Option<&'a ChangeResult> {
+        self.0.get(&(action.op, action.key())).copied()
+    }
 }
 
 const STOPPED: &str = "the run stopped before this change";
 
 /// The plan's actions that get a row, with where each stands after the run.
-fn rows_of(outcome: &Outcome) -> Vec<(&Action, ScopeState)> {
+fn rows_of<'a>(outcome: &'a Outcome, results: &Results<'_>) -> Vec<(&'a Action, ScopeState)> {
     let Some(plan) = &outcome.plan else {
         return Vec::new();
     };
     let not_done = |action: &Action| -> Option<String> {
-        match result_of(outcome, action) {
+        match results.get(action) {
             Some(result) => result.why_not().map(str::to_owned),
             None => Some(match (&outcome.failure, outcome.verdict) {
                 (Some(_), Verdict::Failed) => format!("{STOPPED} (see the failure above)"),
@@ -446,7 +457,7 @@ fn rows_of(outcome: &Outcome) -> Vec<(&Action, ScopeState)> {
         .collect()
 }
 
-fn change_result(outcome: &Outcome, action: &Action) -> (String, bool) {
+fn change_result(outcome: &Outcome, results: &Results<'_>, action: &Action) -> (String, bool) {
     if outcome.dry_run {
         let verb = match action.op {
             Op::Create => "would be created",
@@ -457,7 +468,7 @@ fn change_result(outcome: &Outcome, action: &Action) -> (String, bool) {
     }
     match action.op {
         Op::Adopt => ("adopted (it already existed)".into(), true),
-        _ => match result_of(outcome, action).map(|r| &r.status) {
+        _ => match results.get(action).map(|r| &r.status) {
             Some(ChangeStatus::Applied) if action.op == Op::Create => ("created".into(), true),
             Some(ChangeStatus::Applied) => ("removed".into(), true),
             Some(ChangeStatus::AlreadyDone) if action.op == Op::Create => {
@@ -479,7 +490,8 @@ impl DocsView {
         let unavailable = enrichment.unavailable.as_deref();
         let mut groups = Vec::new();
         let mut users = Vec::new();
-        for (action, scope) in rows_of(outcome) {
+        let results = Results::of(outcome);
+        for (action, scope) in rows_of(outcome, &results) {
             let identity = (action.kind == FilterKind::Group).then(|| {
                 let lookup = enrichment.get(&lookup_name(action, &spelled));
                 GroupStatus::from_lookup(lookup, scope.in_scope(), unavailable)
@@ -513,7 +525,7 @@ impl DocsView {
             let attempted = |a: &Action| {
                 outcome.dry_run || a.op == Op::Adopt || {
                     // Changes the run never reached are failures, listed below, not changes.
-                    result_of(outcome, a).is_some()
+                    results.get(a).is_some()
                 }
             };
             for action in plan
@@ -522,7 +534,7 @@ impl DocsView {
                 .filter(|a| matches!(a.op, Op::Create | Op::Remove | Op::Adopt))
                 .filter(|a| attempted(a))
             {
-                let (result, ok) = change_result(outcome, action);
+                let (result, ok) = change_result(outcome, &results, action);
                 changes.push(ChangeRow {
                     op: action.op,
                     kind: action.kind,

@@ -63,6 +63,8 @@ pub struct App {
     pub settings: Settings,
     /// The identity-sync endpoint of a region.
     endpoints: Endpoints,
+    /// Requests of the SSM and S3 clients, for the outcome log line.
+    pub aws_calls: crate::aws_calls::AwsCalls,
 }
 
 /// How the identity-sync endpoint of a region is found.
@@ -129,7 +131,12 @@ impl App {
         let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, &region, endpoints(&region))?;
         let http = crate::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let ssm = ParameterStore::new(aws_sdk_ssm::Client::new(&sdk));
+        let aws_calls = crate::aws_calls::AwsCalls::default();
+        let ssm = ParameterStore::new(aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&sdk)
+                .interceptor(aws_calls.ssm.clone())
+                .build(),
+        ));
         Ok(Self {
             sdk,
             ssm,
@@ -141,13 +148,21 @@ impl App {
             region,
             settings: Settings::from_env(),
             endpoints,
+            aws_calls,
         })
     }
 
     /// The S3 publisher of the documentation.
     pub fn docs(&self) -> &DocsPublisher {
         self.docs.get_or_init(|| {
-            DocsPublisher::new(s3_client(&self.sdk, |n| std::env::var_os(n).is_some()))
+            let s3 = s3_client(&self.sdk, |n| std::env::var_os(n).is_some());
+            let counted = aws_sdk_s3::Client::from_conf(
+                s3.config()
+                    .to_builder()
+                    .interceptor(self.aws_calls.s3.clone())
+                    .build(),
+            );
+            DocsPublisher::new(counted)
         })
     }
 

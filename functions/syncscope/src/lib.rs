@@ -19,6 +19,7 @@
 //! The pure core (config, planner, outcome and response models) is `syncscope-core`.
 
 pub mod app;
+pub mod aws_calls;
 pub mod cfn_response;
 pub mod handler;
 pub mod http;

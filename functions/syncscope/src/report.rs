@@ -45,7 +45,7 @@ pub async fn report(
     deadlines: Deadlines,
 ) -> (Outcome, Reported) {
     let Some(props) = props else {
-        log(&outcome);
+        log(app, &outcome);
         return (outcome, Reported::default());
     };
     let end = deadlines.work_end;
@@ -55,7 +55,7 @@ pub async fn report(
     });
     let (outcome, published) = publish_docs(app, props, outcome, end).await;
     let (outcome, notified) = notify(app, props, outcome, end).await;
-    log(&outcome);
+    log(app, &outcome);
     (
         outcome,
         Reported {
@@ -176,6 +176,7 @@ async fn notify(app: &App, props: &Properties, outcome: Outcome, end: Instant) -
         };
     let website = props.docs_website.as_ref().map(|w| w.as_str());
     let payload = card::render(&outcome, props.card_format, website);
+    tracing::info!(bytes = payload.len(), "Teams card rendered");
     let legacy = props.card_format == CardFormat::MessageCard;
     let started = Instant::now();
     match notifier.post(&hook, payload, legacy, end).await {
@@ -196,8 +197,9 @@ async fn notify(app: &App, props: &Properties, outcome: Outcome, end: Instant) -
 }
 
 /// One structured log line with the whole outcome's facts (the API calls and retries
-/// are this run's: `ListSyncFilters=2 CreateSyncFilter=3`).
-pub fn log(outcome: &Outcome) {
+/// are this run's: `ListSyncFilters=2 CreateSyncFilter=3`; `ssm_calls` and `s3_calls`
+/// count the requests of those clients since the last outcome line).
+pub fn log(app: &App, outcome: &Outcome) {
     let tally = |counts: &std::collections::BTreeMap<String, u64>| {
         counts
             .iter()
@@ -208,6 +210,8 @@ pub fn log(outcome: &Outcome) {
     tracing::info!(
         calls = %tally(&outcome.calls),
         retries = %tally(&outcome.retries),
+        ssm_calls = app.aws_calls.ssm.take(),
+        s3_calls = app.aws_calls.s3.take(),
         trigger = outcome.trigger.as_str(),
         verdict = outcome.verdict.as_str(),
         dry_run = outcome.dry_run,

@@ -175,6 +175,7 @@ fn reconcile(
             ExecOptions {
                 concurrency,
                 deadline,
+                settle_deadline: deadline,
             },
         )
         .await;
@@ -209,6 +210,178 @@ fn reconcile(
     }
 }
 
+/// One whole invocation of the release Lambda binary, in a fresh process.
+struct WholeRow {
+    n: usize,
+    latency: u64,
+    run: &'static str,
+    wall: Duration,
+    cpu: Duration,
+    rss_kb: u64,
+    /// identity-sync requests by operation (the emulator's counters).
+    calls: std::collections::BTreeMap<&'static str, u64>,
+    /// Changes the run should make, and listing pages a listing of the scope needs.
+    changes: u64,
+    pages: u64,
+    ssm: u64,
+    s3: u64,
+    response_bytes: u64,
+    card_bytes: u64,
+    ok: bool,
+}
+
+impl WholeRow {
+    fn total_calls(&self) -> u64 {
+        self.calls.values().sum()
+    }
+
+    fn writes(&self) -> u64 {
+        self.calls.get("CreateSyncFilter").copied().unwrap_or(0)
+            + self.calls.get("DeleteSyncFilter").copied().unwrap_or(0)
+    }
+
+    /// Calls beyond the listing pages and the changes (re-lists of what was in doubt).
+    fn extra(&self) -> i64 {
+        self.total_calls() as i64 - (self.pages + self.changes) as i64
+    }
+
+    /// The latency bound: one round of listing (the GROUP and USER listings run
+    /// side by side; the longer one counts), then the changes `LIMIT` at a time.
+    fn bound(&self, group_pages: u64) -> Duration {
+        Duration::from_millis(self.latency * (group_pages + self.changes.div_ceil(LIMIT as u64)))
+    }
+}
+
+/// The number after `key=` on the last log line containing `marker`.
+fn logged(logs: &[String], marker: &str, key: &str) -> u64 {
+    logs.iter()
+        .rev()
+        .filter(|l| l.contains(marker))
+        .find_map(|l| {
+            let at = l.find(&format!("{key}="))? + key.len() + 1;
+            let digits: String = l[at..].chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Create from an empty scope, one change, no change, and Delete with `remove`, each
+/// in a fresh process of the release binary, through the Runtime API, against moto and
+/// the emulator (page size 100, concurrency limit `LIMIT`).
+fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
+    let mut world = World::with(WorldOptions {
+        lambda_binary: Some(lambda.to_path_buf()),
+        knobs: Knobs {
+            page_size: PAGE_SIZE,
+            latency_ms: latency,
+            concurrency_limit: Some(LIMIT),
+            ..Knobs::default()
+        },
+        ..Default::default()
+    });
+    let config = |last: &str| {
+        let groups: Vec<_> = (0..n - 1)
+            .map(|i| format!("AWS-Bench-Group-{i:05}"))
+            .chain(std::iter::once(last.to_owned()))
+            .map(|name| json!({"Name": name, "Description": "Benchmark group with a description of typical length"}))
+            .collect();
+        let doc = json!({"general": {"produkt": "SSO", "stage": "BENCH", "prefix": "B", "s3_DOKUBUCKET": "bench-docs", "WebhookUrlTeams": "ssm:/bench/hook", "DocuWebsite": "https://wiki.example.com/x"},
+            "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups, "OnDelete": "remove"}});
+        syncscope_core::config::from_value(&doc)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config
+    };
+    let first = world.deploy(&config("AWS-Bench-Last"));
+    let second = world.deploy(&config("AWS-Bench-Renamed"));
+    let group_pages = |groups: usize| (groups.div_ceil(PAGE_SIZE)).max(1) as u64;
+    let mut id = String::new();
+    let mut rows = Vec::new();
+    let runs: [(&'static str, &str, u64, u64); 4] = [
+        ("Create, empty scope", "Create", n as u64, 2),
+        ("Update, one change", "Update", 2, group_pages(n) + 1),
+        ("Update, no change", "Update", 0, group_pages(n) + 1),
+        ("Delete, remove", "Delete", n as u64, group_pages(n) + 1),
+    ];
+    for (index, (run, kind, changes, pages)) in runs.into_iter().enumerate() {
+        let (props, old) = match index {
+            0 => (&first, None),
+            1 => (&second, Some(&first)),
+            _ => (&second, Some(&second)),
+        };
+        let physical = (index > 0).then_some(id.as_str());
+        let event = world.event(
+            kind,
+            props,
+            if kind == "Update" { old } else { None },
+            physical,
+        );
+        world.restart_lambda();
+        let pid = world.lambda.as_ref().map(|l| l.pid()).unwrap_or(0);
+        let before = world.state();
+        let started = Instant::now();
+        let _ = world.runtime.invoke(
+            event.clone(),
+            Duration::from_secs(300),
+            Duration::from_secs(5),
+        );
+        let wall = started.elapsed();
+        let cpu = cpu_time(pid).unwrap_or_default();
+        let rss_kb = proc_field(pid, "status", "VmHWM:").unwrap_or(0);
+        let after = world.state();
+        let request_id = event["RequestId"].as_str().unwrap_or_default().to_owned();
+        let response = world
+            .cfn
+            .requests()
+            .into_iter()
+            .find(|r| r.uri.contains(&request_id));
+        let ok = response
+            .as_ref()
+            .is_some_and(|r| r.json()["Status"] == "SUCCESS");
+        if index == 0
+            && let Some(r) = &response
+        {
+            id = r.json()["PhysicalResourceId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        let logs = world.lambda_logs();
+        let calls = EmuOp::ALL
+            .iter()
+            .map(|op| {
+                let count = after.counters_of(*op).requests - before.counters_of(*op).requests;
+                (op.as_str(), count)
+            })
+            .filter(|(_, c)| *c > 0)
+            .collect();
+        let row = WholeRow {
+            n,
+            latency,
+            run,
+            wall,
+            cpu,
+            rss_kb,
+            calls,
+            changes,
+            pages,
+            ssm: logged(&logs, "outcome", "ssm_calls"),
+            s3: logged(&logs, "outcome", "s3_calls"),
+            response_bytes: logged(&logs, "answered CloudFormation", "bytes"),
+            card_bytes: logged(&logs, "Teams card rendered", "bytes"),
+            ok,
+        };
+        println!(
+            "  n={n} latency={latency}ms {run}: wall {} ms, cpu {} ms, rss {:.1} MB, calls {}",
+            ms(row.wall),
+            ms(row.cpu),
+            row.rss_kb as f64 / 1024.0,
+            row.total_calls()
+        );
+        rows.push(row);
+    }
+    rows
+}
+
 fn proc_field(pid: u32, file: &str, key: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
     let line = text.lines().find(|l| l.starts_with(key))?;
@@ -233,7 +406,7 @@ fn main() {
         .position(|a| a == "--bins")
         .and_then(|i| args.get(i + 1))
         .map_or_else(|| workspace.join("target/release"), PathBuf::from);
-    // `--only init|reconcile|memory|artifact` measures one section and writes no docs.
+    // `--only init|reconcile|memory|whole|artifact` measures one section and writes no docs.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -522,8 +695,101 @@ fn main() {
         ));
         drop(world);
     }
+    if want("whole") {
+        // 4. Whole runs of the release binary.
+        println!("measuring whole runs of the release Lambda binary…");
+        let mut rows = Vec::new();
+        for latency in [0u64, 50] {
+            for n in [1000usize, 5000, 10_000] {
+                rows.extend(whole_runs(&lambda, n, latency));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt).\n"
+        );
+        let _ = writeln!(
+            out,
+            "| filters | latency | run | answer | wall ms | CPU ms | peak RSS MB | identity-sync calls | pages + changes | extra | SSM calls | S3 calls | response bytes | card bytes |\n| ---: | ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for r in &rows {
+            let calls: Vec<String> = r.calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} ms | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+                r.n,
+                r.latency,
+                r.run,
+                if r.ok { "SUCCESS" } else { "NOT SUCCESS" },
+                ms(r.wall),
+                ms(r.cpu),
+                r.rss_kb as f64 / 1024.0,
+                calls.join(", "),
+                r.pages + r.changes,
+                r.extra(),
+                r.ssm,
+                r.s3,
+                r.response_bytes,
+                r.card_bytes
+            );
+        }
+        let find = |n: usize, latency: u64, run: &str| {
+            rows.iter()
+                .find(|r| r.n == n && r.latency == latency && r.run == run)
+        };
+        let create = "Create, empty scope";
+        if let (Some(small), Some(mid), Some(big)) = (
+            find(1000, 0, create),
+            find(5000, 0, create),
+            find(10_000, 0, create),
+        ) {
+            let growth = big.cpu.as_secs_f64() / small.cpu.as_secs_f64().max(1e-3);
+            let _ = writeln!(
+                out,
+                "\nCPU growth of a Create from 1,000 to 10,000 filters: {growth:.1}x (linear is 10x).\n"
+            );
+            targets.push((
+                format!(
+                    "whole-run CPU of a Create of 5,000 filters <= 0.5 s ({} ms)",
+                    ms(mid.cpu)
+                ),
+                mid.ok && mid.cpu <= Duration::from_millis(500),
+            ));
+            targets.push((
+                format!("CPU(10,000) / CPU(1,000) <= 12 ({growth:.1}x)"),
+                growth <= 12.0,
+            ));
+            targets.push((
+                format!(
+                    "peak RSS of a Create of 5,000 <= 24 MB ({:.1} MB)",
+                    mid.rss_kb as f64 / 1024.0
+                ),
+                mid.rss_kb > 0 && mid.rss_kb <= 24 * 1024,
+            ));
+            targets.push((
+                format!(
+                    "peak RSS of a Create of 10,000 <= 32 MB ({:.1} MB)",
+                    big.rss_kb as f64 / 1024.0
+                ),
+                big.rss_kb > 0 && big.rss_kb <= 32 * 1024,
+            ));
+        }
+        if let Some(r) = find(5000, 50, create) {
+            let bound = r.bound(1);
+            let ratio = r.wall.as_secs_f64() / bound.as_secs_f64();
+            targets.push((
+                format!("whole-run wall of 5,000 creates at 50 ms <= 1.1x the latency bound ({} ms / {} ms = {ratio:.2}x)", ms(r.wall), ms(bound)),
+                r.ok && ratio <= 1.1,
+            ));
+        }
+        targets.push((
+            "every whole run answered SUCCESS with calls = pages + changes (no extra)".to_owned(),
+            rows.iter()
+                .all(|r| r.ok && r.extra() == 0 && r.writes() == r.changes),
+        ));
+    }
     if want("artifact") {
-        // 4. The artifact.
+        // 5. The artifact.
         let zip = workspace.join("target/lambda/syncscope-lambda/bootstrap.zip");
         let _ = writeln!(out, "## Artifact\n");
         match std::fs::metadata(&zip) {
