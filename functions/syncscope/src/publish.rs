@@ -40,18 +40,6 @@ pub enum PublishError {
     },
 }
 
-/// One run's rendered documents, in the order of [`DOCUMENTS`]. Shared buffers: the
-/// live and the history copy of a document are the same bytes, never copied.
-#[derive(Debug, Clone)]
-pub struct Documents {
-    /// `index.html`.
-    pub page: Bytes,
-    /// `snippet.html`.
-    pub snippet: Bytes,
-    /// `groups.json`.
-    pub json: Bytes,
-}
-
 /// Where the documents went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
@@ -99,30 +87,31 @@ impl DocsPublisher {
         Ok(())
     }
 
-    /// Publishes the documents under the layout's folders, all at once, before
-    /// `deadline`. The history copy is written too, unless the layout has none.
-    pub async fn publish(
+    /// Publishes one document (`DOCUMENTS[index]`: its name and content type) to the
+    /// live folder and, unless the layout has none, the history folder, both at once,
+    /// before `deadline`. The two copies share one buffer. Documents go one at a time,
+    /// so a run holds one rendered document, not all three (peak memory at 10,000
+    /// filters, docs/benchmarks.md).
+    pub async fn publish_one(
         &self,
         bucket: &str,
         layout: &Layout,
-        docs: &Documents,
+        index: usize,
+        body: Bytes,
         deadline: Instant,
-    ) -> Result<Published, PublishError> {
-        let bodies = [&docs.page, &docs.snippet, &docs.json];
-        let mut puts = Vec::new();
+    ) -> Result<(), PublishError> {
+        let (name, content_type) = DOCUMENTS[index.min(DOCUMENTS.len() - 1)];
         let folders = std::iter::once((layout.live.as_str(), LIVE_CACHE))
             .chain(layout.history.as_deref().map(|h| (h, HISTORY_CACHE)));
-        for (folder, cache) in folders {
-            for ((name, content_type), body) in DOCUMENTS.iter().zip(bodies) {
-                puts.push(self.put(
-                    bucket,
-                    format!("{folder}{name}"),
-                    body.clone(),
-                    content_type,
-                    cache,
-                ));
-            }
-        }
+        let puts = folders.map(|(folder, cache)| {
+            self.put(
+                bucket,
+                format!("{folder}{name}"),
+                body.clone(),
+                content_type,
+                cache,
+            )
+        });
         let all = futures_util::future::join_all(puts);
         let results =
             tokio::time::timeout_at(deadline, all)
@@ -131,18 +120,20 @@ impl DocsPublisher {
                     bucket: bucket.to_owned(),
                     prefix: layout.live.clone(),
                 })?;
-        if let Some(err) = results.into_iter().find_map(Result::err) {
-            return Err(err);
-        }
+        results.into_iter().collect()
+    }
+
+    /// Where the live page of `layout` is, once published.
+    pub fn published(&self, bucket: &str, layout: &Layout) -> Published {
         let page_key = format!("{}index.html", layout.live);
         let region = self
             .s3
             .config()
             .region()
             .map_or("us-east-1".to_owned(), |r| r.as_ref().to_owned());
-        Ok(Published {
+        Published {
             page_url: format!("https://{bucket}.s3.{region}.amazonaws.com/{page_key}"),
             page_key,
-        })
+        }
     }
 }

@@ -23,7 +23,6 @@ use syncscope_core::properties::Properties;
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::publish::Documents;
 use crate::reconcile::Deadlines;
 use crate::teams::TeamsNotifier;
 
@@ -108,51 +107,51 @@ async fn publish_docs(
     let outcome = outcome.with_findings(Findings::warnings(enriched.warnings));
 
     let view = DocsView::build(&outcome, &enriched.enrichment);
-    let rendered = view
-        .page()
-        .and_then(|page| view.snippet().map(|snippet| (page, snippet)));
-    let (page, snippet) = match rendered {
-        Ok(pair) => pair,
-        Err(e) => {
-            let warning = format!("documentation not published: rendering failed: {e}");
-            return (warn(outcome, warning), false);
-        }
-    };
-    let documents = Documents {
-        page: page.into(),
-        snippet: snippet.into(),
-        json: view.json().into(),
-    };
-    drop(view);
     let layout = docs::layout(
         props.docs_prefix.as_str(),
-        &outcome.stage,
+        props.stage.as_str(),
         outcome.dry_run,
         &outcome.started_at,
     );
-    match app
-        .docs()
-        .publish(bucket.as_str(), &layout, &documents, share(end, 0.5))
-        .await
-    {
-        Ok(published) => {
-            tracing::info!(
-                bucket = bucket.as_str(),
-                key = %published.page_key,
-                dry_run = outcome.dry_run,
-                "documentation published"
+    let publisher = app.docs();
+    let by = share(end, 0.5);
+    // One document at a time, in the order of DOCUMENTS: rendered, put, dropped.
+    for index in 0..3 {
+        let rendered = match index {
+            0 => view.page().map_err(|e| e.to_string()),
+            1 => view.snippet().map_err(|e| e.to_string()),
+            _ => Ok(view.json()),
+        };
+        let body = match rendered {
+            Ok(text) => bytes::Bytes::from(text),
+            Err(e) => {
+                let warning = format!("documentation not published: rendering failed: {e}");
+                return (warn(outcome, warning), false);
+            }
+        };
+        if let Err(e) = publisher
+            .publish_one(bucket.as_str(), &layout, index, body, by)
+            .await
+        {
+            return (
+                warn(outcome, format!("documentation not published: {e}")),
+                false,
             );
-            let found = Findings {
-                warnings: Vec::new(),
-                docs_url: Some(published.page_url),
-            };
-            (outcome.with_findings(found), true)
         }
-        Err(e) => (
-            warn(outcome, format!("documentation not published: {e}")),
-            false,
-        ),
     }
+    drop(view);
+    let published = publisher.published(bucket.as_str(), &layout);
+    tracing::info!(
+        bucket = bucket.as_str(),
+        key = %published.page_key,
+        dry_run = outcome.dry_run,
+        "documentation published"
+    );
+    let found = Findings {
+        warnings: Vec::new(),
+        docs_url: Some(published.page_url),
+    };
+    (outcome.with_findings(found), true)
 }
 
 /// Posts the card; returns the outcome with Teams' findings, and whether Teams took it.

@@ -62,7 +62,13 @@ pub(crate) struct Profile {
     pub filters: Vec<Filter>,
     /// Deleted filters with when, kept while a listing lag may still show them.
     pub gone: Vec<(Filter, f64)>,
+    /// The type, domain and name (lower-cased) of every filter: a create's conflict
+    /// check without a scan (10,000 creates into 10,000 filters stay linear).
+    pub keys: HashSet<FilterKey>,
 }
+
+/// What makes two filters the same: type, domain and name, case-insensitively.
+pub(crate) type FilterKey = (FilterType, String, String);
 
 /// A stored target.
 #[derive(Debug, Clone)]
@@ -105,6 +111,8 @@ pub(crate) struct Store {
     profiles: Vec<Profile>,
     next_seq: u64,
     ids: fastrand::Rng,
+    /// Every filter id ever handed out (an id is never reused).
+    used_ids: HashSet<String>,
 }
 
 fn same_name(a: &str, b: &str) -> bool {
@@ -117,6 +125,24 @@ impl Filter {
             && same_name(&self.domain, &new.domain)
             && same_name(&self.name, &new.name)
     }
+
+    fn key(&self) -> FilterKey {
+        (
+            self.filter_type,
+            self.domain.to_lowercase(),
+            self.name.to_lowercase(),
+        )
+    }
+}
+
+impl NewFilter {
+    fn key(&self) -> FilterKey {
+        (
+            self.filter_type,
+            self.domain.to_lowercase(),
+            self.name.to_lowercase(),
+        )
+    }
 }
 
 impl Store {
@@ -126,6 +152,7 @@ impl Store {
             profiles: Vec::new(),
             next_seq: 1,
             ids: id_seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
+            used_ids: HashSet::new(),
         }
     }
 
@@ -151,6 +178,7 @@ impl Store {
                 targets: Vec::new(),
                 filters: Vec::new(),
                 gone: Vec::new(),
+                keys: HashSet::new(),
             };
             for target in &profile.targets {
                 if target.name.is_empty() {
@@ -183,7 +211,7 @@ impl Store {
                         profile.name
                     )));
                 }
-                if stored.filters.iter().any(|f| f.matches(&new)) {
+                if !stored.keys.insert(new.key()) {
                     return Err(SeedError::Invalid(format!(
                         "filter {} {}\\{} appears twice in profile {}",
                         new.filter_type, new.domain, new.name, profile.name
@@ -202,6 +230,7 @@ impl Store {
                 if !ids.insert(id.clone()) {
                     return Err(SeedError::Invalid(format!("filter id {id} appears twice")));
                 }
+                store.used_ids.insert(id.clone());
                 let seq = store.take_seq();
                 stored.filters.push(Filter {
                     seq,
@@ -226,16 +255,11 @@ impl Store {
     fn fresh_id(&mut self, taken: &HashSet<String>) -> String {
         loop {
             let id = format!("sf-{:016x}", self.ids.u64(..));
-            if !taken.contains(&id) && !self.id_in_use(&id) {
+            if !taken.contains(&id) && !self.used_ids.contains(&id) {
+                self.used_ids.insert(id.clone());
                 return id;
             }
         }
-    }
-
-    fn id_in_use(&self, id: &str) -> bool {
-        self.profiles
-            .iter()
-            .any(|p| p.filters.iter().any(|f| f.id == id))
     }
 
     fn find_profile(&self, name: &str) -> Option<&Profile> {
@@ -295,11 +319,11 @@ impl Store {
     /// `409` if a filter of the same type, domain and name (case-insensitive) as
     /// `new` exists (what a create checks, and all a dry run does).
     pub fn check_new_filter(&self, profile: &str, new: &NewFilter) -> Result<(), ApiError> {
-        let existing = self
-            .profile(profile)?
-            .filters
-            .iter()
-            .find(|f| f.matches(new));
+        let stored = self.profile(profile)?;
+        if !stored.keys.contains(&new.key()) {
+            return Ok(());
+        }
+        let existing = stored.filters.iter().find(|f| f.matches(new));
         match existing {
             Some(existing) => Err(ApiError::conflict(format!(
                 "a {} filter for {}\\{} already exists in sync profile {profile} ({})",
@@ -328,7 +352,9 @@ impl Store {
             name: new.name,
             create_time: now,
         };
-        self.profile_mut(profile)?.filters.push(filter.clone());
+        let stored = self.profile_mut(profile)?;
+        stored.keys.insert(filter.key());
+        stored.filters.push(filter.clone());
         Ok(filter)
     }
 
@@ -358,6 +384,7 @@ impl Store {
         match stored.filters.iter().position(|f| f.id == id) {
             Some(index) => {
                 let filter = stored.filters.remove(index);
+                stored.keys.remove(&filter.key());
                 if let Some((now, forget_before)) = keep_since {
                     stored.gone.retain(|(_, deleted)| *deleted >= forget_before);
                     stored.gone.push((filter.clone(), now));
@@ -390,6 +417,7 @@ impl Store {
             targets: Vec::new(),
             filters: Vec::new(),
             gone: Vec::new(),
+            keys: HashSet::new(),
         });
         self.profile(name)
     }

@@ -265,12 +265,17 @@ fn logged(logs: &[String], marker: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Create from an empty scope, one change, no change, and Delete with `remove`, each
+/// Create from an empty scope, one change, a descriptions-only update (no change to the scope), and Delete with `remove`, each
 /// in a fresh process of the release binary, through the Runtime API, against moto and
 /// the emulator (page size 100, concurrency limit `LIMIT`).
 fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
+    // For profiling by hand: SYNCSCOPE_BENCH_WRAPPER="perf record -g -o perf.data --".
+    let wrapper: Vec<String> = std::env::var("SYNCSCOPE_BENCH_WRAPPER")
+        .map(|w| w.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let mut world = World::with(WorldOptions {
         lambda_binary: Some(lambda.to_path_buf()),
+        lambda_wrapper: wrapper,
         knobs: Knobs {
             page_size: PAGE_SIZE,
             latency_ms: latency,
@@ -279,11 +284,11 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
         },
         ..Default::default()
     });
-    let config = |last: &str| {
+    let config = |last: &str, description: &str| {
         let groups: Vec<_> = (0..n - 1)
             .map(|i| format!("AWS-Bench-Group-{i:05}"))
             .chain(std::iter::once(last.to_owned()))
-            .map(|name| json!({"Name": name, "Description": "Benchmark group with a description of typical length"}))
+            .map(|name| json!({"Name": name, "Description": description}))
             .collect();
         let doc = json!({"general": {"produkt": "SSO", "stage": "BENCH", "prefix": "B", "s3_DOKUBUCKET": "bench-docs", "WebhookUrlTeams": "ssm:/bench/hook", "DocuWebsite": "https://wiki.example.com/x"},
             "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups, "OnDelete": "remove"}});
@@ -291,22 +296,29 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
             .unwrap_or_else(|e| panic!("{e}"))
             .config
     };
-    let first = world.deploy(&config("AWS-Bench-Last"));
-    let second = world.deploy(&config("AWS-Bench-Renamed"));
+    let typical = "Benchmark group with a description of typical length";
+    let first = world.deploy(&config("AWS-Bench-Last", typical));
+    let second = world.deploy(&config("AWS-Bench-Renamed", typical));
+    // Descriptions only: a new version of the filters, the same scope.
+    let third = world.deploy(&config(
+        "AWS-Bench-Renamed",
+        "Benchmark group, described again",
+    ));
     let group_pages = |groups: usize| (groups.div_ceil(PAGE_SIZE)).max(1) as u64;
     let mut id = String::new();
     let mut rows = Vec::new();
     let runs: [(&'static str, &str, u64, u64); 4] = [
         ("Create, empty scope", "Create", n as u64, 2),
         ("Update, one change", "Update", 2, group_pages(n) + 1),
-        ("Update, no change", "Update", 0, group_pages(n) + 1),
+        ("Update, descriptions only", "Update", 0, group_pages(n) + 1),
         ("Delete, remove", "Delete", n as u64, group_pages(n) + 1),
     ];
     for (index, (run, kind, changes, pages)) in runs.into_iter().enumerate() {
         let (props, old) = match index {
             0 => (&first, None),
             1 => (&second, Some(&first)),
-            _ => (&second, Some(&second)),
+            2 => (&third, Some(&second)),
+            _ => (&third, None),
         };
         let physical = (index > 0).then_some(id.as_str());
         let event = world.event(
@@ -699,9 +711,16 @@ fn main() {
         // 4. Whole runs of the release binary.
         println!("measuring whole runs of the release Lambda binary…");
         let mut rows = Vec::new();
-        for latency in [0u64, 50] {
-            for n in [1000usize, 5000, 10_000] {
-                rows.extend(whole_runs(&lambda, n, latency));
+        // SYNCSCOPE_BENCH_SIZES / _LATENCIES (comma-separated) narrow it down by hand.
+        let list = |var: &str, default: &[u64]| -> Vec<u64> {
+            std::env::var(var)
+                .ok()
+                .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+                .unwrap_or_else(|| default.to_vec())
+        };
+        for latency in list("SYNCSCOPE_BENCH_LATENCIES", &[0, 50]) {
+            for n in list("SYNCSCOPE_BENCH_SIZES", &[1000, 5000, 10_000]) {
+                rows.extend(whole_runs(&lambda, n as usize, latency));
             }
         }
         let _ = writeln!(
