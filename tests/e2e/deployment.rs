@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
@@ -53,23 +53,8 @@ fn text(bytes: &[u8]) -> String {
 
 /// The environment of every child: moto, dummy credentials, no user config.
 fn local_env(cmd: &mut Command, moto: &Moto) {
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_ENDPOINT_URL_IDENTITY_SYNC",
-    ] {
-        cmd.env_remove(var);
-    }
     let none = paths::build_dir("e2e-deployment").join("no-aws-config");
-    cmd.env("AWS_ENDPOINT_URL", &moto.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env("AWS_CONFIG_FILE", &none)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null());
+    crate::helpers::aws_env(cmd, &moto.url, &none);
 }
 
 fn aws_bin() -> PathBuf {
@@ -518,6 +503,24 @@ fn cli(
     )
 }
 
+/// Runs `syncscope bootstrap` of the example config for directory d-1234567890, with
+/// these extra arguments.
+fn bootstrap(emulator: &identity_sync_emulator::Running, extra: &[&str]) -> (i32, String, String) {
+    let example = paths::workspace()
+        .join("config/example.json")
+        .display()
+        .to_string();
+    let mut args = vec![
+        "bootstrap",
+        "--config",
+        example.as_str(),
+        "--directory-id",
+        "d-1234567890",
+    ];
+    args.extend_from_slice(extra);
+    cli(moto(), emulator, &args)
+}
+
 /// Signed requests per operation (ok or not), from the emulator's counters.
 fn requests(emulator: &identity_sync_emulator::Running) -> BTreeMap<String, u64> {
     let snapshot = serde_json::to_value(emulator.emulator().snapshot()).unwrap();
@@ -588,25 +591,10 @@ fn live_plan_reads_the_emulator_and_moto_and_writes_nothing() {
 /// second run finds everything and changes nothing; `--dry-run` changes nothing.
 #[test]
 fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
-    let moto = moto();
-    let example = paths::workspace()
-        .join("config/example.json")
-        .display()
-        .to_string();
-    let args = [
-        "bootstrap",
-        "--config",
-        example.as_str(),
-        "--directory-id",
-        "d-1234567890",
-    ];
-
     // Dry run on an empty emulator: says what it would do, changes nothing.
     let emulator =
         identity_sync_emulator::spawn(identity_sync_emulator::Options::default()).unwrap();
-    let mut dry = args.to_vec();
-    dry.push("--dry-run");
-    let (code, stdout, stderr) = cli(moto, &emulator, &dry);
+    let (code, stdout, stderr) = bootstrap(&emulator, &["--dry-run"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("would create it"), "{stdout}");
     assert_eq!(profiles(&emulator), json!([]));
@@ -616,7 +604,7 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
     }
 
     // First run: everything is created.
-    let (code, stdout, stderr) = cli(moto, &emulator, &args);
+    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains(
@@ -645,7 +633,7 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
     let after_first = requests(&emulator);
 
     // Second run: found, nothing to do, no writes.
-    let (code, stdout, stderr) = cli(moto, &emulator, &args);
+    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("1/4 sync profile SynchronizationToActiveDirectoryAwsSso: found"),
@@ -673,18 +661,6 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
 /// form.
 #[test]
 fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
-    let moto = moto();
-    let example = paths::workspace()
-        .join("config/example.json")
-        .display()
-        .to_string();
-    let args = [
-        "bootstrap",
-        "--config",
-        example.as_str(),
-        "--directory-id",
-        "d-1234567890",
-    ];
     let emulator = identity_sync_emulator::spawn(identity_sync_emulator::Options {
         knobs: identity_sync_emulator::Knobs {
             short_target_arn: true,
@@ -693,7 +669,7 @@ fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
         ..Default::default()
     })
     .unwrap();
-    let (code, stdout, stderr) = cli(moto, &emulator, &args);
+    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("created it -> identitystore/") && stdout.contains("the short form worked"),
@@ -708,7 +684,7 @@ fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
         "full, then short"
     );
 
-    let (code, stdout, stderr) = cli(moto, &emulator, &args);
+    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("3/4 sync target IdentityStoreForSSO: found"),

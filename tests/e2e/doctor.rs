@@ -3,7 +3,7 @@
 //! secret in its output or its capture, and every answer outside the contract named.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use identity_sync_emulator::{Knobs, Options, Running, Seed};
 use serde_json::{Value, json};
@@ -135,18 +135,8 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
 fn doctor(w: &DoctorWorld, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let none = w.dir.join("no-aws-config");
     let mut cmd = Command::new(paths::binary("syncscope"));
-    for var in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_ENDPOINT_URL", &Moto::shared().url)
-        .env("AWS_ENDPOINT_URL_IDENTITY_SYNC", w.emulator.base_url())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env("AWS_CONFIG_FILE", &none)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null())
+    crate::helpers::aws_env(&mut cmd, &Moto::shared().url, &none);
+    cmd.env("AWS_ENDPOINT_URL_IDENTITY_SYNC", w.emulator.base_url())
         .arg("doctor")
         .arg("--config")
         .arg(&w.config)

@@ -42,3 +42,35 @@ pub(crate) fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> +
         .collect();
     move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
+
+/// Small values for the unit tests of the run's modules.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use syncscope_core::plan::{Action, Op};
+    use syncscope_core::scope::{CurrentFilter, FilterKind};
+
+    /// A group change in `corp.example.com`.
+    pub(crate) fn action(op: Op, name: &str, id: Option<&str>) -> Action {
+        Action {
+            op,
+            kind: FilterKind::Group,
+            name: name.into(),
+            domain: "corp.example.com".into(),
+            id: id.map(str::to_owned),
+            description: String::new(),
+        }
+    }
+
+    /// Listed groups in `corp.example.com`, as (id, name).
+    pub(crate) fn listed(names: &[(&str, &str)]) -> Vec<CurrentFilter> {
+        names
+            .iter()
+            .map(|(id, name)| CurrentFilter {
+                id: (*id).into(),
+                kind: FilterKind::Group,
+                name: (*name).into(),
+                domain: "corp.example.com".into(),
+            })
+            .collect()
+    }
+}

@@ -590,32 +590,8 @@ async fn release_quietly(app: &App, ledger: &StoredLedger, outcome: &mut Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{action, listed};
     use syncscope_core::outcome::ChangeStatus;
-    use syncscope_core::plan::Action;
-    use syncscope_core::scope::FilterKind;
-
-    fn action(op: Op, name: &str, id: Option<&str>) -> Action {
-        Action {
-            op,
-            kind: FilterKind::Group,
-            name: name.into(),
-            domain: "corp.example.com".into(),
-            id: id.map(str::to_owned),
-            description: String::new(),
-        }
-    }
-
-    fn listed(names: &[(&str, &str)]) -> Vec<CurrentFilter> {
-        names
-            .iter()
-            .map(|(id, name)| CurrentFilter {
-                id: (*id).into(),
-                kind: FilterKind::Group,
-                name: (*name).into(),
-                domain: "corp.example.com".into(),
-            })
-            .collect()
-    }
 
     #[test]
     fn the_scope_after_follows_the_answers_without_a_listing() {

@@ -319,31 +319,8 @@ fn settle(phase: &mut [Answered], listed: &Listed<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{action, listed};
     use syncscope_core::plan::Fate;
-    use syncscope_core::scope::FilterKind;
-
-    fn action(op: Op, name: &str, id: Option<&str>) -> Action {
-        Action {
-            op,
-            kind: FilterKind::Group,
-            name: name.into(),
-            domain: "corp.example.com".into(),
-            id: id.map(str::to_owned),
-            description: String::new(),
-        }
-    }
-
-    fn listed(names: &[(&str, &str)]) -> Vec<CurrentFilter> {
-        names
-            .iter()
-            .map(|(id, name)| CurrentFilter {
-                id: (*id).into(),
-                kind: FilterKind::Group,
-                name: (*name).into(),
-                domain: "corp.example.com".into(),
-            })
-            .collect()
-    }
 
     fn failed(action: Action, reason: &str, already: bool) -> Answered {
         let status = ChangeStatus::Failed {

@@ -252,14 +252,20 @@ impl WholeRow {
     }
 }
 
-/// The number after `key=` on the last log line containing `marker`.
+/// The number logged as `key` on the last log line containing `marker` (JSON logs,
+/// `"key":N`, as the harness runs the Lambda; or text logs, `key=N`).
 fn logged(logs: &[String], marker: &str, key: &str) -> u64 {
     logs.iter()
         .rev()
         .filter(|l| l.contains(marker))
         .find_map(|l| {
-            let at = l.find(&format!("{key}="))? + key.len() + 1;
-            let digits: String = l[at..].chars().take_while(char::is_ascii_digit).collect();
+            let (at, width) = [format!("\"{key}\":"), format!("{key}=")]
+                .iter()
+                .find_map(|k| l.find(k.as_str()).map(|at| (at, k.len())))?;
+            let digits: String = l[at + width..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             digits.parse().ok()
         })
         .unwrap_or(0)
@@ -756,6 +762,30 @@ fn main() {
             rows.iter()
                 .find(|r| r.n == n && r.latency == latency && r.run == run)
         };
+        // Where the CPU of a Create goes, from the differences between runs at 0 ms: a
+        // descriptions-only update does everything but changes (read, list, plan,
+        // docs, card); one change adds the ledger's two writes (intent and result);
+        // a Create adds its n calls.
+        let _ = writeln!(
+            out,
+            "\nWhere a Create's CPU goes (latency 0; differences between the runs above):\n\n| filters | run without changes | + ledger writes (one change) | + per create call | Create |\n| ---: | ---: | ---: | ---: | ---: |"
+        );
+        for n in [1000usize, 5000, 10_000] {
+            if let (Some(base), Some(one), Some(create)) = (
+                find(n, 0, "Update, descriptions only"),
+                find(n, 0, "Update, one change"),
+                find(n, 0, "Create, empty scope"),
+            ) {
+                let per_call = create.cpu.saturating_sub(one.cpu).as_secs_f64() * 1e6 / n as f64;
+                let _ = writeln!(
+                    out,
+                    "| {n} | {} ms | {} ms | {per_call:.0} µs | {} ms |",
+                    ms(base.cpu),
+                    ms(one.cpu.saturating_sub(base.cpu)),
+                    ms(create.cpu)
+                );
+            }
+        }
         let create = "Create, empty scope";
         if let (Some(small), Some(mid), Some(big)) = (
             find(1000, 0, create),
