@@ -306,11 +306,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             client,
             profile,
             &plan,
-            ExecOptions {
-                concurrency: DEFAULT_CONCURRENCY,
-                deadline,
-                settle_deadline: deadline,
-            },
+            ExecOptions::until(DEFAULT_CONCURRENCY, deadline),
         )
         .await;
         let created = applied

@@ -384,10 +384,7 @@ async fn sync_profile(
             found.state.as_deref().unwrap_or("state not given"),
             found.source_arn.as_deref().unwrap_or("not given")
         )),
-        Err(e) => Check::Fail(
-            format!("unreadable answer: {e}"),
-            "report it with --capture DIR attached".into(),
-        ),
+        Err(e) => unreadable(format!("unreadable answer: {e}")),
     }
 }
 
@@ -420,10 +417,7 @@ async fn sync_target(
                 .as_deref()
                 .unwrap_or("(TargetResourceArn not given)")
         )),
-        Err(e) => Check::Fail(
-            format!("unreadable answer: {e}"),
-            "report it with --capture DIR attached".into(),
-        ),
+        Err(e) => unreadable(format!("unreadable answer: {e}")),
     }
 }
 
@@ -451,20 +445,14 @@ async fn listing(
                 count += filters.len();
                 match next {
                     Some(next) if Some(&next) == token.as_ref() => {
-                        return Check::Fail(
-                            "the service returned the same NextToken twice".into(),
-                            "report it with --capture DIR attached".into(),
-                        );
+                        return unreadable("the service returned the same NextToken twice".into());
                     }
                     Some(next) => token = Some(next),
                     None => break,
                 }
             }
             Err(e) => {
-                return Check::Fail(
-                    format!("page {pages} is unreadable: {e}"),
-                    "report it with --capture DIR attached".into(),
-                );
+                return unreadable(format!("page {pages} is unreadable: {e}"));
             }
         }
     }
@@ -472,6 +460,14 @@ async fn listing(
         "{count} in the scope ({pages} page{} listed)",
         if pages == 1 { "" } else { "s" }
     ))
+}
+
+/// The fix of an answer doctor cannot explain.
+const REPORT: &str = "report it with --capture DIR attached";
+
+/// An answer doctor cannot read or explain.
+fn unreadable(found: String) -> Check {
+    Check::Fail(found, REPORT.into())
 }
 
 /// The identity-sync endpoint gave no answer.
@@ -502,7 +498,7 @@ fn service_error(answer: &Exchange, what: &str, region: &str) -> Check {
         (_, "AccessDeniedException") => {
             "allow identity-sync:GetSyncProfile, GetSyncTarget and ListSyncFilters (the AWS managed policy AWSIdentitySyncReadOnlyAccess)".into()
         }
-        _ => "report it with --capture DIR attached".into(),
+        _ => REPORT.into(),
     };
     Check::Fail(found, fix)
 }

@@ -154,44 +154,43 @@ fn main() -> ExitCode {
             identity_store_arn,
             target_name,
             dry_run,
-        } => {
-            let parsed = match load_config(&config, false) {
-                Ok(parsed) => parsed,
-                Err((code, _)) => return code,
-            };
-            let request = bootstrap::Request {
-                config: &parsed.config,
+        } => live(&config, |rt, config| {
+            rt.block_on(bootstrap::run(&bootstrap::Request {
+                config,
                 directory_id: &directory_id,
                 identity_store_arn: identity_store_arn.as_deref(),
                 target_name: &target_name,
                 dry_run,
-            };
-            match runtime() {
-                Ok(rt) => rt.block_on(bootstrap::run(&request)),
-                Err(code) => code,
-            }
-        }
+            }))
+        }),
         Command::Doctor {
             config,
             target_name,
             capture,
             post_test_card,
-        } => {
-            let parsed = match load_config(&config, false) {
-                Ok(parsed) => parsed,
-                Err((code, _)) => return code,
-            };
-            let request = doctor::Request {
-                config: &parsed.config,
+        } => live(&config, |rt, config| {
+            rt.block_on(doctor::run(&doctor::Request {
+                config,
                 target_name: &target_name,
                 capture: capture.as_deref(),
                 post_test_card,
-            };
-            match runtime() {
-                Ok(rt) => rt.block_on(doctor::run(&request)),
-                Err(code) => code,
-            }
-        }
+            }))
+        }),
+    }
+}
+
+/// Loads the config and runs a live mode on a runtime (bootstrap, doctor).
+fn live(
+    path: &Path,
+    run: impl FnOnce(&tokio::runtime::Runtime, &config::Config) -> ExitCode,
+) -> ExitCode {
+    let parsed = match load_config(path, false) {
+        Ok(parsed) => parsed,
+        Err((code, _)) => return code,
+    };
+    match runtime() {
+        Ok(rt) => run(&rt, &parsed.config),
+        Err(code) => code,
     }
 }
 

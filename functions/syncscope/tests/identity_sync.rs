@@ -92,11 +92,7 @@ async fn apply(
         client,
         PROFILE,
         &plan,
-        ExecOptions {
-            concurrency,
-            deadline: soon(),
-            settle_deadline: soon(),
-        },
+        ExecOptions::until(concurrency, soon()),
     )
     .await;
     (plan, applied)
@@ -262,17 +258,7 @@ async fn an_existing_filter_and_a_missing_one_are_settled_by_one_listing() {
         .snapshot()
         .counters_of(EmuOp::ListSyncFilters)
         .requests;
-    let applied = executor::apply(
-        &c,
-        PROFILE,
-        &plan,
-        ExecOptions {
-            concurrency: 2,
-            deadline: soon(),
-            settle_deadline: soon(),
-        },
-    )
-    .await;
+    let applied = executor::apply(&c, PROFILE, &plan, ExecOptions::until(2, soon())).await;
     let statuses: Vec<_> = applied.results.iter().map(|r| r.status.clone()).collect();
     assert_eq!(
         statuses,
@@ -544,17 +530,7 @@ async fn the_deadline_is_respected_and_unstarted_changes_are_pending() {
     );
     let started = Instant::now();
     let deadline = started + Duration::from_millis(1200);
-    let applied = executor::apply(
-        &c,
-        PROFILE,
-        &plan,
-        ExecOptions {
-            concurrency: 2,
-            deadline,
-            settle_deadline: deadline,
-        },
-    )
-    .await;
+    let applied = executor::apply(&c, PROFILE, &plan, ExecOptions::until(2, deadline)).await;
     let elapsed = started.elapsed();
     assert!(
         elapsed <= Duration::from_millis(1200) + Duration::from_millis(250),

@@ -51,6 +51,17 @@ pub struct ExecOptions {
     pub settle_deadline: Instant,
 }
 
+impl ExecOptions {
+    /// Changes and their settling both end by `deadline`.
+    pub fn until(concurrency: usize, deadline: Instant) -> Self {
+        Self {
+            concurrency,
+            deadline,
+            settle_deadline: deadline,
+        }
+    }
+}
+
 /// The outcome of applying a plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Applied {

@@ -172,11 +172,7 @@ fn reconcile(
             &client,
             PROFILE,
             &plan,
-            ExecOptions {
-                concurrency,
-                deadline,
-                settle_deadline: deadline,
-            },
+            ExecOptions::until(concurrency, deadline),
         )
         .await;
         (started.elapsed(), listing.pages, changes, applied)
