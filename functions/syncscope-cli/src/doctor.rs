@@ -91,13 +91,12 @@ impl Doctor<'_> {
     /// Removes what must never be printed or captured: known secret values, and the
     /// canonical request a signature error echoes (it quotes the signed headers).
     fn redact(&self, text: &str) -> String {
-        let mut text = text.to_owned();
-        for marker in ["The Canonical String", "The String-to-Sign"] {
-            if let Some(at) = text.find(marker) {
-                text.truncate(at);
-                text.push_str("[signing details removed]");
-            }
-        }
+        let kept = wire::without_signing_echo(text);
+        let mut text = if kept.len() < text.len() {
+            format!("{kept} [signing details removed]")
+        } else {
+            text.to_owned()
+        };
         for secret in self.secrets.iter().filter(|s| s.len() >= 8) {
             text = text.replace(secret.as_str(), "[removed]");
         }

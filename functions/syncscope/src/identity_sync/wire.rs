@@ -399,7 +399,7 @@ pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> (String, Str
 /// and with them the signed headers, the session token among them. Only the
 /// explanation before them is kept: it goes to logs, the CloudFormation Reason and
 /// the card.
-fn without_signing_echo(message: &str) -> &str {
+pub fn without_signing_echo(message: &str) -> &str {
     ["The Canonical String", "The String-to-Sign"]
         .iter()
         .filter_map(|marker| message.find(marker))
