@@ -186,7 +186,7 @@ fn ssm_cases(world: &World, props: &Map<String, Value>) -> Vec<Case> {
         "ssm: a shard of an unknown format version",
         &p,
         failed(&[&format!(
-            "parameter {p}/000: format version 9 is not supported (expected 1)"
+            "parameter {p}/000: format version 9 is not supported (expected 1 or 2; was it written by a newer syncscope?)"
         )]),
     );
 

@@ -658,3 +658,119 @@ fn a_missing_ledger_never_causes_a_removal() {
     assert_eq!(body["Data"]["Unmanaged"], "1");
     assert_eq!(world.scope(), groups(&["A", "B"]));
 }
+
+/// The parameters directly under `path`, as (name, value), sorted by name.
+fn parameters_under(world: &World, path: &str) -> Vec<(String, String)> {
+    let pages: Vec<_> = world.rt.block_on(
+        world
+            .ssm
+            .get_parameters_by_path()
+            .path(path)
+            .into_paginator()
+            .send()
+            .collect(),
+    );
+    let mut out: Vec<(String, String)> = pages
+        .into_iter()
+        .flat_map(|page| page.unwrap().parameters.unwrap_or_default())
+        .map(|p| (p.name.unwrap_or_default(), p.value.unwrap_or_default()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A parameter's value.
+fn value_of(world: &World, name: &str) -> String {
+    let out = world
+        .rt
+        .block_on(world.ssm.get_parameter().name(name).send())
+        .unwrap();
+    out.parameter.and_then(|p| p.value).unwrap_or_default()
+}
+
+#[test]
+fn a_record_written_before_packing_is_read_and_rewritten_packed_by_the_next_change() {
+    let world = World::start();
+    // Long names: the record needs shards in either format.
+    let names: Vec<String> = (0..120)
+        .map(|i| format!("AWS-Platform-Upgrade-Group-With-A-Long-Name-{i:03}"))
+        .collect();
+    let all: Vec<&str> = names.iter().map(String::as_str).collect();
+    let guard = json!({ "OnDelete": "remove", "DeletionGuard": { "MaxRemovals": 200, "MaxRemovalPercent": 100 } });
+    let (old_props, id) = create(&world, &config_with(&all, guard.clone()));
+    let record = world.ledger();
+    let head_name = format!("{}/head", record.path);
+    let packed_head: Value = serde_json::from_str(&value_of(&world, &head_name)).unwrap();
+    assert_eq!(packed_head["syncscope"], 3, "{packed_head:#}");
+    let hash = packed_head["hash"].as_str().unwrap().to_owned();
+    let short = syncscope_core::store::short(&hash);
+    let packed_dir = format!("{}/{short}.z", record.path);
+    let packed = parameters_under(&world, &packed_dir);
+    assert!(!packed.is_empty(), "a sharded record");
+
+    // Turn it into what syncscope wrote before packing: format 1 shards under
+    // PATH/<hash16>, and a format 2 head naming them.
+    let entries = syncscope_core::store::entries_of_ledger(&record.ledger);
+    let ssm = syncscope::ssm::ParameterStore::new(world.ssm.clone());
+    let plain_dir = format!("{}/{short}", record.path);
+    world
+        .rt
+        .block_on(ssm.write_list(&plain_dir, &entries))
+        .unwrap();
+    let plain = parameters_under(&world, &plain_dir);
+    assert!(
+        plain.len() > packed.len(),
+        "{} plain, {} packed",
+        plain.len(),
+        packed.len()
+    );
+    let mut old_head = packed_head.clone();
+    old_head["syncscope"] = json!(2);
+    old_head["of"] = json!(plain.len());
+    world
+        .rt
+        .block_on(ssm.put(&head_name, &old_head.to_string(), false))
+        .unwrap();
+    for (name, _) in &packed {
+        world
+            .rt
+            .block_on(world.ssm.delete_parameter().name(name).send())
+            .unwrap();
+    }
+    assert_eq!(
+        world.ledger().ledger,
+        record.ledger,
+        "the old format reads the same"
+    );
+
+    // The next change: one group fewer, removed because the old record owns it.
+    let new_props = world.deploy(&config_with(&all[1..], guard));
+    let body = expect_status(
+        &world.send(
+            &world.event("Update", &new_props, Some(&old_props), Some(&id)),
+            TIMEOUT,
+        ),
+        "SUCCESS",
+    );
+    assert_eq!(body["Data"]["Removed"], "1", "{body:#}");
+    assert_eq!(world.scope(), groups(&all[1..]));
+    let head: Value = serde_json::from_str(&value_of(&world, &head_name)).unwrap();
+    assert_eq!(head["syncscope"], 3, "rewritten packed: {head:#}");
+    assert!(
+        parameters_under(&world, &plain_dir).is_empty(),
+        "the old shards are gone"
+    );
+    let owned: Vec<String> = world
+        .ledger()
+        .ledger
+        .entries
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    assert_eq!(owned.len(), 119);
+
+    // And the packed record is what the Delete acts on.
+    let delete = world.send(&world.event("Delete", &new_props, None, Some(&id)), TIMEOUT);
+    assert_eq!(expect_status(&delete, "SUCCESS")["Data"]["Removed"], "119");
+    assert_eq!(world.scope(), Vec::<String>::new());
+}

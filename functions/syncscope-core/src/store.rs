@@ -13,7 +13,21 @@
 //!
 //! Shard `i` of a list stored under `BASE` is the parameter `BASE/NNN` (`000`, `001`,
 //! ...). A single parameter holding a whole list (`"shard":0,"of":1`) is also read.
+//!
+//! The Lambda writes its ledgers *packed* (format 2): the entries' JSON, gzipped,
+//! base64, cut into shards that carry a `"packed"` piece instead of `"entries"`. The
+//! hash is the same (of the entries' JSON), and a ledger of 5,000 AD names takes about
+//! a tenth of the parameters, so a run makes a tenth of the SSM writes. The desired
+//! filters stay format 1: the deployment writes them, and people read them in the
+//! console.
 
+use std::io::{Read, Write};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -21,8 +35,13 @@ use crate::config::{MAX_FILTERS, json_error_text};
 use crate::names::{Description, DomainName, FilterName};
 use crate::scope::{Desired, DesiredFilter, FilterKind, Ledger, LedgerEntry};
 
-/// The format version written in every shard.
+/// The format version of shards that hold their entries as JSON.
 pub const FORMAT: u32 = 1;
+/// The format version of packed shards (gzipped JSON, base64, in pieces).
+pub const PACKED: u32 = 2;
+/// The most bytes a packed list may unpack to: 10,000 entries of the longest names and
+/// descriptions stay far below, and a hand-made "zip bomb" stops here.
+const MAX_UNPACKED: u64 = 64 << 20;
 /// The value limit of a Standard-tier parameter, in bytes.
 pub const STANDARD_LIMIT: usize = 4096;
 /// The value limit of an Advanced-tier parameter, in bytes.
@@ -67,7 +86,12 @@ struct ShardDoc {
     hash: String,
     shard: usize,
     of: usize,
-    entries: Vec<Entry>,
+    /// The shard's entries (format 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entries: Option<Vec<Entry>>,
+    /// The shard's piece of the packed list (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    packed: Option<String>,
 }
 
 /// A shard ready to write: its index, value and whether it needs the Advanced tier.
@@ -123,40 +147,43 @@ pub fn entries_of_ledger(ledger: &Ledger) -> Vec<Entry> {
 }
 
 /// Splits a list into shards of at most 4 KB each (8 KB for an entry that needs it).
+///
+/// Greedy packing, measured with a worst-case header ("of" as wide as `MAX_SHARDS`).
+/// Compact JSON makes a shard's length the empty shard's length plus each entry's own
+/// length plus one comma between entries, so every entry is serialised once to
+/// measure it (linear in the list, whatever the shard size).
 pub fn encode(entries: &[Entry]) -> Vec<Shard> {
     let hash = hash(entries);
-    let value_of = |chunk: &[Entry], shard: usize, of: usize| {
-        serde_json::to_string(&ShardDoc {
-            syncscope: FORMAT,
-            hash: hash.clone(),
-            shard,
-            of,
-            entries: chunk.to_vec(),
-        })
-        .unwrap_or_default()
+    let doc = |entries: Vec<Entry>, shard: usize, of: usize| ShardDoc {
+        syncscope: FORMAT,
+        hash: hash.clone(),
+        shard,
+        of,
+        entries: Some(entries),
+        packed: None,
     };
-    // Pack greedily, measuring with a worst-case header ("of" as wide as MAX_SHARDS).
+    let header = json_len(&doc(Vec::new(), MAX_SHARDS, MAX_SHARDS));
     let mut chunks: Vec<&[Entry]> = Vec::new();
-    let mut start = 0;
-    while start < entries.len() {
-        let mut end = start + 1;
-        while end < entries.len()
-            && value_of(&entries[start..=end], MAX_SHARDS, MAX_SHARDS).len() <= STANDARD_LIMIT
-        {
-            end += 1;
+    let (mut start, mut len) = (0, header);
+    for (i, entry) in entries.iter().enumerate() {
+        let grown = len + json_len(entry) + usize::from(i > start);
+        if i > start && grown > STANDARD_LIMIT {
+            chunks.push(&entries[start..i]);
+            start = i;
+            len = header + json_len(entry);
+        } else {
+            len = grown;
         }
-        chunks.push(&entries[start..end]);
-        start = end;
     }
-    if chunks.is_empty() {
-        chunks.push(&[]);
+    if start < entries.len() || chunks.is_empty() {
+        chunks.push(&entries[start..]);
     }
     let of = chunks.len();
     chunks
         .iter()
         .enumerate()
         .map(|(index, chunk)| {
-            let value = value_of(chunk, index, of);
+            let value = serde_json::to_string(&doc(chunk.to_vec(), index, of)).unwrap_or_default();
             let advanced = value.len() > STANDARD_LIMIT;
             Shard {
                 index,
@@ -165,6 +192,77 @@ pub fn encode(entries: &[Entry]) -> Vec<Shard> {
             }
         })
         .collect()
+}
+
+/// Packs a list (format 2): its JSON gzipped and base64-encoded, cut into Standard-tier
+/// shards. Same hash, same reader ([`decode`]) as [`encode`]'s shards.
+pub fn encode_packed(entries: &[Entry]) -> Vec<Shard> {
+    let json = serde_json::to_vec(entries).unwrap_or_default();
+    let hash = hex::encode(Sha256::digest(&json));
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    let packed = gz
+        .write_all(&json)
+        .and_then(|()| gz.finish())
+        .map(|bytes| BASE64.encode(bytes))
+        .unwrap_or_default();
+    let doc = |piece: &str, shard: usize, of: usize| ShardDoc {
+        syncscope: PACKED,
+        hash: hash.clone(),
+        shard,
+        of,
+        entries: None,
+        packed: Some(piece.to_owned()),
+    };
+    let room = STANDARD_LIMIT - json_len(&doc("", MAX_SHARDS, MAX_SHARDS));
+    // base64 is ASCII: any byte offset is a character boundary.
+    let pieces: Vec<&str> = if packed.is_empty() {
+        vec![""]
+    } else {
+        (0..packed.len())
+            .step_by(room)
+            .map(|at| &packed[at..packed.len().min(at + room)])
+            .collect()
+    };
+    let of = pieces.len();
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(index, piece)| Shard {
+            index,
+            value: serde_json::to_string(&doc(piece, index, of)).unwrap_or_default(),
+            advanced: false,
+        })
+        .collect()
+}
+
+/// Unpacks the pieces of a packed list, in shard order.
+fn unpack(pieces: &str) -> Result<Vec<Entry>, String> {
+    let gz = BASE64
+        .decode(pieces)
+        .map_err(|e| format!("its packed entries are not base64: {e}"))?;
+    let mut json = Vec::new();
+    GzDecoder::new(gz.as_slice())
+        .take(MAX_UNPACKED + 1)
+        .read_to_end(&mut json)
+        .map_err(|e| format!("its packed entries do not unzip: {e}"))?;
+    if json.len() as u64 > MAX_UNPACKED {
+        return Err(format!(
+            "its packed entries unpack to more than {MAX_UNPACKED} bytes"
+        ));
+    }
+    serde_json::from_slice(&json).map_err(|e| {
+        format!(
+            "its packed entries are not a list of entries: line {}, column {}: {}",
+            e.line(),
+            e.column(),
+            json_error_text(&e)
+        )
+    })
+}
+
+/// The length of a value's compact JSON.
+fn json_len<T: Serialize>(value: &T) -> usize {
+    serde_json::to_vec(value).map_or(0, |v| v.len())
 }
 
 /// Why a stored list could not be read.
@@ -242,13 +340,23 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
                 json_error_text(&e)
             ),
         })?;
-        if doc.syncscope != FORMAT {
+        let shape = match (doc.syncscope, &doc.entries, &doc.packed) {
+            (FORMAT, Some(_), None) | (PACKED, None, Some(_)) => Ok(()),
+            (FORMAT, _, _) => Err("a format 1 shard holds \"entries\" and no \"packed\""),
+            (PACKED, _, _) => Err("a format 2 shard holds \"packed\" and no \"entries\""),
+            (other, _, _) => {
+                return Err(StoreError::BadShard {
+                    name: name.clone(),
+                    message: format!(
+                        "format version {other} is not supported (expected {FORMAT} or {PACKED}; was it written by a newer syncscope?)"
+                    ),
+                });
+            }
+        };
+        if let Err(message) = shape {
             return Err(StoreError::BadShard {
                 name: name.clone(),
-                message: format!(
-                    "format version {} is not supported (expected {FORMAT})",
-                    doc.syncscope
-                ),
+                message: message.to_owned(),
             });
         }
         if doc.of == 0 || doc.of > MAX_SHARDS || doc.shard >= doc.of {
@@ -267,9 +375,9 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
             expected: shard_name(base, 0),
         });
     };
-    let (hash, of) = (first.hash.clone(), first.of);
+    let (hash, of, format) = (first.hash.clone(), first.of, first.syncscope);
     for (_, doc) in &docs {
-        if doc.hash != hash || doc.of != of {
+        if doc.hash != hash || doc.of != of || doc.syncscope != format {
             return Err(StoreError::Mixed {
                 base: base.to_owned(),
                 first: short(&hash),
@@ -289,7 +397,19 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
             });
         }
     }
-    let entries: Vec<Entry> = docs.into_iter().flat_map(|(_, d)| d.entries).collect();
+    let entries: Vec<Entry> = if format == PACKED {
+        let (first_name, _) = &docs[0];
+        let first_name = first_name.clone();
+        let pieces: String = docs.into_iter().filter_map(|(_, d)| d.packed).collect();
+        unpack(&pieces).map_err(|message| StoreError::BadShard {
+            name: first_name,
+            message,
+        })?
+    } else {
+        docs.into_iter()
+            .flat_map(|(_, d)| d.entries.unwrap_or_default())
+            .collect()
+    };
     if entries.len() > MAX_FILTERS {
         return Err(StoreError::TooMany {
             base: base.to_owned(),
@@ -512,6 +632,89 @@ mod tests {
             "{problems:?}"
         );
         assert!(problems[1].contains("duplicates entry 0"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_packed_list_round_trips_in_a_fraction_of_the_shards() {
+        let list = entries(5000, "");
+        let plain = encode(&list);
+        let packed = encode_packed(&list);
+        assert!(
+            packed.len() * 5 < plain.len(),
+            "{} packed shards, {} plain",
+            packed.len(),
+            plain.len()
+        );
+        assert!(
+            packed
+                .iter()
+                .all(|s| !s.advanced && s.value.len() <= STANDARD_LIMIT)
+        );
+        let back = decode("/p", &stored("/p", &packed)).unwrap();
+        assert_eq!(back.entries, list);
+        assert_eq!(back.hash, hash(&list));
+        let empty = encode_packed(&[]);
+        assert_eq!(decode("/p", &stored("/p", &empty)).unwrap().entries, []);
+    }
+
+    #[test]
+    fn packed_shards_that_do_not_unpack_are_named() {
+        let packed = encode_packed(&entries(3, "x"));
+        let value = packed[0].value.replace("\"packed\":\"", "\"packed\":\"!");
+        let e = decode("/p", &[("/p/000".to_owned(), value)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("parameter /p/000: its packed entries are not base64"),
+            "{e}"
+        );
+        let not_gzip = serde_json::json!({"syncscope": PACKED, "hash": "ab", "shard": 0, "of": 1,
+            "packed": BASE64.encode("[]")})
+        .to_string();
+        let e = decode("/p", &[("/p/000".to_owned(), not_gzip)]).unwrap_err();
+        assert!(e.to_string().contains("do not unzip"), "{e}");
+    }
+
+    #[test]
+    fn a_packed_list_that_unpacks_beyond_the_limit_is_refused() {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..=(MAX_UNPACKED >> 20) {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bomb = BASE64.encode(gz.finish().unwrap());
+        let value = serde_json::json!({"syncscope": PACKED, "hash": "ab", "shard": 0, "of": 1,
+            "packed": bomb})
+        .to_string();
+        let e = decode("/p", &[("/p/000".to_owned(), value)]).unwrap_err();
+        assert!(e.to_string().contains("unpack to more than"), "{e}");
+    }
+
+    #[test]
+    fn shards_of_both_formats_are_not_mixed_and_shapes_are_checked() {
+        let list = entries(500, "x");
+        let mut params = stored("/p", &encode(&list));
+        params.truncate(1);
+        params.push(stored("/p", &encode_packed(&list))[0].clone());
+        params[1].0 = "/p/001".into();
+        assert!(matches!(
+            decode("/p", &params),
+            Err(StoreError::Mixed { .. })
+        ));
+        let wrong = serde_json::json!({"syncscope": PACKED, "hash": "ab", "shard": 0, "of": 1,
+            "entries": []})
+        .to_string();
+        let e = decode("/p", &[("/p/000".to_owned(), wrong)]).unwrap_err();
+        assert!(
+            e.to_string().contains("a format 2 shard holds \"packed\""),
+            "{e}"
+        );
+        let newer =
+            serde_json::json!({"syncscope": 9, "hash": "ab", "shard": 0, "of": 1}).to_string();
+        let e = decode("/p", &[("/p/000".to_owned(), newer)]).unwrap_err();
+        assert!(
+            e.to_string().contains("format version 9 is not supported"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -427,7 +427,33 @@ proptest! {
             prop_assert_eq!(s.advanced, s.value.len() > store::STANDARD_LIMIT);
         }
         let back = store::decode("/p", &shard_pairs("/p", &list)).unwrap();
-        prop_assert_eq!(back.entries, list);
+        prop_assert_eq!(&back.entries, &list);
+        let packed: Vec<(String, String)> = store::encode_packed(&list)
+            .into_iter()
+            .map(|s| {
+                assert!(!s.advanced && s.value.len() <= store::STANDARD_LIMIT);
+                (store::shard_name("/p", s.index), s.value)
+            })
+            .collect();
+        let unpacked = store::decode("/p", &packed).unwrap();
+        prop_assert_eq!(&unpacked.entries, &list);
+        prop_assert_eq!(&unpacked.hash, &back.hash);
+        // Greedy and tight: a shard of several entries fits the Standard tier, and no
+        // shard could have taken the next one's first entry (measured, like the
+        // packing, with the widest "shard"/"of" the format allows).
+        let docs: Vec<serde_json::Value> =
+            shards.iter().map(|s| serde_json::from_str(&s.value).unwrap()).collect();
+        for (doc, s) in docs.iter().zip(&shards) {
+            prop_assert!(doc["entries"].as_array().unwrap().len() == 1 || !s.advanced);
+        }
+        for pair in docs.windows(2) {
+            let mut fuller = pair[0].clone();
+            fuller["shard"] = json!(store::MAX_SHARDS);
+            fuller["of"] = json!(store::MAX_SHARDS);
+            let next = pair[1]["entries"][0].clone();
+            fuller["entries"].as_array_mut().unwrap().push(next);
+            prop_assert!(fuller.to_string().len() > store::STANDARD_LIMIT);
+        }
     }
 
     #[test]

@@ -81,8 +81,21 @@ struct Head {
     entries: Option<Vec<store::Entry>>,
 }
 
-/// The head format of an ownership record.
-const HEAD_FORMAT: u32 = 2;
+/// The head format of an ownership record: 3 names packed shards (`store::PACKED`)
+/// under `PATH/<hash16>.z`; 2 (syncscope before packing) and 1 (the per-stack ledger of
+/// 0.1) name format 1 shards under `PATH/<hash16>`. A different directory per shard
+/// format: leftovers of an interrupted write in one format never mix with the other.
+const HEAD_FORMAT: u32 = 3;
+
+/// Where the shards of version `hash` of the record at `path` are, by head format.
+fn version_path(path: &str, head_format: u32, hash: &str) -> String {
+    let short = store::short(hash);
+    if head_format >= 3 {
+        format!("{path}/{short}.z")
+    } else {
+        format!("{path}/{short}")
+    }
+}
 
 /// What was found where a resource's ownership record belongs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -226,7 +239,7 @@ impl ParameterStore {
                 (entries, Vec::new())
             }
             None => {
-                let version = format!("{path}/{}", store::short(&head.hash));
+                let version = version_path(path, head.syncscope, &head.hash);
                 let parameters = self.read_path(&version).await?;
                 let stored = store::decode(&version, &parameters)?;
                 if stored.hash != head.hash {
@@ -338,8 +351,8 @@ impl ParameterStore {
             inline
         } else {
             let entries = head.entries.take().unwrap_or_default();
-            let version = format!("{path}/{}", store::short(&hash));
-            let encoded = store::encode(&entries);
+            let version = version_path(path, HEAD_FORMAT, &hash);
+            let encoded = store::encode_packed(&entries);
             for shard in &encoded {
                 let name = store::shard_name(&version, shard.index);
                 self.put(&name, &shard.value, shard.advanced).await?;
