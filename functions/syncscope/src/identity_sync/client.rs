@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sigv4::http_request::{
     PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
@@ -108,9 +110,55 @@ pub struct IdentitySyncClient {
     http: reqwest::Client,
     endpoint: String,
     region: String,
-    credentials: SharedCredentialsProvider,
+    credentials: Arc<CachedCredentials>,
     options: ClientOptions,
     counters: Arc<Counters>,
+}
+
+/// Credentials loaded once and reused until five minutes before they expire (15
+/// minutes for credentials without an expiry), as the AWS SDK's own identity cache
+/// does. The raw provider chain would resolve them again for every request: for an
+/// SSO profile on a laptop that is a portal call per identity-sync request.
+#[derive(Debug)]
+pub struct CachedCredentials {
+    provider: SharedCredentialsProvider,
+    cached: tokio::sync::Mutex<Option<(Credentials, SystemTime)>>,
+}
+
+impl CachedCredentials {
+    /// Refresh this long before the credentials expire.
+    const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
+    /// How long credentials without an expiry are kept.
+    const NO_EXPIRY_TTL: Duration = Duration::from_secs(15 * 60);
+
+    /// A cache in front of `provider`.
+    pub fn new(provider: SharedCredentialsProvider) -> Self {
+        Self {
+            provider,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The cached credentials, loading them (once, whoever else waits) when there are
+    /// none or they are about to expire.
+    pub async fn get(&self) -> Result<Credentials, CredentialsError> {
+        let mut cached = self.cached.lock().await;
+        let now = SystemTime::now();
+        if let Some((credentials, refresh_at)) = cached.as_ref()
+            && now < *refresh_at
+        {
+            return Ok(credentials.clone());
+        }
+        let credentials = self.provider.provide_credentials().await?;
+        let refresh_at = match credentials.expiry() {
+            Some(expiry) => expiry
+                .checked_sub(Self::REFRESH_BEFORE)
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+            None => now + Self::NO_EXPIRY_TTL,
+        };
+        *cached = Some((credentials.clone(), refresh_at));
+        Ok(credentials)
+    }
 }
 
 impl std::fmt::Debug for IdentitySyncClient {
@@ -148,7 +196,7 @@ impl IdentitySyncClient {
             http,
             endpoint: endpoint.into().trim_end_matches('/').to_owned(),
             region: region.into(),
-            credentials,
+            credentials: Arc::new(CachedCredentials::new(credentials)),
             options,
             counters: Arc::default(),
         })
@@ -424,7 +472,7 @@ impl IdentitySyncClient {
     ) -> Result<(u16, (Vec<u8>, Option<String>)), IdentitySyncError> {
         let url = format!("{}{}", self.endpoint, request.path_and_query());
         let body = request.body.clone().unwrap_or_default();
-        let credentials = self.credentials.provide_credentials().await.map_err(|e| {
+        let credentials = self.credentials.get().await.map_err(|e| {
             IdentitySyncError::Credentials {
                 what: request.what.clone(),
                 message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
@@ -506,6 +554,56 @@ fn decode<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts the loads and hands out credentials expiring `expires_in` from now.
+    #[derive(Debug)]
+    struct Counting {
+        loads: Arc<AtomicU64>,
+        expires_in: Option<Duration>,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.loads.fetch_add(1, Ordering::SeqCst);
+            let expiry = self.expires_in.map(|d| SystemTime::now() + d);
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(
+                Credentials::new(format!("AKID{n}"), "secret", None, expiry, "counting"),
+            ))
+        }
+    }
+
+    fn cache(expires_in: Option<Duration>) -> (CachedCredentials, Arc<AtomicU64>) {
+        let loads = Arc::new(AtomicU64::new(0));
+        let provider = Counting {
+            loads: loads.clone(),
+            expires_in,
+        };
+        (
+            CachedCredentials::new(SharedCredentialsProvider::new(provider)),
+            loads,
+        )
+    }
+
+    #[tokio::test]
+    async fn credentials_load_once_and_again_only_when_about_to_expire() {
+        for expires_in in [None, Some(Duration::from_secs(3600))] {
+            let (cache, loads) = cache(expires_in);
+            for _ in 0..50 {
+                assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID0");
+            }
+            assert_eq!(loads.load(Ordering::SeqCst), 1, "{expires_in:?}");
+        }
+        // Expiring within the refresh margin: every request loads fresh ones.
+        let (cache, loads) = cache(Some(Duration::from_secs(60)));
+        assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID0");
+        assert_eq!(cache.get().await.unwrap().access_key_id(), "AKID1");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
 
     #[test]
     fn endpoint_overrides_follow_the_sdk_rules() {
