@@ -472,12 +472,14 @@ impl IdentitySyncClient {
     ) -> Result<(u16, (Vec<u8>, Option<String>)), IdentitySyncError> {
         let url = format!("{}{}", self.endpoint, request.path_and_query());
         let body = request.body.clone().unwrap_or_default();
-        let credentials = self.credentials.get().await.map_err(|e| {
-            IdentitySyncError::Credentials {
-                what: request.what.clone(),
-                message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
-            }
-        })?;
+        let credentials =
+            self.credentials
+                .get()
+                .await
+                .map_err(|e| IdentitySyncError::Credentials {
+                    what: request.what.clone(),
+                    message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                })?;
         let identity: Identity = credentials.into();
 
         let mut headers: Vec<(&str, &str)> = Vec::new();
@@ -571,9 +573,13 @@ mod tests {
         {
             let n = self.loads.fetch_add(1, Ordering::SeqCst);
             let expiry = self.expires_in.map(|d| SystemTime::now() + d);
-            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(
-                Credentials::new(format!("AKID{n}"), "secret", None, expiry, "counting"),
-            ))
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AKID{n}"),
+                "secret",
+                None,
+                expiry,
+                "counting",
+            )))
         }
     }
 
