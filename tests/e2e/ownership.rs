@@ -562,14 +562,7 @@ fn when_the_intent_cannot_be_recorded_nothing_is_created() {
     // SSM refuses the next write of the record's head: 100 versions, the oldest
     // labelled (ParameterMaxVersionLimitExceeded), a fault moto really produces.
     let head = format!("{}/head", world.ledger().path);
-    let value = world
-        .rt
-        .block_on(world.ssm.get_parameter().name(&head).send())
-        .unwrap()
-        .parameter
-        .unwrap()
-        .value
-        .unwrap();
+    let value = value_of(&world, &head);
     let ssm = syncscope::ssm::ParameterStore::new(world.ssm.clone());
     for _ in 0..100 {
         world.rt.block_on(ssm.put(&head, &value, false)).unwrap();
@@ -661,20 +654,8 @@ fn a_missing_ledger_never_causes_a_removal() {
 
 /// The parameters directly under `path`, as (name, value), sorted by name.
 fn parameters_under(world: &World, path: &str) -> Vec<(String, String)> {
-    let pages: Vec<_> = world.rt.block_on(
-        world
-            .ssm
-            .get_parameters_by_path()
-            .path(path)
-            .into_paginator()
-            .send()
-            .collect(),
-    );
-    let mut out: Vec<(String, String)> = pages
-        .into_iter()
-        .flat_map(|page| page.unwrap().parameters.unwrap_or_default())
-        .map(|p| (p.name.unwrap_or_default(), p.value.unwrap_or_default()))
-        .collect();
+    let ssm = syncscope::ssm::ParameterStore::new(world.ssm.clone());
+    let mut out = world.rt.block_on(ssm.read_path(path)).unwrap();
     out.sort();
     out
 }

@@ -112,8 +112,12 @@ pub fn shard_name(base: &str, index: usize) -> String {
 
 /// The SHA-256 (hex) of a list: what changes whenever any entry changes.
 pub fn hash(entries: &[Entry]) -> String {
-    let canonical = serde_json::to_vec(entries).unwrap_or_default();
-    hex::encode(Sha256::digest(&canonical))
+    hash_of_json(&serde_json::to_vec(entries).unwrap_or_default())
+}
+
+/// The hash of a list from its compact JSON (what [`hash`] serialises).
+fn hash_of_json(json: &[u8]) -> String {
+    hex::encode(Sha256::digest(json))
 }
 
 /// The entries of a config's desired filters, groups first, in config order.
@@ -198,7 +202,7 @@ pub fn encode(entries: &[Entry]) -> Vec<Shard> {
 /// shards. Same hash, same reader ([`decode`]) as [`encode`]'s shards.
 pub fn encode_packed(entries: &[Entry]) -> Vec<Shard> {
     let json = serde_json::to_vec(entries).unwrap_or_default();
-    let hash = hex::encode(Sha256::digest(&json));
+    let hash = hash_of_json(&json);
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     let packed = gz
         .write_all(&json)
@@ -340,23 +344,22 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
                 json_error_text(&e)
             ),
         })?;
-        let shape = match (doc.syncscope, &doc.entries, &doc.packed) {
-            (FORMAT, Some(_), None) | (PACKED, None, Some(_)) => Ok(()),
-            (FORMAT, _, _) => Err("a format 1 shard holds \"entries\" and no \"packed\""),
-            (PACKED, _, _) => Err("a format 2 shard holds \"packed\" and no \"entries\""),
-            (other, _, _) => {
-                return Err(StoreError::BadShard {
-                    name: name.clone(),
-                    message: format!(
-                        "format version {other} is not supported (expected {FORMAT} or {PACKED}; was it written by a newer syncscope?)"
-                    ),
-                });
+        let problem = match (doc.syncscope, &doc.entries, &doc.packed) {
+            (FORMAT, Some(_), None) | (PACKED, None, Some(_)) => None,
+            (FORMAT, _, _) => {
+                Some("a format 1 shard holds \"entries\" and no \"packed\"".to_owned())
             }
+            (PACKED, _, _) => {
+                Some("a format 2 shard holds \"packed\" and no \"entries\"".to_owned())
+            }
+            (other, _, _) => Some(format!(
+                "format version {other} is not supported (expected {FORMAT} or {PACKED}; was it written by a newer syncscope?)"
+            )),
         };
-        if let Err(message) = shape {
+        if let Some(message) = problem {
             return Err(StoreError::BadShard {
                 name: name.clone(),
-                message: message.to_owned(),
+                message,
             });
         }
         if doc.of == 0 || doc.of > MAX_SHARDS || doc.shard >= doc.of {
@@ -398,8 +401,7 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
         }
     }
     let entries: Vec<Entry> = if format == PACKED {
-        let (first_name, _) = &docs[0];
-        let first_name = first_name.clone();
+        let first_name = docs[0].0.clone();
         let pieces: String = docs.into_iter().filter_map(|(_, d)| d.packed).collect();
         unpack(&pieces).map_err(|message| StoreError::BadShard {
             name: first_name,

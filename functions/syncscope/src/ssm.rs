@@ -160,7 +160,7 @@ impl ParameterStore {
     }
 
     /// Every parameter directly under `path`, decrypted, as (name, value).
-    async fn read_path(&self, path: &str) -> Result<Vec<(String, String)>, SsmError> {
+    pub async fn read_path(&self, path: &str) -> Result<Vec<(String, String)>, SsmError> {
         let mut out = Vec::new();
         let mut pages = self
             .client
