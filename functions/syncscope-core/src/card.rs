@@ -42,6 +42,8 @@ struct Limits {
     item_chars: usize,
     /// Characters of the run's failure reason.
     failure_chars: usize,
+    /// Users losing access shown.
+    people: usize,
 }
 
 impl Limits {
@@ -52,6 +54,7 @@ impl Limits {
         warnings: 8,
         item_chars: 400,
         failure_chars: 1_500,
+        people: 20,
     };
 
     fn halved(self) -> Self {
@@ -62,6 +65,7 @@ impl Limits {
             warnings: self.warnings / 2,
             item_chars: (self.item_chars / 2).max(80),
             failure_chars: (self.failure_chars / 2).max(200),
+            people: self.people / 2,
         }
     }
 }
@@ -148,6 +152,8 @@ struct Digest {
     failed_more: usize,
     warnings: Vec<String>,
     warnings_more: usize,
+    /// The impact's headline, the users losing access shown, and how many more.
+    impact: Option<(String, Vec<String>, usize)>,
     timing: Option<&'static str>,
     docs: Option<String>,
 }
@@ -196,6 +202,27 @@ fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Dige
     if !outcome.warnings.is_empty() {
         facts.push(("Warnings", outcome.warnings.len().to_string()));
     }
+    if let Some(impact) = &outcome.impact {
+        facts.push((
+            verb("Users losing access", "Users who would lose access"),
+            impact.losing.len().to_string(),
+        ));
+    }
+    let impact = outcome.impact.as_ref().map(|impact| {
+        let shown: Vec<String> = impact
+            .losing
+            .iter()
+            .take(limits.people)
+            .map(|p| {
+                clip(
+                    &format!("{} ({})", p.user_name, p.display_name),
+                    limits.item_chars,
+                )
+            })
+            .collect();
+        let more = impact.losing.len() - shown.len();
+        (clip(&impact.headline(), limits.item_chars), shown, more)
+    });
 
     let mut lists = Vec::new();
     let mut list = |label: &'static str, actions: Vec<&Action>| {
@@ -241,6 +268,7 @@ fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Dige
         failed,
         warnings_more: outcome.warnings.len() - warnings.len(),
         warnings,
+        impact,
         timing: changed.then_some(TIMING),
         docs: docs_website.map(str::to_owned),
     }
@@ -329,6 +357,15 @@ fn adaptive_card(d: &Digest) -> Value {
         }
         if d.failed_more > 0 {
             body.push(more(d.failed_more, "failed changes"));
+        }
+    }
+    if let Some((headline, losing, losing_more)) = &d.impact {
+        body.push(labelled("Impact", headline));
+        for person in losing {
+            body.push(rich(vec![run(format!("🚫 {person}"))]));
+        }
+        if *losing_more > 0 {
+            body.push(more(*losing_more, "users losing access"));
         }
     }
     if !d.warnings.is_empty() || d.warnings_more > 0 {
@@ -424,6 +461,16 @@ fn message_card(d: &Digest) -> Value {
             json!({ "markdown": false, "title": "Failed changes", "text": lines.join("\n\n") }),
         );
     }
+    if let Some((headline, losing, losing_more)) = &d.impact {
+        let mut lines = vec![e(headline)];
+        lines.extend(losing.iter().map(|p| e(p)));
+        if *losing_more > 0 {
+            lines.push(format!(
+                "+{losing_more} more users losing access (see the documentation)"
+            ));
+        }
+        sections.push(json!({ "markdown": false, "title": "Impact", "text": lines.join("\n\n") }));
+    }
     if !d.warnings.is_empty() || d.warnings_more > 0 {
         let mut lines: Vec<String> = d.warnings.iter().map(|w| e(w)).collect();
         if d.warnings_more > 0 {
@@ -483,6 +530,7 @@ pub fn build(outcome: &Outcome, format: CardFormat, docs_website: Option<&str>) 
         warnings: 0,
         item_chars: 80,
         failure_chars: 200,
+        people: 0,
     })
 }
 
@@ -653,6 +701,42 @@ mod tests {
             .unwrap();
         assert!(more > 700, "{added}");
         assert!(all.contains("Removed: ") && all.contains("Not managed by this config: "));
+    }
+
+    #[test]
+    fn the_users_losing_access_are_listed_twenty_at_most_then_plus_n_more() {
+        // 2000 groups: a third of them removed, each with two users losing access.
+        let outcome = spec(Verdict::Changed, false, 2000, false);
+        let losing = outcome.impact.as_ref().unwrap().losing.len();
+        assert!(losing > 20, "{losing}");
+        let (card, all) = adaptive(&outcome);
+        let listed = all.matches("🚫 ").count();
+        assert!(listed <= 20 && listed > 0, "{listed}");
+        contains_all(
+            &all,
+            &[
+                &format!("+{} more users losing access", losing - listed),
+                "will be disabled after 28 days",
+                "🚫 user0081@corp.example.com (Bob user0081)",
+            ],
+        );
+        let facts = card["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "FactSet")
+            .unwrap();
+        assert!(
+            facts["facts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"title": "Users losing access", "value": losing.to_string()}))
+        );
+        let legacy = build(&outcome, CardFormat::MessageCard, None).to_string();
+        assert!(legacy.contains("more users losing access"), "{legacy}");
+        // A run that touches no group has no impact section.
+        let (_, quiet) = adaptive(&spec(Verdict::NoChange, false, 0, false));
+        assert!(!quiet.contains("Impact"), "{quiet}");
     }
 
     #[test]

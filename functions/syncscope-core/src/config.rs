@@ -253,7 +253,7 @@ const SSO_KEYS: &[&str] = &[
     "DeletionGuard",
 ];
 const FILTER_KEYS: &[&str] = &["Name", "Description"];
-const GUARD_KEYS: &[&str] = &["MaxRemovals", "MaxRemovalPercent"];
+const GUARD_KEYS: &[&str] = &["MaxRemovals", "MaxRemovalPercent", "MaxUsersLosingAccess"];
 
 /// Walks the JSON document, collecting problems.
 #[derive(Default)]
@@ -700,9 +700,16 @@ impl Walker {
         let max_removals = self.whole_number(&obj, "MaxRemovals", defaults.max_removals, u32::MAX);
         let max_percent =
             self.whole_number(&obj, "MaxRemovalPercent", defaults.max_removal_percent, 100);
+        let max_users = match obj.map.get("MaxUsersLosingAccess") {
+            None | Some(Value::Null) => Some(None),
+            Some(_) => self
+                .whole_number(&obj, "MaxUsersLosingAccess", 0, u32::MAX)
+                .map(Some),
+        };
         Some(GuardLimits {
             max_removals: max_removals?,
             max_removal_percent: max_percent?,
+            max_users_losing_access: max_users?,
         })
     }
 
@@ -781,7 +788,8 @@ mod tests {
             c.sso.guard,
             GuardLimits {
                 max_removals: 10,
-                max_removal_percent: 25
+                max_removal_percent: 25,
+                max_users_losing_access: None,
             }
         );
         assert_eq!(c.sso.sync_profile.as_str(), SyncProfileName::DEFAULT);
@@ -888,8 +896,7 @@ mod tests {
         let mut v = seed();
         v["SSO"]["Mode"] = serde_json::json!("authoritative");
         v["SSO"]["OnDelete"] = serde_json::json!("remove");
-        v["SSO"]["DeletionGuard"] =
-            serde_json::json!({"MaxRemovals": 50, "MaxRemovalPercent": 100});
+        v["SSO"]["DeletionGuard"] = serde_json::json!({"MaxRemovals": 50, "MaxRemovalPercent": 100, "MaxUsersLosingAccess": 0});
         v["SSO"]["UserFilters"] =
             serde_json::json!([{"Name": "jdoe", "Description": "break-glass"}]);
         v["SSO"]["SyncProfileName"] = serde_json::json!("corp-profile");
@@ -899,6 +906,7 @@ mod tests {
         assert_eq!(c.sso.mode, Mode::Authoritative);
         assert_eq!(c.sso.on_delete, OnDelete::Remove);
         assert_eq!(c.sso.guard.max_removals, 50);
+        assert_eq!(c.sso.guard.max_users_losing_access, Some(0));
         assert_eq!(c.sso.users.len(), 1);
         assert_eq!(c.desired().filters.len(), 3);
         assert_eq!(c.general.card_format, CardFormat::MessageCard);
@@ -917,13 +925,13 @@ mod tests {
     #[test]
     fn guard_limits_must_be_whole_numbers_in_range() {
         let mut v = seed();
-        v["SSO"]["DeletionGuard"] =
-            serde_json::json!({"MaxRemovals": -1, "MaxRemovalPercent": 101});
+        v["SSO"]["DeletionGuard"] = serde_json::json!({"MaxRemovals": -1, "MaxRemovalPercent": 101, "MaxUsersLosingAccess": "5"});
         assert_eq!(
             errors(&v),
             [
                 "SSO.DeletionGuard.MaxRemovals: -1 is not allowed: use a whole number from 0 to 4294967295",
-                "SSO.DeletionGuard.MaxRemovalPercent: 101 is not allowed: use a whole number from 0 to 100"
+                "SSO.DeletionGuard.MaxRemovalPercent: 101 is not allowed: use a whole number from 0 to 100",
+                "SSO.DeletionGuard.MaxUsersLosingAccess: expected a whole number, found a string (\"5\")",
             ]
         );
     }

@@ -398,6 +398,9 @@ pub struct DocsView {
     pub failed: Vec<FailedRow>,
     /// Warnings of the run (reporting warnings included).
     pub warnings: Vec<String>,
+    /// Who loses and who keeps AWS access with this run's plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::impact::Impact>,
 }
 
 /// The run's results by change, indexed once: every row looks its change up.
@@ -604,6 +607,7 @@ impl DocsView {
             changes,
             failed,
             warnings: outcome.warnings.clone(),
+            impact: outcome.impact.clone(),
         }
     }
 
@@ -838,6 +842,49 @@ mod tests {
             assert!(page.contains(needle), "the page lacks {needle}");
         }
         assert!(!page.contains("DRY RUN"));
+    }
+
+    #[test]
+    fn the_impact_section_lists_who_loses_and_who_keeps_access_and_groups_json_has_it() {
+        let outcome = sample(Verdict::Changed, false, 16, false);
+        let impact = outcome.impact.clone().unwrap();
+        let loser = &impact.losing[0];
+        let kept = &impact.keeping[0];
+        let v = view(&outcome);
+        for html in [v.page().unwrap(), v.snippet().unwrap()] {
+            contains_all(
+                &html,
+                &[
+                    "Impact of this change",
+                    &format!(
+                        "{} users will be disabled after 28 days",
+                        impact.losing.len()
+                    ),
+                    "<caption>Users who lose AWS access: disabled 28 days after the change",
+                    &format!(
+                        "<bdi>{}</bdi></th><td><bdi>{}</bdi>",
+                        loser.user_name, loser.display_name
+                    ),
+                    &format!("<bdi>{}</bdi>", kept.through),
+                    "<td>removed</td><td>3 members</td>",
+                ],
+            );
+        }
+        let json: serde_json::Value = serde_json::from_str(&v.json()).unwrap();
+        assert_eq!(
+            json["impact"]["losing"][0]["user_name"],
+            loser.user_name.as_str()
+        );
+        assert_eq!(
+            json["impact"]["keeping"][0]["through"],
+            kept.through.as_str()
+        );
+        assert_eq!(json["impact"]["removed_groups"][0]["status"], "synced");
+        // No impact, no section.
+        let quiet = view(&sample(Verdict::NoChange, false, 0, false))
+            .page()
+            .unwrap();
+        assert!(!quiet.contains("Impact of this change"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`choice`]: enums with one spelling per value (modes, formats, delete behaviour).
 //! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
 //! - [`docs`]: the documentation view model and its page, snippet and JSON renderings.
+//! - [`impact`]: who loses and who keeps AWS access with a plan, and the people guard.
 //! - [`names`]: validated newtypes (filter names, domains, bucket names, URLs, ...).
 //! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
 //!   for unit tests and the browser checks' files.
@@ -16,6 +17,7 @@
 //!   its parser (the handler) and its writer (the synthesiser).
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
+//! - [`preview`]: a plan and its impact as text, pull-request markdown or JSON.
 //! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store.
 //! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
@@ -25,9 +27,11 @@ pub mod cfn;
 pub mod choice;
 pub mod config;
 pub mod docs;
+pub mod impact;
 pub mod names;
 pub mod outcome;
 pub mod plan;
+pub mod preview;
 pub mod properties;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;

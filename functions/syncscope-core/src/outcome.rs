@@ -181,6 +181,10 @@ pub struct Outcome {
     pub retries: BTreeMap<String, u64>,
     /// A note for runs that touched nothing on purpose (e.g. a settings-only update).
     pub note: Option<String>,
+    /// Who loses and who keeps AWS access with the plan (None: not assessed, e.g. a
+    /// plan that removes and adds no group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::impact::Impact>,
 }
 
 /// What was learnt about a run after its outcome was built: by reporting (the

@@ -28,6 +28,10 @@ pub struct GuardLimits {
     pub max_removals: u32,
     /// At most this share of the current scope, in percent (default 25).
     pub max_removal_percent: u32,
+    /// At most this many users may lose AWS access in one run (default: no limit;
+    /// see [`crate::impact`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_users_losing_access: Option<u32>,
 }
 
 impl Default for GuardLimits {
@@ -35,6 +39,7 @@ impl Default for GuardLimits {
         Self {
             max_removals: 10,
             max_removal_percent: 25,
+            max_users_losing_access: None,
         }
     }
 }
@@ -544,7 +549,8 @@ mod tests {
         assert!(
             p.check_guard(&GuardLimits {
                 max_removals: 10,
-                max_removal_percent: 34
+                max_removal_percent: 34,
+                ..GuardLimits::default()
             })
             .is_ok()
         );
@@ -785,7 +791,7 @@ mod tests {
             let all: Vec<&str> = names.iter().map(String::as_str).collect();
             let p = planned(&all[removals..], &all, &all, Mode::Managed);
             prop_assert_eq!(p.counts().remove, removals);
-            let limits = GuardLimits { max_removals, max_removal_percent: max_percent };
+            let limits = GuardLimits { max_removals, max_removal_percent: max_percent, ..GuardLimits::default() };
             let allowed = removals == 0
                 || (removals <= max_removals as usize && removals * 100 <= max_percent as usize * scope_size);
             prop_assert_eq!(p.check_guard(&limits).is_ok(), allowed);

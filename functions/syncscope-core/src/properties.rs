@@ -333,6 +333,8 @@ properties! {
     /// `MaxRemovalPercent`: the deletion guard's share limit.
     max_removal_percent: default Count<100> = "MaxRemovalPercent"
         => Count(GuardLimits::default().max_removal_percent);
+    /// `MaxUsersLosingAccess`: the people guard's limit (none: no limit).
+    max_users_losing_access: optional Count<{ u32::MAX }> = "MaxUsersLosingAccess";
     /// `DryRun`: plan and report, change nothing.
     dry_run: default bool = "DryRun" => false;
     /// `IdentityStoreId`: skips the sso-admin lookup.
@@ -345,6 +347,7 @@ impl Properties {
         GuardLimits {
             max_removals: self.max_removals.0,
             max_removal_percent: self.max_removal_percent.0,
+            max_users_losing_access: self.max_users_losing_access.map(|c| c.0),
         }
     }
 }
@@ -414,6 +417,7 @@ mod tests {
             ("Mode", "authoritative"),
             ("OnDelete", "remove"),
             ("MaxRemovalPercent", "40"),
+            ("MaxUsersLosingAccess", "0"),
             ("IdentityStoreId", "d-0123456789"),
         ] {
             m.insert(key.into(), value.into());

@@ -249,6 +249,7 @@ pub fn outcome(spec: Spec) -> Outcome {
             domain: a.domain.clone(),
         })
         .collect();
+    let impact = sample_impact(&plan, h);
     let mut warnings = Vec::new();
     if h {
         warnings.push("could not verify <b>the scope</b> & \"friends\"".to_owned());
@@ -281,7 +282,63 @@ pub fn outcome(spec: Spec) -> Outcome {
         calls: Default::default(),
         retries: Default::default(),
         note: None,
+        impact,
     }
+}
+
+/// A plausible impact of a plan: each removed group held three users, one of whom
+/// another group keeps; added groups alternate between synced and pending. Hostile
+/// samples use hostile user names. None when the plan adds and removes no group.
+pub fn sample_impact(plan: &Plan, hostile: bool) -> Option<crate::impact::Impact> {
+    use crate::impact::{GroupLine, Impact, Kept, Members, Person};
+    let mut impact = Impact::default();
+    let names = hostile_names();
+    for (i, a) in plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == FilterKind::Group)
+        .enumerate()
+    {
+        let name = crate::docs::display_name(&a.name, &a.domain);
+        match a.op {
+            Op::Remove => {
+                impact.removed_groups.push(GroupLine {
+                    name: name.clone(),
+                    members: Members::Synced { members: 3 },
+                });
+                for j in 0..3 {
+                    let user = if hostile {
+                        format!("{}{i}{j}", names[(i + j) % names.len()])
+                    } else {
+                        format!("user{i:03}{j}")
+                    };
+                    let person = Person {
+                        user_name: format!("{user}@{DOMAIN}"),
+                        display_name: format!("{} {user}", ["Ann", "Bob", "Cy"][j]),
+                        user_id: format!("u-{i:04}-{j}"),
+                    };
+                    if j == 0 {
+                        impact.keeping.push(Kept {
+                            person,
+                            through: format!("AWS-Kept-Group@{DOMAIN}"),
+                        });
+                    } else {
+                        impact.losing.push(person);
+                    }
+                }
+            }
+            Op::Create => impact.added_groups.push(GroupLine {
+                name,
+                members: if i % 2 == 0 {
+                    Members::Synced { members: i as u64 }
+                } else {
+                    Members::Pending
+                },
+            }),
+            _ => {}
+        }
+    }
+    (!impact.removed_groups.is_empty() || !impact.added_groups.is_empty()).then_some(impact)
 }
 
 /// An outcome with no plan: the run failed before reading the scope.

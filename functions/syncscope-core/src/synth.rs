@@ -101,6 +101,7 @@ pub fn properties_for(
         on_delete: sso.on_delete,
         max_removals: Count(sso.guard.max_removals),
         max_removal_percent: Count(sso.guard.max_removal_percent),
+        max_users_losing_access: sso.guard.max_users_losing_access.map(Count),
         dry_run: false,
         identity_store_id: sso.identity_store_id.clone(),
     }
@@ -477,14 +478,20 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
     statements.push(json!({
         "Sid": "ReadIdentityStore",
         "Effect": "Allow",
+        // Groups and their members for the docs; users and the groups they are in
+        // for the impact of a removal (who loses access).
         "Action": [
+            "identitystore:DescribeUser",
+            "identitystore:GetUserId",
             "identitystore:ListGroupMemberships",
+            "identitystore:ListGroupMembershipsForMember",
             "identitystore:ListGroups",
         ],
         "Resource": [
             sub(store_arn),
             sub("arn:${AWS::Partition}:identitystore:::group/*"),
             sub("arn:${AWS::Partition}:identitystore:::membership/*"),
+            sub("arn:${AWS::Partition}:identitystore:::user/*"),
         ],
     }));
     if config.sso.identity_store_id.is_none() {

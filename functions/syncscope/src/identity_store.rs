@@ -11,9 +11,12 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_identitystore::types::{AlternateIdentifier, MemberId, UniqueAttribute};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::docs::{Enrichment, Lookup};
+use syncscope_core::impact::{self, Impact, Needs, Person, StoreFacts};
+use syncscope_core::plan::Plan;
 use tokio::time::Instant;
 
 /// Why the identity store could not be read at all.
@@ -123,6 +126,19 @@ impl IdentityStoreReader {
     }
 
     async fn count_members(&self, store_id: &str, group_id: &str) -> Result<u64, String> {
+        let mut count = 0u64;
+        self.each_member(store_id, group_id, |_| count += 1).await?;
+        Ok(count)
+    }
+
+    /// Calls `each` with the user id of every member of a group (paginated
+    /// `ListGroupMemberships`).
+    async fn each_member(
+        &self,
+        store_id: &str,
+        group_id: &str,
+        mut each: impl FnMut(&str),
+    ) -> Result<(), String> {
         let mut pages = self
             .store
             .list_group_memberships()
@@ -130,13 +146,210 @@ impl IdentityStoreReader {
             .group_id(group_id)
             .into_paginator()
             .send();
-        let mut count = 0u64;
         while let Some(page) = pages.next().await {
             let page = page
                 .map_err(|e| format!("ListGroupMemberships failed: {}", DisplayErrorContext(&e)))?;
-            count += page.group_memberships().len() as u64;
+            for membership in page.group_memberships() {
+                if let Some(MemberId::UserId(id)) = membership.member_id() {
+                    each(id);
+                }
+            }
         }
-        Ok(count)
+        Ok(())
+    }
+
+    /// A user: who they are (`DescribeUser`) and every group they are in
+    /// (paginated `ListGroupMembershipsForMember`: usually one call, where
+    /// `IsMemberInGroups` would need one call per 100 groups that stay).
+    async fn user(&self, store_id: &str, user_id: &str) -> Result<(Person, Vec<String>), String> {
+        let described = self
+            .store
+            .describe_user()
+            .identity_store_id(store_id)
+            .user_id(user_id)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeUser failed: {}", DisplayErrorContext(&e)))?;
+        let person = Person {
+            user_name: described.user_name().unwrap_or_default().to_owned(),
+            display_name: described.display_name().unwrap_or_default().to_owned(),
+            user_id: user_id.to_owned(),
+        };
+        let mut groups = Vec::new();
+        let mut pages = self
+            .store
+            .list_group_memberships_for_member()
+            .identity_store_id(store_id)
+            .member_id(MemberId::UserId(user_id.to_owned()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                format!(
+                    "ListGroupMembershipsForMember failed: {}",
+                    DisplayErrorContext(&e)
+                )
+            })?;
+            groups.extend(
+                page.group_memberships()
+                    .iter()
+                    .filter_map(|m| m.group_id().map(str::to_owned)),
+            );
+        }
+        Ok((person, groups))
+    }
+
+    /// The user id of a user name (`GetUserId`); None when the store has no such user.
+    async fn user_id(&self, store_id: &str, user_name: &str) -> Result<Option<String>, String> {
+        let attribute = UniqueAttribute::builder()
+            .attribute_path("userName")
+            .attribute_value(aws_smithy_types::Document::String(user_name.to_owned()))
+            .build()
+            .map_err(|e| e.to_string())?;
+        match self
+            .store
+            .get_user_id()
+            .identity_store_id(store_id)
+            .alternate_identifier(AlternateIdentifier::UniqueAttribute(attribute))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out.user_id().to_owned())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(format!("GetUserId failed: {}", DisplayErrorContext(&e))),
+        }
+    }
+
+    /// Who loses and who keeps AWS access with `plan` (None: the plan adds and
+    /// removes nothing the identity store knows of), reading the store
+    /// `concurrency` calls at a time until `deadline`. Whatever was not read by then
+    /// makes the impact partial: a lower bound that says so.
+    pub async fn impact(
+        &self,
+        configured: Option<&str>,
+        plan: &Plan,
+        concurrency: usize,
+        deadline: Instant,
+    ) -> Option<Impact> {
+        let needs = Needs::of(plan);
+        if needs.is_empty() {
+            return None;
+        }
+        let concurrency = concurrency.max(1);
+        let out_of_time = || "ran out of time reading the identity store".to_owned();
+        let store_id = match tokio::time::timeout_at(deadline, self.store_id(configured)).await {
+            Ok(Ok(id)) => id,
+            Ok(Err(e)) => {
+                return Some(Impact::unknown(format!(
+                    "the identity store was not read: {e}"
+                )));
+            }
+            Err(_) => return Some(Impact::unknown(out_of_time())),
+        };
+        let store_id = store_id.as_str();
+        let mut facts = StoreFacts {
+            groups: match tokio::time::timeout_at(deadline, self.group_ids(store_id)).await {
+                Ok(Ok(ids)) => ids,
+                Ok(Err(e)) => {
+                    return Some(Impact::unknown(format!(
+                        "the identity store was not read: {e}"
+                    )));
+                }
+                Err(_) => return Some(Impact::unknown(out_of_time())),
+            },
+            ..StoreFacts::default()
+        };
+        let mut gaps: Vec<String> = Vec::new();
+
+        // The members of every group entering or leaving the scope that the store has.
+        let groups: Vec<String> = needs
+            .removed_groups
+            .iter()
+            .chain(&needs.added_groups)
+            .filter_map(|name| facts.groups.get(&name.to_lowercase()).cloned())
+            .collect();
+        let mut listed = futures_util::stream::iter(groups)
+            .map(|group_id| async move {
+                let mut members = Vec::new();
+                let result = self
+                    .each_member(store_id, &group_id, |id| members.push(id.to_owned()))
+                    .await;
+                (group_id, result.map(|()| members))
+            })
+            .buffer_unordered(concurrency);
+        let mut user_names = futures_util::stream::iter(needs.removed_users.clone())
+            .map(|name| async move {
+                let id = self.user_id(store_id, &name).await;
+                (name, id)
+            })
+            .buffer_unordered(concurrency);
+        let read = async {
+            while let Some((group_id, members)) = listed.next().await {
+                match members {
+                    Ok(members) => {
+                        facts.members.insert(group_id, members);
+                    }
+                    Err(e) => gaps.push(e),
+                }
+            }
+            while let Some((name, id)) = user_names.next().await {
+                match id {
+                    Ok(Some(id)) => {
+                        facts.user_ids.insert(name.to_lowercase(), id);
+                    }
+                    Ok(None) => {}
+                    Err(e) => gaps.push(e),
+                }
+            }
+        };
+        if tokio::time::timeout_at(deadline, read).await.is_err() {
+            gaps.push(out_of_time());
+        }
+
+        // Everyone who could lose access: who they are, and which groups hold them.
+        let affected = facts.affected(&needs);
+        let mut users = futures_util::stream::iter(affected)
+            .map(|user_id| async move {
+                let user = self.user(store_id, &user_id).await;
+                (user_id, user)
+            })
+            .buffer_unordered(concurrency);
+        let read = async {
+            while let Some((user_id, user)) = users.next().await {
+                match user {
+                    Ok(user) => {
+                        facts.users.insert(user_id, user);
+                    }
+                    Err(e) => gaps.push(e),
+                }
+            }
+        };
+        if tokio::time::timeout_at(deadline, read).await.is_err() {
+            gaps.push(out_of_time());
+        }
+        gaps.dedup();
+        if let Some(first) = gaps.first() {
+            let more = gaps.len() - 1;
+            facts.gaps = Some(if more > 0 {
+                format!("{first} (and {more} more problem(s))")
+            } else {
+                first.clone()
+            });
+        }
+        let impact = impact::assess(plan, &facts);
+        tracing::info!(
+            identity_store_id = store_id,
+            losing = impact.losing.len(),
+            keeping = impact.keeping.len(),
+            complete = impact.is_complete(),
+            "impact assessed"
+        );
+        Some(impact)
     }
 
     /// Looks up every display name, `concurrency` at a time, until `deadline`.

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
 use syncscope_core::properties::Properties;
@@ -94,6 +95,7 @@ fn blank(run: &Run<'_>, verdict: Verdict) -> Outcome {
         calls: Default::default(),
         retries: Default::default(),
         note: None,
+        impact: None,
     }
 }
 
@@ -300,20 +302,29 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
         unmanaged = plan.counts().unmanaged,
         "planned"
     );
+    outcome.impact = assess_impact(cx, &plan).await;
     // Deleting the stack with OnDelete remove is its own confirmation; a drift check
-    // changes nothing, so the guard only warns there.
+    // changes nothing, so the guards only warn there.
     let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
-    if run.trigger == Trigger::Drift
-        && let Err(tripped) = plan.check_guard(&props.guard())
-    {
-        outcome
-            .warnings
-            .push(format!("a deployment now would be refused: {tripped}"));
-    }
-    if guarded && let Err(tripped) = plan.check_guard(&props.guard()) {
-        outcome.plan = Some(plan);
-        outcome.scope_after = Some(before);
-        return fail(outcome, tripped.to_string());
+    let tripped = plan
+        .check_guard(&props.guard())
+        .map_err(|t| t.to_string())
+        .and_then(|()| match &outcome.impact {
+            Some(impact) => check_people_guard(impact, props.guard().max_users_losing_access)
+                .map_err(|t| t.to_string()),
+            None => Ok(()),
+        });
+    if let Err(tripped) = tripped {
+        if guarded {
+            outcome.plan = Some(plan);
+            outcome.scope_after = Some(before);
+            return fail(outcome, tripped);
+        }
+        if run.trigger == Trigger::Drift {
+            outcome
+                .warnings
+                .push(format!("a deployment now would be refused: {tripped}"));
+        }
     }
     let owner = owner(run, key);
     let (owner, dry) = match owner {
@@ -410,6 +421,40 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
     outcome.results = applied;
     record_calls(&mut outcome, client);
     outcome
+}
+
+/// Who loses and who keeps AWS access with the plan, from the identity store in the
+/// resource's region, in at most a quarter of the time left before `apply_end` (None
+/// when the plan adds and removes no filter the store could know).
+async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
+    if Needs::of(plan).is_empty() {
+        return None;
+    }
+    let now = Instant::now();
+    let by = now
+        + cx.run
+            .deadlines
+            .apply_end
+            .saturating_duration_since(now)
+            .mul_f64(0.25);
+    let impact = cx
+        .app
+        .identity_store_in(&cx.key.region)
+        .impact(
+            cx.run
+                .props
+                .identity_store_id
+                .as_ref()
+                .map(|id| id.as_str()),
+            plan,
+            cx.app.settings.concurrency,
+            by,
+        )
+        .await?;
+    if let Some(why) = &impact.partial {
+        tracing::warn!(why = %why, "the impact of the plan is partial");
+    }
+    Some(impact)
 }
 
 /// The owner label of a run that writes nothing.

@@ -1,0 +1,306 @@
+//! A plan preview for people deciding on a change: the plan, its impact on people,
+//! and the guards' verdicts, as text (a terminal), markdown (a pull-request comment,
+//! at most [`MARKDOWN_BUDGET`] characters) or JSON (scripts).
+//!
+//! Markdown is built from data, never trusted: every ASCII punctuation character of a
+//! name is backslash-escaped (CommonMark's rule), line breaks become spaces, so a name
+//! cannot close a table cell, open a link, emphasise text or inject HTML.
+
+use serde::Serialize;
+
+use crate::impact::{DISABLED_AFTER_DAYS, Impact};
+use crate::plan::{Op, Plan};
+
+/// The most characters a markdown preview may have (GitHub's comment limit is 65,536).
+pub const MARKDOWN_BUDGET: usize = 65_000;
+
+/// Everything a preview shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview<'a> {
+    /// The sync profile planned for.
+    pub profile: &'a str,
+    /// The plan.
+    pub plan: &'a Plan,
+    /// Its impact on people (None: not assessed; `impact_note` says why).
+    pub impact: Option<&'a Impact>,
+    /// Why the impact was not assessed, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact_note: Option<String>,
+    /// What the guards refuse (empty: the plan would be applied).
+    pub refused: Vec<String>,
+    /// Things to know that do not stop the plan.
+    pub warnings: Vec<String>,
+}
+
+/// Escapes text for a markdown table cell or paragraph.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' => out.push(' '),
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A markdown table with at most `limit` rows, then a "+N more" row.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], limit: usize) {
+    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
+    for row in rows.iter().take(limit) {
+        let cells: Vec<String> = row.iter().map(|c| escape_markdown(c)).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    if rows.len() > limit {
+        let mut cells = vec![format!("+{} more", rows.len() - limit)];
+        cells.resize(header.len(), String::new());
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push('\n');
+}
+
+impl Preview<'_> {
+    /// The markdown for a pull-request comment, cut to [`MARKDOWN_BUDGET`] characters
+    /// by shortening its tables ("+N more"), never by cutting text mid-way.
+    pub fn markdown(&self) -> String {
+        let mut limit = usize::MAX;
+        loop {
+            let text = self.markdown_with(limit);
+            if text.chars().count() <= MARKDOWN_BUDGET || limit == 0 {
+                return text;
+            }
+            limit = if limit == usize::MAX {
+                1_000
+            } else {
+                limit / 2
+            };
+        }
+    }
+
+    fn markdown_with(&self, limit: usize) -> String {
+        let plan = self.plan;
+        let c = plan.counts();
+        let mut out = format!(
+            "### syncscope plan for sync profile `{}`\n\n",
+            self.profile.replace('`', "'")
+        );
+        out.push_str(&format!(
+            "**{} to create, {} to remove, {} to adopt, {} unchanged, {} not managed** (mode {}, domain {}, {} filters in scope now).\n\n",
+            c.create,
+            c.remove,
+            c.adopt,
+            c.keep,
+            c.unmanaged,
+            plan.mode.as_str(),
+            escape_markdown(&plan.domain),
+            plan.scope_size
+        ));
+        if self.refused.is_empty() {
+            out.push_str("✅ Within the deletion guards: a deployment applies this plan.\n\n");
+        } else {
+            for refusal in &self.refused {
+                out.push_str(&format!("❌ **Refused:** {}\n\n", escape_markdown(refusal)));
+            }
+        }
+        let changes: Vec<Vec<String>> = plan
+            .actions
+            .iter()
+            .filter(|a| a.op != Op::Keep)
+            .map(|a| {
+                let sign = match a.op {
+                    Op::Create => "➕ create",
+                    Op::Remove => "➖ remove",
+                    Op::Adopt => "🔗 adopt",
+                    _ => "⏸ not managed: left alone",
+                };
+                vec![sign.to_owned(), a.kind.noun().to_owned(), a.name.clone()]
+            })
+            .collect();
+        if changes.is_empty() {
+            out.push_str("The scope already matches the config.\n\n");
+        } else {
+            table(&mut out, &["Change", "Type", "Name"], &changes, limit);
+        }
+
+        out.push_str("#### Who gains and who loses AWS access\n\n");
+        match self.impact {
+            None => out.push_str(&format!(
+                "Not assessed: {}.\n\n",
+                escape_markdown(
+                    self.impact_note
+                        .as_deref()
+                        .unwrap_or("no identity store was read")
+                )
+            )),
+            Some(impact) => {
+                out.push_str(&format!("{}.\n\n", escape_markdown(&impact.headline())));
+                if !impact.losing.is_empty() {
+                    out.push_str(&format!(
+                        "**Losing access** (disabled {DISABLED_AFTER_DAYS} days after the change):\n\n"
+                    ));
+                    let rows: Vec<Vec<String>> = impact
+                        .losing
+                        .iter()
+                        .map(|p| vec![p.user_name.clone(), p.display_name.clone()])
+                        .collect();
+                    table(&mut out, &["User", "Display name"], &rows, limit);
+                }
+                if !impact.keeping.is_empty() {
+                    out.push_str("**Keeping access** through a group that stays:\n\n");
+                    let rows: Vec<Vec<String>> = impact
+                        .keeping
+                        .iter()
+                        .map(|k| {
+                            vec![
+                                k.person.user_name.clone(),
+                                k.person.display_name.clone(),
+                                k.through.clone(),
+                            ]
+                        })
+                        .collect();
+                    table(&mut out, &["User", "Display name", "Through"], &rows, limit);
+                }
+                let groups: Vec<Vec<String>> = impact
+                    .removed_groups
+                    .iter()
+                    .map(|g| (g, "removed"))
+                    .chain(impact.added_groups.iter().map(|g| (g, "added")))
+                    .map(|(g, change)| vec![g.name.clone(), change.to_owned(), g.members.label()])
+                    .collect();
+                if !groups.is_empty() {
+                    table(&mut out, &["Group", "Change", "Members"], &groups, limit);
+                }
+            }
+        }
+        if !self.warnings.is_empty() {
+            out.push_str("#### Warnings\n\n");
+            for w in self.warnings.iter().take(limit.max(1)) {
+                out.push_str(&format!("- {}\n", escape_markdown(w)));
+            }
+            if self.warnings.len() > limit.max(1) {
+                out.push_str(&format!("- +{} more\n", self.warnings.len() - limit.max(1)));
+            }
+            out.push('\n');
+        }
+        out.push_str("<sub>New filters sync at the next sync cycle (up to a few hours); nested groups are flattened into their parent and widen access.</sub>\n");
+        out
+    }
+
+    /// The impact for a terminal: the headline, then one line per user.
+    pub fn impact_text(&self) -> String {
+        let Some(impact) = self.impact else {
+            return format!(
+                "Impact on people: not assessed ({})",
+                self.impact_note
+                    .as_deref()
+                    .unwrap_or("no identity store was read")
+            );
+        };
+        let mut out = format!("Impact on people: {}.", impact.headline());
+        for p in &impact.losing {
+            out.push_str(&format!(
+                "\n  ✗ {}  {}  loses access",
+                p.user_name, p.display_name
+            ));
+        }
+        for k in &impact.keeping {
+            out.push_str(&format!(
+                "\n  ✓ {}  {}  keeps access through {}",
+                k.person.user_name, k.person.display_name, k.through
+            ));
+        }
+        for g in &impact.added_groups {
+            out.push_str(&format!("\n  + {}  {}", g.name, g.members.label()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Verdict;
+    use crate::samples;
+
+    fn preview<'a>(outcome: &'a crate::outcome::Outcome, refused: Vec<String>) -> Preview<'a> {
+        Preview {
+            profile: "SynchronizationToActiveDirectoryAwsSso",
+            plan: outcome.plan.as_ref().unwrap(),
+            impact: outcome.impact.as_ref(),
+            impact_note: None,
+            refused,
+            warnings: vec!["a | pipe".to_owned()],
+        }
+    }
+
+    #[test]
+    fn hostile_names_cannot_break_out_of_the_markdown() {
+        let outcome = samples::created(Verdict::Changed, false, 24, true);
+        let md = preview(&outcome, Vec::new()).markdown();
+        let ours = md.replace("<sub>", "").replace("</sub>", "");
+        for (i, _) in ours.match_indices('<') {
+            assert!(ours[..i].ends_with('\\'), "an unescaped < at {i}:\n{md}");
+        }
+        for raw in ["](https://", "**bold**", "{{ template }}"] {
+            assert!(
+                !md.contains(raw),
+                "{raw} reached the markdown unescaped:\n{md}"
+            );
+        }
+        assert!(md.contains(r"\<script\>alert\(1\)\<\/script\>"), "{md}");
+        // Every table row has exactly as many cells as its header.
+        for line in md.lines().filter(|l| l.starts_with("| ")) {
+            let unescaped_pipes = line
+                .match_indices('|')
+                .filter(|(i, _)| !line[..*i].ends_with('\\'))
+                .count();
+            assert!([3, 4].contains(&unescaped_pipes), "{line}");
+        }
+        assert!(md.contains("- a \\| pipe"));
+    }
+
+    #[test]
+    fn a_huge_plan_fits_a_pull_request_comment_with_plus_n_more() {
+        let outcome = samples::created(Verdict::Changed, false, 5_000, true);
+        let md = preview(&outcome, vec!["refusing to remove".into()]).markdown();
+        assert!(
+            md.chars().count() <= MARKDOWN_BUDGET,
+            "{}",
+            md.chars().count()
+        );
+        assert!(md.contains(" more |"), "no +N more row");
+        assert!(md.contains("❌ **Refused:** refusing to remove"));
+        assert!(md.contains("#### Who gains and who loses AWS access"));
+    }
+
+    #[test]
+    fn the_text_says_who_loses_and_who_keeps_access_or_why_it_was_not_assessed() {
+        let outcome = samples::created(Verdict::Changed, false, 16, false);
+        let p = preview(&outcome, Vec::new());
+        let text = p.impact_text();
+        let impact = outcome.impact.as_ref().unwrap();
+        assert!(
+            text.contains(&format!("✗ {}", impact.losing[0].user_name)),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "keeps access through {}",
+            impact.keeping[0].through
+        )));
+        let offline = Preview {
+            impact: None,
+            impact_note: Some("offline plan".into()),
+            ..p
+        };
+        assert_eq!(
+            offline.impact_text(),
+            "Impact on people: not assessed (offline plan)"
+        );
+        assert!(offline.markdown().contains("Not assessed: offline plan."));
+    }
+}
