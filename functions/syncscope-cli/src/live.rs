@@ -4,10 +4,13 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use syncscope::identity_store::IdentityStoreReader;
 use syncscope::identity_sync::client::resolve_endpoint;
 use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError};
 use syncscope::ssm::{Found, ParameterStore};
 use syncscope_core::config::Config;
+use syncscope_core::impact::{Impact, Needs};
+use syncscope_core::plan::Plan;
 use syncscope_core::scope::{CurrentFilter, Ledger, ProfileKey};
 use syncscope_core::store;
 use syncscope_core::synth::ParameterNames;
@@ -173,6 +176,29 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
         endpoint: clients.identity_sync.endpoint().to_owned(),
     })
 }
+
+/// Who loses and who keeps AWS access with `plan`, from the identity store of IAM
+/// Identity Center's region (read-only: ListInstances, ListGroups,
+/// ListGroupMemberships, GetUserId, DescribeUser, ListGroupMembershipsForMember).
+/// None when the plan adds and removes no filter.
+pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, String> {
+    if Needs::of(plan).is_empty() {
+        return Ok(None);
+    }
+    let clients = Clients::from_env(config).await?;
+    let reader = IdentityStoreReader::new(&clients.sdk, &clients.region);
+    Ok(reader
+        .impact(
+            config.sso.identity_store_id.as_ref().map(|id| id.as_str()),
+            plan,
+            IMPACT_CONCURRENCY,
+            Instant::now() + LIST_TIME,
+        )
+        .await)
+}
+
+/// Identity store calls in flight at once for the impact.
+const IMPACT_CONCURRENCY: usize = 8;
 
 /// The IAM Identity Center instance in the clients' region (the one whose identity
 /// store is `wanted`, if given), or why there is not exactly one.

@@ -20,9 +20,22 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use syncscope_core::config::{self, Problem};
+use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::plan::{self, Plan};
+use syncscope_core::preview::Preview;
 use syncscope_core::scope::{CurrentFilter, Ledger, Scope};
 use syncscope_core::store;
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PlanFormat {
+    /// For a terminal.
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// For scripts.
+    Json,
+}
 
 /// Keep the IAM Identity Center sync scope equal to a JSON file in git.
 #[derive(Parser)]
@@ -43,10 +56,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show what a run would change: create, remove, adopt, keep, unmanaged.
+    /// Show what a run would change (create, remove, adopt, keep, unmanaged) and who
+    /// gains and who loses AWS access.
     ///
-    /// Without `--current`, reads the live scope (ListSyncFilters) and the ledger (SSM)
-    /// with your AWS credentials, read-only.
+    /// Without `--current`, reads the live scope (ListSyncFilters), the ledger (SSM) and
+    /// the identity store (who is in the groups that leave) with your AWS credentials,
+    /// read-only.
     Plan {
         /// The config file.
         #[arg(long, short)]
@@ -62,7 +77,11 @@ enum Command {
         /// Write the live scope to this file (the format `--current` reads).
         #[arg(long, conflicts_with = "current")]
         save_current: Option<PathBuf>,
-        /// Print the plan as JSON.
+        /// The output: `text`, `markdown` (a pull-request comment, at most 65,000
+        /// characters) or `json` (for scripts).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        /// Print the plan as JSON (the same as `--format json`).
         #[arg(long)]
         json: bool,
     },
@@ -133,13 +152,14 @@ fn main() -> ExitCode {
             current,
             ledger,
             save_current,
+            format,
             json,
         } => plan(
             &config,
             current.as_deref(),
             ledger.as_deref(),
             save_current.as_deref(),
-            json,
+            if json { PlanFormat::Json } else { format },
         )
         .unwrap_or_else(|code| code),
         Command::Synth {
@@ -267,7 +287,7 @@ fn plan(
     current: Option<&Path>,
     ledger: Option<&Path>,
     save_current: Option<&Path>,
-    as_json: bool,
+    format: PlanFormat,
 ) -> Result<ExitCode, ExitCode> {
     let c = &load_config(config_path, false)
         .map_err(|(code, _)| code)?
@@ -279,7 +299,18 @@ fn plan(
     };
     let ledger = ledger_file.or(live_ledger).unwrap_or_default();
     let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode);
-    Ok(report_plan(&plan, c, as_json))
+    let (impact, impact_note) = match current {
+        Some(_) => (
+            None,
+            Some("an offline plan (--current) reads no identity store; plan without --current to see who loses access".to_owned()),
+        ),
+        None => match runtime()?.block_on(live::impact(c, &plan)) {
+            Ok(Some(impact)) => (Some(impact), None),
+            Ok(None) => (None, Some("the plan adds and removes no filter".to_owned())),
+            Err(e) => (None, Some(e)),
+        },
+    };
+    Ok(report_plan(&plan, c, impact.as_ref(), impact_note, format))
 }
 
 /// The live scope (saved to `save_current` if asked) and, if asked, the live ledger.
@@ -456,25 +487,73 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
     })
 }
 
-/// Prints a plan and the guard's verdict; exit 1 if the guard would refuse it.
-fn report_plan(plan: &Plan, config: &config::Config, as_json: bool) -> ExitCode {
+/// Prints a plan, its impact and the guards' verdicts; exit 1 if a guard would refuse
+/// it.
+fn report_plan(
+    plan: &Plan,
+    config: &config::Config,
+    impact: Option<&Impact>,
+    impact_note: Option<String>,
+    format: PlanFormat,
+) -> ExitCode {
     let guard = plan.check_guard(&config.sso.guard);
-    if as_json {
-        let out = json!({
-            "profile": config.sso.sync_profile.as_str(),
-            "plan": plan,
-            "counts": plan.counts(),
-            "guard": guard.as_ref().err(),
-        });
-        println!("{out:#}");
-    } else {
-        println!("Profile {}", config.sso.sync_profile);
-        println!("{plan}");
-        if let Err(tripped) = &guard {
-            eprintln!("error: {tripped}");
+    let max_users = config.sso.guard.max_users_losing_access;
+    let people = match impact {
+        Some(impact) => check_people_guard(impact, max_users),
+        // Without an impact the people guard cannot be checked: a deployment reads
+        // the identity store itself and refuses if it cannot tell.
+        None => Ok(()),
+    };
+    let mut warnings = Vec::new();
+    if impact.is_none() && max_users.is_some() && Needs::of(plan).removes_anything() {
+        warnings.push(format!(
+            "SSO.DeletionGuard.MaxUsersLosingAccess is set, and this plan could not be checked against it: {}",
+            impact_note.as_deref().unwrap_or("no impact")
+        ));
+    }
+    let refused: Vec<String> = [
+        guard.as_ref().err().map(ToString::to_string),
+        people.as_ref().err().map(ToString::to_string),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let preview = Preview {
+        profile: config.sso.sync_profile.as_str(),
+        plan,
+        impact,
+        impact_note,
+        refused: refused.clone(),
+        warnings,
+    };
+    match format {
+        PlanFormat::Json => {
+            let out = json!({
+                "profile": preview.profile,
+                "plan": plan,
+                "counts": plan.counts(),
+                "guard": guard.as_ref().err(),
+                "people_guard": people.as_ref().err().map(ToString::to_string),
+                "impact": impact,
+                "impact_note": preview.impact_note,
+                "warnings": preview.warnings,
+            });
+            println!("{out:#}");
+        }
+        PlanFormat::Markdown => print!("{}", preview.markdown()),
+        PlanFormat::Text => {
+            println!("Profile {}", config.sso.sync_profile);
+            println!("{plan}");
+            println!("{}", preview.impact_text());
+            for warning in &preview.warnings {
+                eprintln!("warning: {warning}");
+            }
+            for refusal in &refused {
+                eprintln!("error: {refusal}");
+            }
         }
     }
-    if guard.is_ok() {
+    if refused.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
