@@ -1,7 +1,5 @@
 //! Shared helpers: configs, assertions on responses, the environment of CLI runs.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -150,24 +148,4 @@ pub fn haystacks(world: &World, bucket: Option<&str>) -> Vec<(String, String)> {
     out
 }
 
-/// A CLI run's AWS environment: every AWS endpoint at `endpoint` (moto), test
-/// credentials, the harness region, and no AWS config files of the machine (`none`
-/// names files that do not exist). The caller adds the identity-sync endpoint.
-pub fn aws_env(cmd: &mut Command, endpoint: &str, none: &Path) {
-    for var in [
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_ENDPOINT_URL_IDENTITY_SYNC",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", syncscope_harness::world::REGION)
-        .env("AWS_CONFIG_FILE", none)
-        .env("AWS_SHARED_CREDENTIALS_FILE", none)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null());
-}
+pub use syncscope_harness::world::aws_env;

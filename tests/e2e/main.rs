@@ -10,6 +10,7 @@ mod deployment;
 mod doctor;
 mod hardening;
 mod helpers;
+mod impact;
 mod lifecycle;
 mod model;
 mod ownership;

@@ -12,12 +12,12 @@ use crate::helpers::*;
 const WEBSITE: &str = "https://wiki.example.com/aws/sso-groups";
 
 /// The cards the Teams sink received, as JSON.
-fn cards(world: &World) -> Vec<Value> {
+pub(crate) fn cards(world: &World) -> Vec<Value> {
     world.teams.requests().iter().map(|r| r.json()).collect()
 }
 
 /// Every string in a JSON value, joined by newlines.
-fn texts(value: &Value) -> String {
+pub(crate) fn texts(value: &Value) -> String {
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::String(s) => out.push(s.clone()),
@@ -32,7 +32,7 @@ fn texts(value: &Value) -> String {
 }
 
 /// The Adaptive Card inside a Workflows envelope.
-fn adaptive(envelope: &Value) -> &Value {
+pub(crate) fn adaptive(envelope: &Value) -> &Value {
     assert_eq!(envelope["type"], "message", "{envelope:#}");
     assert_eq!(
         envelope["attachments"][0]["contentType"],
@@ -43,11 +43,11 @@ fn adaptive(envelope: &Value) -> &Value {
     card
 }
 
-fn title(card: &Value) -> String {
+pub(crate) fn title(card: &Value) -> String {
     card["fallbackText"].as_str().unwrap_or_default().to_owned()
 }
 
-fn fact(card: &Value, name: &str) -> Option<String> {
+pub(crate) fn fact(card: &Value, name: &str) -> Option<String> {
     card["body"]
         .as_array()?
         .iter()
@@ -58,7 +58,7 @@ fn fact(card: &Value, name: &str) -> Option<String> {
 }
 
 /// Validates a card against the Adaptive Card 1.4 schema (the copy in the repo).
-fn assert_valid_card(card: &Value) {
+pub(crate) fn assert_valid_card(card: &Value) {
     let path = syncscope_harness::paths::workspace().join("tests/schemas/adaptive-card-1.4.0.json");
     let mut schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     schema.as_object_mut().unwrap().remove("id");
@@ -73,14 +73,14 @@ fn assert_valid_card(card: &Value) {
 }
 
 /// An S3 object: body, content type, cache control, server-side encryption.
-struct Object {
-    body: String,
+pub(crate) struct Object {
+    pub(crate) body: String,
     content_type: String,
     cache_control: String,
     sse: String,
 }
 
-fn get(world: &World, bucket: &str, key: &str) -> Object {
+pub(crate) fn get(world: &World, bucket: &str, key: &str) -> Object {
     let got = world
         .rt
         .block_on(world.s3.get_object().bucket(bucket).key(key).send())
@@ -158,25 +158,12 @@ fn synced_group(world: &World, store_id: &str, display_name: &str, members: usiz
     })
 }
 
-/// The identity store moto's sso-admin reports (what the Lambda finds by itself).
-fn instance_store_id(world: &World) -> String {
-    let admin = aws_sdk_ssoadmin::Client::new(&world.sdk);
-    world
-        .rt
-        .block_on(admin.list_instances().send())
-        .unwrap()
-        .instances()[0]
-        .identity_store_id()
-        .unwrap()
-        .to_owned()
-}
-
 #[test]
 fn create_posts_one_card_and_publishes_docs_with_synced_and_pending_groups() {
     let world = World::start();
     let synced = format!("Synced-{}", world.ns);
     let pending = format!("Pending-{}", world.ns);
-    let store_id = instance_store_id(&world);
+    let store_id = world.instance_store_id();
     // More members than one ListGroupMemberships page (100) holds.
     let group_id = synced_group(&world, &store_id, &format!("{synced}@{DOMAIN}"), 120);
 

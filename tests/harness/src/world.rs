@@ -44,6 +44,46 @@ pub struct WorldOptions {
     pub lambda_binary: Option<std::path::PathBuf>,
     /// A command the binary runs under (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`).
     pub lambda_wrapper: Vec<String>,
+    /// The stack name (default `SyncScope-<ns>`; the local lifecycle uses the config's,
+    /// so `syncscope plan` finds the stack's ledger as it would on AWS).
+    pub stack_name: Option<String>,
+}
+
+/// Points a command at a local AWS endpoint with fixed test credentials, away from the
+/// user's AWS configuration (`none` is a path that does not exist).
+pub fn aws_env(cmd: &mut std::process::Command, endpoint: &str, none: &std::path::Path) {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL_IDENTITY_SYNC",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", none)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(std::process::Stdio::null());
+}
+
+/// A user of a seeded identity store: `first.last` becomes the user name
+/// `first.last@corp.example.com` and the display name `First Last`.
+pub fn seeded_person(handle: &str) -> (String, String) {
+    let display: Vec<String> = handle
+        .split('.')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    (format!("{handle}@{DOMAIN}"), display.join(" "))
 }
 
 /// A started world. Everything stops when it is dropped.
@@ -70,6 +110,8 @@ pub struct World {
     pub s3: aws_sdk_s3::Client,
     /// The SDK configuration pointing at moto.
     pub sdk: aws_config::SdkConfig,
+    /// The stack name.
+    stack: String,
     /// How the Lambda process was started (binary, environment), to restart it.
     lambda_start: (Vec<String>, std::path::PathBuf, Vec<(String, String)>),
 }
@@ -137,7 +179,12 @@ impl World {
             &env,
         )
         .expect("start the Lambda binary");
+        let stack = options
+            .stack_name
+            .clone()
+            .unwrap_or_else(|| format!("SyncScope-{ns}"));
         let world = Self {
+            stack,
             ns,
             moto,
             emulator,
@@ -159,7 +206,98 @@ impl World {
 
     /// The stack name of this world.
     pub fn stack(&self) -> String {
-        format!("SyncScope-{}", self.ns)
+        self.stack.clone()
+    }
+
+    /// Runs the `syncscope` CLI against this world (moto and the emulator); returns
+    /// its exit code, stdout and stderr.
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = std::process::Command::new(crate::paths::binary("syncscope"));
+        let none = crate::paths::build_dir("world").join("no-aws-config");
+        aws_env(&mut cmd, &self.moto.url, &none);
+        cmd.env("AWS_ENDPOINT_URL_IDENTITY_SYNC", self.emulator.base_url())
+            .args(args);
+        let out = cmd.output().expect("run the syncscope CLI");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The identity store of moto's IAM Identity Center instance (what the Lambda
+    /// finds by itself with sso-admin ListInstances).
+    pub fn instance_store_id(&self) -> String {
+        let admin = aws_sdk_ssoadmin::Client::new(&self.sdk);
+        self.rt
+            .block_on(admin.list_instances().send())
+            .expect("list moto's IAM Identity Center instances")
+            .instances()
+            .first()
+            .and_then(|i| i.identity_store_id())
+            .expect("moto has an IAM Identity Center instance")
+            .to_owned()
+    }
+
+    /// Seeds moto's identity store `store_id` the way a sync leaves it: one group per
+    /// `(display name, member handles)`, its members as users ([`seeded_person`]),
+    /// each user created once. Returns the user ids by handle.
+    pub fn seed_identity_store(
+        &self,
+        store_id: &str,
+        groups: &[(&str, &[&str])],
+    ) -> std::collections::HashMap<String, String> {
+        use aws_sdk_identitystore::types::{MemberId, Name};
+        let store = aws_sdk_identitystore::Client::new(&self.sdk);
+        let mut users = std::collections::HashMap::new();
+        self.rt.block_on(async {
+            for (group, members) in groups {
+                let group_id = store
+                    .create_group()
+                    .identity_store_id(store_id)
+                    .display_name(*group)
+                    .send()
+                    .await
+                    .expect("create a group in moto's identity store")
+                    .group_id()
+                    .to_owned();
+                for handle in *members {
+                    let user_id = match users.get(*handle) {
+                        Some(id) => String::clone(id),
+                        None => {
+                            let (user_name, display) = seeded_person(handle);
+                            let id = store
+                                .create_user()
+                                .identity_store_id(store_id)
+                                .user_name(user_name)
+                                .display_name(&display)
+                                .name(
+                                    Name::builder()
+                                        .given_name(&display)
+                                        .family_name(*handle)
+                                        .build(),
+                                )
+                                .send()
+                                .await
+                                .expect("create a user in moto's identity store")
+                                .user_id()
+                                .to_owned();
+                            users.insert((*handle).to_owned(), id.clone());
+                            id
+                        }
+                    };
+                    store
+                        .create_group_membership()
+                        .identity_store_id(store_id)
+                        .group_id(&group_id)
+                        .member_id(MemberId::UserId(user_id))
+                        .send()
+                        .await
+                        .expect("create a membership in moto's identity store");
+                }
+            }
+        });
+        users
     }
 
     /// The stack ARN CloudFormation would send.

@@ -8,6 +8,11 @@
 //! one removed); Update where only ServiceTimeout changed; Delete. Writes what it saw
 //! under `build/local/` and exits non-zero if any step differs from what is expected.
 //!
+//! The identity store is seeded with users in the synced groups, and before the update
+//! the CLI's `syncscope plan --format markdown` previews it (`plan.md`; for the example
+//! config README's sample must be exactly that output, and `--write-readme` rewrites
+//! it): the update then shows who loses and who keeps access in its docs and card.
+//!
 //! `--lambda PATH [--wrapper "CMD ARGS"] --smoke` runs another build of the Lambda
 //! (`task build` passes the arm64 zip's `bootstrap` under `qemu-aarch64`) through one
 //! Create and one Delete, which must both answer SUCCESS: the shipped artefact, not only
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
         || syncscope_harness::paths::workspace().join("config/example.json"),
         PathBuf::from,
     );
+    let write_readme = args.iter().any(|a| a == "--write-readme");
     if args.iter().any(|a| a == "--smoke") {
         return smoke(
             &config_path,
@@ -127,6 +133,8 @@ fn main() -> ExitCode {
             ("GROUP", first.name.as_str().to_lowercase()),
             ("GROUP", unmanaged.to_owned()),
         ],
+        // The config's stack name: `syncscope plan` finds the stack's ledger.
+        stack_name: Some(original.general.stack_name.as_str().to_owned()),
         ..Default::default()
     });
     println!(
@@ -134,6 +142,9 @@ fn main() -> ExitCode {
         world.moto.url,
         world.emulator.base_url()
     );
+    let people = seed_people(&world, &original, &removed, unmanaged);
+    let edited_path = out.join("config-edited.json");
+    write_json(&edited_path, &edited_doc);
 
     let mut check = Check {
         failures: Vec::new(),
@@ -154,6 +165,16 @@ fn main() -> ExitCode {
     ];
     for (n, (kind, _)) in steps.iter().enumerate() {
         let step = n + 1;
+        if step == 2 {
+            preview(
+                &world,
+                &edited_path,
+                &out,
+                &config_path,
+                &mut check,
+                write_readme,
+            );
+        }
         let id = ids.last().cloned();
         let event = match step {
             1 => world.event("Create", &props_v1, None, None),
@@ -195,6 +216,7 @@ fn main() -> ExitCode {
         let data = &response["Data"];
         match step {
             2 => {
+                impact_of_update(&world, &people, &mut check);
                 check.expect(
                     data["Created"] == "1" && data["CreatedNames"] == added,
                     format!("step 2: created {added}"),
@@ -335,13 +357,16 @@ fn smoke(config_path: &Path, lambda: Option<PathBuf>, wrapper: Vec<String>) -> E
     }
 }
 
-/// Copies whatever the Lambda published to the docs bucket into `out/docs/`.
-fn copy_docs(world: &World, out: &Path) {
+/// The live documents the Lambda published to the docs bucket: (file name, bytes).
+fn published(world: &World) -> Vec<(String, Vec<u8>)> {
     let bucket = world.bucket();
     let listed = world
         .rt
         .block_on(world.s3.list_objects_v2().bucket(&bucket).send());
-    let Ok(listed) = listed else { return };
+    let Ok(listed) = listed else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
     for object in listed.contents() {
         let Some(key) = object.key() else { continue };
         if key.contains("/history/") {
@@ -356,8 +381,201 @@ fn copy_docs(world: &World, out: &Path) {
         let Ok(bytes) = world.rt.block_on(got.body.collect()) else {
             continue;
         };
-        let file = key.rsplit('/').next().unwrap_or(key);
-        let _ = std::fs::create_dir_all(out.join("docs"));
-        let _ = std::fs::write(out.join("docs").join(file), bytes.into_bytes());
+        let file = key.rsplit('/').next().unwrap_or(key).to_owned();
+        files.push((file, bytes.into_bytes().to_vec()));
     }
+    files
+}
+
+/// Copies the live documents into `out/docs/`.
+fn copy_docs(world: &World, out: &Path) {
+    let _ = std::fs::create_dir_all(out.join("docs"));
+    for (file, bytes) in published(world) {
+        let _ = std::fs::write(out.join("docs").join(file), bytes);
+    }
+}
+
+/// Who is in which group in the identity store the local lifecycle seeds.
+struct People {
+    /// Members of the removed group that no other synced group holds.
+    losing: Vec<String>,
+    /// Members of the removed group that another group keeps: (user name, through).
+    keeping: Vec<(String, String)>,
+}
+
+/// Seeds moto's identity store as a sync would have left it: the first group and two
+/// more with members, the group the edit removes with four (one also in the first
+/// group, one also in the unmanaged console group, two in nothing else), and the
+/// unmanaged group. The other groups are not synced yet ("pending").
+fn seed_people(world: &World, config: &config::Config, removed: &str, unmanaged: &str) -> People {
+    let domain = config.sso.domain.as_str();
+    let group = |name: &str| format!("{name}@{domain}");
+    let names: Vec<String> = config
+        .sso
+        .groups
+        .iter()
+        .map(|g| g.name.as_str().to_owned())
+        .collect();
+    let (first, second, third) = (&names[0], names.get(1), names.get(2));
+    let mut seeded: Vec<(String, Vec<&str>)> = vec![
+        (group(first), vec!["alice.meyer", "bob.schulz"]),
+        (group(unmanaged), vec!["hana.fischer"]),
+        (
+            group(removed),
+            vec!["bob.schulz", "carol.jones", "dave.miller", "hana.fischer"],
+        ),
+    ];
+    for (extra, members) in [
+        (second, vec!["erin.wagner", "alice.meyer"]),
+        (third, vec!["frank.koch"]),
+    ] {
+        if let Some(name) = extra.filter(|n| n.as_str() != removed) {
+            seeded.push((group(name), members));
+        }
+    }
+    let borrowed: Vec<(&str, &[&str])> = seeded
+        .iter()
+        .map(|(g, m)| (g.as_str(), m.as_slice()))
+        .collect();
+    let store_id = world.instance_store_id();
+    world.seed_identity_store(&store_id, &borrowed);
+    println!(
+        "  identity store {store_id}: {} synced groups and their users seeded",
+        seeded.len()
+    );
+    let user = |handle: &str| syncscope_harness::world::seeded_person(handle).0;
+    People {
+        losing: vec![user("carol.jones"), user("dave.miller")],
+        keeping: vec![
+            (user("bob.schulz"), group(first)),
+            (user("hana.fischer"), group(unmanaged)),
+        ],
+    }
+}
+
+/// The markers around README's sample of `syncscope plan --format markdown`.
+const README_START: &str = "<!-- plan-sample:start (written by ./task readme:sample) -->";
+const README_END: &str = "<!-- plan-sample:end -->";
+
+/// Before the update: `syncscope plan --format markdown` of the edited config against
+/// the live local world, saved as `plan.md`. For the example config, README's sample
+/// must be exactly this output (`--write-readme` rewrites it).
+fn preview(
+    world: &World,
+    edited: &Path,
+    out: &Path,
+    config_path: &Path,
+    check: &mut Check,
+    write_readme: bool,
+) {
+    let (code, markdown, stderr) = world.cli(&[
+        "plan",
+        "--config",
+        &edited.display().to_string(),
+        "--format",
+        "markdown",
+    ]);
+    let _ = std::fs::write(out.join("plan.md"), &markdown);
+    println!(
+        "   preview: syncscope plan --format markdown of the edited config (exit {code}), in plan.md"
+    );
+    check.expect(
+        code == 0,
+        format!("the plan of the edit is allowed (exit {code}): {stderr}"),
+    );
+    check.expect(
+        markdown.contains("#### Who gains and who loses AWS access")
+            && markdown.contains("carol\\.jones"),
+        "the plan's markdown shows who loses access",
+    );
+    let example = syncscope_harness::paths::workspace().join("config/example.json");
+    let is_example =
+        std::fs::canonicalize(config_path).ok() == std::fs::canonicalize(&example).ok();
+    if !is_example {
+        return;
+    }
+    let readme_path = syncscope_harness::paths::workspace().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap_or_default();
+    let (Some(start), Some(end)) = (readme.find(README_START), readme.find(README_END)) else {
+        check.expect(false, "README.md has the plan sample's markers");
+        return;
+    };
+    let body_start = start + README_START.len();
+    let wanted = format!("\n\n{markdown}\n");
+    if write_readme {
+        let updated = format!("{}{wanted}{}", &readme[..body_start], &readme[end..]);
+        if let Err(e) = std::fs::write(&readme_path, updated) {
+            check.expect(false, format!("cannot write README.md: {e}"));
+        } else {
+            println!("   wrote the plan sample into README.md");
+        }
+    } else {
+        check.expect(
+            readme[body_start..end] == wanted,
+            "README.md's plan sample is this run's `syncscope plan --format markdown` output (run ./task readme:sample to update it)",
+        );
+    }
+}
+
+/// After the update: the impact the Lambda published (groups.json) names who loses
+/// and who keeps access, and the card and page show it. Prints it.
+fn impact_of_update(world: &World, people: &People, check: &mut Check) {
+    let docs = published(world);
+    let find = |name: &str| {
+        docs.iter()
+            .find(|(file, _)| file == name)
+            .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
+            .unwrap_or_default()
+    };
+    let groups: Value = serde_json::from_str(&find("groups.json")).unwrap_or(Value::Null);
+    let impact = &groups["impact"];
+    let losing: Vec<String> = impact["losing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["user_name"].as_str().map(str::to_owned))
+        .collect();
+    let keeping: Vec<(String, String)> = impact["keeping"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| {
+            Some((
+                k["user_name"].as_str()?.to_owned(),
+                k["through"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    for user in &losing {
+        println!("   ✗ {user} loses AWS access (disabled after 28 days)");
+    }
+    for (user, through) in &keeping {
+        println!("   ✓ {user} keeps access through {through}");
+    }
+    check.expect(
+        losing == people.losing,
+        format!("step 2: losing access {:?} (got {losing:?})", people.losing),
+    );
+    let mut expected = people.keeping.clone();
+    expected.sort();
+    let mut got = keeping.clone();
+    got.sort();
+    check.expect(
+        got == expected,
+        format!("step 2: keeping access {expected:?} (got {got:?})"),
+    );
+    check.expect(
+        find("index.html").contains("Impact of this change"),
+        "step 2: the docs page has the impact",
+    );
+    let card = world
+        .teams
+        .requests()
+        .last()
+        .map(|r| r.json().to_string())
+        .unwrap_or_default();
+    check.expect(
+        people.losing.iter().all(|u| card.contains(u.as_str())),
+        "step 2: the card lists the users losing access",
+    );
 }
