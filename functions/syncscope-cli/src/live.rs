@@ -191,6 +191,7 @@ pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, Stri
         .impact(
             config.sso.identity_store_id.as_ref().map(|id| id.as_str()),
             plan,
+            true,
             IMPACT_CONCURRENCY,
             Instant::now() + LIST_TIME,
         )

@@ -607,7 +607,11 @@ impl DocsView {
             changes,
             failed,
             warnings: outcome.warnings.clone(),
-            impact: outcome.impact.clone(),
+            // The added groups' members are in the group table already.
+            impact: outcome.impact.as_ref().map(|impact| crate::impact::Impact {
+                added_groups: Vec::new(),
+                ..impact.clone()
+            }),
         }
     }
 
@@ -866,7 +870,7 @@ mod tests {
                         loser.user_name, loser.display_name
                     ),
                     &format!("<bdi>{}</bdi>", kept.through),
-                    "<td>removed</td><td>3 members</td>",
+                    "</bdi></th><td>3 members</td>",
                 ],
             );
         }

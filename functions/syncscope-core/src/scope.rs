@@ -170,8 +170,12 @@ impl Ledger {
     /// Builds a ledger, sorted by key and without duplicates (a confirmed entry wins
     /// over a pending one for the same filter).
     pub fn new(mut entries: Vec<LedgerEntry>) -> Self {
-        entries.sort_by_key(|e| (e.key(), e.pending));
-        entries.dedup_by_key(|e| e.key());
+        // Each key is built once (two lower-cased strings), not once per comparison.
+        let mut keyed: Vec<(ScopeKey, LedgerEntry)> =
+            entries.drain(..).map(|e| (e.key(), e)).collect();
+        keyed.sort_by(|(a, x), (b, y)| (a, x.pending).cmp(&(b, y.pending)));
+        keyed.dedup_by(|(a, _), (b, _)| a == b);
+        entries.extend(keyed.into_iter().map(|(_, e)| e));
         Self { entries }
     }
 

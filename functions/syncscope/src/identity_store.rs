@@ -45,6 +45,8 @@ pub struct IdentityStoreReader {
     store: aws_sdk_identitystore::Client,
     admin: aws_sdk_ssoadmin::Client,
     region: String,
+    /// The instance's identity store, once found (the impact and the docs both ask).
+    instance_store: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 /// What the enrichment found, and the warnings it wants on the outcome.
@@ -75,6 +77,7 @@ impl IdentityStoreReader {
             store,
             admin,
             region: region.to_owned(),
+            instance_store: std::sync::Arc::default(),
         }
     }
 
@@ -83,11 +86,19 @@ impl IdentityStoreReader {
         &self.region
     }
 
-    /// The identity store id: the configured one, or the first instance's.
+    /// The identity store id: the configured one, or the first instance's (looked up
+    /// once, then kept: an instance's identity store never changes).
     pub async fn store_id(&self, configured: Option<&str>) -> Result<String, IdentityStoreError> {
         if let Some(id) = configured {
             return Ok(id.to_owned());
         }
+        self.instance_store
+            .get_or_try_init(|| self.instance_store_id())
+            .await
+            .cloned()
+    }
+
+    async fn instance_store_id(&self) -> Result<String, IdentityStoreError> {
         let out =
             self.admin.list_instances().send().await.map_err(|e| {
                 IdentityStoreError::ListInstances(DisplayErrorContext(&e).to_string())
@@ -227,16 +238,21 @@ impl IdentityStoreReader {
 
     /// Who loses and who keeps AWS access with `plan` (None: the plan adds and
     /// removes nothing the identity store knows of), reading the store
-    /// `concurrency` calls at a time until `deadline`. Whatever was not read by then
-    /// makes the impact partial: a lower bound that says so.
+    /// `concurrency` calls at a time until `deadline`; the added groups' members
+    /// only `with_added`. Whatever was not read by then makes the impact partial: a
+    /// lower bound that says so.
     pub async fn impact(
         &self,
         configured: Option<&str>,
         plan: &Plan,
+        with_added: bool,
         concurrency: usize,
         deadline: Instant,
     ) -> Option<Impact> {
-        let needs = Needs::of(plan);
+        let mut needs = Needs::of(plan);
+        if !with_added {
+            needs.added_groups.clear();
+        }
         if needs.is_empty() {
             return None;
         }
@@ -341,7 +357,10 @@ impl IdentityStoreReader {
                 first.clone()
             });
         }
-        let impact = impact::assess(plan, &facts);
+        let mut impact = impact::assess(plan, &facts);
+        if !with_added {
+            impact.added_groups.clear();
+        }
         tracing::info!(
             identity_store_id = store_id,
             losing = impact.losing.len(),

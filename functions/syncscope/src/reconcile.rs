@@ -424,10 +424,11 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
 }
 
 /// Who loses and who keeps AWS access with the plan, from the identity store in the
-/// resource's region, in at most a quarter of the time left before `apply_end` (None
-/// when the plan adds and removes no filter the store could know).
+/// resource's region, in at most a quarter of the time left before `apply_end`. None
+/// when the plan removes nothing: the added groups' members are not read here (the
+/// docs' group table shows them after the run), only `syncscope plan` shows them.
 async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
-    if Needs::of(plan).is_empty() {
+    if !Needs::of(plan).removes_anything() {
         return None;
     }
     let now = Instant::now();
@@ -447,6 +448,7 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
                 .as_ref()
                 .map(|id| id.as_str()),
             plan,
+            false,
             cx.app.settings.concurrency,
             by,
         )

@@ -267,6 +267,30 @@ fn logged(logs: &[String], marker: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// How many times the whole-run sequence runs at 0 ms latency.
+const WHOLE_REPEATS: usize = 3;
+
+/// Per run of the sequence, the row with the median CPU of several tries.
+fn median_rows(tries: Vec<Vec<WholeRow>>) -> Vec<WholeRow> {
+    let mut by_run: Vec<Vec<WholeRow>> = Vec::new();
+    for sequence in tries {
+        for (index, row) in sequence.into_iter().enumerate() {
+            if by_run.len() <= index {
+                by_run.push(Vec::new());
+            }
+            by_run[index].push(row);
+        }
+    }
+    by_run
+        .into_iter()
+        .filter_map(|mut rows| {
+            rows.sort_by_key(|r| r.cpu);
+            let middle = rows.len() / 2;
+            rows.into_iter().nth(middle)
+        })
+        .collect()
+}
+
 /// Create from an empty scope, one change, a descriptions-only update (no change to the scope), and Delete with `remove`, each
 /// in a fresh process of the release binary, through the Runtime API, against moto and
 /// the emulator (page size 100, concurrency limit `LIMIT`).
@@ -722,12 +746,18 @@ fn main() {
         };
         for latency in list("SYNCSCOPE_BENCH_LATENCIES", &[0, 50]) {
             for n in list("SYNCSCOPE_BENCH_SIZES", &[1000, 5000, 10_000]) {
-                rows.extend(whole_runs(&lambda, n as usize, latency));
+                // At 0 ms the CPU targets are judged: the median of three sequences (a
+                // single run varies by about +-15 % on a shared machine).
+                let repeats = if latency == 0 { WHOLE_REPEATS } else { 1 };
+                let tries = (0..repeats)
+                    .map(|_| whole_runs(&lambda, n as usize, latency))
+                    .collect();
+                rows.extend(median_rows(tries));
             }
         }
         let _ = writeln!(
             out,
-            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt).\n"
+            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt).\n"
         );
         let _ = writeln!(
             out,
