@@ -289,7 +289,7 @@ impl IdentityStoreReader {
             .chain(&needs.added_groups)
             .filter_map(|name| facts.groups.get(&name.to_lowercase()).cloned())
             .collect();
-        let mut listed = futures_util::stream::iter(groups)
+        let listed = futures_util::stream::iter(groups)
             .map(|group_id| async move {
                 let mut members = Vec::new();
                 let result = self
@@ -298,54 +298,47 @@ impl IdentityStoreReader {
                 (group_id, result.map(|()| members))
             })
             .buffer_unordered(concurrency);
-        let mut user_names = futures_util::stream::iter(needs.removed_users.clone())
+        let user_names = futures_util::stream::iter(needs.removed_users.clone())
             .map(|name| async move {
                 let id = self.user_id(store_id, &name).await;
                 (name, id)
             })
             .buffer_unordered(concurrency);
-        let read = async {
-            while let Some((group_id, members)) = listed.next().await {
-                match members {
-                    Ok(members) => {
-                        facts.members.insert(group_id, members);
-                    }
-                    Err(e) => gaps.push(e),
-                }
+        let in_time = drain_until(deadline, listed, |(group_id, members)| match members {
+            Ok(members) => {
+                facts.members.insert(group_id, members);
             }
-            while let Some((name, id)) = user_names.next().await {
-                match id {
-                    Ok(Some(id)) => {
-                        facts.user_ids.insert(name.to_lowercase(), id);
-                    }
-                    Ok(None) => {}
-                    Err(e) => gaps.push(e),
+            Err(e) => gaps.push(e),
+        })
+        .await
+            && drain_until(deadline, user_names, |(name, id)| match id {
+                Ok(Some(id)) => {
+                    facts.user_ids.insert(name.to_lowercase(), id);
                 }
-            }
-        };
-        if tokio::time::timeout_at(deadline, read).await.is_err() {
+                Ok(None) => {}
+                Err(e) => gaps.push(e),
+            })
+            .await;
+        if !in_time {
             gaps.push(out_of_time());
         }
 
         // Everyone who could lose access: who they are, and which groups hold them.
         let affected = facts.affected(&needs);
-        let mut users = futures_util::stream::iter(affected)
+        let users = futures_util::stream::iter(affected)
             .map(|user_id| async move {
                 let user = self.user(store_id, &user_id).await;
                 (user_id, user)
             })
             .buffer_unordered(concurrency);
-        let read = async {
-            while let Some((user_id, user)) = users.next().await {
-                match user {
-                    Ok(user) => {
-                        facts.users.insert(user_id, user);
-                    }
-                    Err(e) => gaps.push(e),
-                }
+        let in_time = drain_until(deadline, users, |(user_id, user)| match user {
+            Ok(user) => {
+                facts.users.insert(user_id, user);
             }
-        };
-        if tokio::time::timeout_at(deadline, read).await.is_err() {
+            Err(e) => gaps.push(e),
+        })
+        .await;
+        if !in_time {
             gaps.push(out_of_time());
         }
         gaps.dedup();
@@ -453,6 +446,22 @@ impl IdentityStoreReader {
         );
         out
     }
+}
+
+/// Feeds every item of `stream` to `each` until `deadline`; false when time ran out
+/// first.
+async fn drain_until<S: futures_util::Stream>(
+    deadline: Instant,
+    stream: S,
+    mut each: impl FnMut(S::Item),
+) -> bool {
+    let mut stream = std::pin::pin!(stream);
+    let drained = async {
+        while let Some(item) = stream.next().await {
+            each(item);
+        }
+    };
+    tokio::time::timeout_at(deadline, drained).await.is_ok()
 }
 
 fn unavailable(mut out: Enriched, e: IdentityStoreError) -> Enriched {
