@@ -182,20 +182,23 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
 /// ListGroupMemberships, GetUserId, DescribeUser, ListGroupMembershipsForMember).
 /// None when the plan adds and removes no filter.
 pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, String> {
-    if Needs::of(plan).is_empty() {
+    let needs = Needs::of(plan);
+    if needs.is_empty() {
         return Ok(None);
     }
     let clients = Clients::from_env(config).await?;
     let reader = IdentityStoreReader::new(&clients.sdk, &clients.region);
-    Ok(reader
-        .impact(
-            config.sso.identity_store_id.as_ref().map(|id| id.as_str()),
-            plan,
-            true,
-            IMPACT_CONCURRENCY,
-            Instant::now() + LIST_TIME,
-        )
-        .await)
+    Ok(Some(
+        reader
+            .impact(
+                config.sso.identity_store_id.as_ref().map(|id| id.as_str()),
+                plan,
+                &needs,
+                IMPACT_CONCURRENCY,
+                Instant::now() + LIST_TIME,
+            )
+            .await,
+    ))
 }
 
 /// Identity store calls in flight at once for the impact.

@@ -235,9 +235,9 @@ fn staying(plan: &Plan) -> HashSet<ScopeKey> {
         .collect()
 }
 
-/// The impact of `plan`, from what the identity store said.
-pub fn assess(plan: &Plan, facts: &StoreFacts) -> Impact {
-    let needs = Needs::of(plan);
+/// The impact of `plan`, from what the identity store said of what `needs` asked
+/// (`Needs::of(plan)`, or less of it: without `added_groups`, none are reported).
+pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
     let lower = |s: &str| s.to_lowercase();
     // Groups that stay, by id, with their display names (the first by name wins).
     let mut staying_groups: BTreeMap<String, String> = BTreeMap::new();
@@ -286,7 +286,7 @@ pub fn assess(plan: &Plan, facts: &StoreFacts) -> Impact {
     let mut losing = Vec::new();
     let mut keeping = Vec::new();
     let mut unresolved = 0usize;
-    for user_id in facts.affected(&needs) {
+    for user_id in facts.affected(needs) {
         let Some((person, groups)) = facts.users.get(&user_id) else {
             unresolved += 1;
             continue;
@@ -470,7 +470,7 @@ mod tests {
             action(Op::Create, FilterKind::Group, "New"),
             action(Op::Create, FilterKind::Group, "Synced-Before"),
         ]);
-        let impact = assess(&p, &facts);
+        let impact = assess(&p, &Needs::of(&p), &facts);
         assert!(impact.is_complete());
         assert_eq!(impact.losing, vec![person("ann")]);
         let kept: Vec<(&str, &str)> = impact
@@ -514,7 +514,7 @@ mod tests {
             action(Op::Keep, FilterKind::User, "ANN"),
             action(Op::Remove, FilterKind::User, "dan"),
         ]);
-        let impact = assess(&p, &facts);
+        let impact = assess(&p, &Needs::of(&p), &facts);
         assert_eq!(
             impact
                 .losing
@@ -533,7 +533,7 @@ mod tests {
             action(Op::Keep, FilterKind::Group, "Twice"),
             action(Op::Remove, FilterKind::Group, "twice"),
         ]);
-        let impact = assess(&p, &facts);
+        let impact = assess(&p, &Needs::of(&p), &facts);
         assert!(Needs::of(&p).is_empty());
         assert!(impact.losing.is_empty() && impact.removed_groups.is_empty());
     }
@@ -547,7 +547,7 @@ mod tests {
             action(Op::Remove, FilterKind::Group, "A"),
             action(Op::Remove, FilterKind::Group, "B"),
         ]);
-        let impact = assess(&p, &facts);
+        let impact = assess(&p, &Needs::of(&p), &facts);
         assert_eq!(impact.losing, vec![person("ann")]);
         assert_eq!(impact.removed_groups[1].members, Members::Unknown);
         assert_eq!(
@@ -567,7 +567,7 @@ mod tests {
     fn the_people_guard_allows_the_limit_and_refuses_above_it_or_when_unsure() {
         let facts = store(&[("A", &["ann", "bob"])]);
         let p = plan(vec![action(Op::Remove, FilterKind::Group, "A")]);
-        let impact = assess(&p, &facts);
+        let impact = assess(&p, &Needs::of(&p), &facts);
         assert_eq!(check_people_guard(&impact, None), Ok(()));
         assert_eq!(check_people_guard(&impact, Some(2)), Ok(()));
         let above = check_people_guard(&impact, Some(1)).unwrap_err();
@@ -647,7 +647,7 @@ mod tests {
                     facts.users.remove(&format!("u-n{u}"));
                 }
             }
-            let impact = assess(&p, &facts);
+            let impact = assess(&p, &Needs::of(&p), &facts);
             let truth: Vec<String> = member_of
                 .iter()
                 .enumerate()

@@ -136,6 +136,23 @@ impl IdentityStoreReader {
         Ok(ids)
     }
 
+    /// The identity store to read and every group in it (see [`Self::group_ids`]),
+    /// before `deadline`.
+    async fn store_and_groups(
+        &self,
+        configured: Option<&str>,
+        deadline: Instant,
+    ) -> Result<(String, HashMap<String, String>), IdentityStoreError> {
+        let store_id = tokio::time::timeout_at(deadline, self.store_id(configured))
+            .await
+            .map_err(|_| IdentityStoreError::OutOfTime)??;
+        let groups = tokio::time::timeout_at(deadline, self.group_ids(&store_id))
+            .await
+            .map_err(|_| IdentityStoreError::OutOfTime)?
+            .map_err(IdentityStoreError::ListGroups)?;
+        Ok((store_id, groups))
+    }
+
     async fn count_members(&self, store_id: &str, group_id: &str) -> Result<u64, String> {
         let mut count = 0u64;
         self.each_member(store_id, group_id, |_| count += 1).await?;
@@ -236,48 +253,28 @@ impl IdentityStoreReader {
         }
     }
 
-    /// Who loses and who keeps AWS access with `plan` (None: the plan adds and
-    /// removes nothing the identity store knows of), reading the store
-    /// `concurrency` calls at a time until `deadline`; the added groups' members
-    /// only `with_added`. Whatever was not read by then makes the impact partial: a
-    /// lower bound that says so.
+    /// Who loses and who keeps AWS access with `plan`, reading what `needs` asks for
+    /// (see [`Needs::of`]; the caller may leave out the added groups) `concurrency`
+    /// calls at a time until `deadline`. Whatever was not read by then makes the
+    /// impact partial: a lower bound that says so.
     pub async fn impact(
         &self,
         configured: Option<&str>,
         plan: &Plan,
-        with_added: bool,
+        needs: &Needs,
         concurrency: usize,
         deadline: Instant,
-    ) -> Option<Impact> {
-        let mut needs = Needs::of(plan);
-        if !with_added {
-            needs.added_groups.clear();
-        }
-        if needs.is_empty() {
-            return None;
-        }
+    ) -> Impact {
         let concurrency = concurrency.max(1);
         let out_of_time = || "ran out of time reading the identity store".to_owned();
-        let store_id = match tokio::time::timeout_at(deadline, self.store_id(configured)).await {
-            Ok(Ok(id)) => id,
-            Ok(Err(e)) => {
-                return Some(Impact::unknown(format!(
-                    "the identity store was not read: {e}"
-                )));
-            }
-            Err(_) => return Some(Impact::unknown(out_of_time())),
+        let (store_id, groups) = match self.store_and_groups(configured, deadline).await {
+            Ok(found) => found,
+            Err(IdentityStoreError::OutOfTime) => return Impact::unknown(out_of_time()),
+            Err(e) => return Impact::unknown(format!("the identity store was not read: {e}")),
         };
         let store_id = store_id.as_str();
         let mut facts = StoreFacts {
-            groups: match tokio::time::timeout_at(deadline, self.group_ids(store_id)).await {
-                Ok(Ok(ids)) => ids,
-                Ok(Err(e)) => {
-                    return Some(Impact::unknown(format!(
-                        "the identity store was not read: {e}"
-                    )));
-                }
-                Err(_) => return Some(Impact::unknown(out_of_time())),
-            },
+            groups,
             ..StoreFacts::default()
         };
         let mut gaps: Vec<String> = Vec::new();
@@ -324,7 +321,7 @@ impl IdentityStoreReader {
         }
 
         // Everyone who could lose access: who they are, and which groups hold them.
-        let affected = facts.affected(&needs);
+        let affected = facts.affected(needs);
         let users = futures_util::stream::iter(affected)
             .map(|user_id| async move {
                 let user = self.user(store_id, &user_id).await;
@@ -350,10 +347,7 @@ impl IdentityStoreReader {
                 first.clone()
             });
         }
-        let mut impact = impact::assess(plan, &facts);
-        if !with_added {
-            impact.added_groups.clear();
-        }
+        let impact = impact::assess(plan, needs, &facts);
         tracing::info!(
             identity_store_id = store_id,
             losing = impact.losing.len(),
@@ -361,7 +355,7 @@ impl IdentityStoreReader {
             complete = impact.is_complete(),
             "impact assessed"
         );
-        Some(impact)
+        impact
     }
 
     /// Looks up every display name, `concurrency` at a time, until `deadline`.
@@ -376,20 +370,12 @@ impl IdentityStoreReader {
         if names.is_empty() {
             return out;
         }
-        let store_id = match tokio::time::timeout_at(deadline, self.store_id(configured)).await {
-            Ok(Ok(id)) => id,
-            Ok(Err(e)) => return unavailable(out, e),
-            Err(_) => return unavailable(out, IdentityStoreError::OutOfTime),
+        let (store_id, ids) = match self.store_and_groups(configured, deadline).await {
+            Ok(found) => found,
+            Err(e) => return unavailable(out, e),
         };
         out.enrichment.identity_store_id = Some(store_id.clone());
         let store_id = store_id.as_str();
-        let ids = match tokio::time::timeout_at(deadline, self.group_ids(store_id)).await {
-            Ok(Ok(ids)) => ids,
-            Ok(Err(e)) => {
-                return unavailable(out, IdentityStoreError::ListGroups(e));
-            }
-            Err(_) => return unavailable(out, IdentityStoreError::OutOfTime),
-        };
         // Groups not in the store are pending the next sync cycle; the others get
         // their members counted, `concurrency` at a time.
         let mut found = Vec::new();

@@ -428,7 +428,11 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
 /// when the plan removes nothing: the added groups' members are not read here (the
 /// docs' group table shows them after the run), only `syncscope plan` shows them.
 async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
-    if !Needs::of(plan).removes_anything() {
+    let needs = Needs {
+        added_groups: Vec::new(),
+        ..Needs::of(plan)
+    };
+    if !needs.removes_anything() {
         return None;
     }
     let now = Instant::now();
@@ -448,11 +452,11 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
                 .as_ref()
                 .map(|id| id.as_str()),
             plan,
-            false,
+            &needs,
             cx.app.settings.concurrency,
             by,
         )
-        .await?;
+        .await;
     if let Some(why) = &impact.partial {
         tracing::warn!(why = %why, "the impact of the plan is partial");
     }
