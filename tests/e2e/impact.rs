@@ -344,12 +344,14 @@ fn syncscope_plan_previews_the_impact_as_markdown_and_json_and_applies_the_peopl
                 &format!("Leave@{DOMAIN}"),
                 &["ann.lee", "cy.tan", "**dan** [x](https://evil.example)"],
             ),
+            // Synced before (by another profile, or before its filter was removed).
+            (&format!("Joining@{DOMAIN}"), &["eve.moss"]),
         ],
     );
     let writes = world.write_calls();
     let allowed = config_file(
         &world,
-        &["Stay"],
+        &["Stay", "Joining"],
         &store,
         json!({"DeletionGuard": {"MaxRemovalPercent": 100, "MaxUsersLosingAccess": 2}}),
     );
@@ -362,6 +364,8 @@ fn syncscope_plan_previews_the_impact_as_markdown_and_json_and_applies_the_peopl
         "| cy\\.tan\\@corp\\.example\\.com | Cy Tan |",
         "| ann\\.lee\\@corp\\.example\\.com | Ann Lee | Stay\\@corp\\.example\\.com |",
         "✅ Within the deletion guards",
+        // An added group the store has: its member count.
+        "| Joining\\@corp\\.example\\.com | added | 1 member |",
     ] {
         assert!(md.contains(needle), "{needle} missing from:\n{md}");
     }
