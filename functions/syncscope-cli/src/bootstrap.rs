@@ -70,11 +70,7 @@ fn directory_of(arn: &str) -> &str {
 }
 
 fn valid_directory_id(id: &str) -> bool {
-    id.len() == 12
-        && id.starts_with("d-")
-        && id[2..]
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    syncscope_core::names::is_d_id(id)
 }
 
 async fn identity_store_arn(

@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use syncscope::directory::DirectoryReader;
 use syncscope::identity_store::IdentityStoreReader;
 use syncscope::identity_sync::client::resolve_endpoint;
 use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError};
 use syncscope::ssm::{Found, ParameterStore};
 use syncscope_core::config::Config;
+use syncscope_core::directory::{DirectoryCheck, DirectoryReport};
 use syncscope_core::impact::{Impact, Needs};
 use syncscope_core::plan::Plan;
 use syncscope_core::scope::{CurrentFilter, Ledger, ProfileKey};
@@ -196,6 +198,36 @@ pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, Stri
                 &needs,
                 IMPACT_CONCURRENCY,
                 Instant::now() + LIST_TIME,
+            )
+            .await,
+    ))
+}
+
+/// Whether each name the plan wants exists in Active Directory (see
+/// `syncscope::directory`): None when `SSO.DirectoryCheck` is off or the plan wants
+/// no name.
+pub async fn directory(config: &Config, plan: &Plan) -> Result<Option<DirectoryReport>, String> {
+    if config.sso.directory_check == DirectoryCheck::Off {
+        return Ok(None);
+    }
+    let names = syncscope_core::directory::wanted(plan);
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let clients = Clients::from_env(config).await?;
+    let deadline = Instant::now() + LIST_TIME;
+    let configured = config.sso.directory_id.as_ref().map(|id| id.as_str());
+    let profile = config.sso.sync_profile.as_str();
+    let (id, region) =
+        syncscope::directory::locate(&clients.identity_sync, profile, configured, deadline).await?;
+    Ok(Some(
+        DirectoryReader::new(&clients.sdk, &region)
+            .check(
+                &id,
+                config.sso.domain.as_str(),
+                &names,
+                IMPACT_CONCURRENCY,
+                deadline,
             )
             .await,
     ))

@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use syncscope_core::config::{self, Problem};
+use syncscope_core::directory::{DirectoryCheck, DirectoryReport};
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::plan::{self, Plan};
 use syncscope_core::preview::Preview;
@@ -299,18 +300,38 @@ fn plan(
     };
     let ledger = ledger_file.or(live_ledger).unwrap_or_default();
     let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode);
-    let (impact, impact_note) = match current {
+    let ((impact, impact_note), directory) = match current {
         Some(_) => (
+            (
+                None,
+                Some("an offline plan (--current) reads no identity store; plan without --current to see who loses access".to_owned()),
+            ),
             None,
-            Some("an offline plan (--current) reads no identity store; plan without --current to see who loses access".to_owned()),
         ),
-        None => match runtime()?.block_on(live::impact(c, &plan)) {
-            Ok(Some(impact)) => (Some(impact), None),
-            Ok(None) => (None, Some("the plan adds and removes no filter".to_owned())),
-            Err(e) => (None, Some(e)),
-        },
+        None => {
+            let (impact, directory) = runtime()?.block_on(async {
+                tokio::join!(live::impact(c, &plan), live::directory(c, &plan))
+            });
+            let impact = match impact {
+                Ok(Some(impact)) => (Some(impact), None),
+                Ok(None) => (None, Some("the plan adds and removes no filter".to_owned())),
+                Err(e) => (None, Some(e)),
+            };
+            let directory = directory.unwrap_or_else(|e| {
+                eprintln!("warning: the directory check was skipped: {e}");
+                None
+            });
+            (impact, directory)
+        }
     };
-    Ok(report_plan(&plan, c, impact.as_ref(), impact_note, format))
+    Ok(report_plan(
+        &plan,
+        c,
+        impact.as_ref(),
+        impact_note,
+        directory.as_ref(),
+        format,
+    ))
 }
 
 /// The live scope (saved to `save_current` if asked) and, if asked, the live ledger.
@@ -494,6 +515,7 @@ fn report_plan(
     config: &config::Config,
     impact: Option<&Impact>,
     impact_note: Option<String>,
+    directory: Option<&DirectoryReport>,
     format: PlanFormat,
 ) -> ExitCode {
     let guard = plan.check_guard(&config.sso.guard);
@@ -511,9 +533,23 @@ fn report_plan(
             impact_note.as_deref().unwrap_or("no impact")
         ));
     }
+    let in_ad = match directory {
+        Some(report) if config.sso.directory_check == DirectoryCheck::Require => {
+            syncscope_core::directory::check_required(report, plan)
+        }
+        Some(report) => {
+            warnings.extend(report.warning());
+            Ok(())
+        }
+        None => Ok(()),
+    };
+    if let Some(why) = directory.and_then(|r| r.skipped.as_ref()) {
+        warnings.push(format!("directory check: {why}"));
+    }
     let refused: Vec<String> = [
         guard.as_ref().err().map(ToString::to_string),
         people.as_ref().err().map(ToString::to_string),
+        in_ad.as_ref().err().cloned(),
     ]
     .into_iter()
     .flatten()
@@ -523,6 +559,7 @@ fn report_plan(
         plan,
         impact,
         impact_note,
+        directory,
         refused: refused.clone(),
         warnings,
     };
@@ -536,6 +573,8 @@ fn report_plan(
                 "people_guard": people.as_ref().err().map(ToString::to_string),
                 "impact": impact,
                 "impact_note": preview.impact_note,
+                "directory": directory,
+                "refused": refused,
                 "warnings": preview.warnings,
             });
             println!("{out:#}");
@@ -545,6 +584,9 @@ fn report_plan(
             println!("Profile {}", config.sso.sync_profile);
             println!("{plan}");
             println!("{}", preview.impact_text());
+            if let Some(text) = preview.directory_text() {
+                println!("{text}");
+            }
             for warning in &preview.warnings {
                 eprintln!("warning: {warning}");
             }

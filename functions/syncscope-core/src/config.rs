@@ -13,9 +13,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::choice::Choice;
+use crate::directory::DirectoryCheck;
 use crate::names::{
-    BucketName, Description, DomainName, FilterName, HttpsUrl, IdentityStoreId, KeyPrefix, Region,
-    Schedule, StackName, SyncProfileName, WebhookRef, quoted,
+    BucketName, Description, DirectoryId, DomainName, FilterName, HttpsUrl, IdentityStoreId,
+    KeyPrefix, Region, Schedule, StackName, SyncProfileName, WebhookRef, quoted,
 };
 use crate::plan::{GuardLimits, Mode};
 use crate::scope::{Desired, DesiredFilter, FilterKind};
@@ -80,6 +81,10 @@ pub struct Sso {
     pub on_delete: OnDelete,
     /// `DeletionGuard`: the most one run may remove.
     pub guard: GuardLimits,
+    /// `DirectoryCheck`: whether names must exist in AD (`warn`, `require`, `off`).
+    pub directory_check: DirectoryCheck,
+    /// `DirectoryId`: the directory to check names in (default: the sync profile's).
+    pub directory_id: Option<DirectoryId>,
 }
 
 impl Config {
@@ -251,6 +256,8 @@ const SSO_KEYS: &[&str] = &[
     "Mode",
     "OnDelete",
     "DeletionGuard",
+    "DirectoryCheck",
+    "DirectoryId",
 ];
 const FILTER_KEYS: &[&str] = &["Name", "Description"];
 const GUARD_KEYS: &[&str] = &["MaxRemovals", "MaxRemovalPercent", "MaxUsersLosingAccess"];
@@ -606,6 +613,14 @@ impl Walker {
             None | Some(Value::Null) => Some(GuardLimits::default()),
             Some(g) => self.guard(&obj.child("DeletionGuard"), g),
         };
+        let directory_check = self.choice::<DirectoryCheck>(&obj, "DirectoryCheck");
+        let directory_id = self.optional_parsed(&obj, "DirectoryId", DirectoryId::parse);
+        if directory_check == Some(DirectoryCheck::Off) && matches!(directory_id, Some(Some(_))) {
+            self.warning(
+                obj.child("DirectoryId"),
+                "has no effect: SSO.DirectoryCheck is off, so no directory is asked",
+            );
+        }
 
         Some(Sso {
             domain: domain?,
@@ -616,6 +631,8 @@ impl Walker {
             mode: mode?,
             on_delete: on_delete?,
             guard: guard?,
+            directory_check: directory_check?,
+            directory_id: directory_id?,
         })
     }
 
@@ -795,6 +812,19 @@ mod tests {
         assert_eq!(c.sso.sync_profile.as_str(), SyncProfileName::DEFAULT);
         assert_eq!(c.general.docs_prefix.as_str(), "sso");
         assert_eq!(c.general.card_format, CardFormat::AdaptiveCard);
+        assert_eq!(c.sso.directory_check, DirectoryCheck::Warn);
+        assert_eq!(c.sso.directory_id, None);
+    }
+
+    #[test]
+    fn a_directory_id_with_the_check_off_is_a_warning() {
+        let mut v = seed();
+        v["SSO"]["DirectoryCheck"] = "off".into();
+        v["SSO"]["DirectoryId"] = "d-1234567890".into();
+        assert_eq!(
+            messages(&v),
+            ["SSO.DirectoryId: has no effect: SSO.DirectoryCheck is off, so no directory is asked"]
+        );
     }
 
     #[test]

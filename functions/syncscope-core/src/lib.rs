@@ -26,6 +26,7 @@ pub mod card;
 pub mod cfn;
 pub mod choice;
 pub mod config;
+pub mod directory;
 pub mod docs;
 pub mod impact;
 pub mod names;

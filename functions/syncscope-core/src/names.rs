@@ -107,6 +107,10 @@ newtype! {
     ///
     /// Rule: the `d-` followed by 10 hexadecimal digits form.
     IdentityStoreId = identity_store_id;
+    /// An AWS Directory Service directory id, e.g. `d-1234567890`.
+    ///
+    /// Rule: the `d-` followed by 10 lowercase hexadecimal digits form.
+    DirectoryId = directory_id;
     /// A prefix for S3 object keys: segments of safe characters separated by `/`.
     ///
     /// Rule: segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
@@ -521,17 +525,30 @@ impl Default for SyncProfileName {
     }
 }
 
-fn identity_store_id(raw: &str) -> Result<String, String> {
-    let id = raw.trim();
-    let ok = id.len() == 12
+/// Whether `id` is `d-` and 10 lowercase hex digits (identity stores and directories).
+pub fn is_d_id(id: &str) -> bool {
+    id.len() == 12
         && id.starts_with("d-")
         && id[2..]
             .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+fn identity_store_id(raw: &str) -> Result<String, String> {
+    let id = raw.trim();
     accept(
         id,
-        ok,
+        is_d_id(id),
         "is not an identity store id (expected \"d-\" and 10 lowercase hex digits)",
+    )
+}
+
+fn directory_id(raw: &str) -> Result<String, String> {
+    let id = raw.trim();
+    accept(
+        id,
+        is_d_id(id),
+        "is not a directory id (expected \"d-\" and 10 lowercase hex digits)",
     )
 }
 
@@ -781,6 +798,11 @@ mod tests {
     fn identity_store_ids_and_regions_are_checked() {
         accepts(IdentityStoreId::parse, &["d-1234567890"]);
         refuses(IdentityStoreId::parse, &[("d-12345", "")]);
+        accepts(DirectoryId::parse, &["d-1234567890"]);
+        refuses(
+            DirectoryId::parse,
+            &[("d-ABCDEF1234", "not a directory id")],
+        );
         accepts(Region::parse, &["eu-central-1", "us-gov-west-1"]);
         refuses(Region::parse, &[("europe", "")]);
     }

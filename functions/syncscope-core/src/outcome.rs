@@ -185,6 +185,9 @@ pub struct Outcome {
     /// plan that removes and adds no group).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<crate::impact::Impact>,
+    /// The directory check: whether each wanted name exists in AD (None: not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<crate::directory::DirectoryReport>,
 }
 
 /// What was learnt about a run after its outcome was built: by reporting (the

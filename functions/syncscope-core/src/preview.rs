@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::directory::{AdStatus, DirectoryReport};
 use crate::impact::{DISABLED_AFTER_DAYS, Impact};
 use crate::plan::{Op, Plan};
 
@@ -26,6 +27,9 @@ pub struct Preview<'a> {
     /// Why the impact was not assessed, when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact_note: Option<String>,
+    /// The directory check (None: not asked; `SSO.DirectoryCheck` off or offline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<&'a DirectoryReport>,
     /// What the guards refuse (empty: the plan would be applied).
     pub refused: Vec<String>,
     /// Things to know that do not stop the plan.
@@ -177,6 +181,33 @@ impl Preview<'_> {
                 }
             }
         }
+        if let Some(report) = self.directory {
+            out.push_str("#### In Active Directory\n\n");
+            out.push_str(&format!(
+                "{}.\n\n",
+                escape_markdown(&directory_headline(report))
+            ));
+            let rows: Vec<Vec<String>> = report
+                .entries
+                .iter()
+                .filter(|e| !matches!(e.status, AdStatus::InAd { .. }))
+                .map(|e| {
+                    vec![
+                        e.name.clone(),
+                        e.kind.noun().to_owned(),
+                        e.status.describe(),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                table(
+                    &mut out,
+                    &["Name", "Type", "Active Directory"],
+                    &rows,
+                    limit,
+                );
+            }
+        }
         if !self.warnings.is_empty() {
             out.push_str("#### Warnings\n\n");
             for w in self.warnings.iter().take(limit.max(1)) {
@@ -189,6 +220,27 @@ impl Preview<'_> {
         }
         out.push_str("<sub>New filters sync at the next sync cycle (up to a few hours); nested groups are flattened into their parent and widen access.</sub>\n");
         out
+    }
+
+    /// The directory check for a terminal: the headline, then one line per name not
+    /// found or not checked (None: not asked).
+    pub fn directory_text(&self) -> Option<String> {
+        let report = self.directory?;
+        let mut out = format!("Active Directory: {}.", directory_headline(report));
+        for e in &report.entries {
+            let mark = match e.status {
+                AdStatus::InAd { .. } => continue,
+                AdStatus::NotInAd => '✗',
+                AdStatus::NotChecked { .. } => '?',
+            };
+            out.push_str(&format!(
+                "\n  {mark} {} {}  {}",
+                e.kind.noun(),
+                e.name,
+                e.status.describe()
+            ));
+        }
+        Some(out)
     }
 
     /// The impact for a terminal: the headline, then one line per user.
@@ -221,6 +273,15 @@ impl Preview<'_> {
     }
 }
 
+/// "directory d-1234567890: 12 in AD, 1 not in AD, 0 not checked".
+fn directory_headline(report: &DirectoryReport) -> String {
+    let (found, missing, unchecked) = report.counts();
+    format!(
+        "directory {}: {found} in AD, {missing} not in AD, {unchecked} not checked",
+        report.directory_id
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +294,7 @@ mod tests {
             plan: outcome.plan.as_ref().unwrap(),
             impact: outcome.impact.as_ref(),
             impact_note: None,
+            directory: outcome.directory.as_ref(),
             refused,
             warnings: vec!["a | pipe".to_owned()],
         }
@@ -262,6 +324,47 @@ mod tests {
             assert!([3, 4].contains(&unescaped_pipes), "{line}");
         }
         assert!(md.contains("- a \\| pipe"));
+    }
+
+    #[test]
+    fn names_not_in_ad_are_listed_in_the_text_and_the_markdown() {
+        let outcome = samples::created(Verdict::Changed, false, 16, false);
+        let report = outcome.directory.as_ref().unwrap();
+        let missing = report.not_in_ad().next().unwrap();
+        let p = preview(&outcome, Vec::new());
+        let text = p.directory_text().unwrap();
+        let (found, not_found, unchecked) = report.counts();
+        assert!(
+            text.starts_with(&format!(
+                "Active Directory: directory d-1234567890: {found} in AD, {not_found} not in AD, {unchecked} not checked."
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "✗ {} {}  not in AD",
+                missing.kind.noun(),
+                missing.name
+            )),
+            "{text}"
+        );
+        assert!(text.contains("not checked: throttled"), "{text}");
+        let md = p.markdown();
+        assert!(md.contains("#### In Active Directory"), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| {} | {} | not in AD |",
+                escape_markdown(&missing.name),
+                missing.kind.noun()
+            )),
+            "{md}"
+        );
+        let unasked = Preview {
+            directory: None,
+            ..p
+        };
+        assert_eq!(unasked.directory_text(), None);
+        assert!(!unasked.markdown().contains("In Active Directory"));
     }
 
     #[test]

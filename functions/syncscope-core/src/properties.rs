@@ -10,9 +10,10 @@ use serde_json::{Map, Value};
 
 use crate::choice::Choice;
 use crate::config::{CardFormat, OnDelete};
+use crate::directory::DirectoryCheck;
 use crate::names::{
-    BucketName, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, SyncProfileName,
-    WebhookRef, parse_ssm_name, quoted,
+    BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region,
+    SyncProfileName, WebhookRef, parse_ssm_name, quoted,
 };
 use crate::plan::{GuardLimits, Mode};
 
@@ -41,6 +42,7 @@ macro_rules! textual {
 
 textual!(
     BucketName,
+    DirectoryId,
     DomainName,
     HttpsUrl,
     IdentityStoreId,
@@ -65,7 +67,7 @@ macro_rules! chosen {
     )*};
 }
 
-chosen!(CardFormat, Mode, OnDelete);
+chosen!(CardFormat, Mode, OnDelete, DirectoryCheck);
 
 impl Property for String {
     fn read(value: &str) -> Result<Self, String> {
@@ -339,6 +341,10 @@ properties! {
     dry_run: default bool = "DryRun" => false;
     /// `IdentityStoreId`: skips the sso-admin lookup.
     identity_store_id: optional IdentityStoreId = "IdentityStoreId";
+    /// `DirectoryCheck`: whether names must exist in AD.
+    directory_check: default DirectoryCheck = "DirectoryCheck" => DirectoryCheck::default();
+    /// `DirectoryId`: the directory to check names in (default: the sync profile's).
+    directory_id: optional DirectoryId = "DirectoryId";
 }
 
 impl Properties {
@@ -419,6 +425,8 @@ mod tests {
             ("MaxRemovalPercent", "40"),
             ("MaxUsersLosingAccess", "0"),
             ("IdentityStoreId", "d-0123456789"),
+            ("DirectoryCheck", "require"),
+            ("DirectoryId", "d-0123456789"),
         ] {
             m.insert(key.into(), value.into());
         }

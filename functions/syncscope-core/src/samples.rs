@@ -250,6 +250,7 @@ pub fn outcome(spec: Spec) -> Outcome {
         })
         .collect();
     let impact = sample_impact(&plan, h);
+    let directory = sample_directory(&plan);
     let mut warnings = Vec::new();
     if h {
         warnings.push("could not verify <b>the scope</b> & \"friends\"".to_owned());
@@ -283,6 +284,47 @@ pub fn outcome(spec: Spec) -> Outcome {
         retries: Default::default(),
         note: None,
         impact,
+        directory: Some(directory),
+    }
+}
+
+/// A plausible directory check of a plan: most names in AD (groups with members,
+/// every third with a nested group), every fifth wanted name not in AD, every seventh
+/// not checked (throttled).
+pub fn sample_directory(plan: &Plan) -> crate::directory::DirectoryReport {
+    use crate::directory::{AdEntry, AdStatus, DirectoryReport, wanted};
+    let entries = wanted(plan)
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let status = if i % 5 == 3 {
+                AdStatus::NotInAd
+            } else if i % 7 == 5 {
+                AdStatus::NotChecked {
+                    why: "throttled".to_owned(),
+                }
+            } else if w.kind == FilterKind::Group {
+                AdStatus::InAd {
+                    members: Some((i as u32 * 7) % 40 + 1),
+                    nested_groups: Some(u32::from(i % 3 == 0)),
+                }
+            } else {
+                AdStatus::InAd {
+                    members: None,
+                    nested_groups: None,
+                }
+            };
+            AdEntry {
+                kind: w.kind,
+                name: w.name,
+                status,
+            }
+        })
+        .collect();
+    DirectoryReport {
+        directory_id: "d-1234567890".to_owned(),
+        entries,
+        skipped: None,
     }
 }
 

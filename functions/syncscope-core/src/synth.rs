@@ -22,6 +22,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::config::Config;
+use crate::directory::DirectoryCheck;
 use crate::names::WebhookRef;
 use crate::properties::{Count, Properties};
 use crate::store::{self, Shard};
@@ -104,6 +105,8 @@ pub fn properties_for(
         max_users_losing_access: sso.guard.max_users_losing_access.map(Count),
         dry_run: false,
         identity_store_id: sso.identity_store_id.clone(),
+        directory_check: sso.directory_check,
+        directory_id: sso.directory_id.clone(),
     }
     .to_map()
 }
@@ -423,6 +426,44 @@ fn ssm_statement(sid: &str, actions: &[&str], base: &str) -> Value {
     })
 }
 
+/// The directory check's reads (`SSO.DirectoryCheck` not `off`): the ds-data actions
+/// the check calls, and `ds:AccessDSData`, on the one configured directory. Without
+/// `SSO.DirectoryId` the directory is the sync profile's, known only at run time: the
+/// function may then read the profile, and the directories of its account and
+/// region (set `DirectoryId` to narrow this to one).
+fn directory_statements(config: &Config, region: &str) -> Vec<Value> {
+    let directory = config
+        .sso
+        .directory_id
+        .as_ref()
+        .map_or("*", |id| id.as_str());
+    let mut statements = vec![json!({
+        "Sid": "CheckNamesInDirectory",
+        "Effect": "Allow",
+        "Action": [
+            "ds-data:DescribeUser",
+            "ds-data:ListGroupMembers",
+            "ds:AccessDSData",
+        ],
+        "Resource": sub(format!(
+            "arn:${{AWS::Partition}}:ds:{region}:${{AWS::AccountId}}:directory/{}",
+            lit(directory)
+        )),
+    })];
+    if config.sso.directory_id.is_none() {
+        statements.push(json!({
+            "Sid": "FindSyncedDirectory",
+            "Effect": "Allow",
+            "Action": "identity-sync:GetSyncProfile",
+            "Resource": sub(format!(
+                "arn:${{AWS::Partition}}:identity-sync:{region}:${{AWS::AccountId}}:profile/{}",
+                lit(config.sso.sync_profile.as_str())
+            )),
+        }));
+    }
+    statements
+}
+
 /// The statements of the function's policy, in `Fn::Sub` form. Every statement has a
 /// `Sid` naming its purpose; `docs/deployment.md` explains each.
 pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> {
@@ -494,6 +535,9 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
             sub("arn:${AWS::Partition}:identitystore:::user/*"),
         ],
     }));
+    if config.sso.directory_check != DirectoryCheck::Off {
+        statements.extend(directory_statements(config, &region));
+    }
     if config.sso.identity_store_id.is_none() {
         statements.push(json!({
             "Sid": "FindIdentityStore",
@@ -993,6 +1037,48 @@ mod tests {
         assert_eq!(
             statement(&s, "DecryptTeamsWebhook")["Condition"]["StringEquals"]["kms:ViaService"],
             sub("secretsmanager.eu-west-1.${AWS::URLSuffix}")
+        );
+    }
+
+    #[test]
+    fn the_directory_check_reads_one_directory_and_only_when_it_is_on() {
+        let on = config_with(json!({}), json!({"DirectoryId": "d-0123456789"}), 1);
+        let s = synthesize(&on, &Options::default()).unwrap();
+        let check = statement(&s, "CheckNamesInDirectory");
+        assert_eq!(
+            check["Action"],
+            json!([
+                "ds-data:DescribeUser",
+                "ds-data:ListGroupMembers",
+                "ds:AccessDSData"
+            ])
+        );
+        assert_eq!(
+            check["Resource"],
+            sub("arn:${AWS::Partition}:ds:${AWS::Region}:${AWS::AccountId}:directory/d-0123456789")
+        );
+        assert!(
+            !s.text.contains("identity-sync:GetSyncProfile"),
+            "the id is known"
+        );
+
+        let default = synthesize(&config(1), &Options::default()).unwrap();
+        assert_eq!(
+            statement(&default, "CheckNamesInDirectory")["Resource"],
+            sub("arn:${AWS::Partition}:ds:${AWS::Region}:${AWS::AccountId}:directory/*")
+        );
+        assert_eq!(
+            statement(&default, "FindSyncedDirectory")["Action"],
+            "identity-sync:GetSyncProfile"
+        );
+
+        let off = config_with(json!({}), json!({"DirectoryCheck": "off"}), 1);
+        let s = synthesize(&off, &Options::default()).unwrap();
+        assert!(!s.text.contains("ds-data:") && !s.text.contains("ds:AccessDSData"));
+        assert!(!s.text.contains("GetSyncProfile"));
+        assert_eq!(
+            s.template["Resources"][ids::SYNC_SCOPE]["Properties"]["DirectoryCheck"],
+            "off"
         );
     }
 

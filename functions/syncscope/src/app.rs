@@ -15,6 +15,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 
+use crate::directory::DirectoryReader;
 use crate::identity_store::IdentityStoreReader;
 use syncscope_core::properties::Properties;
 
@@ -55,6 +56,8 @@ pub struct App {
     docs: OnceLock<DocsPublisher>,
     /// Identity Store and sso-admin in the function's region (built on first use).
     identity_store: OnceLock<IdentityStoreReader>,
+    /// Directory Service Data in the function's region (built on first use).
+    directory: OnceLock<DirectoryReader>,
     /// Secrets Manager: the Teams webhook, when referenced by ARN (built on first use).
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     /// The function's region.
@@ -144,6 +147,7 @@ impl App {
             http,
             docs: OnceLock::new(),
             identity_store: OnceLock::new(),
+            directory: OnceLock::new(),
             secrets: OnceLock::new(),
             region,
             settings: Settings::from_env(),
@@ -181,6 +185,19 @@ impl App {
             )
         } else {
             std::borrow::Cow::Owned(IdentityStoreReader::new(&self.sdk, region))
+        }
+    }
+
+    /// The directory check's reader for a directory in `region` (the shared one for
+    /// the function's own).
+    pub fn directory_in(&self, region: &str) -> std::borrow::Cow<'_, DirectoryReader> {
+        if region == self.region {
+            std::borrow::Cow::Borrowed(
+                self.directory
+                    .get_or_init(|| DirectoryReader::new(&self.sdk, &self.region)),
+            )
+        } else {
+            std::borrow::Cow::Owned(DirectoryReader::new(&self.sdk, region))
         }
     }
 

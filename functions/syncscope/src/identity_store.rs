@@ -436,7 +436,7 @@ impl IdentityStoreReader {
 
 /// Feeds every item of `stream` to `each` until `deadline`; false when time ran out
 /// first.
-async fn drain_until<S: futures_util::Stream>(
+pub(crate) async fn drain_until<S: futures_util::Stream>(
     deadline: Instant,
     stream: S,
     mut each: impl FnMut(S::Item),

@@ -21,6 +21,7 @@
 pub mod app;
 pub mod aws_calls;
 pub mod cfn_response;
+pub mod directory;
 pub mod handler;
 pub mod http;
 pub mod identity_store;

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use syncscope_core::directory::{self, DirectoryCheck, DirectoryReport};
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
@@ -96,6 +97,7 @@ fn blank(run: &Run<'_>, verdict: Verdict) -> Outcome {
         retries: Default::default(),
         note: None,
         impact: None,
+        directory: None,
     }
 }
 
@@ -303,6 +305,15 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
         "planned"
     );
     outcome.impact = assess_impact(cx, &plan).await;
+    outcome.directory = check_directory(cx, &plan).await;
+    if let Some(report) = &outcome.directory {
+        outcome.warnings.extend(report.warning());
+        if let Some(why) = &report.skipped {
+            outcome.warnings.push(format!(
+                "directory check: {why}; the names not checked are marked so"
+            ));
+        }
+    }
     // Deleting the stack with OnDelete remove is its own confirmation; a drift check
     // changes nothing, so the guards only warn there.
     let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
@@ -313,6 +324,12 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
             Some(impact) => check_people_guard(impact, props.guard().max_users_losing_access)
                 .map_err(|t| t.to_string()),
             None => Ok(()),
+        })
+        .and_then(|()| match &outcome.directory {
+            Some(report) if props.directory_check == DirectoryCheck::Require => {
+                directory::check_required(report, &plan)
+            }
+            _ => Ok(()),
         });
     if let Err(tripped) = tripped {
         if guarded {
@@ -461,6 +478,45 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
         tracing::warn!(why = %why, "the impact of the plan is partial");
     }
     Some(impact)
+}
+
+/// Whether each name the plan wants exists in Active Directory, in at most a quarter
+/// of the time left before `apply_end` (None: the check is off, or the run wants no
+/// name, e.g. a Delete). The directory is `DirectoryId`, or the sync profile's source.
+async fn check_directory(cx: &Cx<'_>, plan: &Plan) -> Option<DirectoryReport> {
+    let props = cx.run.props;
+    if props.directory_check == DirectoryCheck::Off || cx.run.trigger == Trigger::Delete {
+        return None;
+    }
+    let names = directory::wanted(plan);
+    if names.is_empty() {
+        return None;
+    }
+    let now = Instant::now();
+    let by = now
+        + cx.run
+            .deadlines
+            .apply_end
+            .saturating_duration_since(now)
+            .mul_f64(0.25);
+    let configured = props.directory_id.as_ref().map(|id| id.as_str());
+    let (directory_id, region) =
+        match crate::directory::locate(cx.client, &cx.key.profile, configured, by).await {
+            Ok(found) => found,
+            Err(why) => return Some(DirectoryReport::not_checked("(unknown)", &names, &why)),
+        };
+    Some(
+        cx.app
+            .directory_in(&region)
+            .check(
+                &directory_id,
+                props.domain.as_str(),
+                &names,
+                cx.app.settings.concurrency,
+                by,
+            )
+            .await,
+    )
 }
 
 /// The owner label of a run that writes nothing.

@@ -51,6 +51,8 @@ pub struct Knobs {
     /// CreateSyncTarget refuses a full ARN as `TargetResourceArn` (a
     /// `ValidationException` naming the field) and takes only `identitystore/<id>`.
     pub short_target_arn: bool,
+    /// Every Directory Service Data call answers `429 ThrottlingException`.
+    pub ds_data_throttle: bool,
 }
 
 impl Default for Knobs {
@@ -69,6 +71,7 @@ impl Default for Knobs {
             list_lag_ms: 0,
             odd_shapes: false,
             short_target_arn: false,
+            ds_data_throttle: false,
         }
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod ds_data;
 pub mod error;
 pub mod knobs;
 pub mod model;

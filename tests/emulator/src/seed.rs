@@ -27,6 +27,10 @@ pub struct Seed {
     /// The sync profiles, in creation order.
     #[serde(default)]
     pub profiles: Vec<SeedProfile>,
+    /// The directories Directory Service Data answers about (see
+    /// [`crate::ds_data`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directories: Vec<crate::ds_data::SeedDirectory>,
 }
 
 /// A sync profile of a seed.

@@ -91,6 +91,8 @@ pub enum StartError {
 
 struct Inner {
     store: Store,
+    /// The directories Directory Service Data answers about.
+    directories: Vec<crate::ds_data::SeedDirectory>,
     knobs: Knobs,
     counters: BTreeMap<String, OpCounters>,
     rng: fastrand::Rng,
@@ -113,6 +115,7 @@ pub struct JournalEntry {
 
 struct Shared {
     verifier: Verifier,
+    ds_verifier: Verifier,
     clock: Clock,
     region: String,
     account: String,
@@ -144,6 +147,7 @@ fn zero_counters() -> BTreeMap<String, OpCounters> {
     Operation::ALL
         .iter()
         .map(|op| op.as_str())
+        .chain(crate::ds_data::OPERATIONS)
         .chain([UNAUTHENTICATED, UNKNOWN_OPERATION])
         .map(|key| (key.to_owned(), OpCounters::default()))
         .collect()
@@ -197,12 +201,22 @@ impl Emulator {
         Ok(Emulator {
             shared: Arc::new(Shared {
                 verifier: Verifier::new(&options.credentials, &options.region, crate::SERVICE),
+                ds_verifier: Verifier::new(
+                    &options.credentials,
+                    &options.region,
+                    crate::ds_data::SERVICE,
+                ),
                 clock: options.clock.clone(),
                 region: options.region.clone(),
                 account: options.account.clone(),
                 start_knobs: options.knobs.clone(),
                 inner: Mutex::new(Inner {
                     store,
+                    directories: options
+                        .seed
+                        .as_ref()
+                        .map(|s| s.directories.clone())
+                        .unwrap_or_default(),
                     knobs: options.knobs.clone(),
                     counters: zero_counters(),
                     rng: rng_for(&options.knobs),
@@ -284,6 +298,7 @@ impl Emulator {
         };
         let mut inner = self.lock();
         inner.store = store;
+        inner.directories = seed.map(|s| s.directories.clone()).unwrap_or_default();
         inner.rng = rng_for(&knobs);
         inner.knobs = knobs;
         inner.counters = zero_counters();
@@ -366,6 +381,9 @@ impl Emulator {
             headers: &parts.headers,
             body: &body,
         };
+        if let Some(op) = crate::ds_data::operation_of(parts.uri.path()) {
+            return Outcome::Answer(self.ds_data(op, &to_verify).await);
+        }
         if let Err(error) = self
             .shared
             .verifier
@@ -399,6 +417,38 @@ impl Emulator {
             });
         }
         outcome
+    }
+
+    /// A Directory Service Data request: its own signature scope, then the latency
+    /// and throttle knobs, then the answer (see [`crate::ds_data`]).
+    async fn ds_data(&self, op: &'static str, request: &RequestToVerify<'_>) -> Response {
+        if let Err(error) = self
+            .shared
+            .ds_verifier
+            .verify(request, self.shared.clock.now())
+        {
+            self.count(UNAUTHENTICATED, |c| {
+                c.requests += 1;
+                c.errors += 1;
+            });
+            return error.into_response();
+        }
+        let knobs = self.knobs();
+        self.count(op, |c| c.requests += 1);
+        if knobs.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
+        }
+        if knobs.ds_data_throttle {
+            self.count(op, |c| c.throttled += 1);
+            return crate::ds_data::throttled();
+        }
+        let response = {
+            let inner = self.lock();
+            crate::ds_data::answer(op, request.query, request.body, &inner.directories)
+        };
+        let ok = response.status().is_success();
+        self.count(op, |c| if ok { c.ok += 1 } else { c.errors += 1 });
+        response
     }
 
     /// Milliseconds since the emulator was built (the journal's clock).

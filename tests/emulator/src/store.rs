@@ -614,6 +614,7 @@ mod tests {
                     },
                 ],
             }],
+            ..Seed::default()
         };
         let error = Store::from_seed(&seed, 1.0, None).unwrap_err();
         assert!(error.to_string().contains("appears twice"), "{error}");

@@ -47,6 +47,9 @@ pub struct WorldOptions {
     /// The stack name (default `SyncScope-<ns>`; the local lifecycle uses the config's,
     /// so `syncscope plan` finds the stack's ledger as it would on AWS).
     pub stack_name: Option<String>,
+    /// The directories Directory Service Data answers about (the emulator's seed
+    /// `directories`; none: every directory check finds no directory).
+    pub directories: Vec<Value>,
 }
 
 /// Points a command at a local AWS endpoint with fixed test credentials, away from the
@@ -57,6 +60,7 @@ pub fn aws_env(cmd: &mut std::process::Command, endpoint: &str, none: &std::path
         "AWS_SESSION_TOKEN",
         "AWS_DEFAULT_REGION",
         "AWS_ENDPOINT_URL_IDENTITY_SYNC",
+        "AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA",
     ] {
         cmd.env_remove(var);
     }
@@ -166,6 +170,10 @@ impl World {
                 "AWS_ENDPOINT_URL_IDENTITY_SYNC".to_owned(),
                 emulator.base_url(),
             ),
+            (
+                "AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA".to_owned(),
+                emulator.base_url(),
+            ),
         ];
         env.extend(options.lambda_env.iter().cloned());
         let binary = options
@@ -216,6 +224,10 @@ impl World {
         let none = crate::paths::build_dir("world").join("no-aws-config");
         aws_env(&mut cmd, &self.moto.url, &none);
         cmd.env("AWS_ENDPOINT_URL_IDENTITY_SYNC", self.emulator.base_url())
+            .env(
+                "AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA",
+                self.emulator.base_url(),
+            )
             .args(args);
         let out = cmd.output().expect("run the syncscope CLI");
         (
@@ -599,9 +611,7 @@ impl Delivered {
 
 fn seed(options: &WorldOptions) -> Seed {
     if options.no_profile {
-        return Seed {
-            profiles: Vec::new(),
-        };
+        return Seed::default();
     }
     let filters: Vec<Value> = options
         .existing
@@ -621,6 +631,6 @@ fn seed(options: &WorldOptions) -> Seed {
             "source_arn": format!("arn:aws:ds:{REGION}:123456789012:directory/d-0987654321"),
         }));
     }
-    let doc = json!({ "profiles": profiles });
+    let doc = json!({ "profiles": profiles, "directories": options.directories });
     Seed::from_json(&doc.to_string()).expect("a valid seed")
 }

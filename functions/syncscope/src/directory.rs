@@ -1,0 +1,309 @@
+//! The directory check's adapter: asks AWS Directory Service Data (`ds-data`, AWS
+//! Managed Microsoft AD with directory data access enabled) whether each wanted name
+//! exists ([`syncscope_core::directory`] holds the statuses and the rule of
+//! `require`).
+//!
+//! A user is one `DescribeUser`; a group is its `ListGroupMembers` pages, which answer
+//! `ResourceNotFoundException` for a group that does not exist and otherwise count
+//! its direct members and nested groups, so no `DescribeGroup` is needed. The first
+//! name is asked alone: an answer about the directory itself (AD Connector, data
+//! access disabled, no permission, unavailable) stops the check with one reason for
+//! every name instead of one failed call per name. The rest run with bounded
+//! concurrency until a deadline; a name not answered by then is "not checked (out of
+//! time)", never a failed run. The SDK retries throttling and faults a few times with
+//! short backoffs; a name still throttled after that is "not checked (throttled)".
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_directoryservicedata::error::SdkError;
+use aws_sdk_directoryservicedata::types::{
+    AccessDeniedReason, MemberType, ValidationExceptionReason,
+};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use futures_util::StreamExt;
+use syncscope_core::directory::{AdEntry, AdStatus, DirectoryReport, Wanted};
+use syncscope_core::scope::FilterKind;
+use tokio::time::Instant;
+
+use crate::identity_sync::{IdentitySyncClient, wire};
+
+/// Members asked per `ListGroupMembers` page (the API's maximum).
+const PAGE_SIZE: i32 = 250;
+
+/// Asks one directory about names.
+#[derive(Debug, Clone)]
+pub struct DirectoryReader {
+    client: aws_sdk_directoryservicedata::Client,
+}
+
+/// What one question answered.
+enum Answer {
+    /// About the name.
+    Name(AdStatus),
+    /// About the whole directory: no name can be checked, and why.
+    Directory(String),
+}
+
+impl DirectoryReader {
+    /// A client for the directory's region.
+    pub fn new(sdk: &aws_config::SdkConfig, region: &str) -> Self {
+        let client = aws_sdk_directoryservicedata::Client::from_conf(
+            aws_sdk_directoryservicedata::config::Builder::from(sdk)
+                .region(aws_config::Region::new(region.to_owned()))
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(Duration::from_millis(200))
+                        .with_max_backoff(Duration::from_secs(2)),
+                )
+                .build(),
+        );
+        Self { client }
+    }
+
+    /// The status of every name in `names` (in that order), asked in `directory_id`
+    /// for the AD domain `realm`, at most `concurrency` at once, until `deadline`.
+    pub async fn check(
+        &self,
+        directory_id: &str,
+        realm: &str,
+        names: &[Wanted],
+        concurrency: usize,
+        deadline: Instant,
+    ) -> DirectoryReport {
+        let mut report = DirectoryReport {
+            directory_id: directory_id.to_owned(),
+            entries: Vec::with_capacity(names.len()),
+            skipped: None,
+        };
+        let Some(first) = names.first() else {
+            return report;
+        };
+        let mut statuses: Vec<Option<AdStatus>> = vec![None; names.len()];
+        match tokio::time::timeout_at(deadline, self.ask(directory_id, realm, first)).await {
+            Err(_) => return DirectoryReport::not_checked(directory_id, names, "out of time"),
+            Ok(Answer::Directory(why)) => {
+                tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
+                return DirectoryReport::not_checked(directory_id, names, &why);
+            }
+            Ok(Answer::Name(status)) => statuses[0] = Some(status),
+        }
+        let rest = futures_util::stream::iter(1..names.len())
+            .map(|i| async move { (i, self.ask(directory_id, realm, &names[i]).await) })
+            .buffer_unordered(concurrency.max(1));
+        let mut directory_refused = None;
+        crate::identity_store::drain_until(deadline, rest, |(i, answer)| {
+            statuses[i] = Some(match answer {
+                Answer::Name(status) => status,
+                Answer::Directory(why) => {
+                    directory_refused.get_or_insert_with(|| why.clone());
+                    AdStatus::NotChecked { why }
+                }
+            });
+        })
+        .await;
+        let late = statuses.iter().filter(|s| s.is_none()).count();
+        report.entries = names
+            .iter()
+            .zip(statuses)
+            .map(|(w, status)| AdEntry {
+                kind: w.kind,
+                name: w.name.clone(),
+                status: status.unwrap_or_else(|| AdStatus::NotChecked {
+                    why: "out of time".to_owned(),
+                }),
+            })
+            .collect();
+        report.skipped = match (late, directory_refused) {
+            (0, None) => None,
+            (0, Some(why)) => Some(why),
+            (late, _) => Some(format!(
+                "out of time: {late} of {} names were not checked",
+                names.len()
+            )),
+        };
+        if let Some(why) = &report.skipped {
+            tracing::warn!(directory = directory_id, why = %why, "the directory check is partial");
+        }
+        report
+    }
+
+    async fn ask(&self, directory_id: &str, realm: &str, wanted: &Wanted) -> Answer {
+        let name = wanted.name.as_str();
+        match wanted.kind {
+            FilterKind::User => match self
+                .client
+                .describe_user()
+                .directory_id(directory_id)
+                .realm(realm)
+                .sam_account_name(name)
+                .send()
+                .await
+            {
+                Ok(_) => Answer::Name(AdStatus::InAd {
+                    members: None,
+                    nested_groups: None,
+                }),
+                Err(e) => classify(directory_id, realm, &e, |e| {
+                    use aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError as E;
+                    match e {
+                        E::AccessDeniedException(e) => Refusal::Denied(e.reason().cloned()),
+                        E::ValidationException(e) => Refusal::Invalid(e.reason().cloned()),
+                        E::DirectoryUnavailableException(e) => {
+                            Refusal::Unavailable(e.reason().map(|r| r.as_str().to_owned()))
+                        }
+                        _ => Refusal::Other,
+                    }
+                }),
+            },
+            FilterKind::Group => self.count_members(directory_id, realm, name).await,
+        }
+    }
+
+    /// A group's direct members and nested groups, page by page.
+    async fn count_members(&self, directory_id: &str, realm: &str, name: &str) -> Answer {
+        let (mut members, mut nested) = (0u32, 0u32);
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_group_members()
+                .directory_id(directory_id)
+                .realm(realm)
+                .sam_account_name(name)
+                .max_results(PAGE_SIZE)
+                .set_next_token(token.take())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    return classify(directory_id, realm, &e, |e| {
+                        use aws_sdk_directoryservicedata::operation::list_group_members::ListGroupMembersError as E;
+                        match e {
+                            E::AccessDeniedException(e) => Refusal::Denied(e.reason().cloned()),
+                            E::ValidationException(e) => Refusal::Invalid(e.reason().cloned()),
+                            E::DirectoryUnavailableException(e) => {
+                                Refusal::Unavailable(e.reason().map(|r| r.as_str().to_owned()))
+                            }
+                            _ => Refusal::Other,
+                        }
+                    });
+                }
+            };
+            for member in page.members() {
+                members = members.saturating_add(1);
+                if member.member_type() == &MemberType::Group {
+                    nested = nested.saturating_add(1);
+                }
+            }
+            match page.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Answer::Name(AdStatus::InAd {
+            members: Some(members),
+            nested_groups: Some(nested),
+        })
+    }
+}
+
+/// The directory to check names in, and its region: `configured` (in the region of
+/// `client`, IAM Identity Center's), or else the one sync profile `profile` syncs from,
+/// read from its `SourceResourceArn` (`arn:aws:ds:REGION:ACCOUNT:directory/d-...`).
+pub async fn locate(
+    client: &IdentitySyncClient,
+    profile: &str,
+    configured: Option<&str>,
+    by: Instant,
+) -> Result<(String, String), String> {
+    if let Some(id) = configured {
+        return Ok((id.to_owned(), client.region().to_owned()));
+    }
+    let found = client
+        .get::<wire::SyncProfile>(&wire::get_sync_profile(profile), by)
+        .await
+        .map_err(|e| {
+            format!(
+                "could not read the directory of sync profile {profile}: {}",
+                e.reason()
+            )
+        })?;
+    let arn = found
+        .ok_or_else(|| format!("sync profile {profile} does not exist"))?
+        .source_arn
+        .ok_or_else(|| format!("sync profile {profile} names no source directory"))?;
+    let region = arn.split(':').nth(3).unwrap_or_default();
+    let id = arn.rsplit('/').next().unwrap_or_default();
+    if region.is_empty() || !syncscope_core::names::is_d_id(id) {
+        return Err(format!(
+            "sync profile {profile} syncs from {arn}, which is not a directory ARN"
+        ));
+    }
+    Ok((id.to_owned(), region.to_owned()))
+}
+
+/// The parts of an operation's error that decide whether it is about the directory.
+enum Refusal {
+    Denied(Option<AccessDeniedReason>),
+    Invalid(Option<ValidationExceptionReason>),
+    Unavailable(Option<String>),
+    Other,
+}
+
+/// What an error says: no such name, something about the whole directory, or a
+/// name that could not be checked (throttled, a fault, a timeout).
+fn classify<E, R>(
+    directory_id: &str,
+    realm: &str,
+    error: &SdkError<E, R>,
+    refusal: impl Fn(&E) -> Refusal,
+) -> Answer
+where
+    E: aws_sdk_directoryservicedata::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let Some(service) = error.as_service_error() else {
+        return Answer::Name(AdStatus::NotChecked {
+            why: format!("no answer ({})", DisplayErrorContext(error)),
+        });
+    };
+    let code = service.code().unwrap_or_default();
+    if code == "ResourceNotFoundException" {
+        return Answer::Name(AdStatus::NotInAd);
+    }
+    if code == "ThrottlingException" {
+        return Answer::Name(AdStatus::NotChecked {
+            why: "throttled".to_owned(),
+        });
+    }
+    match refusal(service) {
+        Refusal::Denied(Some(AccessDeniedReason::DataDisabled)) => Answer::Directory(format!(
+            "directory data access is disabled on {directory_id} (enable it in the Directory Service console, or set SSO.DirectoryCheck to off)"
+        )),
+        Refusal::Denied(Some(AccessDeniedReason::IamAuth)) => Answer::Directory(format!(
+            "no permission to read {directory_id} (the function needs ds-data:DescribeUser, ds-data:ListGroupMembers and ds:AccessDSData on it)"
+        )),
+        Refusal::Denied(_) => Answer::Directory(format!(
+            "access to {directory_id} was denied: {}",
+            service.message().unwrap_or("no reason given")
+        )),
+        Refusal::Invalid(Some(ValidationExceptionReason::InvalidDirectoryType)) => {
+            Answer::Directory(format!(
+                "{directory_id} is not an AWS Managed Microsoft AD (an AD Connector has no directory data API)"
+            ))
+        }
+        Refusal::Invalid(Some(ValidationExceptionReason::InvalidRealm)) => Answer::Directory(
+            format!("{realm} is not the domain of {directory_id} or one it trusts"),
+        ),
+        Refusal::Unavailable(reason) => Answer::Directory(format!(
+            "{directory_id} is unavailable ({})",
+            reason.as_deref().unwrap_or("no reason given")
+        )),
+        Refusal::Invalid(_) | Refusal::Other => Answer::Name(AdStatus::NotChecked {
+            why: format!("{code}: {}", service.message().unwrap_or("no message")),
+        }),
+    }
+}
