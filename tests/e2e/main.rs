@@ -7,6 +7,7 @@
 
 mod contract;
 mod deployment;
+mod directory;
 mod doctor;
 mod hardening;
 mod helpers;

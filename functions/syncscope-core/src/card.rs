@@ -202,6 +202,15 @@ fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Dige
     if !outcome.warnings.is_empty() {
         facts.push(("Warnings", outcome.warnings.len().to_string()));
     }
+    let not_in_ad: Vec<String> = outcome
+        .directory
+        .iter()
+        .flat_map(|report| report.not_in_ad())
+        .map(|e| format!("{} {}", e.kind.noun(), e.name))
+        .collect();
+    if !not_in_ad.is_empty() {
+        facts.push(("Not in Active Directory", not_in_ad.len().to_string()));
+    }
     if let Some(impact) = &outcome.impact {
         facts.push((
             verb("Users losing access", "Users who would lose access"),
@@ -237,6 +246,13 @@ fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Dige
     list(verb("Removed", "Would remove"), removed);
     list(verb("Adopted", "Would adopt"), adopted);
     list("Not managed by this config", unmanaged);
+    if !not_in_ad.is_empty() {
+        let refs: Vec<&str> = not_in_ad.iter().map(String::as_str).collect();
+        lists.push((
+            "Not in Active Directory (a typo syncs nobody)",
+            join_limited(&refs, limits.items, limits.list_chars),
+        ));
+    }
 
     let failed: Vec<(String, String)> = failed_all
         .iter()
@@ -737,6 +753,42 @@ mod tests {
         // A run that touches no group has no impact section.
         let (_, quiet) = adaptive(&spec(Verdict::NoChange, false, 0, false));
         assert!(!quiet.contains("Impact"), "{quiet}");
+    }
+
+    #[test]
+    fn names_not_in_active_directory_are_counted_and_listed_in_both_formats() {
+        let outcome = spec(Verdict::Changed, false, 12, false);
+        let missing: Vec<String> = outcome
+            .directory
+            .as_ref()
+            .unwrap()
+            .not_in_ad()
+            .map(|e| format!("{} {}", e.kind.noun(), e.name))
+            .collect();
+        assert!(!missing.is_empty());
+        let (card, all) = adaptive(&outcome);
+        let facts = card["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "FactSet")
+            .unwrap();
+        assert!(facts["facts"].as_array().unwrap().contains(
+            &json!({"title": "Not in Active Directory", "value": missing.len().to_string()})
+        ));
+        contains_all(
+            &all,
+            &[
+                "Not in Active Directory (a typo syncs nobody): ",
+                &missing[0],
+            ],
+        );
+        let legacy = build(&outcome, CardFormat::MessageCard, None).to_string();
+        assert!(legacy.contains("Not in Active Directory"), "{legacy}");
+        let mut clean = outcome.clone();
+        clean.directory = None;
+        let (_, quiet) = adaptive(&clean);
+        assert!(!quiet.contains("Active Directory"), "{quiet}");
     }
 
     #[test]

@@ -62,6 +62,29 @@ impl AdStatus {
         }
     }
 
+    /// The CSS modifier of the docs page's status badge.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::InAd { .. } => "synced",
+            Self::NotInAd => "notfound",
+            Self::NotChecked { .. } => "unknown",
+        }
+    }
+
+    /// What follows the label on the docs page: the member counts of a group in AD,
+    /// why a name was not checked (empty otherwise).
+    pub fn detail(&self) -> String {
+        match self {
+            Self::InAd { .. } => self
+                .describe()
+                .strip_prefix("in AD: ")
+                .unwrap_or_default()
+                .to_owned(),
+            Self::NotInAd => "no such name in the directory".to_owned(),
+            Self::NotChecked { why } => why.clone(),
+        }
+    }
+
     /// The label with its detail: "in AD: 12 members, 2 nested groups",
     /// "not checked: data access disabled".
     pub fn describe(&self) -> String {

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use askama::Template;
 use serde::Serialize;
 
+use crate::directory::AdStatus;
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
 use crate::scope::{FilterKind, ScopeKey};
@@ -268,6 +269,9 @@ pub struct FilterRow {
     /// The identity store status (groups only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<GroupStatus>,
+    /// What Active Directory says about the name (None: not checked this run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad: Option<AdStatus>,
 }
 
 /// A filter in the scope that this config does not manage.
@@ -340,6 +344,12 @@ pub struct DocsCounts {
     pub unmanaged: usize,
     /// Changes that failed or never started.
     pub failed: usize,
+    /// Names the directory check found in AD.
+    pub in_ad: usize,
+    /// Names the directory check did not find in AD.
+    pub not_in_ad: usize,
+    /// Names the directory check could not check.
+    pub ad_unchecked: usize,
 }
 
 /// Everything the page, the snippet and `groups.json` show.
@@ -382,6 +392,12 @@ pub struct DocsView {
     /// The identity store the statuses come from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_store_id: Option<String>,
+    /// The directory the names were checked in (None: no directory check this run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_id: Option<String>,
+    /// Why some or all names were not checked in the directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_note: Option<String>,
     /// Whether the run produced a plan (otherwise the tables are empty).
     pub has_plan: bool,
     /// The numbers.
@@ -494,6 +510,11 @@ impl DocsView {
         let mut groups = Vec::new();
         let mut users = Vec::new();
         let results = Results::of(outcome);
+        let in_ad = outcome
+            .directory
+            .as_ref()
+            .map(|report| report.by_key(&outcome.domain))
+            .unwrap_or_default();
         for (action, scope) in rows_of(outcome, &results) {
             let identity = (action.kind == FilterKind::Group).then(|| {
                 let lookup = enrichment.get(&lookup_name(action, &spelled));
@@ -506,6 +527,7 @@ impl DocsView {
                 filter_id: action.id.clone(),
                 scope,
                 identity,
+                ad: in_ad.get(&action.key()).map(|&status| status.clone()),
             };
             match action.kind {
                 FilterKind::Group => groups.push(row),
@@ -569,6 +591,13 @@ impl DocsView {
             failed: failed.len(),
             ..DocsCounts::default()
         };
+        for status in groups.iter().chain(&users).filter_map(|r| r.ad.as_ref()) {
+            match status {
+                AdStatus::InAd { .. } => counts.in_ad += 1,
+                AdStatus::NotInAd => counts.not_in_ad += 1,
+                AdStatus::NotChecked { .. } => counts.ad_unchecked += 1,
+            }
+        }
         for status in groups.iter().filter_map(|r| r.identity.as_ref()) {
             match status {
                 GroupStatus::Synced { members, .. } => {
@@ -599,6 +628,8 @@ impl DocsView {
             failure: outcome.failure.clone(),
             note: outcome.note.clone(),
             identity_store_id: enrichment.identity_store_id.clone(),
+            directory_id: outcome.directory.as_ref().map(|r| r.directory_id.clone()),
+            directory_note: outcome.directory.as_ref().and_then(|r| r.skipped.clone()),
             has_plan: outcome.plan.is_some(),
             counts,
             groups,
@@ -830,8 +861,11 @@ mod tests {
             "sync profile <strong>SynchronizationToActiveDirectoryAwsSso</strong>",
             "<time datetime=\"2026-11-22T08:45:21Z\">2026-11-22 08:45:21 UTC</time>",
             "At a glance",
-            "<caption>Group filters of the sync scope, with their status in the identity store</caption>",
-            "<caption>Individual users in the sync scope</caption>",
+            "<caption>Group filters of the sync scope, with their status in the identity store and in Active Directory</caption>",
+            "<caption>Individual users in the sync scope, with their status in Active Directory</caption>",
+            "Names checked in directory <code>d-1234567890</code>.",
+            "<th scope=\"col\">Active Directory</th>",
+            "<div><dt>Names not in AD</dt>",
             "In the scope, not managed by this config",
             "What changed in this run",
             "Changes that did not apply",
@@ -846,6 +880,56 @@ mod tests {
             assert!(page.contains(needle), "the page lacks {needle}");
         }
         assert!(!page.contains("DRY RUN"));
+    }
+
+    #[test]
+    fn every_row_carries_its_active_directory_status_and_groups_json_has_it() {
+        let outcome = sample(Verdict::Changed, false, 16, false);
+        let report = outcome.directory.clone().unwrap();
+        let view = DocsView::build(&outcome, &Enrichment::default());
+        let (found, missing, unchecked) = report.counts();
+        assert_eq!(
+            (
+                view.counts.in_ad,
+                view.counts.not_in_ad,
+                view.counts.ad_unchecked
+            ),
+            (found, missing, unchecked)
+        );
+        assert!(missing > 0 && unchecked > 0 && found > 0);
+        let typo = report.not_in_ad().next().unwrap();
+        let page = view.page().unwrap();
+        let row = page
+            .lines()
+            .find(|l| l.contains(&format!("<bdi>{}</bdi></th>", typo.name)))
+            .unwrap();
+        assert!(
+            row.contains("syncscope-status--notfound\">not in AD</span> <span class=\"syncscope-detail\">no such name in the directory"),
+            "{row}"
+        );
+        assert!(page.contains("syncscope-status--unknown\">not checked</span> <span class=\"syncscope-detail\">throttled"));
+        assert!(page.contains("member"), "member counts of groups in AD");
+        let json: serde_json::Value = serde_json::from_str(&view.json()).unwrap();
+        assert_eq!(json["directory_id"], "d-1234567890");
+        assert_eq!(json["counts"]["not_in_ad"], missing);
+        let rows: Vec<&serde_json::Value> = json["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(json["users"].as_array().unwrap())
+            .collect();
+        assert!(rows.iter().any(|r| r["ad"]["status"] == "not_in_ad"));
+        assert!(
+            rows.iter()
+                .any(|r| r["ad"]["status"] == "in_ad" && r["ad"]["members"].is_u64())
+        );
+
+        let mut unchecked_run = outcome.clone();
+        unchecked_run.directory = None;
+        let quiet = DocsView::build(&unchecked_run, &Enrichment::default());
+        let page = quiet.page().unwrap();
+        assert!(!page.contains("Active Directory</th>") && !page.contains("Names not in AD"));
+        assert!(!quiet.json().contains("\"ad\""));
     }
 
     #[test]

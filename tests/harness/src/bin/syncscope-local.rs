@@ -133,6 +133,7 @@ fn main() -> ExitCode {
             ("GROUP", first.name.as_str().to_lowercase()),
             ("GROUP", unmanaged.to_owned()),
         ],
+        directories: vec![directory(&original, &removed, unmanaged)],
         // The config's stack name: `syncscope plan` finds the stack's ledger.
         stack_name: Some(original.general.stack_name.as_str().to_owned()),
         ..Default::default()
@@ -217,6 +218,7 @@ fn main() -> ExitCode {
         match step {
             2 => {
                 impact_of_update(&world, &people, &mut check);
+                directory_of_update(&world, added, &mut check);
                 check.expect(
                     data["Created"] == "1" && data["CreatedNames"] == added,
                     format!("step 2: created {added}"),
@@ -403,13 +405,15 @@ struct People {
     keeping: Vec<(String, String)>,
 }
 
-/// Seeds moto's identity store as a sync would have left it: the first group and two
+/// Who is in which synced group (names without the domain): the first group and two
 /// more with members, the group the edit removes with four (one also in the first
 /// group, one also in the unmanaged console group, two in nothing else), and the
 /// unmanaged group. The other groups are not synced yet ("pending").
-fn seed_people(world: &World, config: &config::Config, removed: &str, unmanaged: &str) -> People {
-    let domain = config.sso.domain.as_str();
-    let group = |name: &str| format!("{name}@{domain}");
+fn memberships(
+    config: &config::Config,
+    removed: &str,
+    unmanaged: &str,
+) -> Vec<(String, Vec<&'static str>)> {
     let names: Vec<String> = config
         .sso
         .groups
@@ -417,11 +421,11 @@ fn seed_people(world: &World, config: &config::Config, removed: &str, unmanaged:
         .map(|g| g.name.as_str().to_owned())
         .collect();
     let (first, second, third) = (&names[0], names.get(1), names.get(2));
-    let mut seeded: Vec<(String, Vec<&str>)> = vec![
-        (group(first), vec!["alice.meyer", "bob.schulz"]),
-        (group(unmanaged), vec!["hana.fischer"]),
+    let mut seeded: Vec<(String, Vec<&'static str>)> = vec![
+        (first.clone(), vec!["alice.meyer", "bob.schulz"]),
+        (unmanaged.to_owned(), vec!["hana.fischer"]),
         (
-            group(removed),
+            removed.to_owned(),
             vec!["bob.schulz", "carol.jones", "dave.miller", "hana.fischer"],
         ),
     ];
@@ -430,9 +434,64 @@ fn seed_people(world: &World, config: &config::Config, removed: &str, unmanaged:
         (third, vec!["frank.koch"]),
     ] {
         if let Some(name) = extra.filter(|n| n.as_str() != removed) {
-            seeded.push((group(name), members));
+            seeded.push((name.clone(), members));
         }
     }
+    seeded
+}
+
+/// The Active Directory the sync profile syncs from, for the directory check: every
+/// group of the config (the synced ones with their members, the others with one
+/// member each; the first group also holds the last as a nested group) and every
+/// user, but not the group the local edit adds, so the update shows a name that is
+/// not in AD (a typo would look the same).
+fn directory(config: &config::Config, removed: &str, unmanaged: &str) -> Value {
+    let synced = memberships(config, removed, unmanaged);
+    let mut groups = serde_json::Map::new();
+    let mut users: Vec<String> = config
+        .sso
+        .users
+        .iter()
+        .map(|u| u.name.as_str().to_owned())
+        .collect();
+    for g in config
+        .sso
+        .groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .chain([unmanaged])
+    {
+        let members: Vec<String> = synced
+            .iter()
+            .find(|(name, _)| name == g)
+            .map(|(_, m)| m.iter().map(|h| (*h).to_owned()).collect())
+            .unwrap_or_else(|| vec![format!("{}.member", g.to_lowercase())]);
+        users.extend(members.iter().cloned());
+        groups.insert(g.to_owned(), json!({ "users": members }));
+    }
+    let nested = config.sso.groups.last().map(|g| g.name.as_str().to_owned());
+    if let (Some(first), Some(nested)) = (config.sso.groups.first(), nested) {
+        groups[first.name.as_str()]["groups"] = json!([nested]);
+    }
+    users.sort();
+    users.dedup();
+    json!({
+        "id": "d-1234567890",
+        "domain": config.sso.domain.as_str(),
+        "users": users,
+        "groups": groups,
+    })
+}
+
+/// Seeds moto's identity store as a sync would have left it ([`memberships`]).
+fn seed_people(world: &World, config: &config::Config, removed: &str, unmanaged: &str) -> People {
+    let domain = config.sso.domain.as_str();
+    let group = |name: &str| format!("{name}@{domain}");
+    let first = config.sso.groups[0].name.as_str();
+    let seeded: Vec<(String, Vec<&str>)> = memberships(config, removed, unmanaged)
+        .into_iter()
+        .map(|(name, members)| (group(&name), members))
+        .collect();
     let borrowed: Vec<(&str, &[&str])> = seeded
         .iter()
         .map(|(g, m)| (g.as_str(), m.as_slice()))
@@ -515,6 +574,70 @@ fn preview(
             "README.md's plan sample is this run's `syncscope plan --format markdown` output (run ./task readme:sample to update it)",
         );
     }
+}
+
+/// After the update: every group's status in the identity store and in Active
+/// Directory, as the Lambda published them (groups.json), printed; every status a
+/// real run can show is there: in AD and synced with members, in AD and pending, and
+/// not in AD (the added group), which the card names too.
+fn directory_of_update(world: &World, added: &str, check: &mut Check) {
+    let docs = published(world);
+    let groups: Value = docs
+        .iter()
+        .find(|(file, _)| file == "groups.json")
+        .and_then(|(_, bytes)| serde_json::from_slice(bytes).ok())
+        .unwrap_or(Value::Null);
+    let mut seen = std::collections::BTreeSet::new();
+    println!("   groups in the identity store and in Active Directory:");
+    for row in groups["groups"].as_array().into_iter().flatten() {
+        let name = row["name"].as_str().unwrap_or_default();
+        let identity = match row["identity"]["status"].as_str().unwrap_or("unknown") {
+            "synced" => format!("synced, {} members", row["identity"]["members"]),
+            other => other.to_owned(),
+        };
+        let ad = match row["ad"]["status"].as_str().unwrap_or("not checked") {
+            "in_ad" => format!(
+                "in AD, {} members, {} nested",
+                row["ad"]["members"], row["ad"]["nested_groups"]
+            ),
+            "not_in_ad" => "NOT IN AD".to_owned(),
+            other => other.to_owned(),
+        };
+        println!("     {name:<28} identity store: {identity:<20} directory: {ad}");
+        seen.insert((
+            row["identity"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            row["ad"]["status"].as_str().unwrap_or_default().to_owned(),
+        ));
+        if name == added {
+            check.expect(
+                row["ad"]["status"] == "not_in_ad",
+                format!("step 2: {added} is marked not in AD"),
+            );
+        }
+    }
+    for (identity, ad) in [
+        ("synced", "in_ad"),
+        ("pending", "in_ad"),
+        ("pending", "not_in_ad"),
+    ] {
+        check.expect(
+            seen.contains(&(identity.to_owned(), ad.to_owned())),
+            format!("step 2: the docs show a group {identity} in the identity store and {ad}"),
+        );
+    }
+    let card = world
+        .teams
+        .requests()
+        .last()
+        .map(|r| r.json().to_string())
+        .unwrap_or_default();
+    check.expect(
+        card.contains("Not in Active Directory") && card.contains(added),
+        "step 2: the card names the group not in AD",
+    );
 }
 
 /// After the update: the impact the Lambda published (groups.json) names who loses
