@@ -85,7 +85,10 @@ fn a_typo_with_require_fails_naming_it_before_any_change() {
     );
     assert_eq!(world.write_calls(), 0, "nothing was changed");
     assert!(world.scope().is_empty());
-    assert!(world.ledger().ledger.entries.is_empty(), "no intent recorded");
+    assert!(
+        world.ledger().ledger.entries.is_empty(),
+        "no intent recorded"
+    );
     // The directory came from the sync profile: one GetSyncProfile, one call per group.
     assert_eq!(get_profile_calls(&world), 1);
     assert_eq!(ds_calls(&world), 3);

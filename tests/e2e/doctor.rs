@@ -26,6 +26,7 @@ struct Broken {
     wrong_region: bool,
     no_bucket: bool,
     missing_shard: bool,
+    no_data_access: bool,
 }
 
 /// A deployed stack on moto and a sync profile on the emulator, with a config file.
@@ -105,8 +106,12 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
         }
     });
 
+    let directory = json!({
+        "id": "d-1234567890", "domain": DOMAIN, "data_access": !broken.no_data_access,
+        "groups": { "AWS-Team-00": { "users": ["alice", "bob"] } }
+    });
     let seed = if broken.no_profile {
-        json!({ "profiles": [] })
+        json!({ "profiles": [], "directories": [directory] })
     } else {
         json!({ "profiles": [{
             "name": PROFILE,
@@ -116,7 +121,7 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
                           "target_arn": "arn:aws:identitystore::123456789012:identitystore/d-1234567890" }],
             "filters": [{ "type": "GROUP", "name": "AWS-Team-00", "domain": DOMAIN },
                         { "type": "USER", "name": "svc-deploy", "domain": DOMAIN }]
-        }]})
+        }], "directories": [directory]})
     };
     let emulator = identity_sync_emulator::spawn(Options {
         seed: Some(Seed::from_json(&seed.to_string()).unwrap()),
@@ -137,6 +142,10 @@ fn doctor(w: &DoctorWorld, args: &[&str], env: &[(&str, &str)]) -> (i32, String)
     let mut cmd = Command::new(paths::binary("syncscope"));
     crate::helpers::aws_env(&mut cmd, &Moto::shared().url, &none);
     cmd.env("AWS_ENDPOINT_URL_IDENTITY_SYNC", w.emulator.base_url())
+        .env(
+            "AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA",
+            w.emulator.base_url(),
+        )
         .arg("doctor")
         .arg("--config")
         .arg(&w.config)
@@ -180,7 +189,7 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
     let (code, out) = doctor(&w, &[], &[]);
     assert_eq!(code, 0, "{out}");
     let ok = lines_starting(&out, "ok    ");
-    assert_eq!(ok.len(), 11, "{out}");
+    assert_eq!(ok.len(), 12, "{out}");
     for check in [
         "region",
         "credentials",
@@ -189,6 +198,7 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
         "sync target",
         "group filters: 1 in the scope",
         "user filters: 1 in the scope",
+        "directory data: directory d-1234567890 in eu-central-1 answers (group AWS-Team-00: in AD: 2 members)",
         "stack filters (SSM)",
         "ledger (SSM): ",
         "docs bucket",
@@ -198,7 +208,7 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
     }
     assert!(lines_starting(&out, "FAIL").is_empty(), "{out}");
     assert!(!out.contains("contract difference"), "{out}");
-    assert!(out.contains("Doctor: 11 checks, all ok."), "{out}");
+    assert!(out.contains("Doctor: 12 checks, all ok."), "{out}");
     assert!(!out.contains(WEBHOOK_CANARY), "{out}");
     assert_eq!(writes(&w), 0);
 }
@@ -207,7 +217,17 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
 fn each_broken_world_gives_exactly_one_red_line_that_names_the_fix() {
     // (case, what is broken, extra environment, the red line, words of its fix)
     type Case<'a> = (&'a str, Broken, &'a [(&'a str, &'a str)], &'a str, &'a str);
-    let cases: [Case<'_>; 5] = [
+    let cases: [Case<'_>; 6] = [
+        (
+            "directory data access disabled",
+            Broken {
+                no_data_access: true,
+                ..Broken::default()
+            },
+            &[],
+            "FAIL  directory data",
+            "enable directory data access on d-1234567890",
+        ),
         (
             "no profile",
             Broken {

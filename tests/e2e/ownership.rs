@@ -406,10 +406,10 @@ fn the_calls_a_run_reports_are_its_own_on_a_warm_process() {
     assert_eq!(
         calls,
         [
-            "CreateSyncFilter=1 ListSyncFilters=2",
-            "CreateSyncFilter=1 ListSyncFilters=2"
+            "CreateSyncFilter=1 GetSyncProfile=1 ListSyncFilters=2",
+            "CreateSyncFilter=1 GetSyncProfile=1 ListSyncFilters=2"
         ],
-        "each run counts its own calls (one create, a listing of groups and of users)"
+        "each run counts its own calls (one create, a listing of groups and of users, the sync profile the directory check reads)"
     );
 }
 

@@ -17,10 +17,12 @@ use std::time::Duration;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use serde_json::{Value, json};
+use syncscope::directory::DirectoryReader;
 use syncscope::identity_sync::{Exchange, IdentitySyncClient, wire};
 use syncscope::ssm::{Found, ParameterStore};
 use syncscope::teams::TeamsNotifier;
 use syncscope_core::config::{CardFormat, Config};
+use syncscope_core::directory::{AdStatus, DirectoryCheck, Wanted};
 use syncscope_core::names::WebhookRef;
 use syncscope_core::scope::{FilterKind, ProfileKey};
 use syncscope_core::store;
@@ -292,6 +294,14 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
         }
     }
 
+    // The directory check's access to the directory (one question).
+    let check = if profile_ok {
+        directory(&clients, config).await
+    } else {
+        Check::Skip("needs the sync profile".into())
+    };
+    doctor.report("directory data", check);
+
     // The stack's SSM parameters: the filters of this config, the ledger.
     let store = clients.parameter_store();
     let names = ParameterNames::for_stack(config.general.stack_name.as_str());
@@ -350,6 +360,69 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
     // The Teams webhook reference.
     let check = webhook(&clients, config, request.post_test_card).await;
     doctor.report("Teams webhook", check);
+}
+
+/// Whether the directory check can read the directory: one question about the
+/// config's first name (`SSO.DirectoryCheck` off: nothing is asked).
+async fn directory(clients: &Clients, config: &Config) -> Check {
+    if config.sso.directory_check == DirectoryCheck::Off {
+        return Check::Ok("SSO.DirectoryCheck is off: no directory is asked".into());
+    }
+    let first = config
+        .sso
+        .groups
+        .iter()
+        .map(|g| (FilterKind::Group, g))
+        .chain(config.sso.users.iter().map(|u| (FilterKind::User, u)))
+        .next();
+    let Some((kind, filter)) = first else {
+        return Check::Skip("the config names no group or user to ask about".into());
+    };
+    let profile = config.sso.sync_profile.as_str();
+    let configured = config.sso.directory_id.as_ref().map(|id| id.as_str());
+    let deadline = Instant::now() + CALL_TIME;
+    let (id, region) =
+        match syncscope::directory::locate(&clients.identity_sync, profile, configured, deadline)
+            .await
+        {
+            Ok(found) => found,
+            Err(e) => return Check::Fail(e, "set SSO.DirectoryId to the directory's id".into()),
+        };
+    let names = [Wanted {
+        kind,
+        name: filter.name.as_str().to_owned(),
+        added: false,
+    }];
+    let report = DirectoryReader::new(&clients.sdk, &region)
+        .check(&id, config.sso.domain.as_str(), &names, 1, deadline)
+        .await;
+    let status = report.entries.first().map(|e| e.status.clone());
+    match status {
+        Some(AdStatus::NotChecked { why }) => {
+            let fix = if why.contains("data access is disabled") {
+                format!(
+                    "enable directory data access on {id} (Directory Service console, or `aws ds enable-directory-data-access --directory-id {id}`), or set SSO.DirectoryCheck to off"
+                )
+            } else if why.contains("not an AWS Managed Microsoft AD") {
+                "set SSO.DirectoryCheck to off: an AD Connector has no directory data API"
+                    .to_owned()
+            } else if why.contains("permission") || why.contains("denied") {
+                format!(
+                    "allow ds-data:DescribeUser, ds-data:ListGroupMembers and ds:AccessDSData on {id} (the deployed function gets them from the stack), or set SSO.DirectoryId to the right directory"
+                )
+            } else {
+                "try again; if it persists, set SSO.DirectoryCheck to off".to_owned()
+            };
+            Check::Fail(format!("directory {id}: {why}"), fix)
+        }
+        Some(status) => Check::Ok(format!(
+            "directory {id} in {region} answers ({} {}: {})",
+            kind.noun(),
+            filter.name,
+            status.describe()
+        )),
+        None => Check::Skip("nothing was asked".into()),
+    }
 }
 
 /// GetSyncProfile, explained.

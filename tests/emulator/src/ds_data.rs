@@ -17,7 +17,9 @@
 //! }]}
 //! ```
 //!
-//! `type` is `managed` (default) or `connector` (answers every call with
+//! `any_name: true` makes every name asked exist (the users and groups listed keep
+//! their members; any other is a user, or a group without members). `type` is
+//! `managed` (default) or `connector` (answers every call with
 //! `ValidationException` `INVALID_DIRECTORY_TYPE`); `data_access: false` answers
 //! `AccessDeniedException` `DATA_DISABLED`; an unknown directory answers
 //! `AccessDeniedException` `DIRECTORY_AUTH`. Names compare case-insensitively, as in
@@ -65,6 +67,10 @@ pub struct SeedDirectory {
     /// The groups, each with its direct members.
     #[serde(default)]
     pub groups: BTreeMap<String, SeedGroup>,
+    /// Every name asked exists (a user, or a group without members) unless listed:
+    /// the directory of test worlds that are not about the directory check.
+    #[serde(default)]
+    pub any_name: bool,
 }
 
 fn enabled() -> bool {
@@ -241,8 +247,10 @@ pub fn answer(
     };
     match operation {
         "ds-data:DescribeUser" => {
-            let Some(user) = directory.users.iter().find(|u| same(u, name)) else {
-                return not_found("User");
+            let user = match directory.users.iter().find(|u| same(u, name)) {
+                Some(user) => user.as_str(),
+                None if directory.any_name => name,
+                None => return not_found("User"),
             };
             axum::Json(json!({
                 "DirectoryId": directory.id,
@@ -255,8 +263,10 @@ pub fn answer(
             .into_response()
         }
         "ds-data:DescribeGroup" => {
-            let Some((group, _)) = directory.groups.iter().find(|(g, _)| same(g, name)) else {
-                return not_found("Group");
+            let group = match directory.groups.iter().find(|(g, _)| same(g, name)) {
+                Some((group, _)) => group.as_str(),
+                None if directory.any_name => name,
+                None => return not_found("Group"),
             };
             axum::Json(json!({
                 "DirectoryId": directory.id,
@@ -269,8 +279,11 @@ pub fn answer(
             .into_response()
         }
         _ => {
-            let Some((_, group)) = directory.groups.iter().find(|(g, _)| same(g, name)) else {
-                return not_found("Group");
+            let empty = SeedGroup::default();
+            let group = match directory.groups.iter().find(|(g, _)| same(g, name)) {
+                Some((_, group)) => group,
+                None if directory.any_name => &empty,
+                None => return not_found("Group"),
             };
             let members: Vec<Value> =
                 group

@@ -48,7 +48,7 @@ pub struct WorldOptions {
     /// so `syncscope plan` finds the stack's ledger as it would on AWS).
     pub stack_name: Option<String>,
     /// The directories Directory Service Data answers about (the emulator's seed
-    /// `directories`; none: every directory check finds no directory).
+    /// `directories`; none: the profile's directory `d-1234567890` knows every name).
     pub directories: Vec<Value>,
 }
 
@@ -631,6 +631,13 @@ fn seed(options: &WorldOptions) -> Seed {
             "source_arn": format!("arn:aws:ds:{REGION}:123456789012:directory/d-0987654321"),
         }));
     }
-    let doc = json!({ "profiles": profiles, "directories": options.directories });
+    // Unless a test seeds its own, the profile's directory knows every name asked, so
+    // the default directory check (warn) runs in every test and finds nothing amiss.
+    let directories = if options.directories.is_empty() {
+        vec![json!({ "id": "d-1234567890", "domain": DOMAIN, "any_name": true })]
+    } else {
+        options.directories.clone()
+    };
+    let doc = json!({ "profiles": profiles, "directories": directories });
     Seed::from_json(&doc.to_string()).expect("a valid seed")
 }

@@ -591,14 +591,19 @@ fn directory_of_update(world: &World, added: &str, check: &mut Check) {
     println!("   groups in the identity store and in Active Directory:");
     for row in groups["groups"].as_array().into_iter().flatten() {
         let name = row["name"].as_str().unwrap_or_default();
+        let count = |n: &Value, what: &str| {
+            let n = n.as_u64().unwrap_or(0);
+            format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+        };
         let identity = match row["identity"]["status"].as_str().unwrap_or("unknown") {
-            "synced" => format!("synced, {} members", row["identity"]["members"]),
+            "synced" => format!("synced, {}", count(&row["identity"]["members"], "member")),
             other => other.to_owned(),
         };
         let ad = match row["ad"]["status"].as_str().unwrap_or("not checked") {
             "in_ad" => format!(
-                "in AD, {} members, {} nested",
-                row["ad"]["members"], row["ad"]["nested_groups"]
+                "in AD, {}, {}",
+                count(&row["ad"]["members"], "member"),
+                count(&row["ad"]["nested_groups"], "nested group")
             ),
             "not_in_ad" => "NOT IN AD".to_owned(),
             other => other.to_owned(),
