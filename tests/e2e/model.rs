@@ -5,7 +5,8 @@
 //! switch `Mode`, `OnDelete`, `DryRun`, `SyncProfileName` or `Region`), an Update
 //! rolled back because another resource failed, the stack's Delete, a stale Delete
 //! of an old id, Deletes of foreign and failed-create ids, redelivery of the last
-//! request, console edits, and faults (a hard failure in the middle of an apply,
+//! request, console edits, the directory check (`warn` or `require`; the directory
+//! lacks one config name), and faults (a hard failure in the middle of an apply,
 //! transient 5xx, changes applied and then answered 500). A small CloudFormation
 //! simulator turns each step into the requests CloudFormation sends (rollback
 //! Updates after a FAILED Update, the old id's Delete after a replacement, the
@@ -17,6 +18,8 @@
 //!   profile of an `authoritative` run (console filters are never removed otherwise);
 //! - after a successful non-dry Create or Update, every desired filter is in the scope
 //!   of the profile it names;
+//! - a Create or Update with `DirectoryCheck: require` whose config lists a name the
+//!   directory does not have changes nothing, and a refusal by the check names it;
 //! - a Create answered with the failed-create id created nothing;
 //! - a Delete with `OnDelete: retain` removes nothing; a Delete of a foreign or a
 //!   failed-create id touches nothing;
@@ -60,6 +63,8 @@ const PROFILES: [&str; 2] = [PROFILE, "ProfileB"];
 const NAMES: [&str; 6] = ["G-0", "G-1", "G-2", "G-3", "G-4", "G-5"];
 /// Requests delivered by every campaign of this process (for the summary line).
 static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Deployments the directory check refused (`require` and a name not in AD).
+static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Names only the console adds: no config ever names them.
 const CONSOLE: [&str; 3] = ["C-0", "C-1", "C-2"];
 
@@ -80,6 +85,9 @@ pub struct Cfg {
     pub region: u8,
     /// A deletion guard wide open (else the default 10 / 25 %).
     pub open_guard: bool,
+    /// `DirectoryCheck: require` (else the default `warn`); the directory has every
+    /// name but `G-5`.
+    pub require: bool,
 }
 
 /// What CloudFormation or a person does next.
@@ -141,9 +149,10 @@ fn cfg(regions: u8) -> impl Strategy<Value = Cfg> {
         prop::bool::weighted(0.2),
         0..regions,
         prop::bool::weighted(0.7),
+        prop::bool::weighted(0.25),
     )
         .prop_map(
-            |(groups, authoritative, remove, dry_run, profile, region, open_guard)| Cfg {
+            |(groups, authoritative, remove, dry_run, profile, region, open_guard, require)| Cfg {
                 groups,
                 authoritative,
                 remove,
@@ -151,6 +160,7 @@ fn cfg(regions: u8) -> impl Strategy<Value = Cfg> {
                 profile: u8::from(profile),
                 region,
                 open_guard,
+                require,
             },
         )
 }
@@ -235,7 +245,30 @@ fn seed() -> Seed {
         .iter()
         .map(|p| json!({ "name": p, "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890" }))
         .collect();
-    Seed::from_json(&json!({ "profiles": profiles }).to_string()).unwrap()
+    Seed::from_json(&json!({ "profiles": profiles, "directories": directories() }).to_string())
+        .unwrap()
+}
+
+/// The name configs may list that Active Directory does not have (a typo).
+const NOT_IN_AD: &str = "G-5";
+
+/// The directories the profiles sync from (the in-process profiles' and the binary
+/// world's second profile's): every config name but [`NOT_IN_AD`].
+fn directories() -> Vec<Value> {
+    let groups: Map<String, Value> = NAMES
+        .iter()
+        .filter(|n| **n != NOT_IN_AD)
+        .map(|n| {
+            (
+                (*n).to_owned(),
+                json!({ "users": [format!("{}-member", n.to_lowercase())] }),
+            )
+        })
+        .collect();
+    ["d-1234567890", "d-0987654321"]
+        .iter()
+        .map(|id| json!({ "id": id, "domain": DOMAIN, "groups": groups }))
+        .collect()
 }
 
 fn console_client(url: &str, region: &str) -> IdentitySyncClient {
@@ -295,11 +328,13 @@ impl InProcess {
         let sdk = rt.block_on(moto_sdk_config(&moto.url));
         let ssm = aws_sdk_ssm::Client::new(&sdk);
         let fallback = emulators[0].base_url();
+        let directory = emulators[0].base_url();
         let app = App::with_endpoints(
             sdk,
             Box::new(move |region| urls.get(region).cloned().unwrap_or(fallback.clone())),
         )
-        .unwrap();
+        .unwrap()
+        .with_directory_endpoint(directory);
         Self {
             rt,
             app: Box::leak(Box::new(app)),
@@ -365,6 +400,7 @@ impl Binary {
     fn start() -> Self {
         let world = World::with(WorldOptions {
             extra_profiles: vec!["ProfileB"],
+            directories: directories(),
             ..Default::default()
         });
         let console = console_client(&world.emulator.base_url(), REGIONS[0]);
@@ -480,6 +516,7 @@ struct Said {
     authoritative: bool,
     remove: bool,
     dry_run: bool,
+    require: bool,
 }
 
 fn said(props: &Map<String, Value>) -> Said {
@@ -499,6 +536,7 @@ fn said(props: &Map<String, Value>) -> Said {
         authoritative: text("Mode") == "authoritative",
         remove: text("OnDelete") == "remove",
         dry_run: text("DryRun") == "true",
+        require: text("DirectoryCheck") == "require",
     }
 }
 
@@ -539,6 +577,9 @@ impl<'d, D: Driver> Sim<'d, D> {
         });
         if c.open_guard {
             extra["DeletionGuard"] = json!({ "MaxRemovals": 100, "MaxRemovalPercent": 100 });
+        }
+        if c.require {
+            extra["DirectoryCheck"] = json!("require");
         }
         let mut config = config_with(&groups, extra);
         if c.region > 0 {
@@ -683,6 +724,28 @@ impl<'d, D: Driver> Sim<'d, D> {
         }
         let status = answer["Status"].as_str().unwrap_or_default();
         let answered_id = answer["PhysicalResourceId"].as_str().unwrap_or_default();
+        // A deployment that requires every name in AD and lists one that is not
+        // changes nothing; when the check refused it, the reason names it.
+        if matches!(request_type.as_str(), "Create" | "Update")
+            && s.require
+            && s.desired.iter().any(|d| d == NOT_IN_AD)
+        {
+            assert!(
+                created.is_empty() && removed.is_empty(),
+                "{request_type} with DirectoryCheck require and {NOT_IN_AD} (not in AD) changed the scope: created {created:?}, removed {removed:?}\n{}",
+                self.trail()
+            );
+            let why = answer["Reason"].as_str().unwrap_or_default();
+            if why.contains("SSO.DirectoryCheck is require") {
+                REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            assert!(
+                !why.contains("SSO.DirectoryCheck is require")
+                    || why.contains(&format!("group {NOT_IN_AD}")),
+                "{why}\n{}",
+                self.trail()
+            );
+        }
         match request_type.as_str() {
             "Create" | "Update" if status == "SUCCESS" && !s.dry_run => {
                 let names: HashSet<String> = after
@@ -1158,8 +1221,9 @@ fn campaign<D: Driver>(driver: &D, cases: u32, regions: u8) {
             }
         }
     });
+    let refused = REFUSED.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!(
-        "lifecycle model: {} sequences ({} requests) in {:.1} s",
+        "lifecycle model: {} sequences ({} requests, {refused} refused by the directory check) in {:.1} s",
         counter.load(std::sync::atomic::Ordering::Relaxed),
         REQUESTS.load(std::sync::atomic::Ordering::Relaxed),
         started.elapsed().as_secs_f64()
@@ -1169,6 +1233,12 @@ fn campaign<D: Driver>(driver: &D, cases: u32, regions: u8) {
             "the lifecycle model found a failing sequence; replay it with `replay(&[...])`:\n{e}"
         );
     }
+    // A campaign of this size meets the directory check's refusal, or the invariant
+    // about it was never put to the test.
+    assert!(
+        cases < 100 || refused > 0,
+        "no deployment reached the directory check's refusal"
+    );
 }
 
 /// The in-process driver, one test at a time (its emulators are reset per sequence).
@@ -1205,6 +1275,7 @@ const BASE: Cfg = Cfg {
     profile: 0,
     region: 0,
     open_guard: true,
+    require: false,
 };
 
 #[test]

@@ -58,6 +58,9 @@ pub struct App {
     identity_store: OnceLock<IdentityStoreReader>,
     /// Directory Service Data in the function's region (built on first use).
     directory: OnceLock<DirectoryReader>,
+    /// Where Directory Service Data is (None: the SDK's endpoint; in-process tests
+    /// point it at an emulator, as `AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA` does).
+    directory_endpoint: Option<String>,
     /// Secrets Manager: the Teams webhook, when referenced by ARN (built on first use).
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     /// The function's region.
@@ -148,6 +151,7 @@ impl App {
             docs: OnceLock::new(),
             identity_store: OnceLock::new(),
             directory: OnceLock::new(),
+            directory_endpoint: None,
             secrets: OnceLock::new(),
             region,
             settings: Settings::from_env(),
@@ -191,14 +195,21 @@ impl App {
     /// The directory check's reader for a directory in `region` (the shared one for
     /// the function's own).
     pub fn directory_in(&self, region: &str) -> std::borrow::Cow<'_, DirectoryReader> {
+        let endpoint = self.directory_endpoint.as_deref();
         if region == self.region {
             std::borrow::Cow::Borrowed(
                 self.directory
-                    .get_or_init(|| DirectoryReader::new(&self.sdk, &self.region)),
+                    .get_or_init(|| DirectoryReader::at(&self.sdk, &self.region, endpoint)),
             )
         } else {
-            std::borrow::Cow::Owned(DirectoryReader::new(&self.sdk, region))
+            std::borrow::Cow::Owned(DirectoryReader::at(&self.sdk, region, endpoint))
         }
+    }
+
+    /// The same application, asking Directory Service Data at `url`.
+    pub fn with_directory_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.directory_endpoint = Some(url.into());
+        self
     }
 
     /// A client for the identity-sync API in `region`, with counters of its own (one

@@ -48,8 +48,18 @@ enum Answer {
 impl DirectoryReader {
     /// A client for the directory's region.
     pub fn new(sdk: &aws_config::SdkConfig, region: &str) -> Self {
+        Self::at(sdk, region, None)
+    }
+
+    /// A client for the directory's region at `endpoint` (None: the SDK's own, which
+    /// `AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA` overrides).
+    pub fn at(sdk: &aws_config::SdkConfig, region: &str, endpoint: Option<&str>) -> Self {
+        let mut builder = aws_sdk_directoryservicedata::config::Builder::from(sdk);
+        if let Some(url) = endpoint {
+            builder = builder.endpoint_url(url);
+        }
         let client = aws_sdk_directoryservicedata::Client::from_conf(
-            aws_sdk_directoryservicedata::config::Builder::from(sdk)
+            builder
                 .region(aws_config::Region::new(region.to_owned()))
                 .retry_config(
                     RetryConfig::standard()

@@ -221,6 +221,8 @@ struct WholeRow {
     pages: u64,
     ssm: u64,
     s3: u64,
+    /// Directory Service Data requests (the directory check).
+    ds_data: u64,
     response_bytes: u64,
     card_bytes: u64,
     ok: bool,
@@ -267,6 +269,9 @@ fn logged(logs: &[String], marker: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The run of the whole-run sequence with the directory check on.
+const CHECKED_CREATE: &str = "Create, empty scope, directory check on";
+
 /// How many times the whole-run sequence runs at 0 ms latency.
 const WHOLE_REPEATS: usize = 3;
 
@@ -310,43 +315,51 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
         },
         ..Default::default()
     });
-    let config = |last: &str, description: &str| {
+    // The first four runs measure the reconcile alone (the directory check off); the
+    // fifth, a Create again after the Delete, has the check on (every name in the
+    // directory, the directory configured so no profile read is needed).
+    let config = |last: &str, description: &str, check: bool| {
         let groups: Vec<_> = (0..n - 1)
             .map(|i| format!("AWS-Bench-Group-{i:05}"))
             .chain(std::iter::once(last.to_owned()))
             .map(|name| json!({"Name": name, "Description": description}))
             .collect();
         let doc = json!({"general": {"produkt": "SSO", "stage": "BENCH", "prefix": "B", "s3_DOKUBUCKET": "bench-docs", "WebhookUrlTeams": "ssm:/bench/hook", "DocuWebsite": "https://wiki.example.com/x"},
-            "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups, "OnDelete": "remove"}});
+            "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups, "OnDelete": "remove",
+                    "DirectoryCheck": if check { "warn" } else { "off" }, "DirectoryId": "d-1234567890"}});
         syncscope_core::config::from_value(&doc)
             .unwrap_or_else(|e| panic!("{e}"))
             .config
     };
     let typical = "Benchmark group with a description of typical length";
-    let first = world.deploy(&config("AWS-Bench-Last", typical));
-    let second = world.deploy(&config("AWS-Bench-Renamed", typical));
+    let first = world.deploy(&config("AWS-Bench-Last", typical, false));
+    let second = world.deploy(&config("AWS-Bench-Renamed", typical, false));
     // Descriptions only: a new version of the filters, the same scope.
     let third = world.deploy(&config(
         "AWS-Bench-Renamed",
         "Benchmark group, described again",
+        false,
     ));
+    let checked = world.deploy(&config("AWS-Bench-Last", typical, true));
     let group_pages = |groups: usize| (groups.div_ceil(PAGE_SIZE)).max(1) as u64;
     let mut id = String::new();
     let mut rows = Vec::new();
-    let runs: [(&'static str, &str, u64, u64); 4] = [
+    let runs: [(&'static str, &str, u64, u64); 5] = [
         ("Create, empty scope", "Create", n as u64, 2),
         ("Update, one change", "Update", 2, group_pages(n) + 1),
         ("Update, descriptions only", "Update", 0, group_pages(n) + 1),
         ("Delete, remove", "Delete", n as u64, group_pages(n) + 1),
+        (CHECKED_CREATE, "Create", n as u64, 2),
     ];
     for (index, (run, kind, changes, pages)) in runs.into_iter().enumerate() {
         let (props, old) = match index {
             0 => (&first, None),
             1 => (&second, Some(&first)),
             2 => (&third, Some(&second)),
-            _ => (&third, None),
+            3 => (&third, None),
+            _ => (&checked, None),
         };
-        let physical = (index > 0).then_some(id.as_str());
+        let physical = (1..=3).contains(&index).then_some(id.as_str());
         let event = world.event(
             kind,
             props,
@@ -404,16 +417,26 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
             pages,
             ssm: logged(&logs, "outcome", "ssm_calls"),
             s3: logged(&logs, "outcome", "s3_calls"),
+            ds_data: identity_sync_emulator::ds_data::OPERATIONS
+                .iter()
+                .map(|op| {
+                    let of = |s: &identity_sync_emulator::StateSnapshot| {
+                        s.counters.get(*op).map_or(0, |c| c.requests)
+                    };
+                    of(&after) - of(&before)
+                })
+                .sum(),
             response_bytes: logged(&logs, "answered CloudFormation", "bytes"),
             card_bytes: logged(&logs, "Teams card rendered", "bytes"),
             ok,
         };
         println!(
-            "  n={n} latency={latency}ms {run}: wall {} ms, cpu {} ms, rss {:.1} MB, calls {}",
+            "  n={n} latency={latency}ms {run}: wall {} ms, cpu {} ms, rss {:.1} MB, calls {}, ds-data {}",
             ms(row.wall),
             ms(row.cpu),
             row.rss_kb as f64 / 1024.0,
-            row.total_calls()
+            row.total_calls(),
+            row.ds_data
         );
         rows.push(row);
     }
@@ -757,17 +780,17 @@ fn main() {
         }
         let _ = writeln!(
             out,
-            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt).\n"
+            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt). The first four runs have `SSO.DirectoryCheck` off: they measure the reconcile, which the targets of the scale work were set for. The fifth, a Create after the Delete, has the check on (its default, `warn`, with `SSO.DirectoryId` set, every name in the directory): its ds-data calls and its CPU beyond the first row are the check's cost.\n"
         );
         let _ = writeln!(
             out,
-            "| filters | latency | run | answer | wall ms | CPU ms | peak RSS MB | identity-sync calls | pages + changes | extra | SSM calls | S3 calls | response bytes | card bytes |\n| ---: | ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| filters | latency | run | answer | wall ms | CPU ms | peak RSS MB | identity-sync calls | pages + changes | extra | ds-data calls | SSM calls | S3 calls | response bytes | card bytes |\n| ---: | ---: | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for r in &rows {
             let calls: Vec<String> = r.calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
             let _ = writeln!(
                 out,
-                "| {} | {} ms | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} ms | {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 r.n,
                 r.latency,
                 r.run,
@@ -778,6 +801,7 @@ fn main() {
                 calls.join(", "),
                 r.pages + r.changes,
                 r.extra(),
+                r.ds_data,
                 r.ssm,
                 r.s3,
                 r.response_bytes,
@@ -794,7 +818,7 @@ fn main() {
         // a Create adds its n calls.
         let _ = writeln!(
             out,
-            "\nWhere a Create's CPU goes (latency 0; differences between the runs above):\n\n| filters | run without changes | + ledger writes (one change) | + per create call | Create |\n| ---: | ---: | ---: | ---: | ---: |"
+            "\nWhere a Create's CPU goes (latency 0; differences between the runs above):\n\n| filters | run without changes | + ledger writes (one change) | + per create call | Create | + directory check (per name) |\n| ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for n in [1000usize, 5000, 10_000] {
             if let (Some(base), Some(one), Some(create)) = (
@@ -803,9 +827,20 @@ fn main() {
                 find(n, 0, "Create, empty scope"),
             ) {
                 let per_call = create.cpu.saturating_sub(one.cpu).as_secs_f64() * 1e6 / n as f64;
+                let check = find(n, 0, CHECKED_CREATE).map_or_else(
+                    || "-".to_owned(),
+                    |c| {
+                        let extra = c.cpu.saturating_sub(create.cpu);
+                        format!(
+                            "{} ms ({:.0} µs)",
+                            ms(extra),
+                            extra.as_secs_f64() * 1e6 / n as f64
+                        )
+                    },
+                );
                 let _ = writeln!(
                     out,
-                    "| {n} | {} ms | {} ms | {per_call:.0} µs | {} ms |",
+                    "| {n} | {} ms | {} ms | {per_call:.0} µs | {} ms | {check} |",
                     ms(base.cpu),
                     ms(one.cpu.saturating_sub(base.cpu)),
                     ms(create.cpu)
