@@ -4,6 +4,8 @@
 //! `groups.json`; `off` makes no ds-data call; a directory that cannot answer costs one
 //! call and a warning; `syncscope plan` prints the statuses and refuses under `require`.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value, json};
 
 use crate::helpers::*;
@@ -97,13 +99,49 @@ fn a_typo_with_require_fails_naming_it_before_any_change() {
     let fixed = props_for(
         &world,
         &[&admins, &ops],
-        json!({"DirectoryCheck": "require"}),
+        json!({"DirectoryCheck": "require", "OnDelete": "remove"}),
     );
-    expect_status(
+    let body = expect_status(
         &world.send(&world.event("Create", &fixed, None, None), TIMEOUT),
         "SUCCESS",
     );
     assert_eq!(world.scope(), groups(&[&admins, &ops]));
+
+    // A Delete wants no name: it asks the directory nothing.
+    let before = ds_calls(&world);
+    let id = body["PhysicalResourceId"].as_str().unwrap();
+    expect_status(
+        &world.send(&world.event("Delete", &fixed, None, Some(id)), TIMEOUT),
+        "SUCCESS",
+    );
+    assert!(world.scope().is_empty());
+    assert_eq!(ds_calls(&world), before);
+}
+
+#[test]
+fn a_directory_that_never_answers_is_given_up_in_time_and_the_run_succeeds() {
+    let world = World::with(WorldOptions {
+        knobs: identity_sync_emulator::Knobs {
+            ds_data_hang: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let props = props_for(&world, &["Hung-A", "Hung-B"], json!({}));
+    let body = expect_status(
+        &world.send(
+            &world.event("Create", &props, None, None),
+            Duration::from_secs(16),
+        ),
+        "SUCCESS",
+    );
+    assert!(
+        warnings(&body).contains("directory check: out of time"),
+        "{body:#}"
+    );
+    // A run that ran out of time would have been answered by the deadline guard
+    // (FAILED): the check gave up at its quarter of the time, and the run went on.
+    assert_eq!(world.scope(), groups(&["Hung-A", "Hung-B"]));
 }
 
 #[test]

@@ -28,6 +28,24 @@ use tokio::time::Instant;
 
 use crate::identity_sync::{IdentitySyncClient, wire};
 
+/// The [`Refusal`] in an operation's error (every ds-data operation has the same
+/// error variants, each in its own enum).
+macro_rules! refusal {
+    ($($error:ident)::+) => {
+        |e: &$($error)::+| {
+            use $($error)::+ as E;
+            match e {
+                E::AccessDeniedException(e) => Refusal::Denied(e.reason().cloned()),
+                E::ValidationException(e) => Refusal::Invalid(e.reason().cloned()),
+                E::DirectoryUnavailableException(e) => {
+                    Refusal::Unavailable(e.reason().map(|r| r.as_str().to_owned()))
+                }
+                _ => Refusal::Other,
+            }
+        }
+    };
+}
+
 /// Members asked per `ListGroupMembers` page (the API's maximum).
 const PAGE_SIZE: i32 = 250;
 
@@ -155,17 +173,14 @@ impl DirectoryReader {
                     members: None,
                     nested_groups: None,
                 }),
-                Err(e) => classify(directory_id, realm, &e, |e| {
-                    use aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError as E;
-                    match e {
-                        E::AccessDeniedException(e) => Refusal::Denied(e.reason().cloned()),
-                        E::ValidationException(e) => Refusal::Invalid(e.reason().cloned()),
-                        E::DirectoryUnavailableException(e) => {
-                            Refusal::Unavailable(e.reason().map(|r| r.as_str().to_owned()))
-                        }
-                        _ => Refusal::Other,
-                    }
-                }),
+                Err(e) => classify(
+                    directory_id,
+                    realm,
+                    &e,
+                    refusal!(
+                        aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError
+                    ),
+                ),
             },
             FilterKind::Group => self.count_members(directory_id, realm, name).await,
         }
@@ -189,17 +204,12 @@ impl DirectoryReader {
             let page = match page {
                 Ok(page) => page,
                 Err(e) => {
-                    return classify(directory_id, realm, &e, |e| {
-                        use aws_sdk_directoryservicedata::operation::list_group_members::ListGroupMembersError as E;
-                        match e {
-                            E::AccessDeniedException(e) => Refusal::Denied(e.reason().cloned()),
-                            E::ValidationException(e) => Refusal::Invalid(e.reason().cloned()),
-                            E::DirectoryUnavailableException(e) => {
-                                Refusal::Unavailable(e.reason().map(|r| r.as_str().to_owned()))
-                            }
-                            _ => Refusal::Other,
-                        }
-                    });
+                    return classify(
+                        directory_id,
+                        realm,
+                        &e,
+                        refusal!(aws_sdk_directoryservicedata::operation::list_group_members::ListGroupMembersError),
+                    );
                 }
             };
             for member in page.members() {

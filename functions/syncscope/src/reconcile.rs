@@ -32,6 +32,15 @@ pub struct Deadlines {
     pub work_end: Instant,
 }
 
+impl Deadlines {
+    /// The instant after `share` of the time left before `apply_end`: what a read
+    /// before the changes (the impact, the directory check) may take.
+    pub fn share_of_apply(&self, share: f64) -> Instant {
+        let now = Instant::now();
+        now + self.apply_end.saturating_duration_since(now).mul_f64(share)
+    }
+}
+
 /// One run's inputs.
 #[derive(Debug)]
 pub struct Run<'a> {
@@ -304,8 +313,9 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
         unmanaged = plan.counts().unmanaged,
         "planned"
     );
-    outcome.impact = assess_impact(cx, &plan).await;
-    outcome.directory = check_directory(cx, &plan).await;
+    // Two reads before any change, side by side, each in a quarter of the time left.
+    (outcome.impact, outcome.directory) =
+        tokio::join!(assess_impact(cx, &plan), check_directory(cx, &plan));
     if let Some(report) = &outcome.directory {
         outcome.warnings.extend(report.warning());
         if let Some(why) = &report.skipped {
@@ -452,13 +462,7 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
     if !needs.removes_anything() {
         return None;
     }
-    let now = Instant::now();
-    let by = now
-        + cx.run
-            .deadlines
-            .apply_end
-            .saturating_duration_since(now)
-            .mul_f64(0.25);
+    let by = cx.run.deadlines.share_of_apply(0.25);
     let impact = cx
         .app
         .identity_store_in(&cx.key.region)
@@ -492,13 +496,7 @@ async fn check_directory(cx: &Cx<'_>, plan: &Plan) -> Option<DirectoryReport> {
     if names.is_empty() {
         return None;
     }
-    let now = Instant::now();
-    let by = now
-        + cx.run
-            .deadlines
-            .apply_end
-            .saturating_duration_since(now)
-            .mul_f64(0.25);
+    let by = cx.run.deadlines.share_of_apply(0.25);
     let configured = props.directory_id.as_ref().map(|id| id.as_str());
     let (directory_id, region) =
         match crate::directory::locate(cx.client, &cx.key.profile, configured, by).await {

@@ -24,8 +24,8 @@
 //! `AccessDeniedException` `DATA_DISABLED`; an unknown directory answers
 //! `AccessDeniedException` `DIRECTORY_AUTH`. Names compare case-insensitively, as in
 //! AD. Calls are counted as `ds-data:<Operation>` beside identity-sync's counters;
-//! the `latency_ms` knob applies, and `ds_data_throttle` answers every call `429
-//! ThrottlingException`.
+//! the `latency_ms` knob applies, `ds_data_throttle` answers every call `429
+//! ThrottlingException`, and `ds_data_hang` answers none.
 
 use std::collections::BTreeMap;
 

@@ -53,6 +53,8 @@ pub struct Knobs {
     pub short_target_arn: bool,
     /// Every Directory Service Data call answers `429 ThrottlingException`.
     pub ds_data_throttle: bool,
+    /// Directory Service Data calls never answer.
+    pub ds_data_hang: bool,
 }
 
 impl Default for Knobs {
@@ -72,6 +74,7 @@ impl Default for Knobs {
             odd_shapes: false,
             short_target_arn: false,
             ds_data_throttle: false,
+            ds_data_hang: false,
         }
     }
 }

@@ -438,6 +438,9 @@ impl Emulator {
         if knobs.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(knobs.latency_ms)).await;
         }
+        if knobs.ds_data_hang {
+            return std::future::pending().await;
+        }
         if knobs.ds_data_throttle {
             self.count(op, |c| c.throttled += 1);
             return crate::ds_data::throttled();

@@ -576,6 +576,16 @@ fn preview(
     }
 }
 
+/// The last card the Teams sink received, as text ("" if none).
+fn last_card(world: &World) -> String {
+    world
+        .teams
+        .requests()
+        .last()
+        .map(|r| r.json().to_string())
+        .unwrap_or_default()
+}
+
 /// After the update: every group's status in the identity store and in Active
 /// Directory, as the Lambda published them (groups.json), printed; every status a
 /// real run can show is there: in AD and synced with members, in AD and pending, and
@@ -633,12 +643,7 @@ fn directory_of_update(world: &World, added: &str, check: &mut Check) {
             format!("step 2: the docs show a group {identity} in the identity store and {ad}"),
         );
     }
-    let card = world
-        .teams
-        .requests()
-        .last()
-        .map(|r| r.json().to_string())
-        .unwrap_or_default();
+    let card = last_card(world);
     check.expect(
         card.contains("Not in Active Directory") && card.contains(added),
         "step 2: the card names the group not in AD",
@@ -696,12 +701,7 @@ fn impact_of_update(world: &World, people: &People, check: &mut Check) {
         find("index.html").contains("Impact of this change"),
         "step 2: the docs page has the impact",
     );
-    let card = world
-        .teams
-        .requests()
-        .last()
-        .map(|r| r.json().to_string())
-        .unwrap_or_default();
+    let card = last_card(world);
     check.expect(
         people.losing.iter().all(|u| card.contains(u.as_str())),
         "step 2: the card lists the users losing access",
