@@ -274,6 +274,14 @@ pub struct FilterRow {
     pub ad: Option<AdStatus>,
 }
 
+impl FilterRow {
+    /// Pending in the identity store, and the directory says there is no such name:
+    /// it is not waiting for the next sync cycle, it never syncs.
+    pub fn never_syncs(&self) -> bool {
+        matches!(self.identity, Some(GroupStatus::Pending)) && self.ad == Some(AdStatus::NotInAd)
+    }
+}
+
 /// A filter in the scope that this config does not manage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnmanagedRow {
@@ -909,6 +917,25 @@ mod tests {
         );
         assert!(page.contains("syncscope-status--unknown\">not checked</span> <span class=\"syncscope-detail\">throttled"));
         assert!(page.contains("member"), "member counts of groups in AD");
+        // A group the directory does not have, pending in the identity store, never
+        // syncs: the page says so instead of "waits for the next sync cycle".
+        let typo = report
+            .entries
+            .iter()
+            .find(|e| e.kind == FilterKind::Group && e.status == AdStatus::NotInAd)
+            .unwrap();
+        let mut enrichment = Enrichment::default();
+        enrichment.insert(&display_name(&typo.name, &outcome.domain), Lookup::Missing);
+        let page = DocsView::build(&outcome, &enrichment).page().unwrap();
+        let row = page
+            .lines()
+            .find(|l| l.contains(&format!("<bdi>{}</bdi></th>", typo.name)))
+            .unwrap();
+        assert!(
+            row.contains("never syncs: Active Directory has no such group"),
+            "{row}"
+        );
+        assert!(!row.contains("waits for the next sync cycle"), "{row}");
         let json: serde_json::Value = serde_json::from_str(&view.json()).unwrap();
         assert_eq!(json["directory_id"], "d-1234567890");
         assert_eq!(json["counts"]["not_in_ad"], missing);
