@@ -736,16 +736,8 @@ mod tests {
                 "🚫 user0081@corp.example.com (Bob user0081)",
             ],
         );
-        let facts = card["body"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["type"] == "FactSet")
-            .unwrap();
         assert!(
-            facts["facts"]
-                .as_array()
-                .unwrap()
+            facts(&card)
                 .contains(&json!({"title": "Users losing access", "value": losing.to_string()}))
         );
         let legacy = build(&outcome, CardFormat::MessageCard, None).to_string();
@@ -753,6 +745,18 @@ mod tests {
         // A run that touches no group has no impact section.
         let (_, quiet) = adaptive(&spec(Verdict::NoChange, false, 0, false));
         assert!(!quiet.contains("Impact"), "{quiet}");
+    }
+
+    /// The facts of an Adaptive Card's FactSet.
+    fn facts(card: &Value) -> Vec<Value> {
+        card["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "FactSet")
+            .and_then(|f| f["facts"].as_array())
+            .cloned()
+            .unwrap()
     }
 
     #[test]
@@ -767,13 +771,7 @@ mod tests {
             .collect();
         assert!(!missing.is_empty());
         let (card, all) = adaptive(&outcome);
-        let facts = card["body"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["type"] == "FactSet")
-            .unwrap();
-        assert!(facts["facts"].as_array().unwrap().contains(
+        assert!(facts(&card).contains(
             &json!({"title": "Not in Active Directory", "value": missing.len().to_string()})
         ));
         contains_all(

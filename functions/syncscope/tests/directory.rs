@@ -27,6 +27,7 @@ const DOMAIN: &str = "corp.example.com";
 const MANAGED: &str = "d-1234567890";
 const CONNECTOR: &str = "d-2222222222";
 const DISABLED: &str = "d-3333333333";
+const DENIED: &str = "d-4444444444";
 const BIG: usize = 600;
 
 fn emulator(knobs: Knobs) -> Running {
@@ -40,7 +41,8 @@ fn emulator(knobs: Knobs) -> Running {
                         "AWS-Ops": {"users": ["bob"]},
                         "AWS-Everyone": {"users": big}}},
             {"id": CONNECTOR, "domain": DOMAIN, "type": "connector"},
-            {"id": DISABLED, "domain": DOMAIN, "data_access": false, "users": ["alice"]}
+            {"id": DISABLED, "domain": DOMAIN, "data_access": false, "users": ["alice"]},
+            {"id": DENIED, "domain": DOMAIN, "iam_denied": true, "users": ["alice"]}
         ]
     });
     identity_sync_emulator::spawn(Options {
@@ -172,15 +174,16 @@ async fn the_official_sdk_reads_each_documented_error() {
         other => panic!("{other:?}"),
     }
 
-    let disabled = describe(DISABLED, "alice")
-        .await
-        .unwrap_err()
-        .into_service_error();
-    match disabled {
-        aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError::AccessDeniedException(e) => {
-            assert_eq!(e.reason(), Some(&AccessDeniedReason::DataDisabled));
+    for (directory, reason) in [
+        (DISABLED, AccessDeniedReason::DataDisabled),
+        (DENIED, AccessDeniedReason::IamAuth),
+    ] {
+        match describe(directory, "alice").await.unwrap_err().into_service_error() {
+            aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError::AccessDeniedException(e) => {
+                assert_eq!(e.reason(), Some(&reason), "{directory}");
+            }
+            other => panic!("{directory}: {other:?}"),
         }
-        other => panic!("{other:?}"),
     }
 
     let realm = client
@@ -266,6 +269,10 @@ async fn a_directory_that_cannot_answer_costs_one_call_and_says_why() {
     for (directory, why) in [
         (CONNECTOR, "not an AWS Managed Microsoft AD"),
         (DISABLED, "directory data access is disabled"),
+        (
+            DENIED,
+            "no permission to read d-4444444444 (the function needs ds-data:DescribeUser",
+        ),
         ("d-9999999999", "access to d-9999999999 was denied"),
     ] {
         let before = requests(&emu, "ds-data:ListGroupMembers");

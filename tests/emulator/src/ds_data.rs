@@ -21,7 +21,8 @@
 //! their members; any other is a user, or a group without members). `type` is
 //! `managed` (default) or `connector` (answers every call with
 //! `ValidationException` `INVALID_DIRECTORY_TYPE`); `data_access: false` answers
-//! `AccessDeniedException` `DATA_DISABLED`; an unknown directory answers
+//! `AccessDeniedException` `DATA_DISABLED`; `iam_denied: true` answers
+//! `AccessDeniedException` `IAM_AUTH`; an unknown directory answers
 //! `AccessDeniedException` `DIRECTORY_AUTH`. Names compare case-insensitively, as in
 //! AD. Calls are counted as `ds-data:<Operation>` beside identity-sync's counters;
 //! the `latency_ms` knob applies, `ds_data_throttle` answers every call `429
@@ -61,6 +62,9 @@ pub struct SeedDirectory {
     /// Whether directory data access is enabled.
     #[serde(default = "enabled")]
     pub data_access: bool,
+    /// IAM denies the caller (`AccessDeniedException` `IAM_AUTH`).
+    #[serde(default)]
+    pub iam_denied: bool,
     /// The users (sAMAccountNames).
     #[serde(default)]
     pub users: Vec<String>,
@@ -206,6 +210,14 @@ pub fn answer(
         return validation(
             format!("Directory {id} is not an AWS Managed Microsoft AD directory."),
             "INVALID_DIRECTORY_TYPE",
+        );
+    }
+    if directory.iam_denied {
+        return error(
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            Some("IAM_AUTH"),
+            format!("You are not authorized to perform this operation on {id}."),
         );
     }
     if !directory.data_access {
