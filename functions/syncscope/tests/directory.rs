@@ -34,7 +34,8 @@ fn emulator(knobs: Knobs) -> Running {
     let big: Vec<String> = (0..BIG).map(|i| format!("user{i:04}")).collect();
     let seed = json!({
         "profiles": [{"name": "SynchronizationToActiveDirectoryAwsSso",
-                      "source_arn": format!("arn:aws:ds:eu-west-1:123456789012:directory/{MANAGED}")}],
+                      "source_arn": format!("arn:aws:ds:eu-west-1:123456789012:directory/{MANAGED}")},
+                     {"name": "OddProfile", "source_arn": "not-a-directory"}],
         "directories": [
             {"id": MANAGED, "domain": DOMAIN, "users": ["alice", "bob"],
              "groups": {"AWS-Admins": {"users": ["alice", "bob"], "groups": ["AWS-Ops"]},
@@ -387,6 +388,15 @@ async fn the_directory_is_the_configured_one_or_the_sync_profiles() {
     assert_eq!(
         locate(&client, "whatever", Some("d-0123456789"), soon()).await,
         Ok(("d-0123456789".to_owned(), "eu-central-1".to_owned()))
+    );
+    // The profile's source is an assumed field: a value that is not a directory ARN is
+    // named, and nothing is checked.
+    let odd = locate(&client, "OddProfile", None, soon())
+        .await
+        .unwrap_err();
+    assert!(
+        odd.contains("OddProfile syncs from not-a-directory, which is not a directory ARN"),
+        "{odd}"
     );
     let missing = locate(&client, "NoSuchProfile", None, soon())
         .await
