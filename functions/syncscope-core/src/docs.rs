@@ -334,7 +334,8 @@ pub struct DocsCounts {
     pub users_in_scope: usize,
     /// Groups found in the identity store.
     pub synced: usize,
-    /// Groups in the scope but not yet in the identity store.
+    /// Groups in the scope but not yet in the identity store (and, when the directory
+    /// was checked, not missing from AD).
     pub pending: usize,
     /// Groups neither in the identity store nor in the scope.
     pub not_found: usize,
@@ -606,12 +607,18 @@ impl DocsView {
                 AdStatus::NotChecked { .. } => counts.ad_unchecked += 1,
             }
         }
-        for status in groups.iter().filter_map(|r| r.identity.as_ref()) {
+        for row in &groups {
+            let Some(status) = &row.identity else {
+                continue;
+            };
             match status {
                 GroupStatus::Synced { members, .. } => {
                     counts.synced += 1;
                     counts.memberships += members.unwrap_or(0);
                 }
+                // A group AD does not have is not waiting for a sync: it is counted
+                // as not in AD.
+                GroupStatus::Pending if row.never_syncs() => {}
                 GroupStatus::Pending => counts.pending += 1,
                 GroupStatus::NotFound => counts.not_found += 1,
                 GroupStatus::Unknown { .. } => counts.unknown += 1,
@@ -926,7 +933,17 @@ mod tests {
             .unwrap();
         let mut enrichment = Enrichment::default();
         enrichment.insert(&display_name(&typo.name, &outcome.domain), Lookup::Missing);
-        let page = DocsView::build(&outcome, &enrichment).page().unwrap();
+        let with_typo = DocsView::build(&outcome, &enrichment);
+        assert_eq!(
+            with_typo.counts.pending, 0,
+            "a group AD lacks is not pending"
+        );
+        let unchecked = Outcome {
+            directory: None,
+            ..outcome.clone()
+        };
+        assert_eq!(DocsView::build(&unchecked, &enrichment).counts.pending, 1);
+        let page = with_typo.page().unwrap();
         let row = page
             .lines()
             .find(|l| l.contains(&format!("<bdi>{}</bdi></th>", typo.name)))
