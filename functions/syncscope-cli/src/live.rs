@@ -218,8 +218,14 @@ pub async fn directory(config: &Config, plan: &Plan) -> Result<Option<DirectoryR
     let deadline = Instant::now() + LIST_TIME;
     let configured = config.sso.directory_id.as_ref().map(|id| id.as_str());
     let profile = config.sso.sync_profile.as_str();
-    let (id, region) =
-        syncscope::directory::locate(&clients.identity_sync, profile, configured, deadline).await?;
+    // As a run does: a directory that cannot be found checks no name (and `require`
+    // then refuses what the plan adds).
+    let located =
+        syncscope::directory::locate(&clients.identity_sync, profile, configured, deadline).await;
+    let (id, region) = match located {
+        Ok(found) => found,
+        Err(why) => return Ok(Some(DirectoryReport::unlocated(&names, &why))),
+    };
     Ok(Some(
         DirectoryReader::new(&clients.sdk, &region)
             .check(

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use syncscope_core::config::{self, Problem};
-use syncscope_core::directory::{DirectoryCheck, DirectoryReport};
+use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::plan::{self, Plan};
 use syncscope_core::preview::Preview;
@@ -533,19 +533,14 @@ fn report_plan(
             impact_note.as_deref().unwrap_or("no impact")
         ));
     }
+    // The directory check's warnings and verdict, as a run reports them.
     let in_ad = match directory {
-        Some(report) if config.sso.directory_check == DirectoryCheck::Require => {
-            syncscope_core::directory::check_required(report, plan)
-        }
         Some(report) => {
-            warnings.extend(report.warning());
-            Ok(())
+            warnings.extend(report.warnings());
+            config.sso.directory_check.judge(report, plan)
         }
         None => Ok(()),
     };
-    if let Some(why) = directory.and_then(|r| r.skipped.as_ref()) {
-        warnings.push(format!("directory check: {why}"));
-    }
     let refused: Vec<String> = [
         guard.as_ref().err().map(ToString::to_string),
         people.as_ref().err().map(ToString::to_string),

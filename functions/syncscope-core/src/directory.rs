@@ -153,6 +153,22 @@ impl DirectoryReport {
         }
     }
 
+    /// The report of a check whose directory could not even be found: no name was
+    /// asked, and `why` says so.
+    pub fn unlocated(names: &[Wanted], why: &str) -> Self {
+        Self::not_checked("(unknown)", names, why)
+    }
+
+    /// What a run reports about the check: the names not in AD, and why names were
+    /// not checked.
+    pub fn warnings(&self) -> Vec<String> {
+        let skipped = self
+            .skipped
+            .as_ref()
+            .map(|why| format!("directory check: {why}; the names not checked are marked so"));
+        self.warning().into_iter().chain(skipped).collect()
+    }
+
     /// The names the directory says do not exist.
     pub fn not_in_ad(&self) -> impl Iterator<Item = &AdEntry> {
         self.entries
@@ -238,6 +254,17 @@ pub fn wanted(plan: &Plan) -> Vec<Wanted> {
         .chain(of(Op::Adopt))
         .chain(of(Op::Keep))
         .collect()
+}
+
+impl DirectoryCheck {
+    /// Whether a plan may go ahead after its check: only `require` refuses (see
+    /// [`check_required`]).
+    pub fn judge(self, report: &DirectoryReport, plan: &Plan) -> Result<(), String> {
+        match self {
+            Self::Require => check_required(report, plan),
+            Self::Warn | Self::Off => Ok(()),
+        }
+    }
 }
 
 /// The rule of `DirectoryCheck: require`: no wanted name may be missing from AD, and
@@ -423,6 +450,23 @@ mod tests {
         );
         assert!(w.ends_with("group Typo, user ghost"), "{w}");
         assert_eq!(report.counts(), (1, 2, 0));
+        let mut partial = report.clone();
+        partial.skipped = Some("out of time: 1 of 3 names were not checked".into());
+        assert_eq!(
+            partial.warnings(),
+            [
+                w.clone(),
+                "directory check: out of time: 1 of 3 names were not checked; the names not checked are marked so".to_owned()
+            ]
+        );
+        let p = plan(vec![action(Op::Keep, FilterKind::Group, "Typo")]);
+        assert_eq!(DirectoryCheck::Warn.judge(&report, &p), Ok(()));
+        assert!(
+            DirectoryCheck::Require
+                .judge(&report, &p)
+                .unwrap_err()
+                .contains("group Typo")
+        );
         let json = serde_json::to_value(&report.entries[2]).unwrap();
         assert_eq!(json["status"], "in_ad");
         assert_eq!(json["members"], 2);

@@ -317,12 +317,7 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
     (outcome.impact, outcome.directory) =
         tokio::join!(assess_impact(cx, &plan), check_directory(cx, &plan));
     if let Some(report) = &outcome.directory {
-        outcome.warnings.extend(report.warning());
-        if let Some(why) = &report.skipped {
-            outcome.warnings.push(format!(
-                "directory check: {why}; the names not checked are marked so"
-            ));
-        }
+        outcome.warnings.extend(report.warnings());
     }
     // Deleting the stack with OnDelete remove is its own confirmation; a drift check
     // changes nothing, so the guards only warn there.
@@ -336,10 +331,8 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
             None => Ok(()),
         })
         .and_then(|()| match &outcome.directory {
-            Some(report) if props.directory_check == DirectoryCheck::Require => {
-                directory::check_required(report, &plan)
-            }
-            _ => Ok(()),
+            Some(report) => props.directory_check.judge(report, &plan),
+            None => Ok(()),
         });
     if let Err(tripped) = tripped {
         if guarded {
@@ -501,7 +494,7 @@ async fn check_directory(cx: &Cx<'_>, plan: &Plan) -> Option<DirectoryReport> {
     let (directory_id, region) =
         match crate::directory::locate(cx.client, &cx.key.profile, configured, by).await {
             Ok(found) => found,
-            Err(why) => return Some(DirectoryReport::not_checked("(unknown)", &names, &why)),
+            Err(why) => return Some(DirectoryReport::unlocated(&names, &why)),
         };
     Some(
         cx.app
