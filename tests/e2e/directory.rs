@@ -2,7 +2,9 @@
 //! Service Data: a typo'd group with `require` fails with its name and changes nothing;
 //! `warn` applies it and names it in the response, the card, the docs page and
 //! `groups.json`; `off` makes no ds-data call; a directory that cannot answer costs one
-//! call and a warning; `syncscope plan` prints the statuses and refuses under `require`.
+//! call and a warning; a directory that cannot be found fails `require` closed; a large
+//! scope is settled from the directory's listing (a few calls, not one per name);
+//! `syncscope plan` prints the statuses and refuses under `require`.
 
 use std::time::Duration;
 
@@ -116,6 +118,71 @@ fn a_typo_with_require_fails_naming_it_before_any_change() {
     );
     assert!(world.scope().is_empty());
     assert_eq!(ds_calls(&world), before);
+}
+
+#[test]
+fn a_large_scope_is_checked_from_the_directory_listing_and_require_names_its_typo() {
+    let ns = format!("{:08x}", fastrand::u32(..));
+    let names: Vec<String> = (0..150).map(|i| format!("Big-{ns}-{i:03}")).collect();
+    // The directory holds every name but the last, and as many groups again that
+    // are not synced (listed first: "AD-Only" sorts before "Big").
+    let held: Map<String, Value> = names[..149]
+        .iter()
+        .cloned()
+        .chain((0..150).map(|i| format!("AD-Only-{i:03}")))
+        .map(|g| (g, json!({})))
+        .collect();
+    let world = World::with(WorldOptions {
+        directories: vec![json!({"id": DIRECTORY, "domain": DOMAIN, "groups": held})],
+        ..Default::default()
+    });
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let props = props_for(
+        &world,
+        &refs,
+        json!({"DirectoryCheck": "require", "DirectoryId": DIRECTORY}),
+    );
+    let (body, _) =
+        expect_failed_create(&world.send(&world.event("Create", &props, None, None), TIMEOUT));
+    let why = reason(&body);
+    assert!(
+        why.contains(&format!(
+            "1 wanted name is not in Active Directory {DIRECTORY}: group {}",
+            names[149]
+        )),
+        "{why}"
+    );
+    assert_eq!(world.write_calls(), 0, "nothing was changed");
+    // 300 groups in the directory: two ListGroups pages settle all 150 names.
+    let state = world.state();
+    let calls = |op: &str| state.counters.get(op).map_or(0, |c| c.requests);
+    assert_eq!(calls("ds-data:ListGroups"), 2);
+    assert_eq!(calls("ds-data:ListGroupMembers"), 0);
+    assert_eq!(ds_calls(&world), 2);
+}
+
+#[test]
+fn a_directory_that_cannot_be_found_fails_require_closed_for_additions() {
+    let world = World::with(WorldOptions {
+        knobs: identity_sync_emulator::Knobs {
+            hang_ops: [identity_sync_emulator::Operation::GetSyncProfile].into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let props = props_for(&world, &["Lost-A"], json!({"DirectoryCheck": "require"}));
+    let (body, _) = expect_failed_create(&world.send(
+        &world.event("Create", &props, None, None),
+        Duration::from_secs(16),
+    ));
+    let why = reason(&body);
+    assert!(
+        why.contains("could not read the directory of sync profile")
+            && why.contains("group Lost-A"),
+        "{why}"
+    );
+    assert_eq!(world.write_calls(), 0, "nothing was changed");
+    assert_eq!(ds_calls(&world), 0, "no directory to ask");
 }
 
 #[test]

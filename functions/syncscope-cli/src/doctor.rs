@@ -408,7 +408,7 @@ async fn directory(clients: &Clients, config: &Config) -> Check {
                     .to_owned()
             } else if why.contains("permission") || why.contains("denied") {
                 format!(
-                    "allow ds-data:DescribeUser, ds-data:ListGroupMembers and ds:AccessDSData on {id} (the deployed function gets them from the stack), or set SSO.DirectoryId to the right directory"
+                    "allow ds-data:DescribeUser, ds-data:ListGroupMembers, ds-data:ListGroups, ds-data:ListUsers and ds:AccessDSData on {id} (the deployed function gets them from the stack), or set SSO.DirectoryId to the right directory"
                 )
             } else {
                 "try again; if it persists, set SSO.DirectoryCheck to off".to_owned()

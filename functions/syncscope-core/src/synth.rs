@@ -443,6 +443,8 @@ fn directory_statements(config: &Config, region: &str) -> Vec<Value> {
         "Action": [
             "ds-data:DescribeUser",
             "ds-data:ListGroupMembers",
+            "ds-data:ListGroups",
+            "ds-data:ListUsers",
             "ds:AccessDSData",
         ],
         "Resource": sub(format!(
@@ -1050,6 +1052,8 @@ mod tests {
             json!([
                 "ds-data:DescribeUser",
                 "ds-data:ListGroupMembers",
+                "ds-data:ListGroups",
+                "ds-data:ListUsers",
                 "ds:AccessDSData"
             ])
         );

@@ -5,14 +5,21 @@
 //!
 //! A user is one `DescribeUser`; a group is its `ListGroupMembers` pages, which answer
 //! `ResourceNotFoundException` for a group that does not exist and otherwise count
-//! its direct members and nested groups, so no `DescribeGroup` is needed. The first
-//! name is asked alone: an answer about the directory itself (AD Connector, data
+//! its direct members and nested groups, so no `DescribeGroup` is needed. More than
+//! [`LIST_ABOVE`] names of a kind are settled from the directory's listing instead
+//! (`ListGroups`, `ListUsers`: 250 names a call, no member counts): a name listed is
+//! in AD, and once the listing ends a name not listed is not. The listing stops when
+//! every name was seen, or after as many calls as the name-by-name rounds would take
+//! (names / concurrency); what it leaves open is asked name by name, so a directory
+//! too large to list costs at most that many calls more. The first
+//! name asked is asked alone: an answer about the directory itself (AD Connector, data
 //! access disabled, no permission, unavailable) stops the check with one reason for
 //! every name instead of one failed call per name. The rest run with bounded
 //! concurrency until a deadline; a name not answered by then is "not checked (out of
 //! time)", never a failed run. The SDK retries throttling and faults a few times with
 //! short backoffs; a name still throttled after that is "not checked (throttled)".
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -23,6 +30,7 @@ use aws_sdk_directoryservicedata::types::{
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::directory::{AdEntry, AdStatus, DirectoryReport, Wanted};
+use syncscope_core::names::name_key;
 use syncscope_core::scope::FilterKind;
 use tokio::time::Instant;
 
@@ -46,13 +54,24 @@ macro_rules! refusal {
     };
 }
 
-/// Members asked per `ListGroupMembers` page (the API's maximum).
+/// Entries asked per `ListGroupMembers`, `ListGroups` or `ListUsers` page (the API's
+/// maximum).
 const PAGE_SIZE: i32 = 250;
+
+/// A kind with more names than this to check is settled from the directory's listing
+/// first (below it, a name costs one call and its group shows its member counts).
+pub const LIST_ABOVE: usize = 100;
 
 /// Asks one directory about names.
 #[derive(Debug, Clone)]
 pub struct DirectoryReader {
     client: aws_sdk_directoryservicedata::Client,
+}
+
+/// One page of a directory's listing of groups or users.
+struct Page {
+    names: Vec<String>,
+    next: Option<String>,
 }
 
 /// What one question answered.
@@ -105,19 +124,54 @@ impl DirectoryReader {
             entries: Vec::with_capacity(names.len()),
             skipped: None,
         };
-        let Some(first) = names.first() else {
-            return report;
-        };
         let mut statuses: Vec<Option<AdStatus>> = vec![None; names.len()];
-        match tokio::time::timeout_at(deadline, self.ask(directory_id, realm, first)).await {
-            Err(_) => return DirectoryReport::not_checked(directory_id, names, "out of time"),
-            Ok(Answer::Directory(why)) => {
-                tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
-                return DirectoryReport::not_checked(directory_id, names, &why);
+        let (groups, users) = tokio::join!(
+            self.list(
+                FilterKind::Group,
+                directory_id,
+                realm,
+                names,
+                concurrency,
+                deadline
+            ),
+            self.list(
+                FilterKind::User,
+                directory_id,
+                realm,
+                names,
+                concurrency,
+                deadline
+            ),
+        );
+        for listed in [groups, users] {
+            match listed {
+                Ok(settled) => {
+                    for (i, status) in settled {
+                        statuses[i] = Some(status);
+                    }
+                }
+                Err(why) => {
+                    tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
+                    return DirectoryReport::not_checked(directory_id, names, &why);
+                }
             }
-            Ok(Answer::Name(status)) => statuses[0] = Some(status),
         }
-        let rest = futures_util::stream::iter(1..names.len())
+        let open: Vec<usize> = (0..names.len())
+            .filter(|i| statuses[*i].is_none())
+            .collect();
+        if let Some(&first) = open.first() {
+            match tokio::time::timeout_at(deadline, self.ask(directory_id, realm, &names[first]))
+                .await
+            {
+                Err(_) => {}
+                Ok(Answer::Directory(why)) => {
+                    tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
+                    return DirectoryReport::not_checked(directory_id, names, &why);
+                }
+                Ok(Answer::Name(status)) => statuses[first] = Some(status),
+            }
+        }
+        let rest = futures_util::stream::iter(open.into_iter().skip(1))
             .map(|i| async move { (i, self.ask(directory_id, realm, &names[i]).await) })
             .buffer_unordered(concurrency.max(1));
         let mut directory_refused = None;
@@ -155,6 +209,126 @@ impl DirectoryReader {
             tracing::warn!(directory = directory_id, why = %why, "the directory check is partial");
         }
         report
+    }
+
+    /// The names of `kind` in `names` that the directory's listing settles, when there
+    /// are more than [`LIST_ABOVE`]: in AD when listed; not in AD when the listing
+    /// ended without them. It stops once every name was seen, at `deadline`, after
+    /// `names / concurrency` pages, or at an answer about one page (then the names
+    /// left are asked one by one); an answer about the directory is the error.
+    async fn list(
+        &self,
+        kind: FilterKind,
+        directory_id: &str,
+        realm: &str,
+        names: &[Wanted],
+        concurrency: usize,
+        deadline: Instant,
+    ) -> Result<Vec<(usize, AdStatus)>, String> {
+        let mut unseen: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut count = 0;
+        for (i, wanted) in names.iter().enumerate().filter(|(_, w)| w.kind == kind) {
+            unseen.entry(name_key(&wanted.name)).or_default().push(i);
+            count += 1;
+        }
+        let mut settled = Vec::new();
+        if count <= LIST_ABOVE {
+            return Ok(settled);
+        }
+        let in_ad = || AdStatus::InAd {
+            members: None,
+            nested_groups: None,
+        };
+        let mut token = None;
+        for _ in 0..count.div_ceil(concurrency.max(1)) {
+            let page = self.page(kind, directory_id, realm, token.take());
+            let page = match tokio::time::timeout_at(deadline, page).await {
+                Ok(Ok(page)) => page,
+                Ok(Err(Answer::Directory(why))) => return Err(why),
+                Ok(Err(Answer::Name(_))) | Err(_) => break,
+            };
+            for name in &page.names {
+                if let Some(found) = unseen.remove(&name_key(name)) {
+                    settled.extend(found.into_iter().map(|i| (i, in_ad())));
+                }
+            }
+            if unseen.is_empty() {
+                break;
+            }
+            match page.next {
+                Some(next) => token = Some(next),
+                None => {
+                    let missing = unseen.into_values().flatten();
+                    settled.extend(missing.map(|i| (i, AdStatus::NotInAd)));
+                    break;
+                }
+            }
+        }
+        Ok(settled)
+    }
+
+    /// One page of the directory's groups or users.
+    async fn page(
+        &self,
+        kind: FilterKind,
+        directory_id: &str,
+        realm: &str,
+        token: Option<String>,
+    ) -> Result<Page, Answer> {
+        let next = |token: Option<&str>| token.filter(|t| !t.is_empty()).map(str::to_owned);
+        match kind {
+            FilterKind::Group => {
+                let out = self
+                    .client
+                    .list_groups()
+                    .directory_id(directory_id)
+                    .realm(realm)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(directory_id, realm, &e, refusal!(aws_sdk_directoryservicedata::operation::list_groups::ListGroupsError))
+                    })?;
+                Ok(Page {
+                    names: out
+                        .groups()
+                        .iter()
+                        .map(|g| g.sam_account_name().to_owned())
+                        .collect(),
+                    next: next(out.next_token()),
+                })
+            }
+            FilterKind::User => {
+                let out = self
+                    .client
+                    .list_users()
+                    .directory_id(directory_id)
+                    .realm(realm)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(
+                            directory_id,
+                            realm,
+                            &e,
+                            refusal!(
+                                aws_sdk_directoryservicedata::operation::list_users::ListUsersError
+                            ),
+                        )
+                    })?;
+                Ok(Page {
+                    names: out
+                        .users()
+                        .iter()
+                        .map(|u| u.sam_account_name().to_owned())
+                        .collect(),
+                    next: next(out.next_token()),
+                })
+            }
+        }
     }
 
     async fn ask(&self, directory_id: &str, realm: &str, wanted: &Wanted) -> Answer {
@@ -304,7 +478,7 @@ where
             "directory data access is disabled on {directory_id} (enable it in the Directory Service console, or set SSO.DirectoryCheck to off)"
         )),
         Refusal::Denied(Some(AccessDeniedReason::IamAuth)) => Answer::Directory(format!(
-            "no permission to read {directory_id} (the function needs ds-data:DescribeUser, ds-data:ListGroupMembers and ds:AccessDSData on it)"
+            "no permission to read {directory_id} (the function needs ds-data:DescribeUser, ds-data:ListGroupMembers, ds-data:ListGroups, ds-data:ListUsers and ds:AccessDSData on it)"
         )),
         Refusal::Denied(_) => Answer::Directory(format!(
             "access to {directory_id} was denied: {}",

@@ -3,6 +3,8 @@
 //! emulator is held to the documented wire format (paths, query, bodies, errors,
 //! pagination, SigV4 for `ds-data`); then syncscope's reader on top of it: statuses,
 //! member counts, one call for a directory that cannot answer, throttling, deadlines,
+//! many names settled from the directory's listing (and a property: whichever way a
+//! name is settled, its status is the directory's truth, within the call budget),
 //! and finding the directory from the sync profile.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -16,8 +18,9 @@ use aws_sdk_directoryservicedata::types::{
     AccessDeniedReason, MemberType, ValidationExceptionReason,
 };
 use identity_sync_emulator::{Knobs, Options, Running, Seed};
-use serde_json::json;
-use syncscope::directory::{DirectoryReader, locate};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use syncscope::directory::{DirectoryReader, LIST_ABOVE, locate};
 use syncscope::identity_sync::{ClientOptions, IdentitySyncClient};
 use syncscope_core::directory::{AdStatus, Wanted};
 use syncscope_core::scope::FilterKind;
@@ -28,7 +31,22 @@ const MANAGED: &str = "d-1234567890";
 const CONNECTOR: &str = "d-2222222222";
 const DISABLED: &str = "d-3333333333";
 const DENIED: &str = "d-4444444444";
+const LISTED: &str = "d-5555555555";
 const BIG: usize = 600;
+
+/// An emulator with one managed directory `LISTED` of `groups` and `users`
+/// (`endless`: any name exists and the listings never end).
+fn listed(groups: &[String], users: &[String], endless: bool) -> Running {
+    let groups: serde_json::Map<String, Value> =
+        groups.iter().map(|g| (g.clone(), json!({}))).collect();
+    let seed = json!({"directories": [{"id": LISTED, "domain": DOMAIN, "any_name": endless,
+                                        "groups": groups, "users": users}]});
+    identity_sync_emulator::spawn(Options {
+        seed: Some(Seed::from_json(&seed.to_string()).unwrap()),
+        ..Options::default()
+    })
+    .unwrap()
+}
 
 fn emulator(knobs: Knobs) -> Running {
     let big: Vec<String> = (0..BIG).map(|i| format!("user{i:04}")).collect();
@@ -258,6 +276,175 @@ async fn the_reader_marks_each_name_and_counts_members_and_nested_groups() {
     // One call per group page and per user: 1 + 1 + 3 pages, 2 users.
     assert_eq!(requests(&emu, "ds-data:ListGroupMembers"), 5);
     assert_eq!(requests(&emu, "ds-data:DescribeUser"), 2);
+}
+
+#[tokio::test]
+async fn the_official_sdk_lists_groups_and_users_page_by_page() {
+    let groups: Vec<String> = (0..300).map(|i| format!("Grp-{i:03}")).collect();
+    let users: Vec<String> = (0..3).map(|i| format!("user{i}")).collect();
+    let emu = listed(&groups, &users, false);
+    let client = aws_sdk_directoryservicedata::Client::new(&sdk(&emu).await);
+    let mut pages = client
+        .list_groups()
+        .directory_id(LISTED)
+        .realm(DOMAIN)
+        .max_results(250)
+        .into_paginator()
+        .send();
+    let mut seen = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        assert_eq!(page.directory_id(), Some(LISTED));
+        seen.extend(
+            page.groups()
+                .iter()
+                .map(|g| g.sam_account_name().to_owned()),
+        );
+    }
+    assert_eq!(seen, groups);
+    assert_eq!(requests(&emu, "ds-data:ListGroups"), 2);
+    let users_page = client
+        .list_users()
+        .directory_id(LISTED)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = users_page
+        .users()
+        .iter()
+        .map(|u| u.sam_account_name())
+        .collect();
+    assert_eq!(names, ["user0", "user1", "user2"]);
+    assert_eq!(users_page.next_token(), None);
+}
+
+#[tokio::test]
+async fn many_names_are_settled_from_the_listing_and_an_endless_one_falls_back_to_names() {
+    let groups: Vec<String> = (0..300).map(|i| format!("Grp-{i:03}")).collect();
+    let emu = listed(&groups, &["alice".to_owned()], false);
+    let reader = DirectoryReader::new(&sdk(&emu).await, "eu-central-1");
+    // 150 groups (one a typo, one in other case) and one user.
+    let mut names: Vec<Wanted> = (0..LIST_ABOVE + 49)
+        .map(|i| wanted(FilterKind::Group, &format!("Grp-{i:03}")))
+        .collect();
+    names[7].name = "GRP-007".to_owned();
+    names.push(wanted(FilterKind::Group, "Grp-3OO"));
+    names.push(wanted(FilterKind::User, "alice"));
+    let report = reader.check(LISTED, DOMAIN, &names, 8, soon()).await;
+    let not_in_ad: Vec<&str> = report.not_in_ad().map(|e| e.name.as_str()).collect();
+    assert_eq!(not_in_ad, ["Grp-3OO"]);
+    assert_eq!(report.skipped, None);
+    let in_ad = AdStatus::InAd {
+        members: None,
+        nested_groups: None,
+    };
+    assert!(
+        report
+            .entries
+            .iter()
+            .filter(|e| e.name != "Grp-3OO")
+            .all(|e| e.status == in_ad)
+    );
+    // The whole listing (300 groups, 2 pages: the typo is never seen), no group asked
+    // by name; the one user is below the listing's threshold, so asked by name.
+    assert_eq!(requests(&emu, "ds-data:ListGroups"), 2);
+    assert_eq!(requests(&emu, "ds-data:ListGroupMembers"), 0);
+    assert_eq!(requests(&emu, "ds-data:ListUsers"), 0);
+    assert_eq!(requests(&emu, "ds-data:DescribeUser"), 1);
+
+    // A directory too large to list: names / concurrency pages, then name by name.
+    let emu = listed(&[], &[], true);
+    let reader = DirectoryReader::new(&sdk(&emu).await, "eu-central-1");
+    let names: Vec<Wanted> = (0..=LIST_ABOVE)
+        .map(|i| wanted(FilterKind::Group, &format!("Any-{i}")))
+        .collect();
+    let report = reader.check(LISTED, DOMAIN, &names, 8, soon()).await;
+    assert_eq!(report.skipped, None);
+    assert!(report.entries.iter().all(|e| matches!(
+        e.status,
+        AdStatus::InAd {
+            members: Some(0),
+            ..
+        }
+    )));
+    assert_eq!(
+        requests(&emu, "ds-data:ListGroups"),
+        (LIST_ABOVE as u64 + 1).div_ceil(8)
+    );
+    assert_eq!(
+        requests(&emu, "ds-data:ListGroupMembers"),
+        LIST_ABOVE as u64 + 1
+    );
+}
+
+/// A name pool in which case varies: the directory holds some, the config wants some.
+fn pool_name(kind: FilterKind, i: usize, upper: bool) -> String {
+    let name = match kind {
+        FilterKind::Group => format!("grp-{i:04}"),
+        FilterKind::User => format!("user{i:04}"),
+    };
+    if upper { name.to_uppercase() } else { name }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Whichever way each name is settled (by name, from a listing that ends, or by
+    /// name after a listing cut short), its status is what the directory holds, and
+    /// the calls stay within the names plus names / concurrency pages per kind.
+    #[test]
+    fn every_name_gets_the_directorys_truth_within_the_call_budget(
+        in_dir in prop::collection::vec((any::<bool>(), any::<bool>()), 0..700),
+        wants in prop::collection::vec((0usize..700, any::<bool>(), any::<bool>()), 0..260),
+        endless in any::<bool>(),
+        concurrency in 1usize..9,
+    ) {
+        let kind = |user: bool| if user { FilterKind::User } else { FilterKind::Group };
+        let groups: Vec<String> = in_dir.iter().enumerate().filter(|(_, (has, _))| *has)
+            .map(|(i, (_, upper))| pool_name(FilterKind::Group, i, *upper)).collect();
+        let users: Vec<String> = in_dir.iter().enumerate().filter(|(i, (has, _))| *has && i % 3 == 0)
+            .map(|(i, (_, upper))| pool_name(FilterKind::User, i, *upper)).collect();
+        let mut seen = std::collections::HashSet::new();
+        let names: Vec<Wanted> = wants.iter()
+            .filter(|(i, user, _)| seen.insert((*i, *user)))
+            .map(|(i, user, upper)| wanted(kind(*user), &pool_name(kind(*user), *i, *upper)))
+            .collect();
+        let emu = listed(&groups, &users, endless);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let report = runtime.block_on(async {
+            let reader = DirectoryReader::new(&sdk(&emu).await, "eu-central-1");
+            reader.check(LISTED, DOMAIN, &names, concurrency, soon()).await
+        });
+        prop_assert_eq!(report.skipped.as_deref(), None);
+        prop_assert_eq!(report.entries.len(), names.len());
+        for entry in &report.entries {
+            let held = match entry.kind {
+                FilterKind::Group => &groups,
+                FilterKind::User => &users,
+            };
+            let truth = endless || held.iter().any(|h| h.eq_ignore_ascii_case(&entry.name));
+            prop_assert_eq!(
+                matches!(entry.status, AdStatus::InAd { .. }), truth,
+                "{} {:?}", entry.name, entry.status
+            );
+            let settled = matches!(entry.status, AdStatus::InAd { .. } | AdStatus::NotInAd);
+            prop_assert!(settled, "{} was not settled", entry.name);
+        }
+        for (user, listing, by_name) in [
+            (false, "ds-data:ListGroups", "ds-data:ListGroupMembers"),
+            (true, "ds-data:ListUsers", "ds-data:DescribeUser"),
+        ] {
+            let count = names.iter().filter(|n| n.kind == kind(user)).count() as u64;
+            let pages = requests(&emu, listing);
+            let asked = requests(&emu, by_name);
+            if count as usize <= LIST_ABOVE {
+                prop_assert_eq!((pages, asked), (0, count));
+            } else {
+                prop_assert!(pages <= count.div_ceil(concurrency as u64), "{} pages", pages);
+                prop_assert!(asked <= count, "{} asked", asked);
+            }
+        }
+    }
 }
 
 #[tokio::test]

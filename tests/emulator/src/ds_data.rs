@@ -1,6 +1,7 @@
 //! The AWS Directory Service Data operations syncscope's directory check uses,
-//! served beside identity-sync on the same port: `DescribeUser`, `DescribeGroup` and
-//! `ListGroupMembers`, in the documented REST-JSON wire format (`POST
+//! served beside identity-sync on the same port: `DescribeUser`, `DescribeGroup`,
+//! `ListGroupMembers`, `ListGroups` and `ListUsers`, in the documented REST-JSON wire
+//! format (`POST
 //! /Users/DescribeUser?DirectoryId=...` and so on, a JSON body, errors as a status,
 //! `x-amzn-ErrorType` and `{"Message", "Reason"}`), signed with SigV4 for the service
 //! `ds-data`. The official SDK (`aws-sdk-directoryservicedata`) is the client the
@@ -18,7 +19,10 @@
 //! ```
 //!
 //! `any_name: true` makes every name asked exist (the users and groups listed keep
-//! their members; any other is a user, or a group without members). `type` is
+//! their members; any other is a user, or a group without members), and makes the
+//! directory endless: its `ListGroups` and `ListUsers` never end (the names listed,
+//! then made-up ones, always with a `NextToken`), as a directory too large to list
+//! would. Listings are in name order, 250 at most per page. `type` is
 //! `managed` (default) or `connector` (answers every call with
 //! `ValidationException` `INVALID_DIRECTORY_TYPE`); `data_access: false` answers
 //! `AccessDeniedException` `DATA_DISABLED`; `iam_denied: true` answers
@@ -39,13 +43,15 @@ use serde_json::{Value, json};
 pub const SERVICE: &str = "ds-data";
 
 /// The operations served, as counted (`ds-data:` and the name).
-pub const OPERATIONS: [&str; 3] = [
+pub const OPERATIONS: [&str; 5] = [
     "ds-data:DescribeUser",
     "ds-data:DescribeGroup",
     "ds-data:ListGroupMembers",
+    "ds-data:ListGroups",
+    "ds-data:ListUsers",
 ];
 
-/// Most members in one `ListGroupMembers` page.
+/// Most entries in one `ListGroupMembers`, `ListGroups` or `ListUsers` page.
 const MAX_PAGE: usize = 250;
 
 /// A directory of a seed.
@@ -157,6 +163,8 @@ pub fn operation_of(path: &str) -> Option<&'static str> {
         "/Users/DescribeUser" => Some(OPERATIONS[0]),
         "/Groups/DescribeGroup" => Some(OPERATIONS[1]),
         "/GroupMemberships/ListGroupMembers" => Some(OPERATIONS[2]),
+        "/Groups/ListGroups" => Some(OPERATIONS[3]),
+        "/Users/ListUsers" => Some(OPERATIONS[4]),
         _ => None,
     }
 }
@@ -228,9 +236,6 @@ pub fn answer(
             format!("Directory data access is disabled for {id}."),
         );
     }
-    let Some(name) = input.get("SAMAccountName").and_then(Value::as_str) else {
-        return validation("SAMAccountName is required".to_owned(), "MISSING_ATTRIBUTE");
-    };
     if let Some(realm) = input.get("Realm").and_then(Value::as_str)
         && !same(realm, &directory.domain)
     {
@@ -242,6 +247,13 @@ pub fn answer(
             "INVALID_REALM",
         );
     }
+    if operation == OPERATIONS[3] || operation == OPERATIONS[4] {
+        return listing(operation == OPERATIONS[3], &input, directory)
+            .unwrap_or_else(|message| validation(message, "INVALID_NEXT_TOKEN"));
+    }
+    let Some(name) = input.get("SAMAccountName").and_then(Value::as_str) else {
+        return validation("SAMAccountName is required".to_owned(), "MISSING_ATTRIBUTE");
+    };
     let not_found = |what: &str| {
         error(
             StatusCode::NOT_FOUND,
@@ -251,12 +263,6 @@ pub fn answer(
         )
     };
     let realm = directory.domain.to_uppercase();
-    let sid = |kind: u8, n: &str| {
-        let hash = n.to_lowercase().bytes().fold(u32::from(kind), |h, b| {
-            h.wrapping_mul(31).wrapping_add(u32::from(b))
-        });
-        format!("S-1-5-21-1000-2000-3000-{}", 1000 + hash % 1_000_000)
-    };
     match operation {
         "ds-data:DescribeUser" => {
             let user = match directory.users.iter().find(|u| same(u, name)) {
@@ -306,23 +312,10 @@ pub fn answer(
                         |g| json!({"SAMAccountName": g, "SID": sid(2, g), "MemberType": "GROUP"}),
                     ))
                     .collect();
-            let size = input
-                .get("MaxResults")
-                .and_then(Value::as_u64)
-                .map_or(MAX_PAGE, |n| (n as usize).clamp(1, MAX_PAGE));
-            let start = match input.get("NextToken").and_then(Value::as_str) {
-                None => 0,
-                Some(token) => match token.strip_prefix("members-").and_then(|n| n.parse().ok()) {
-                    Some(n) if n <= members.len() => n,
-                    _ => {
-                        return validation(
-                            format!("NextToken {token} is not valid"),
-                            "INVALID_NEXT_TOKEN",
-                        );
-                    }
-                },
+            let (start, end) = match page_of(&input, "members-", Some(members.len())) {
+                Ok(page) => page,
+                Err(message) => return validation(message, "INVALID_NEXT_TOKEN"),
             };
-            let end = (start + size).min(members.len());
             let mut page = json!({
                 "DirectoryId": directory.id,
                 "Realm": realm,
@@ -335,6 +328,72 @@ pub fn answer(
             axum::Json(page).into_response()
         }
     }
+}
+
+/// A made-up SID, stable for a kind (1 user, 2 group) and name.
+fn sid(kind: u8, name: &str) -> String {
+    let hash = name.to_lowercase().bytes().fold(u32::from(kind), |h, b| {
+        h.wrapping_mul(31).wrapping_add(u32::from(b))
+    });
+    format!("S-1-5-21-1000-2000-3000-{}", 1000 + hash % 1_000_000)
+}
+
+/// The page `NextToken` and `MaxResults` ask of `total` entries (None: endless):
+/// its start and end, or why the token is not valid.
+fn page_of(input: &Value, prefix: &str, total: Option<usize>) -> Result<(usize, usize), String> {
+    let size = input
+        .get("MaxResults")
+        .and_then(Value::as_u64)
+        .map_or(MAX_PAGE, |n| (n as usize).clamp(1, MAX_PAGE));
+    let start = match input.get("NextToken").and_then(Value::as_str) {
+        None => 0,
+        Some(token) => token
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse().ok())
+            .filter(|n| total.is_none_or(|total| *n <= total))
+            .ok_or_else(|| format!("NextToken {token} is not valid"))?,
+    };
+    Ok((start, total.map_or(start + size, |t| (start + size).min(t))))
+}
+
+/// A `ListGroups` (`groups`) or `ListUsers` page, in name order; an `any_name`
+/// directory lists its names and then made-up ones without end.
+fn listing(groups: bool, input: &Value, directory: &SeedDirectory) -> Result<Response, String> {
+    let mut names: Vec<&str> = if groups {
+        directory.groups.keys().map(String::as_str).collect()
+    } else {
+        directory.users.iter().map(String::as_str).collect()
+    };
+    names.sort_unstable_by_key(|n| n.to_lowercase());
+    let prefix = if groups { "groups-" } else { "users-" };
+    let total = (!directory.any_name).then_some(names.len());
+    let (start, end) = page_of(input, prefix, total)?;
+    let name_at = |i: usize| match names.get(i) {
+        Some(name) => (*name).to_owned(),
+        None => format!(
+            "zz-made-up-{}-{i:08}",
+            if groups { "group" } else { "user" }
+        ),
+    };
+    let entries: Vec<Value> = (start..end)
+        .map(|i| {
+            let name = name_at(i);
+            if groups {
+                json!({"SAMAccountName": name, "SID": sid(2, &name), "GroupScope": "Global", "GroupType": "Security"})
+            } else {
+                json!({"SAMAccountName": name, "SID": sid(1, &name), "Enabled": true})
+            }
+        })
+        .collect();
+    let mut page = json!({
+        "DirectoryId": directory.id,
+        "Realm": directory.domain.to_uppercase(),
+        (if groups { "Groups" } else { "Users" }): entries,
+    });
+    if total.is_none_or(|total| end < total) {
+        page["NextToken"] = format!("{prefix}{end}").into();
+    }
+    Ok(axum::Json(page).into_response())
 }
 
 #[cfg(test)]
@@ -377,6 +436,39 @@ mod tests {
         .await;
         assert_eq!(next["Members"][0]["MemberType"], "GROUP");
         assert!(next.get("NextToken").is_none());
+    }
+
+    #[tokio::test]
+    async fn listings_page_in_name_order_and_an_any_name_directory_never_ends() {
+        let (status, page) = call(
+            OPERATIONS[3],
+            "DirectoryId=d-1234567890",
+            json!({"Realm": "CORP.example.com", "MaxResults": 1}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page["Groups"][0]["SAMAccountName"], "AWS-Admins");
+        assert!(page.get("NextToken").is_none(), "{page}");
+        let (_, users) = call(OPERATIONS[4], "DirectoryId=d-1234567890", json!({})).await;
+        assert_eq!(users["Users"][0]["SAMAccountName"], "alice");
+        assert!(users.get("NextToken").is_none());
+
+        let endless: Vec<SeedDirectory> = serde_json::from_value(json!([{
+            "id": "d-1234567890", "domain": "corp.example.com", "any_name": true
+        }]))
+        .unwrap();
+        let response = answer(
+            OPERATIONS[4],
+            Some("DirectoryId=d-1234567890"),
+            json!({"NextToken": "users-1000000"}).to_string().as_bytes(),
+            &endless,
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let page: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(page["Users"].as_array().unwrap().len(), 250);
+        assert_eq!(page["NextToken"], "users-1000250");
     }
 
     #[tokio::test]
