@@ -195,6 +195,7 @@ fn a_directory_that_never_answers_is_given_up_in_time_and_the_run_succeeds() {
         ..Default::default()
     });
     let props = props_for(&world, &["Hung-A", "Hung-B"], json!({}));
+    let started = std::time::Instant::now();
     let body = expect_status(
         &world.send(
             &world.event("Create", &props, None, None),
@@ -202,6 +203,7 @@ fn a_directory_that_never_answers_is_given_up_in_time_and_the_run_succeeds() {
         ),
         "SUCCESS",
     );
+    let run_ms = started.elapsed().as_secs_f64() * 1000.0;
     assert!(
         warnings(&body).contains("directory check: out of time"),
         "{body:#}"
@@ -209,6 +211,26 @@ fn a_directory_that_never_answers_is_given_up_in_time_and_the_run_succeeds() {
     // A run that ran out of time would have been answered by the deadline guard
     // (FAILED): the check gave up at its quarter of the time, and the run went on.
     assert_eq!(world.scope(), groups(&["Hung-A", "Hung-B"]));
+    // Under warn the check runs beside the changes: both creates were answered in the
+    // first half of a run that waited for the check until its time was up.
+    let journal = world.emulator.emulator().journal();
+    let at = |op: identity_sync_emulator::Operation| {
+        journal
+            .iter()
+            .filter(|e| e.operation == op)
+            .map(|e| e.answered_ms)
+            .collect::<Vec<f64>>()
+    };
+    let listed = at(identity_sync_emulator::Operation::ListSyncFilters)[0];
+    let creates = at(identity_sync_emulator::Operation::CreateSyncFilter);
+    assert_eq!(creates.len(), 2);
+    for create in creates {
+        assert!(
+            create - listed < run_ms / 2.0,
+            "a create was answered {:.0} ms after the listing, in a run of {run_ms:.0} ms",
+            create - listed
+        );
+    }
 }
 
 #[test]

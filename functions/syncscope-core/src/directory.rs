@@ -18,7 +18,8 @@ use crate::scope::{FilterKind, ScopeKey};
 crate::choice::choice! {
     /// `SSO.DirectoryCheck`: what a name that is not in AD does to a run.
     pub enum DirectoryCheck {
-        /// Report names not in AD (docs, card, plan) and still apply them (default).
+        /// Report names not in AD (docs, card, plan) and still apply them; the check
+        /// runs beside the changes and never delays them (default).
         Warn = "warn",
         /// Refuse a plan that wants a name not in AD, before any change.
         Require = "require",
@@ -31,9 +32,10 @@ crate::choice::choice! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum AdStatus {
-    /// The directory has it. For a group: its direct members, and how many of them
-    /// are groups (nested groups widen access when Identity Center flattens them);
-    /// `None` when they could not all be counted in time.
+    /// The directory has it. For a group asked by name: its direct members, and how
+    /// many of them are groups (nested groups widen access when Identity Center
+    /// flattens them); `None` for a user, for a group settled from the directory's
+    /// listing, and when they could not all be counted in time.
     InAd {
         /// Direct members (users, groups and computers); groups only.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -295,9 +295,47 @@ fn owner(run: &Run<'_>, key: &ProfileKey) -> Option<Owner> {
     })
 }
 
-/// Guard, record the intent, apply, settle and record a plan (shared by reconcile
-/// and teardown).
+/// Check the directory, assess the impact, then guard, record the intent, apply,
+/// settle and record a plan (shared by reconcile and teardown). The directory check
+/// gates the changes only under `require`; under `warn` it runs beside them, so it
+/// never delays a change.
 async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: State) -> Outcome {
+    let props = cx.run.props;
+    let checks = props.directory_check != DirectoryCheck::Off && cx.run.trigger != Trigger::Delete;
+    let check = check_directory(
+        cx,
+        if checks {
+            directory::wanted(&plan)
+        } else {
+            Vec::new()
+        },
+    );
+    let (mut outcome, directory) = if props.directory_check == DirectoryCheck::Require {
+        let (impact, directory) = tokio::join!(assess_impact(cx, &plan), check);
+        outcome.impact = impact;
+        outcome.directory = directory;
+        (guard_and_apply(cx, outcome, plan, state).await, None)
+    } else {
+        tokio::join!(
+            async {
+                outcome.impact = assess_impact(cx, &plan).await;
+                guard_and_apply(cx, outcome, plan, state).await
+            },
+            check
+        )
+    };
+    if directory.is_some() {
+        outcome.directory = directory;
+    }
+    if let Some(report) = &outcome.directory {
+        outcome.warnings.extend(report.warnings());
+    }
+    outcome
+}
+
+/// Guard (the removal and people guards, and the directory check's verdict when it
+/// gates), record the intent, apply, settle and record a plan.
+async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: State) -> Outcome {
     let (app, client, run, key) = (cx.app, cx.client, cx.run, cx.key);
     let props = run.props;
     let State {
@@ -313,12 +351,6 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
         unmanaged = plan.counts().unmanaged,
         "planned"
     );
-    // Two reads before any change, side by side, each in a quarter of the time left.
-    (outcome.impact, outcome.directory) =
-        tokio::join!(assess_impact(cx, &plan), check_directory(cx, &plan));
-    if let Some(report) = &outcome.directory {
-        outcome.warnings.extend(report.warnings());
-    }
     // Deleting the stack with OnDelete remove is its own confirmation; a drift check
     // changes nothing, so the guards only warn there.
     let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
@@ -477,18 +509,15 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
     Some(impact)
 }
 
-/// Whether each name the plan wants exists in Active Directory, in at most a quarter
-/// of the time left before `apply_end` (None: the check is off, or the run wants no
-/// name, e.g. a Delete). The directory is `DirectoryId`, or the sync profile's source.
-async fn check_directory(cx: &Cx<'_>, plan: &Plan) -> Option<DirectoryReport> {
-    let props = cx.run.props;
-    if props.directory_check == DirectoryCheck::Off || cx.run.trigger == Trigger::Delete {
-        return None;
-    }
-    let names = directory::wanted(plan);
+/// Whether each name the plan wants (`names`) exists in Active Directory, in at most a
+/// quarter of the time left before `apply_end` (None: no name to check: the check is
+/// off, or the run wants none, e.g. a Delete). The directory is `DirectoryId`, or the
+/// sync profile's source.
+async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<DirectoryReport> {
     if names.is_empty() {
         return None;
     }
+    let props = cx.run.props;
     let by = cx.run.deadlines.share_of_apply(0.25);
     let configured = props.directory_id.as_ref().map(|id| id.as_str());
     let (directory_id, region) =

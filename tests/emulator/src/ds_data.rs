@@ -22,7 +22,7 @@
 //! their members; any other is a user, or a group without members), and makes the
 //! directory endless: its `ListGroups` and `ListUsers` never end (the names listed,
 //! then made-up ones, always with a `NextToken`), as a directory too large to list
-//! would. Listings are in name order, 250 at most per page. `type` is
+//! would. Groups are listed by name, users in the seed's order, 250 at most a page. `type` is
 //! `managed` (default) or `connector` (answers every call with
 //! `ValidationException` `INVALID_DIRECTORY_TYPE`); `data_access: false` answers
 //! `AccessDeniedException` `DATA_DISABLED`; `iam_denied: true` answers
@@ -356,15 +356,14 @@ fn page_of(input: &Value, prefix: &str, total: Option<usize>) -> Result<(usize, 
     Ok((start, total.map_or(start + size, |t| (start + size).min(t))))
 }
 
-/// A `ListGroups` (`groups`) or `ListUsers` page, in name order; an `any_name`
+/// A `ListGroups` (`groups`, by name) or `ListUsers` page (the seed's order); an `any_name`
 /// directory lists its names and then made-up ones without end.
 fn listing(groups: bool, input: &Value, directory: &SeedDirectory) -> Result<Response, String> {
-    let mut names: Vec<&str> = if groups {
+    let names: Vec<&str> = if groups {
         directory.groups.keys().map(String::as_str).collect()
     } else {
         directory.users.iter().map(String::as_str).collect()
     };
-    names.sort_unstable_by_key(|n| n.to_lowercase());
     let prefix = if groups { "groups-" } else { "users-" };
     let total = (!directory.any_name).then_some(names.len());
     let (start, end) = page_of(input, prefix, total)?;
