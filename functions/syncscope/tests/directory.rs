@@ -377,6 +377,21 @@ async fn many_names_are_settled_from_the_listing_and_an_endless_one_falls_back_t
     );
 }
 
+#[tokio::test]
+async fn five_thousand_groups_in_a_directory_of_ten_thousand_cost_forty_calls() {
+    let groups: Vec<String> = (0..10_000).map(|i| format!("Grp-{i:05}")).collect();
+    let emu = listed(&groups, &[], false);
+    let reader = DirectoryReader::new(&sdk(&emu).await, "eu-central-1");
+    let names: Vec<Wanted> = (0..5_000)
+        .map(|i| wanted(FilterKind::Group, &format!("Grp-{:05}", 2 * i + 1)))
+        .collect();
+    let report = reader.check(LISTED, DOMAIN, &names, 8, soon()).await;
+    assert_eq!(report.not_in_ad().count(), 0);
+    assert_eq!(report.skipped, None);
+    assert_eq!(requests(&emu, "ds-data:ListGroups"), 40);
+    assert_eq!(requests(&emu, "ds-data:ListGroupMembers"), 0);
+}
+
 /// A name pool in which case varies: the directory holds some, the config wants some.
 fn pool_name(kind: FilterKind, i: usize, upper: bool) -> String {
     let name = match kind {

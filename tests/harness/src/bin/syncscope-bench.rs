@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use identity_sync_emulator::{Knobs, Operation as EmuOp, Options, Seed};
-use serde_json::json;
+use serde_json::{Value, json};
 use syncscope::identity_sync::executor;
 use syncscope::identity_sync::wire::Operation;
 use syncscope::identity_sync::{ClientOptions, ExecOptions, IdentitySyncClient};
@@ -269,8 +269,11 @@ fn logged(logs: &[String], marker: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The run of the whole-run sequence with the directory check on.
-const CHECKED_CREATE: &str = "Create, empty scope, directory check on";
+/// The directory the whole runs check names in.
+const DIRECTORY: &str = "d-1234567890";
+
+/// The run of the whole-run sequence with the directory check off.
+const UNCHECKED_CREATE: &str = "Create, empty scope, directory check off";
 
 /// How many times the whole-run sequence runs at 0 ms latency.
 const WHOLE_REPEATS: usize = 3;
@@ -304,6 +307,15 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
     let wrapper: Vec<String> = std::env::var("SYNCSCOPE_BENCH_WRAPPER")
         .map(|w| w.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
+    // The directory holds every name the runs want and as many groups again that are
+    // not synced, listed first ("AD-Only" sorts before "AWS"), so a listing reads it all.
+    let bench_name = |i: usize| format!("AWS-Bench-Group-{i:05}");
+    let held: serde_json::Map<String, Value> = (0..n - 1)
+        .map(bench_name)
+        .chain(["AWS-Bench-Last".to_owned(), "AWS-Bench-Renamed".to_owned()])
+        .chain((0..n).map(|i| format!("AD-Only-Group-{i:05}")))
+        .map(|g| (g, json!({})))
+        .collect();
     let mut world = World::with(WorldOptions {
         lambda_binary: Some(lambda.to_path_buf()),
         lambda_wrapper: wrapper,
@@ -313,34 +325,35 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
             concurrency_limit: Some(LIMIT),
             ..Knobs::default()
         },
+        directories: vec![json!({"id": DIRECTORY, "domain": DOMAIN, "groups": held})],
         ..Default::default()
     });
-    // The first four runs measure the reconcile alone (the directory check off); the
-    // fifth, a Create again after the Delete, has the check on (every name in the
-    // directory, the directory configured so no profile read is needed).
+    // The first four runs have the directory check on, as deployed by default
+    // (`warn`, with `SSO.DirectoryId` set so no profile read is needed); the fifth, a
+    // Create again after the Delete, has it off: the reconcile alone.
     let config = |last: &str, description: &str, check: bool| {
         let groups: Vec<_> = (0..n - 1)
-            .map(|i| format!("AWS-Bench-Group-{i:05}"))
+            .map(bench_name)
             .chain(std::iter::once(last.to_owned()))
             .map(|name| json!({"Name": name, "Description": description}))
             .collect();
         let doc = json!({"general": {"produkt": "SSO", "stage": "BENCH", "prefix": "B", "s3_DOKUBUCKET": "bench-docs", "WebhookUrlTeams": "ssm:/bench/hook", "DocuWebsite": "https://wiki.example.com/x"},
             "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups, "OnDelete": "remove",
-                    "DirectoryCheck": if check { "warn" } else { "off" }, "DirectoryId": "d-1234567890"}});
+                    "DirectoryCheck": if check { "warn" } else { "off" }, "DirectoryId": DIRECTORY}});
         syncscope_core::config::from_value(&doc)
             .unwrap_or_else(|e| panic!("{e}"))
             .config
     };
     let typical = "Benchmark group with a description of typical length";
-    let first = world.deploy(&config("AWS-Bench-Last", typical, false));
-    let second = world.deploy(&config("AWS-Bench-Renamed", typical, false));
+    let first = world.deploy(&config("AWS-Bench-Last", typical, true));
+    let second = world.deploy(&config("AWS-Bench-Renamed", typical, true));
     // Descriptions only: a new version of the filters, the same scope.
     let third = world.deploy(&config(
         "AWS-Bench-Renamed",
         "Benchmark group, described again",
-        false,
+        true,
     ));
-    let checked = world.deploy(&config("AWS-Bench-Last", typical, true));
+    let unchecked = world.deploy(&config("AWS-Bench-Last", typical, false));
     let group_pages = |groups: usize| (groups.div_ceil(PAGE_SIZE)).max(1) as u64;
     let mut id = String::new();
     let mut rows = Vec::new();
@@ -349,7 +362,7 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
         ("Update, one change", "Update", 2, group_pages(n) + 1),
         ("Update, descriptions only", "Update", 0, group_pages(n) + 1),
         ("Delete, remove", "Delete", n as u64, group_pages(n) + 1),
-        (CHECKED_CREATE, "Create", n as u64, 2),
+        (UNCHECKED_CREATE, "Create", n as u64, 2),
     ];
     for (index, (run, kind, changes, pages)) in runs.into_iter().enumerate() {
         let (props, old) = match index {
@@ -357,7 +370,7 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
             1 => (&second, Some(&first)),
             2 => (&third, Some(&second)),
             3 => (&third, None),
-            _ => (&checked, None),
+            _ => (&unchecked, None),
         };
         let physical = (1..=3).contains(&index).then_some(id.as_str());
         let event = world.event(
@@ -780,7 +793,7 @@ fn main() {
         }
         let _ = writeln!(
             out,
-            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt). The first four runs have `SSO.DirectoryCheck` off: they measure the reconcile, which the targets of the scale work were set for. The fifth, a Create after the Delete, has the check on (its default, `warn`, with `SSO.DirectoryId` set, every name in the directory): its ds-data calls and its CPU beyond the first row are the check's cost.\n"
+            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt). The first four runs are deployed as a user deploys by default: the directory check on (`warn`, with `SSO.DirectoryId` set), against a directory that holds every name and as many groups again that are not synced, listed first. The fifth, a Create after the Delete, has the check off: the reconcile alone, so the difference between the first and the fifth row is the check's cost.\n"
         );
         let _ = writeln!(
             out,
@@ -818,7 +831,7 @@ fn main() {
         // a Create adds its n calls.
         let _ = writeln!(
             out,
-            "\nWhere a Create's CPU goes (latency 0; differences between the runs above):\n\n| filters | run without changes | + ledger writes (one change) | + per create call | Create | + directory check (per name) |\n| ---: | ---: | ---: | ---: | ---: | ---: |"
+            "\nWhere a Create's CPU goes (latency 0; differences between the runs above; the first four with the check on):\n\n| filters | run without changes | + ledger writes (one change) | + per create call | Create | of which the directory check (per name) |\n| ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for n in [1000usize, 5000, 10_000] {
             if let (Some(base), Some(one), Some(create)) = (
@@ -827,10 +840,10 @@ fn main() {
                 find(n, 0, "Create, empty scope"),
             ) {
                 let per_call = create.cpu.saturating_sub(one.cpu).as_secs_f64() * 1e6 / n as f64;
-                let check = find(n, 0, CHECKED_CREATE).map_or_else(
+                let check = find(n, 0, UNCHECKED_CREATE).map_or_else(
                     || "-".to_owned(),
-                    |c| {
-                        let extra = c.cpu.saturating_sub(create.cpu);
+                    |off| {
+                        let extra = create.cpu.saturating_sub(off.cpu);
                         format!(
                             "{} ms ({:.0} µs)",
                             ms(extra),
