@@ -388,13 +388,13 @@ async fn directory(clients: &Clients, config: &Config) -> Check {
             Ok(found) => found,
             Err(e) => return Check::Fail(e, "set SSO.DirectoryId to the directory's id".into()),
         };
-    let names = [Wanted {
+    let names = vec![Wanted {
         kind,
         name: filter.name.as_str().to_owned(),
         added: false,
     }];
     let report = DirectoryReader::new(&clients.sdk, &region)
-        .check(&id, config.sso.domain.as_str(), &names, 1, deadline)
+        .check(&id, config.sso.domain.as_str(), names, 1, deadline)
         .await;
     let status = report.entries.first().map(|e| e.status.clone());
     match status {

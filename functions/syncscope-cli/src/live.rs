@@ -231,7 +231,7 @@ pub async fn directory(config: &Config, plan: &Plan) -> Result<Option<DirectoryR
             .check(
                 &id,
                 config.sso.domain.as_str(),
-                &names,
+                names,
                 IMPACT_CONCURRENCY,
                 deadline,
             )

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::Caseless;
 use crate::plan::{Op, Plan};
-use crate::scope::{FilterKind, ScopeKey};
+use crate::scope::FilterKind;
 
 crate::choice::choice! {
     /// `SSO.DirectoryCheck`: what a name that is not in AD does to a run.
@@ -189,11 +190,12 @@ impl DirectoryReport {
             })
     }
 
-    /// Every status by its key in `domain`, built once for lookups per row.
-    pub fn by_key(&self, domain: &str) -> HashMap<ScopeKey, &AdStatus> {
+    /// Every status by its kind and name (the report's names are all in the plan's
+    /// domain), built once for lookups per row without a key allocated per name.
+    pub fn by_name(&self) -> HashMap<(FilterKind, Caseless<'_>), &AdStatus> {
         self.entries
             .iter()
-            .map(|e| (ScopeKey::new(e.kind, domain, &e.name), &e.status))
+            .map(|e| ((e.kind, Caseless(&e.name)), &e.status))
             .collect()
     }
 
@@ -285,10 +287,10 @@ pub fn check_required(report: &DirectoryReport, plan: &Plan) -> Result<(), Strin
             if missing.len() == 1 { "it" } else { "them" },
         ));
     }
-    let statuses = report.by_key(&plan.domain);
+    let statuses = report.by_name();
     let unchecked: Vec<(String, &str)> = plan
         .with_op(Op::Create)
-        .filter_map(|a| match statuses.get(&a.key()) {
+        .filter_map(|a| match statuses.get(&(a.kind, Caseless(&a.name))) {
             Some(AdStatus::NotChecked { why }) => {
                 Some((action_label(a.kind, &a.name), why.as_str()))
             }

@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use askama::Template;
 use serde::Serialize;
 
-use crate::directory::AdStatus;
+use crate::directory::{AdStatus, DirectoryReport};
+use crate::names::Caseless;
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
 use crate::scope::{FilterKind, ScopeKey};
@@ -522,7 +523,7 @@ impl DocsView {
         let in_ad = outcome
             .directory
             .as_ref()
-            .map(|report| report.by_key(&outcome.domain))
+            .map(DirectoryReport::by_name)
             .unwrap_or_default();
         for (action, scope) in rows_of(outcome, &results) {
             let identity = (action.kind == FilterKind::Group).then(|| {
@@ -536,7 +537,9 @@ impl DocsView {
                 filter_id: action.id.clone(),
                 scope,
                 identity,
-                ad: in_ad.get(&action.key()).map(|&status| status.clone()),
+                ad: in_ad
+                    .get(&(action.kind, Caseless(&action.name)))
+                    .map(|&status| status.clone()),
             };
             match action.kind {
                 FilterKind::Group => groups.push(row),

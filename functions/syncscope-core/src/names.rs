@@ -201,6 +201,39 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// A borrowed name that compares and hashes exactly as its [`name_key`] does (trimmed,
+/// lowercased), allocating nothing for an ASCII name: for maps over thousands of names.
+/// Other names take [`name_key`] itself, so the rare context-dependent lowercasing
+/// (a final sigma) agrees too.
+#[derive(Debug, Clone, Copy)]
+pub struct Caseless<'a>(pub &'a str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0.trim(), other.0.trim());
+        if a.is_ascii() && b.is_ascii() {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            name_key(a) == name_key(b)
+        }
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let name = self.0.trim();
+        if name.is_ascii() {
+            name.bytes()
+                .for_each(|b| state.write_u8(b.to_ascii_lowercase()));
+        } else {
+            name_key(name).bytes().for_each(|b| state.write_u8(b));
+        }
+        state.write_u8(0xff);
+    }
+}
+
 fn description(raw: &str) -> Result<String, String> {
     let text = raw.trim();
     if let Some((position, c)) = first_control_char(text) {
@@ -621,6 +654,30 @@ fn schedule(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn hash_of(name: &str) -> u64 {
+        use std::hash::{BuildHasher, RandomState};
+        thread_local!(static STATE: RandomState = RandomState::new());
+        STATE.with(|s| s.hash_one(Caseless(name)))
+    }
+
+    proptest! {
+        /// `Caseless` agrees with `name_key` on every pair (ASCII, other scripts, the
+        /// Kelvin sign that lowercases to ASCII, a final sigma), and equal names hash
+        /// alike.
+        #[test]
+        fn caseless_names_equal_exactly_when_their_keys_do(
+            a in "[ aAkK\\u{212A}Σσς-]{0,6}",
+            b in "[ aAkK\\u{212A}Σσς-]{0,6}",
+        ) {
+            let same = name_key(&a) == name_key(&b);
+            prop_assert_eq!(Caseless(&a) == Caseless(&b), same);
+            if same {
+                prop_assert_eq!(hash_of(&a), hash_of(&b));
+            }
+        }
+    }
 
     /// Asserts each value is accepted.
     fn accepts<T: fmt::Debug>(parse: impl Fn(&str) -> Result<T, String>, values: &[&str]) {

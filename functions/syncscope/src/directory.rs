@@ -109,13 +109,14 @@ impl DirectoryReader {
         Self { client }
     }
 
-    /// The status of every name in `names` (in that order), asked in `directory_id`
-    /// for the AD domain `realm`, at most `concurrency` at once, until `deadline`.
+    /// The status of every name in `names` (in that order; the report takes the names
+    /// over), asked in `directory_id` for the AD domain `realm`, at most `concurrency`
+    /// at once, until `deadline`.
     pub async fn check(
         &self,
         directory_id: &str,
         realm: &str,
-        names: &[Wanted],
+        names: Vec<Wanted>,
         concurrency: usize,
         deadline: Instant,
     ) -> DirectoryReport {
@@ -130,7 +131,7 @@ impl DirectoryReader {
                 FilterKind::Group,
                 directory_id,
                 realm,
-                names,
+                &names,
                 concurrency,
                 deadline
             ),
@@ -138,7 +139,7 @@ impl DirectoryReader {
                 FilterKind::User,
                 directory_id,
                 realm,
-                names,
+                &names,
                 concurrency,
                 deadline
             ),
@@ -146,13 +147,20 @@ impl DirectoryReader {
         for listed in [groups, users] {
             match listed {
                 Ok(settled) => {
-                    for (i, status) in settled {
-                        statuses[i] = Some(status);
+                    for (i, in_ad) in settled {
+                        statuses[i] = Some(if in_ad {
+                            AdStatus::InAd {
+                                members: None,
+                                nested_groups: None,
+                            }
+                        } else {
+                            AdStatus::NotInAd
+                        });
                     }
                 }
                 Err(why) => {
                     tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
-                    return DirectoryReport::not_checked(directory_id, names, &why);
+                    return DirectoryReport::not_checked(directory_id, &names, &why);
                 }
             }
         }
@@ -166,13 +174,14 @@ impl DirectoryReader {
                 Err(_) => {}
                 Ok(Answer::Directory(why)) => {
                     tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
-                    return DirectoryReport::not_checked(directory_id, names, &why);
+                    return DirectoryReport::not_checked(directory_id, &names, &why);
                 }
                 Ok(Answer::Name(status)) => statuses[first] = Some(status),
             }
         }
+        let asked = &names;
         let rest = futures_util::stream::iter(open.into_iter().skip(1))
-            .map(|i| async move { (i, self.ask(directory_id, realm, &names[i]).await) })
+            .map(|i| async move { (i, self.ask(directory_id, realm, &asked[i]).await) })
             .buffer_unordered(concurrency.max(1));
         let mut directory_refused = None;
         crate::identity_store::drain_until(deadline, rest, |(i, answer)| {
@@ -186,12 +195,13 @@ impl DirectoryReader {
         })
         .await;
         let late = statuses.iter().filter(|s| s.is_none()).count();
+        let total = names.len();
         report.entries = names
-            .iter()
+            .into_iter()
             .zip(statuses)
             .map(|(w, status)| AdEntry {
                 kind: w.kind,
-                name: w.name.clone(),
+                name: w.name,
                 status: status.unwrap_or_else(|| AdStatus::NotChecked {
                     why: "out of time".to_owned(),
                 }),
@@ -201,8 +211,7 @@ impl DirectoryReader {
             (0, None) => None,
             (0, Some(why)) => Some(why),
             (late, _) => Some(format!(
-                "out of time: {late} of {} names were not checked",
-                names.len()
+                "out of time: {late} of {total} names were not checked"
             )),
         };
         if let Some(why) = &report.skipped {
@@ -215,7 +224,8 @@ impl DirectoryReader {
     /// are more than [`LIST_ABOVE`]: in AD when listed; not in AD when the listing
     /// ended without them. It stops once every name was seen, at `deadline`, after
     /// `names / concurrency` pages, or at an answer about one page (then the names
-    /// left are asked one by one); an answer about the directory is the error.
+    /// left are asked one by one); an answer about the directory is the error. Each
+    /// settled name is its index in `names` and whether it is in AD.
     async fn list(
         &self,
         kind: FilterKind,
@@ -224,21 +234,19 @@ impl DirectoryReader {
         names: &[Wanted],
         concurrency: usize,
         deadline: Instant,
-    ) -> Result<Vec<(usize, AdStatus)>, String> {
-        let mut unseen: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut count = 0;
-        for (i, wanted) in names.iter().enumerate().filter(|(_, w)| w.kind == kind) {
-            unseen.entry(name_key(&wanted.name)).or_default().push(i);
-            count += 1;
-        }
+    ) -> Result<Vec<(usize, bool)>, String> {
+        // A plan wants each name of a kind once (its keys are unique), so one index each.
+        let unseen: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.kind == kind)
+            .map(|(i, w)| (name_key(&w.name), i))
+            .collect();
         let mut settled = Vec::new();
-        if count <= LIST_ABOVE {
+        if unseen.len() <= LIST_ABOVE {
             return Ok(settled);
         }
-        let in_ad = || AdStatus::InAd {
-            members: None,
-            nested_groups: None,
-        };
+        let (count, mut unseen) = (unseen.len(), unseen);
         let mut token = None;
         for _ in 0..count.div_ceil(concurrency.max(1)) {
             let page = self.page(kind, directory_id, realm, token.take());
@@ -248,8 +256,8 @@ impl DirectoryReader {
                 Ok(Err(Answer::Name(_))) | Err(_) => break,
             };
             for name in &page.names {
-                if let Some(found) = unseen.remove(&name_key(name)) {
-                    settled.extend(found.into_iter().map(|i| (i, in_ad())));
+                if let Some(i) = unseen.remove(&name_key(name)) {
+                    settled.push((i, true));
                 }
             }
             if unseen.is_empty() {
@@ -258,8 +266,7 @@ impl DirectoryReader {
             match page.next {
                 Some(next) => token = Some(next),
                 None => {
-                    let missing = unseen.into_values().flatten();
-                    settled.extend(missing.map(|i| (i, AdStatus::NotInAd)));
+                    settled.extend(unseen.into_values().map(|i| (i, false)));
                     break;
                 }
             }

@@ -531,7 +531,7 @@ async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<D
             .check(
                 &directory_id,
                 props.domain.as_str(),
-                &names,
+                names,
                 cx.app.settings.concurrency,
                 by,
             )

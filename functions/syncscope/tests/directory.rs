@@ -250,7 +250,9 @@ async fn the_reader_marks_each_name_and_counts_members_and_nested_groups() {
         wanted(FilterKind::User, "Alice"),
         wanted(FilterKind::User, "ghost"),
     ];
-    let report = reader.check(MANAGED, DOMAIN, &names, 4, soon()).await;
+    let report = reader
+        .check(MANAGED, DOMAIN, names.to_vec(), 4, soon())
+        .await;
     let statuses: Vec<&AdStatus> = report.entries.iter().map(|e| &e.status).collect();
     assert_eq!(
         statuses,
@@ -330,7 +332,9 @@ async fn many_names_are_settled_from_the_listing_and_an_endless_one_falls_back_t
     names[7].name = "GRP-007".to_owned();
     names.push(wanted(FilterKind::Group, "Grp-3OO"));
     names.push(wanted(FilterKind::User, "alice"));
-    let report = reader.check(LISTED, DOMAIN, &names, 8, soon()).await;
+    let report = reader
+        .check(LISTED, DOMAIN, names.to_vec(), 8, soon())
+        .await;
     let not_in_ad: Vec<&str> = report.not_in_ad().map(|e| e.name.as_str()).collect();
     assert_eq!(not_in_ad, ["Grp-3OO"]);
     assert_eq!(report.skipped, None);
@@ -358,7 +362,9 @@ async fn many_names_are_settled_from_the_listing_and_an_endless_one_falls_back_t
     let names: Vec<Wanted> = (0..=LIST_ABOVE)
         .map(|i| wanted(FilterKind::Group, &format!("Any-{i}")))
         .collect();
-    let report = reader.check(LISTED, DOMAIN, &names, 8, soon()).await;
+    let report = reader
+        .check(LISTED, DOMAIN, names.to_vec(), 8, soon())
+        .await;
     assert_eq!(report.skipped, None);
     assert!(report.entries.iter().all(|e| matches!(
         e.status,
@@ -385,7 +391,9 @@ async fn five_thousand_groups_in_a_directory_of_ten_thousand_cost_forty_calls() 
     let names: Vec<Wanted> = (0..5_000)
         .map(|i| wanted(FilterKind::Group, &format!("Grp-{:05}", 2 * i + 1)))
         .collect();
-    let report = reader.check(LISTED, DOMAIN, &names, 8, soon()).await;
+    let report = reader
+        .check(LISTED, DOMAIN, names.to_vec(), 8, soon())
+        .await;
     assert_eq!(report.not_in_ad().count(), 0);
     assert_eq!(report.skipped, None);
     assert_eq!(requests(&emu, "ds-data:ListGroups"), 40);
@@ -428,7 +436,7 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let report = runtime.block_on(async {
             let reader = DirectoryReader::new(&sdk(&emu).await, "eu-central-1");
-            reader.check(LISTED, DOMAIN, &names, concurrency, soon()).await
+            reader.check(LISTED, DOMAIN, names.to_vec(), concurrency, soon()).await
         });
         prop_assert_eq!(report.skipped.as_deref(), None);
         prop_assert_eq!(report.entries.len(), names.len());
@@ -479,7 +487,9 @@ async fn a_directory_that_cannot_answer_costs_one_call_and_says_why() {
         ("d-9999999999", "access to d-9999999999 was denied"),
     ] {
         let before = requests(&emu, "ds-data:ListGroupMembers");
-        let report = reader.check(directory, DOMAIN, &names, 4, soon()).await;
+        let report = reader
+            .check(directory, DOMAIN, names.to_vec(), 4, soon())
+            .await;
         assert_eq!(
             requests(&emu, "ds-data:ListGroupMembers") - before,
             1,
@@ -498,7 +508,7 @@ async fn a_directory_that_cannot_answer_costs_one_call_and_says_why() {
         assert_eq!(report.entries.len(), 20);
     }
     let realm = reader
-        .check(MANAGED, "other.example.com", &names, 4, soon())
+        .check(MANAGED, "other.example.com", names.to_vec(), 4, soon())
         .await;
     assert!(
         realm
@@ -519,7 +529,9 @@ async fn throttled_names_are_not_checked_after_a_few_tries_and_time_bounds_the_c
         wanted(FilterKind::User, "alice"),
         wanted(FilterKind::User, "bob"),
     ];
-    let report = reader.check(MANAGED, DOMAIN, &names, 2, soon()).await;
+    let report = reader
+        .check(MANAGED, DOMAIN, names.to_vec(), 2, soon())
+        .await;
     for e in &report.entries {
         assert_eq!(
             e.status,
@@ -543,7 +555,7 @@ async fn throttled_names_are_not_checked_after_a_few_tries_and_time_bounds_the_c
         .check(
             MANAGED,
             DOMAIN,
-            &many,
+            many.to_vec(),
             2,
             Instant::now() + Duration::from_millis(1_000),
         )
