@@ -9,6 +9,7 @@
 //! value; no template marks data as safe. Names are wrapped in `<bdi>` so
 //! right-to-left text cannot reorder the table around it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -255,16 +256,16 @@ impl GroupStatus {
 
 /// One filter this config manages (or wanted to).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FilterRow {
+pub struct FilterRow<'a> {
     /// The name (the config's spelling).
-    pub name: String,
+    pub name: &'a str,
     /// `name@domain`.
     pub display_name: String,
     /// The config's description.
-    pub description: String,
+    pub description: &'a str,
     /// The filter id in the sync scope, if it exists.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter_id: Option<String>,
+    pub filter_id: Option<&'a str>,
     /// Where it stands in the scope after this run.
     pub scope: ScopeState,
     /// The identity store status (groups only).
@@ -275,7 +276,7 @@ pub struct FilterRow {
     pub ad: Option<AdStatus>,
 }
 
-impl FilterRow {
+impl FilterRow<'_> {
     /// Pending in the identity store, and the directory says there is no such name:
     /// it is not waiting for the next sync cycle, it never syncs.
     pub fn never_syncs(&self) -> bool {
@@ -285,43 +286,43 @@ impl FilterRow {
 
 /// A filter in the scope that this config does not manage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnmanagedRow {
+pub struct UnmanagedRow<'a> {
     /// `GROUP` or `USER`.
     #[serde(rename = "type")]
     pub kind: FilterKind,
     /// Its name as the API reports it.
-    pub name: String,
+    pub name: &'a str,
     /// Its filter id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter_id: Option<String>,
+    pub filter_id: Option<&'a str>,
 }
 
 /// One change of this run (or of the plan, in a dry run).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChangeRow {
+pub struct ChangeRow<'a> {
     /// `create`, `remove` or `adopt`.
     pub op: Op,
     /// `GROUP` or `USER`.
     #[serde(rename = "type")]
     pub kind: FilterKind,
     /// The name.
-    pub name: String,
+    pub name: &'a str,
     /// How it ended, in words.
-    pub result: String,
+    pub result: Cow<'static, str>,
     /// Whether it took effect (or would, in a dry run).
     pub ok: bool,
 }
 
 /// A change that did not apply, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailedRow {
+pub struct FailedRow<'a> {
     /// `create` or `remove`.
     pub op: Op,
     /// `GROUP` or `USER`.
     #[serde(rename = "type")]
     pub kind: FilterKind,
     /// The name.
-    pub name: String,
+    pub name: &'a str,
     /// Why.
     pub reason: String,
 }
@@ -364,7 +365,7 @@ pub struct DocsCounts {
 
 /// Everything the page, the snippet and `groups.json` show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DocsView {
+pub struct DocsView<'a> {
     /// The `groups.json` format version.
     pub syncscope_docs: u32,
     /// The page title.
@@ -413,15 +414,15 @@ pub struct DocsView {
     /// The numbers.
     pub counts: DocsCounts,
     /// Group filters managed by this config.
-    pub groups: Vec<FilterRow>,
+    pub groups: Vec<FilterRow<'a>>,
     /// User filters managed by this config.
-    pub users: Vec<FilterRow>,
+    pub users: Vec<FilterRow<'a>>,
     /// Filters in the scope that this config does not manage.
-    pub unmanaged: Vec<UnmanagedRow>,
+    pub unmanaged: Vec<UnmanagedRow<'a>>,
     /// What changed in this run.
-    pub changes: Vec<ChangeRow>,
+    pub changes: Vec<ChangeRow<'a>>,
     /// Changes that did not apply, with reasons.
-    pub failed: Vec<FailedRow>,
+    pub failed: Vec<FailedRow<'a>>,
     /// Warnings of the run (reporting warnings included).
     pub warnings: Vec<String>,
     /// Who loses and who keeps AWS access with this run's plan.
@@ -429,8 +430,21 @@ pub struct DocsView {
     pub impact: Option<crate::impact::Impact>,
 }
 
+/// A change's key: what it does to which kind, domain and name (borrowed, compared
+/// as [`ScopeKey`] compares them).
+type ChangeKey<'a> = (Op, FilterKind, Caseless<'a>, Caseless<'a>);
+
+fn change_key(action: &Action) -> ChangeKey<'_> {
+    (
+        action.op,
+        action.kind,
+        Caseless(&action.domain),
+        Caseless(&action.name),
+    )
+}
+
 /// The run's results by change, indexed once: every row looks its change up.
-struct Results<'a>(HashMap<(Op, ScopeKey), &'a ChangeResult>);
+struct Results<'a>(HashMap<ChangeKey<'a>, &'a ChangeResult>);
 
 impl<'a> Results<'a> {
     fn of(outcome: &'a Outcome) -> Self {
@@ -438,13 +452,13 @@ impl<'a> Results<'a> {
             outcome
                 .results
                 .iter()
-                .map(|r| ((r.action.op, r.action.key()), r))
+                .map(|r| (change_key(&r.action), r))
                 .collect(),
         )
     }
 
     fn get(&self, action: &Action) -> Option<&'a ChangeResult> {
-        self.0.get(&(action.op, action.key())).copied()
+        self.0.get(&change_key(action)).copied()
     }
 }
 
@@ -486,14 +500,18 @@ fn rows_of<'a>(outcome: &'a Outcome, results: &Results<'_>) -> Vec<(&'a Action, 
         .collect()
 }
 
-fn change_result(outcome: &Outcome, results: &Results<'_>, action: &Action) -> (String, bool) {
+fn change_result(
+    outcome: &Outcome,
+    results: &Results<'_>,
+    action: &Action,
+) -> (Cow<'static, str>, bool) {
     if outcome.dry_run {
         let verb = match action.op {
             Op::Create => "would be created",
             Op::Remove => "would be removed",
             _ => "would be adopted",
         };
-        return (format!("{verb} (dry run)"), true);
+        return (format!("{verb} (dry run)").into(), true);
     }
     match action.op {
         Op::Adopt => ("adopted (it already existed)".into(), true),
@@ -504,7 +522,9 @@ fn change_result(outcome: &Outcome, results: &Results<'_>, action: &Action) -> (
                 ("already existed".into(), true)
             }
             Some(ChangeStatus::AlreadyDone) => ("already gone".into(), true),
-            Some(ChangeStatus::Failed { reason, .. }) => (format!("failed: {reason}"), false),
+            Some(ChangeStatus::Failed { reason, .. }) => {
+                (format!("failed: {reason}").into(), false)
+            }
             Some(ChangeStatus::Pending) => (NOT_STARTED.into(), false),
             Some(ChangeStatus::HeldBack) => (HELD_BACK.into(), false),
             None => (STOPPED.into(), false),
@@ -512,9 +532,10 @@ fn change_result(outcome: &Outcome, results: &Results<'_>, action: &Action) -> (
     }
 }
 
-impl DocsView {
-    /// Builds the view of an outcome, with what the identity store said.
-    pub fn build(outcome: &Outcome, enrichment: &Enrichment) -> Self {
+impl<'a> DocsView<'a> {
+    /// Builds the view of an outcome, with what the identity store said (the rows
+    /// borrow the outcome's names and descriptions).
+    pub fn build(outcome: &'a Outcome, enrichment: &Enrichment) -> Self {
         let spelled = api_spelling(outcome);
         let unavailable = enrichment.unavailable.as_deref();
         let mut groups = Vec::new();
@@ -531,10 +552,10 @@ impl DocsView {
                 GroupStatus::from_lookup(lookup, scope.in_scope(), unavailable)
             });
             let row = FilterRow {
-                name: action.name.clone(),
+                name: &action.name,
                 display_name: display_name(&action.name, &action.domain),
-                description: action.description.clone(),
-                filter_id: action.id.clone(),
+                description: &action.description,
+                filter_id: action.id.as_deref(),
                 scope,
                 identity,
                 ad: in_ad
@@ -552,8 +573,8 @@ impl DocsView {
             .into_iter()
             .map(|a| UnmanagedRow {
                 kind: a.kind,
-                name: a.name.clone(),
-                filter_id: a.id.clone(),
+                name: &a.name,
+                filter_id: a.id.as_deref(),
             })
             .collect();
 
@@ -575,7 +596,7 @@ impl DocsView {
                 changes.push(ChangeRow {
                     op: action.op,
                     kind: action.kind,
-                    name: action.name.clone(),
+                    name: &action.name,
                     result,
                     ok,
                 });
@@ -588,7 +609,7 @@ impl DocsView {
             .map(|(a, reason)| FailedRow {
                 op: a.op,
                 kind: a.kind,
-                name: a.name.clone(),
+                name: &a.name,
                 reason,
             })
             .collect();
@@ -823,13 +844,13 @@ pub fn layout(prefix: &str, stage: &str, dry_run: bool, started_at: &str) -> Lay
 #[derive(Template)]
 #[template(path = "docs/page.html")]
 struct Page<'a> {
-    v: &'a DocsView,
+    v: &'a DocsView<'a>,
 }
 
 #[derive(Template)]
 #[template(path = "docs/snippet.html")]
 struct Snippet<'a> {
-    v: &'a DocsView,
+    v: &'a DocsView<'a>,
 }
 
 #[cfg(test)]
@@ -843,7 +864,7 @@ mod tests {
 
     use samples::created as sample;
 
-    fn view(outcome: &Outcome) -> DocsView {
+    fn view(outcome: &Outcome) -> DocsView<'_> {
         DocsView::build(outcome, &samples::enrichment(outcome))
     }
 
@@ -1024,8 +1045,11 @@ mod tests {
 
     #[test]
     fn the_dry_run_banner_shows_only_in_a_dry_run() {
-        let dry = view(&sample(Verdict::Changed, true, 7, false));
-        let live = view(&sample(Verdict::Changed, false, 7, false));
+        let (dry, live) = (
+            sample(Verdict::Changed, true, 7, false),
+            sample(Verdict::Changed, false, 7, false),
+        );
+        let (dry, live) = (view(&dry), view(&live));
         for html in [dry.page().unwrap(), dry.snippet().unwrap()] {
             contains_all(
                 &html,
@@ -1136,7 +1160,7 @@ mod tests {
         let status: Vec<(&str, &GroupStatus, &ScopeState)> = v
             .groups
             .iter()
-            .map(|r| (r.name.as_str(), r.identity.as_ref().unwrap(), &r.scope))
+            .map(|r| (r.name, r.identity.as_ref().unwrap(), &r.scope))
             .collect();
         assert_eq!(
             status,
@@ -1211,7 +1235,8 @@ mod tests {
 
     #[test]
     fn a_run_without_a_plan_renders_a_failure_and_empty_tables() {
-        let v = view(&samples::failed_early());
+        let outcome = samples::failed_early();
+        let v = view(&outcome);
         let page = v.page().unwrap();
         contains_all(
             &page,
@@ -1225,7 +1250,8 @@ mod tests {
 
     #[test]
     fn two_thousand_groups_render() {
-        let v = view(&sample(Verdict::Changed, false, 2000, true));
+        let outcome = sample(Verdict::Changed, false, 2000, true);
+        let v = view(&outcome);
         let page = v.page().unwrap();
         assert!(v.groups.len() >= 1600);
         assert!(page.matches("<tr><th scope=\"row\">").count() >= 1600);

@@ -106,7 +106,6 @@ async fn publish_docs(
     }
     let outcome = outcome.with_findings(Findings::warnings(enriched.warnings));
 
-    let view = DocsView::build(&outcome, &enriched.enrichment);
     let layout = docs::layout(
         props.docs_prefix.as_str(),
         props.stage.as_str(),
@@ -115,7 +114,12 @@ async fn publish_docs(
     );
     let publisher = app.docs();
     let by = share(end, 0.5);
-    // One document at a time, in the order of DOCUMENTS: rendered, put, dropped.
+    // The view borrows the outcome; the identity store's answers are not needed once
+    // it is built. One document at a time, in the order of DOCUMENTS: rendered, put,
+    // dropped.
+    let view = DocsView::build(&outcome, &enriched.enrichment);
+    drop(enriched.enrichment);
+    let mut failed = None;
     for index in 0..3 {
         let rendered = match index {
             0 => view.page().map_err(|e| e.to_string()),
@@ -125,21 +129,24 @@ async fn publish_docs(
         let body = match rendered {
             Ok(text) => bytes::Bytes::from(text),
             Err(e) => {
-                let warning = format!("documentation not published: rendering failed: {e}");
-                return (warn(outcome, warning), false);
+                failed = Some(format!(
+                    "documentation not published: rendering failed: {e}"
+                ));
+                break;
             }
         };
         if let Err(e) = publisher
             .publish_one(bucket.as_str(), &layout, index, body, by)
             .await
         {
-            return (
-                warn(outcome, format!("documentation not published: {e}")),
-                false,
-            );
+            failed = Some(format!("documentation not published: {e}"));
+            break;
         }
     }
     drop(view);
+    if let Some(warning) = failed {
+        return (warn(outcome, warning), false);
+    }
     let published = publisher.published(bucket.as_str(), &layout);
     tracing::info!(
         bucket = bucket.as_str(),
