@@ -111,7 +111,8 @@ impl DirectoryReader {
 
     /// The status of every name in `names` (in that order; the report takes the names
     /// over), asked in `directory_id` for the AD domain `realm`, at most `concurrency`
-    /// at once, until `deadline`.
+    /// at once, until `deadline`: first what the listings settle, then the rest name
+    /// by name.
     pub async fn check(
         &self,
         directory_id: &str,
@@ -120,83 +121,35 @@ impl DirectoryReader {
         concurrency: usize,
         deadline: Instant,
     ) -> DirectoryReport {
-        let mut report = DirectoryReport {
-            directory_id: directory_id.to_owned(),
-            entries: Vec::with_capacity(names.len()),
-            skipped: None,
-        };
         let mut statuses: Vec<Option<AdStatus>> = vec![None; names.len()];
         let (groups, users) = tokio::join!(
-            self.list(
-                FilterKind::Group,
-                directory_id,
-                realm,
-                &names,
-                concurrency,
-                deadline
-            ),
-            self.list(
-                FilterKind::User,
-                directory_id,
-                realm,
-                &names,
-                concurrency,
-                deadline
-            ),
+            self.list(FilterKind::Group, directory_id, realm, &names, concurrency, deadline),
+            self.list(FilterKind::User, directory_id, realm, &names, concurrency, deadline),
         );
-        for listed in [groups, users] {
-            match listed {
-                Ok(settled) => {
-                    for (i, in_ad) in settled {
-                        statuses[i] = Some(if in_ad {
-                            AdStatus::InAd {
-                                members: None,
-                                nested_groups: None,
-                            }
-                        } else {
-                            AdStatus::NotInAd
-                        });
-                    }
+        let settled = match (groups, users) {
+            (Ok(groups), Ok(users)) => groups.into_iter().chain(users),
+            (Err(why), _) | (_, Err(why)) => return skipped(directory_id, &names, &why),
+        };
+        for (i, in_ad) in settled {
+            statuses[i] = Some(if in_ad {
+                AdStatus::InAd {
+                    members: None,
+                    nested_groups: None,
                 }
-                Err(why) => {
-                    tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
-                    return DirectoryReport::not_checked(directory_id, &names, &why);
-                }
-            }
-        }
-        let open: Vec<usize> = (0..names.len())
-            .filter(|i| statuses[*i].is_none())
-            .collect();
-        if let Some(&first) = open.first() {
-            match tokio::time::timeout_at(deadline, self.ask(directory_id, realm, &names[first]))
-                .await
-            {
-                Err(_) => {}
-                Ok(Answer::Directory(why)) => {
-                    tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
-                    return DirectoryReport::not_checked(directory_id, &names, &why);
-                }
-                Ok(Answer::Name(status)) => statuses[first] = Some(status),
-            }
-        }
-        let asked = &names;
-        let rest = futures_util::stream::iter(open.into_iter().skip(1))
-            .map(|i| async move { (i, self.ask(directory_id, realm, &asked[i]).await) })
-            .buffer_unordered(concurrency.max(1));
-        let mut directory_refused = None;
-        crate::identity_store::drain_until(deadline, rest, |(i, answer)| {
-            statuses[i] = Some(match answer {
-                Answer::Name(status) => status,
-                Answer::Directory(why) => {
-                    directory_refused.get_or_insert_with(|| why.clone());
-                    AdStatus::NotChecked { why }
-                }
+            } else {
+                AdStatus::NotInAd
             });
-        })
-        .await;
+        }
+        let refused = match self
+            .ask_open(directory_id, realm, &names, &mut statuses, concurrency, deadline)
+            .await
+        {
+            Ok(refused) => refused,
+            Err(why) => return skipped(directory_id, &names, &why),
+        };
         let late = statuses.iter().filter(|s| s.is_none()).count();
         let total = names.len();
-        report.entries = names
+        let entries = names
             .into_iter()
             .zip(statuses)
             .map(|(w, status)| AdEntry {
@@ -207,17 +160,62 @@ impl DirectoryReader {
                 }),
             })
             .collect();
-        report.skipped = match (late, directory_refused) {
-            (0, None) => None,
-            (0, Some(why)) => Some(why),
+        let skipped = match (late, refused) {
+            (0, refused) => refused,
             (late, _) => Some(format!(
                 "out of time: {late} of {total} names were not checked"
             )),
         };
-        if let Some(why) = &report.skipped {
+        if let Some(why) = &skipped {
             tracing::warn!(directory = directory_id, why = %why, "the directory check is partial");
         }
-        report
+        DirectoryReport {
+            directory_id: directory_id.to_owned(),
+            entries,
+            skipped,
+        }
+    }
+
+    /// Asks the names the listings left open (`statuses` None) one by one: the first
+    /// alone (an answer about the directory ends the check: the error), the rest at
+    /// most `concurrency` at once until `deadline`. Returns why the directory refused
+    /// some later name, if it did.
+    async fn ask_open(
+        &self,
+        directory_id: &str,
+        realm: &str,
+        names: &[Wanted],
+        statuses: &mut [Option<AdStatus>],
+        concurrency: usize,
+        deadline: Instant,
+    ) -> Result<Option<String>, String> {
+        let open: Vec<usize> = (0..names.len())
+            .filter(|i| statuses[*i].is_none())
+            .collect();
+        let Some(&first) = open.first() else {
+            return Ok(None);
+        };
+        match tokio::time::timeout_at(deadline, self.ask(directory_id, realm, &names[first])).await
+        {
+            Err(_) => return Ok(None),
+            Ok(Answer::Directory(why)) => return Err(why),
+            Ok(Answer::Name(status)) => statuses[first] = Some(status),
+        }
+        let rest = futures_util::stream::iter(open.into_iter().skip(1))
+            .map(|i| async move { (i, self.ask(directory_id, realm, &names[i]).await) })
+            .buffer_unordered(concurrency.max(1));
+        let mut refused = None;
+        crate::identity_store::drain_until(deadline, rest, |(i, answer)| {
+            statuses[i] = Some(match answer {
+                Answer::Name(status) => status,
+                Answer::Directory(why) => {
+                    refused.get_or_insert_with(|| why.clone());
+                    AdStatus::NotChecked { why }
+                }
+            });
+        })
+        .await;
+        Ok(refused)
     }
 
     /// The names of `kind` in `names` that the directory's listing settles, when there
@@ -409,6 +407,12 @@ impl DirectoryReader {
             nested_groups: Some(nested),
         })
     }
+}
+
+/// The report of a check the directory refused as a whole: no name checked, and why.
+fn skipped(directory_id: &str, names: &[Wanted], why: &str) -> DirectoryReport {
+    tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
+    DirectoryReport::not_checked(directory_id, names, why)
 }
 
 /// The directory to check names in, and its region: `configured` (in the region of

@@ -384,7 +384,7 @@ async fn many_names_are_settled_from_the_listing_and_an_endless_one_falls_back_t
 }
 
 #[tokio::test]
-async fn five_thousand_groups_in_a_directory_of_ten_thousand_cost_forty_calls() {
+async fn five_thousand_groups_in_a_directory_of_ten_thousand_cost_forty_calls_or_fewer_when_all_are_seen() {
     let groups: Vec<String> = (0..10_000).map(|i| format!("Grp-{i:05}")).collect();
     let emu = listed(&groups, &[], false);
     let reader = DirectoryReader::new(&sdk(&emu).await, "eu-central-1");
@@ -398,6 +398,15 @@ async fn five_thousand_groups_in_a_directory_of_ten_thousand_cost_forty_calls() 
     assert_eq!(report.skipped, None);
     assert_eq!(requests(&emu, "ds-data:ListGroups"), 40);
     assert_eq!(requests(&emu, "ds-data:ListGroupMembers"), 0);
+
+    // The listing stops once every name was seen: the first 5,000 are on 20 pages.
+    let first: Vec<Wanted> = groups[..5_000]
+        .iter()
+        .map(|g| wanted(FilterKind::Group, g))
+        .collect();
+    let report = reader.check(LISTED, DOMAIN, first, 8, soon()).await;
+    assert_eq!(report.counts(), (5_000, 0, 0));
+    assert_eq!(requests(&emu, "ds-data:ListGroups"), 40 + 20);
 }
 
 /// A name pool in which case varies: the directory holds some, the config wants some.
