@@ -122,10 +122,8 @@ impl DirectoryReader {
         deadline: Instant,
     ) -> DirectoryReport {
         let mut statuses: Vec<Option<AdStatus>> = vec![None; names.len()];
-        let (groups, users) = tokio::join!(
-            self.list(FilterKind::Group, directory_id, realm, &names, concurrency, deadline),
-            self.list(FilterKind::User, directory_id, realm, &names, concurrency, deadline),
-        );
+        let list = |kind| self.list(kind, directory_id, realm, &names, concurrency, deadline);
+        let (groups, users) = tokio::join!(list(FilterKind::Group), list(FilterKind::User));
         let settled = match (groups, users) {
             (Ok(groups), Ok(users)) => groups.into_iter().chain(users),
             (Err(why), _) | (_, Err(why)) => return skipped(directory_id, &names, &why),
@@ -141,7 +139,14 @@ impl DirectoryReader {
             });
         }
         let refused = match self
-            .ask_open(directory_id, realm, &names, &mut statuses, concurrency, deadline)
+            .ask_open(
+                directory_id,
+                realm,
+                &names,
+                &mut statuses,
+                concurrency,
+                deadline,
+            )
             .await
         {
             Ok(refused) => refused,
