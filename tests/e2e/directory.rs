@@ -186,6 +186,38 @@ fn a_directory_that_cannot_be_found_fails_require_closed_for_additions() {
 }
 
 #[test]
+fn the_check_starts_beside_the_reads_and_ends_with_a_run_that_stops() {
+    // The scope listing never answers: the run fails by its deadline, and the
+    // directory had been asked meanwhile (the check needs only the config's names).
+    let world = World::with(WorldOptions {
+        knobs: identity_sync_emulator::Knobs {
+            hang_ops: [identity_sync_emulator::Operation::ListSyncFilters].into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let props = props_for(
+        &world,
+        &["Early-A", "Early-B"],
+        json!({"DirectoryId": DIRECTORY}),
+    );
+    let body = expect_status(
+        &world.send(
+            &world.event("Create", &props, None, None),
+            Duration::from_secs(15),
+        ),
+        "FAILED",
+    );
+    assert!(reason(&body).contains("could not list"), "{body:#}");
+    assert_eq!(
+        ds_calls(&world),
+        2,
+        "both names were asked while the listing hung"
+    );
+    assert_eq!(world.write_calls(), 0);
+}
+
+#[test]
 fn a_directory_that_never_answers_is_given_up_in_time_and_the_run_succeeds() {
     let world = World::with(WorldOptions {
         knobs: identity_sync_emulator::Knobs {

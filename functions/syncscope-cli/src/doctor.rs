@@ -391,7 +391,6 @@ async fn directory(clients: &Clients, config: &Config) -> Check {
     let names = vec![Wanted {
         kind,
         name: filter.name.as_str().to_owned(),
-        added: false,
     }];
     let report = DirectoryReader::new(&clients.sdk, &region)
         .check(&id, config.sso.domain.as_str(), names, 1, deadline)

@@ -203,14 +203,14 @@ pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, Stri
     ))
 }
 
-/// Whether each name the plan wants exists in Active Directory (see
-/// `syncscope::directory`): None when `SSO.DirectoryCheck` is off or the plan wants
+/// Whether each name the config wants exists in Active Directory (see
+/// `syncscope::directory`): None when `SSO.DirectoryCheck` is off or the config wants
 /// no name.
-pub async fn directory(config: &Config, plan: &Plan) -> Result<Option<DirectoryReport>, String> {
+pub async fn directory(config: &Config) -> Result<Option<DirectoryReport>, String> {
     if config.sso.directory_check == DirectoryCheck::Off {
         return Ok(None);
     }
-    let names = syncscope_core::directory::wanted(plan);
+    let names = syncscope_core::directory::wanted(&config.desired());
     if names.is_empty() {
         return Ok(None);
     }

@@ -310,7 +310,7 @@ fn plan(
         ),
         None => {
             let (impact, directory) = runtime()?.block_on(async {
-                tokio::join!(live::impact(c, &plan), live::directory(c, &plan))
+                tokio::join!(live::impact(c, &plan), live::directory(c))
             });
             let impact = match impact {
                 Ok(Some(impact)) => (Some(impact), None),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::names::Caseless;
 use crate::plan::{Op, Plan};
+use crate::scope::Desired;
 use crate::scope::FilterKind;
 
 crate::choice::choice! {
@@ -130,7 +131,7 @@ pub struct AdEntry {
 pub struct DirectoryReport {
     /// The directory asked.
     pub directory_id: String,
-    /// Every wanted name, in the order checked (names being added first).
+    /// Every wanted name, in the config's order.
     pub entries: Vec<AdEntry>,
     /// Why some or all names were not checked (one sentence for the whole run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,30 +234,26 @@ fn shortened(items: &[String], max: usize) -> String {
     }
 }
 
-/// A name the check asks about, and whether the plan adds it to the scope.
+/// A name the check asks about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
     /// Group or user.
     pub kind: FilterKind,
     /// The name as configured.
     pub name: String,
-    /// The plan creates it (it is not in the scope yet).
-    pub added: bool,
 }
 
-/// Every name the plan wants in the scope: the ones it creates first (a typo among
-/// them is what the check is for), then the ones it adopts or keeps.
-pub fn wanted(plan: &Plan) -> Vec<Wanted> {
-    let of = |op: Op| {
-        plan.with_op(op).map(move |a| Wanted {
-            kind: a.kind,
-            name: a.name.clone(),
-            added: op == Op::Create,
+/// Every name the config wants in the scope, in its order: what a plan creates, adopts
+/// or keeps (never a removal or a filter it does not manage), known before the scope
+/// is listed, so a run can start the check beside its reads.
+pub fn wanted(desired: &Desired) -> Vec<Wanted> {
+    desired
+        .filters
+        .iter()
+        .map(|f| Wanted {
+            kind: f.kind,
+            name: f.name.as_str().to_owned(),
         })
-    };
-    of(Op::Create)
-        .chain(of(Op::Adopt))
-        .chain(of(Op::Keep))
         .collect()
 }
 
@@ -349,27 +346,6 @@ mod tests {
             members: Some(2),
             nested_groups: Some(0),
         }
-    }
-
-    #[test]
-    fn wanted_puts_the_added_names_first_and_leaves_removals_out() {
-        let p = plan(vec![
-            action(Op::Keep, FilterKind::Group, "Kept"),
-            action(Op::Remove, FilterKind::Group, "Gone"),
-            action(Op::Create, FilterKind::User, "new.user"),
-            action(Op::Adopt, FilterKind::Group, "Adopted"),
-            action(Op::Unmanaged, FilterKind::Group, "Theirs"),
-        ]);
-        let names: Vec<(String, bool)> =
-            wanted(&p).into_iter().map(|w| (w.name, w.added)).collect();
-        assert_eq!(
-            names,
-            [
-                ("new.user".to_owned(), true),
-                ("Adopted".to_owned(), false),
-                ("Kept".to_owned(), false)
-            ]
-        );
     }
 
     #[test]

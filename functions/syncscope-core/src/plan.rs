@@ -736,6 +736,30 @@ mod tests {
             prop_assert_eq!(keys(&after), expected);
         }
 
+        /// The directory check asks the config's names before the scope is listed:
+        /// they must be exactly the names the plan then creates, adopts or keeps.
+        #[test]
+        fn the_directory_checks_names_are_the_ones_the_plan_wants(
+            (want, have, owned) in scope_strategy(),
+            mode in prop::sample::select(Mode::ALL),
+        ) {
+            let (d, scope, l) = scenario(want, have, owned);
+            let p = plan(&d, &scope, &l, mode);
+            let mut from_plan: Vec<(FilterKind, String)> = p
+                .actions
+                .iter()
+                .filter(|a| matches!(a.op, Op::Create | Op::Adopt | Op::Keep))
+                .map(|a| (a.kind, a.name.clone()))
+                .collect();
+            let mut checked: Vec<(FilterKind, String)> = crate::directory::wanted(&d)
+                .into_iter()
+                .map(|w| (w.kind, w.name))
+                .collect();
+            from_plan.sort();
+            checked.sort();
+            prop_assert_eq!(from_plan, checked);
+        }
+
         #[test]
         fn a_plan_covers_every_filter_once_and_applying_it_leaves_nothing_to_do(
             (want, have, owned) in scope_strategy(),

@@ -292,9 +292,10 @@ pub fn outcome(spec: Spec) -> Outcome {
 /// every third with a nested group), every fifth wanted name not in AD, every seventh
 /// not checked (throttled).
 pub fn sample_directory(plan: &Plan) -> crate::directory::DirectoryReport {
-    use crate::directory::{AdEntry, AdStatus, DirectoryReport, wanted};
-    let entries = wanted(plan)
+    use crate::directory::{AdEntry, AdStatus, DirectoryReport};
+    let entries = [Op::Create, Op::Adopt, Op::Keep]
         .into_iter()
+        .flat_map(|op| plan.with_op(op))
         .enumerate()
         .map(|(i, w)| {
             let status = if i % 5 == 3 {
@@ -316,7 +317,7 @@ pub fn sample_directory(plan: &Plan) -> crate::directory::DirectoryReport {
             };
             AdEntry {
                 kind: w.kind,
-                name: w.name,
+                name: w.name.clone(),
                 status,
             }
         })

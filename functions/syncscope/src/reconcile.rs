@@ -9,6 +9,7 @@
 //! the next run (or the Delete of a rollback) finds what it may have created.
 
 use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
 
 use syncscope_core::directory::{self, DirectoryCheck, DirectoryReport};
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
@@ -219,15 +220,34 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
         }
     };
 
-    // 2. The ownership record and 3. the current scope.
-    let state = match read_state(cx).await {
-        Ok(state) => state,
-        Err(reason) => return fail(outcome, reason),
+    // The directory check needs only the names the config wants: it starts now,
+    // beside the reads, and lives as long as the run needs it (a run that stops early
+    // drops it).
+    let names = if props.directory_check == DirectoryCheck::Off {
+        Vec::new()
+    } else {
+        directory::wanted(&desired)
     };
-
-    // 4. Plan and guard.
-    let plan = plan::plan(&desired, &state.current, &state.ledger.ledger, props.mode);
-    apply_and_record(cx, outcome, plan, state).await
+    let (report, checked) = tokio::sync::oneshot::channel();
+    let check = async move {
+        let _ = report.send(check_directory(cx, names).await);
+        std::future::pending::<Infallible>().await
+    };
+    let run = async {
+        // 2. The ownership record and 3. the current scope.
+        let state = match read_state(cx).await {
+            Ok(state) => state,
+            Err(reason) => return fail(outcome, reason),
+        };
+        // 4. Plan, check, guard and apply.
+        let plan = plan::plan(&desired, &state.current, &state.ledger.ledger, props.mode);
+        let directory = async { checked.await.ok().flatten() };
+        apply_and_record(cx, outcome, plan, state, directory).await
+    };
+    tokio::select! {
+        outcome = run => outcome,
+        never = check => match never {},
+    }
 }
 
 /// What every plan starts from.
@@ -295,23 +315,19 @@ fn owner(run: &Run<'_>, key: &ProfileKey) -> Option<Owner> {
     })
 }
 
-/// Check the directory, assess the impact, then guard, record the intent, apply,
-/// settle and record a plan (shared by reconcile and teardown). The directory check
-/// gates the changes only under `require`; under `warn` it runs beside them, so it
-/// never delays a change.
-async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: State) -> Outcome {
-    let props = cx.run.props;
-    let checks = props.directory_check != DirectoryCheck::Off && cx.run.trigger != Trigger::Delete;
-    let check = check_directory(
-        cx,
-        if checks {
-            directory::wanted(&plan)
-        } else {
-            Vec::new()
-        },
-    );
-    let (mut outcome, directory) = if props.directory_check == DirectoryCheck::Require {
-        let (impact, directory) = tokio::join!(assess_impact(cx, &plan), check);
+/// Assess the impact and take the directory check's report (`directory`, running
+/// since the run began), then guard, record the intent, apply, settle and record a
+/// plan (shared by reconcile and teardown). The check gates the changes only under
+/// `require`; under `warn` it runs on beside them, so it never delays a change.
+async fn apply_and_record(
+    cx: &Cx<'_>,
+    mut outcome: Outcome,
+    plan: Plan,
+    state: State,
+    directory: impl Future<Output = Option<DirectoryReport>>,
+) -> Outcome {
+    let (mut outcome, directory) = if cx.run.props.directory_check == DirectoryCheck::Require {
+        let (impact, directory) = tokio::join!(assess_impact(cx, &plan), directory);
         outcome.impact = impact;
         outcome.directory = directory;
         (guard_and_apply(cx, outcome, plan, state).await, None)
@@ -321,7 +337,7 @@ async fn apply_and_record(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: 
                 outcome.impact = assess_impact(cx, &plan).await;
                 guard_and_apply(cx, outcome, plan, state).await
             },
-            check
+            directory
         )
     };
     if directory.is_some() {
@@ -509,10 +525,10 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
     Some(impact)
 }
 
-/// Whether each name the plan wants (`names`) exists in Active Directory, in at most a
-/// quarter of the time left before `apply_end` (None: no name to check: the check is
-/// off, or the run wants none, e.g. a Delete). The directory is `DirectoryId`, or the
-/// sync profile's source.
+/// Whether each name the config wants (`names`) exists in Active Directory, in at most
+/// a quarter of the time left before `apply_end` (None: no name to check: the check is
+/// off, or the config wants none). The directory is `DirectoryId`, or the sync
+/// profile's source.
 async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<DirectoryReport> {
     if names.is_empty() {
         return None;
@@ -664,7 +680,8 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
         current,
         warnings: Vec::new(),
     };
-    let mut outcome = apply_and_record(cx, outcome, plan, state).await;
+    // A Delete wants no name: the directory is not asked.
+    let mut outcome = apply_and_record(cx, outcome, plan, state, std::future::ready(None)).await;
     if outcome.verdict == Verdict::NoChange && !outcome.dry_run {
         outcome.note = Some(format!(
             "deleted; none of the {recorded} filter(s) recorded for {key} is in the scope any more, so there was nothing to remove"

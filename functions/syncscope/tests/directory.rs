@@ -93,7 +93,6 @@ fn wanted(kind: FilterKind, name: &str) -> Wanted {
     Wanted {
         kind,
         name: name.to_owned(),
-        added: true,
     }
 }
 
