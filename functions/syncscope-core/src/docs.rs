@@ -19,7 +19,7 @@ use crate::directory::{AdStatus, DirectoryReport};
 use crate::names::Caseless;
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
-use crate::scope::{FilterKind, ScopeKey};
+use crate::scope::FilterKind;
 
 /// The version of the `groups.json` format.
 pub const FORMAT: u32 = 1;
@@ -85,7 +85,7 @@ impl Enrichment {
 
 /// An AD group's display name in the identity store: `samaccountname@domain`.
 pub fn display_name(name: &str, domain: &str) -> String {
-    format!("{name}@{domain}")
+    DisplayName { name, domain }.to_string()
 }
 
 /// The display names of the groups the docs show, to look up in the identity store.
@@ -101,17 +101,31 @@ pub fn groups_to_look_up(outcome: &Outcome) -> Vec<String> {
         .collect()
 }
 
-fn api_spelling(outcome: &Outcome) -> HashMap<ScopeKey, String> {
+/// A filter's key, borrowed: kind, domain and name, compared as [`crate::scope::ScopeKey`] does.
+type NameKey<'a> = (FilterKind, Caseless<'a>, Caseless<'a>);
+
+/// How the identity-sync API spells each filter in the scope after the run.
+fn api_spelling(outcome: &Outcome) -> HashMap<NameKey<'_>, &str> {
     outcome
         .scope_after
         .iter()
         .flatten()
-        .map(|f| (f.key(), f.name.clone()))
+        .map(|f| {
+            (
+                (f.kind, Caseless(&f.domain), Caseless(&f.name)),
+                f.name.as_str(),
+            )
+        })
         .collect()
 }
 
-fn lookup_name(action: &Action, spelled: &HashMap<ScopeKey, String>) -> String {
-    let name = spelled.get(&action.key()).unwrap_or(&action.name);
+fn lookup_name(action: &Action, spelled: &HashMap<NameKey<'_>, &str>) -> String {
+    let key = (
+        action.kind,
+        Caseless(&action.domain),
+        Caseless(&action.name),
+    );
+    let name = spelled.get(&key).copied().unwrap_or(&action.name);
     display_name(name, &action.domain)
 }
 
@@ -254,13 +268,35 @@ impl GroupStatus {
     }
 }
 
+/// `name@domain`, written out (on the page, in `groups.json`) without a string of
+/// its own per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayName<'a> {
+    /// The filter's name.
+    pub name: &'a str,
+    /// Its AD domain.
+    pub domain: &'a str,
+}
+
+impl std::fmt::Display for DisplayName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name, self.domain)
+    }
+}
+
+impl Serialize for DisplayName<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// One filter this config manages (or wanted to).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FilterRow<'a> {
     /// The name (the config's spelling).
     pub name: &'a str,
     /// `name@domain`.
-    pub display_name: String,
+    pub display_name: DisplayName<'a>,
     /// The config's description.
     pub description: &'a str,
     /// The filter id in the sync scope, if it exists.
@@ -431,7 +467,7 @@ pub struct DocsView<'a> {
 }
 
 /// A change's key: what it does to which kind, domain and name (borrowed, compared
-/// as [`ScopeKey`] compares them).
+/// as [`crate::scope::ScopeKey`] compares them).
 type ChangeKey<'a> = (Op, FilterKind, Caseless<'a>, Caseless<'a>);
 
 fn change_key(action: &Action) -> ChangeKey<'_> {
@@ -553,7 +589,10 @@ impl<'a> DocsView<'a> {
             });
             let row = FilterRow {
                 name: &action.name,
-                display_name: display_name(&action.name, &action.domain),
+                display_name: DisplayName {
+                    name: &action.name,
+                    domain: &action.domain,
+                },
                 description: &action.description,
                 filter_id: action.id.as_deref(),
                 scope,

@@ -20,6 +20,8 @@
 //! short backoffs; a name still throttled after that is "not checked (throttled)".
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -30,7 +32,7 @@ use aws_sdk_directoryservicedata::types::{
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::directory::{AdEntry, AdStatus, DirectoryReport, Wanted};
-use syncscope_core::names::name_key;
+use syncscope_core::names::Caseless;
 use syncscope_core::scope::FilterKind;
 use tokio::time::Instant;
 
@@ -66,6 +68,71 @@ pub const LIST_ABOVE: usize = 100;
 #[derive(Debug, Clone)]
 pub struct DirectoryReader {
     client: aws_sdk_directoryservicedata::Client,
+}
+
+/// The names of one kind a listing has not shown yet, found by the hash of their
+/// [`Caseless`] form without a key string per name. Two names with one hash (in
+/// practice never; a config wants each name of a kind once) keep the second in
+/// `clashes`, searched one by one.
+struct Unseen<'a> {
+    names: &'a [Wanted],
+    hasher: RandomState,
+    by_hash: HashMap<u64, usize>,
+    clashes: Vec<usize>,
+}
+
+impl<'a> Unseen<'a> {
+    fn of(names: &'a [Wanted], kind: FilterKind) -> Self {
+        let mut unseen = Self {
+            names,
+            hasher: RandomState::new(),
+            by_hash: HashMap::new(),
+            clashes: Vec::new(),
+        };
+        for (i, wanted) in names.iter().enumerate().filter(|(_, w)| w.kind == kind) {
+            let hash = unseen.hasher.hash_one(Caseless(&wanted.name));
+            match unseen.by_hash.entry(hash) {
+                Entry::Occupied(_) => unseen.clashes.push(i),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
+        }
+        unseen
+    }
+
+    fn len(&self) -> usize {
+        self.by_hash.len() + self.clashes.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Marks `listed` seen: `found` gets the index of each wanted name it is.
+    fn take(&mut self, listed: &str, mut found: impl FnMut(usize)) {
+        let key = Caseless(listed);
+        let hash = self.hasher.hash_one(key);
+        let names = self.names;
+        let same = |i: &usize| Caseless(&names[*i].name) == key;
+        if self.by_hash.get(&hash).is_some_and(same)
+            && let Some(i) = self.by_hash.remove(&hash)
+        {
+            found(i);
+        }
+        self.clashes.retain(|i| {
+            let hit = same(i);
+            if hit {
+                found(*i);
+            }
+            !hit
+        });
+    }
+
+    /// The names never seen.
+    fn rest(self) -> impl Iterator<Item = usize> {
+        self.by_hash.into_values().chain(self.clashes)
+    }
 }
 
 /// One page of a directory's listing of groups or users.
@@ -238,18 +305,12 @@ impl DirectoryReader {
         concurrency: usize,
         deadline: Instant,
     ) -> Result<Vec<(usize, bool)>, String> {
-        // A plan wants each name of a kind once (its keys are unique), so one index each.
-        let unseen: HashMap<String, usize> = names
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| w.kind == kind)
-            .map(|(i, w)| (name_key(&w.name), i))
-            .collect();
+        let mut unseen = Unseen::of(names, kind);
         let mut settled = Vec::new();
-        if unseen.len() <= LIST_ABOVE {
+        let count = unseen.len();
+        if count <= LIST_ABOVE {
             return Ok(settled);
         }
-        let (count, mut unseen) = (unseen.len(), unseen);
         let mut token = None;
         for _ in 0..count.div_ceil(concurrency.max(1)) {
             let page = self.page(kind, directory_id, realm, token.take());
@@ -259,9 +320,7 @@ impl DirectoryReader {
                 Ok(Err(Answer::Name(_))) | Err(_) => break,
             };
             for name in &page.names {
-                if let Some(i) = unseen.remove(&name_key(name)) {
-                    settled.push((i, true));
-                }
+                unseen.take(name, |i| settled.push((i, true)));
             }
             if unseen.is_empty() {
                 break;
@@ -269,7 +328,7 @@ impl DirectoryReader {
             match page.next {
                 Some(next) => token = Some(next),
                 None => {
-                    settled.extend(unseen.into_values().map(|i| (i, false)));
+                    settled.extend(unseen.rest().map(|i| (i, false)));
                     break;
                 }
             }
@@ -515,5 +574,36 @@ where
         Refusal::Invalid(_) | Refusal::Other => Answer::Name(AdStatus::NotChecked {
             why: format!("{code}: {}", service.message().unwrap_or("no message")),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_name_settles_every_wanted_spelling_of_it_and_the_rest_stay_unseen() {
+        let wanted = |kind, name: &str| Wanted {
+            kind,
+            name: name.to_owned(),
+        };
+        // "AWS-Admins" twice (in two spellings: one hash, so one is a clash), and a
+        // user of the same name, which a group listing never settles.
+        let names = [
+            wanted(FilterKind::Group, "AWS-Admins"),
+            wanted(FilterKind::Group, "aws-admins "),
+            wanted(FilterKind::Group, "AWS-Ops"),
+            wanted(FilterKind::User, "AWS-Admins"),
+        ];
+        let mut unseen = Unseen::of(&names, FilterKind::Group);
+        assert_eq!(unseen.len(), 3);
+        let mut found = Vec::new();
+        unseen.take("Aws-Admins", |i| found.push(i));
+        found.sort_unstable();
+        assert_eq!(found, [0, 1]);
+        unseen.take("someone-else", |i| found.push(i));
+        assert_eq!(found.len(), 2);
+        assert!(!unseen.is_empty());
+        assert_eq!(unseen.rest().collect::<Vec<_>>(), [2]);
     }
 }
