@@ -1,7 +1,8 @@
 //! The orchestration of one run: load, list, plan, guard, record the intent, apply,
-//! settle what is in doubt, record ownership. Every read failure fails closed:
-//! nothing is changed, and the outcome says what could not be read. Reporting the
-//! outcome (docs, Teams, logs) is [`crate::report`]'s job.
+//! settle what is in doubt, record ownership; the directory check runs beside it from
+//! the start and gates the changes only under `require`. Every read failure fails
+//! closed: nothing is changed, and the outcome says what could not be read. Reporting
+//! the outcome (docs, Teams, logs) is [`crate::report`]'s job.
 //!
 //! Ownership is per resource: the filters one stack (StackId) put in one sync profile
 //! in one region ([`crate::ssm`]). A create is recorded as pending before it is sent
