@@ -56,6 +56,28 @@ macro_rules! refusal {
     };
 }
 
+/// One [`Page`] of a listing operation (`list_groups` with its `groups`, `list_users`
+/// with its `users`): one request and one error handling for two SDK operations with
+/// types of their own; an error is the [`Answer`] it gives.
+macro_rules! listing_page {
+    ($reader:ident, $op:ident, $items:ident, $($error:ident)::+, $directory_id:ident, $realm:ident, $token:ident) => {{
+        let out = $reader
+            .client
+            .$op()
+            .directory_id($directory_id)
+            .realm($realm)
+            .max_results(PAGE_SIZE)
+            .set_next_token($token)
+            .send()
+            .await
+            .map_err(|e| classify($directory_id, $realm, &e, refusal!($($error)::+)))?;
+        Page {
+            names: out.$items().iter().map(|x| x.sam_account_name().to_owned()).collect(),
+            next: out.next_token().filter(|t| !t.is_empty()).map(str::to_owned),
+        }
+    }};
+}
+
 /// Entries asked per `ListGroupMembers`, `ListGroups` or `ListUsers` page (the API's
 /// maximum).
 const PAGE_SIZE: i32 = 250;
@@ -344,60 +366,27 @@ impl DirectoryReader {
         realm: &str,
         token: Option<String>,
     ) -> Result<Page, Answer> {
-        let next = |token: Option<&str>| token.filter(|t| !t.is_empty()).map(str::to_owned);
-        match kind {
-            FilterKind::Group => {
-                let out = self
-                    .client
-                    .list_groups()
-                    .directory_id(directory_id)
-                    .realm(realm)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        classify(directory_id, realm, &e, refusal!(aws_sdk_directoryservicedata::operation::list_groups::ListGroupsError))
-                    })?;
-                Ok(Page {
-                    names: out
-                        .groups()
-                        .iter()
-                        .map(|g| g.sam_account_name().to_owned())
-                        .collect(),
-                    next: next(out.next_token()),
-                })
-            }
-            FilterKind::User => {
-                let out = self
-                    .client
-                    .list_users()
-                    .directory_id(directory_id)
-                    .realm(realm)
-                    .max_results(PAGE_SIZE)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        classify(
-                            directory_id,
-                            realm,
-                            &e,
-                            refusal!(
-                                aws_sdk_directoryservicedata::operation::list_users::ListUsersError
-                            ),
-                        )
-                    })?;
-                Ok(Page {
-                    names: out
-                        .users()
-                        .iter()
-                        .map(|u| u.sam_account_name().to_owned())
-                        .collect(),
-                    next: next(out.next_token()),
-                })
-            }
-        }
+        use aws_sdk_directoryservicedata::operation::{list_groups, list_users};
+        Ok(match kind {
+            FilterKind::Group => listing_page!(
+                self,
+                list_groups,
+                groups,
+                list_groups::ListGroupsError,
+                directory_id,
+                realm,
+                token
+            ),
+            FilterKind::User => listing_page!(
+                self,
+                list_users,
+                users,
+                list_users::ListUsersError,
+                directory_id,
+                realm,
+                token
+            ),
+        })
     }
 
     async fn ask(&self, directory_id: &str, realm: &str, wanted: &Wanted) -> Answer {
