@@ -19,7 +19,7 @@ use crate::directory::{AdStatus, DirectoryReport};
 use crate::names::Caseless;
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
-use crate::scope::FilterKind;
+use crate::scope::{FilterKind, ScopeKeyRef};
 
 /// The version of the `groups.json` format.
 pub const FORMAT: u32 = 1;
@@ -101,31 +101,21 @@ pub fn groups_to_look_up(outcome: &Outcome) -> Vec<String> {
         .collect()
 }
 
-/// A filter's key, borrowed: kind, domain and name, compared as [`crate::scope::ScopeKey`] does.
-type NameKey<'a> = (FilterKind, Caseless<'a>, Caseless<'a>);
-
 /// How the identity-sync API spells each filter in the scope after the run.
-fn api_spelling(outcome: &Outcome) -> HashMap<NameKey<'_>, &str> {
+fn api_spelling(outcome: &Outcome) -> HashMap<ScopeKeyRef<'_>, &str> {
     outcome
         .scope_after
         .iter()
         .flatten()
-        .map(|f| {
-            (
-                (f.kind, Caseless(&f.domain), Caseless(&f.name)),
-                f.name.as_str(),
-            )
-        })
+        .map(|f| (f.key_ref(), f.name.as_str()))
         .collect()
 }
 
-fn lookup_name(action: &Action, spelled: &HashMap<NameKey<'_>, &str>) -> String {
-    let key = (
-        action.kind,
-        Caseless(&action.domain),
-        Caseless(&action.name),
-    );
-    let name = spelled.get(&key).copied().unwrap_or(&action.name);
+fn lookup_name(action: &Action, spelled: &HashMap<ScopeKeyRef<'_>, &str>) -> String {
+    let name = spelled
+        .get(&action.key_ref())
+        .copied()
+        .unwrap_or(&action.name);
     display_name(name, &action.domain)
 }
 
@@ -466,21 +456,8 @@ pub struct DocsView<'a> {
     pub impact: Option<crate::impact::Impact>,
 }
 
-/// A change's key: what it does to which kind, domain and name (borrowed, compared
-/// as [`crate::scope::ScopeKey`] compares them).
-type ChangeKey<'a> = (Op, FilterKind, Caseless<'a>, Caseless<'a>);
-
-fn change_key(action: &Action) -> ChangeKey<'_> {
-    (
-        action.op,
-        action.kind,
-        Caseless(&action.domain),
-        Caseless(&action.name),
-    )
-}
-
 /// The run's results by change, indexed once: every row looks its change up.
-struct Results<'a>(HashMap<ChangeKey<'a>, &'a ChangeResult>);
+struct Results<'a>(HashMap<(Op, ScopeKeyRef<'a>), &'a ChangeResult>);
 
 impl<'a> Results<'a> {
     fn of(outcome: &'a Outcome) -> Self {
@@ -488,13 +465,13 @@ impl<'a> Results<'a> {
             outcome
                 .results
                 .iter()
-                .map(|r| (change_key(&r.action), r))
+                .map(|r| ((r.action.op, r.action.key_ref()), r))
                 .collect(),
         )
     }
 
     fn get(&self, action: &Action) -> Option<&'a ChangeResult> {
-        self.0.get(&change_key(action)).copied()
+        self.0.get(&(action.op, action.key_ref())).copied()
     }
 }
 

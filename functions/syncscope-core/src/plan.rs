@@ -9,7 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scope::{CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey};
+use crate::scope::{
+    CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey, ScopeKeyRef,
+};
 
 crate::choice::choice! {
     /// Who owns the sync scope.
@@ -102,6 +104,11 @@ impl Action {
     /// The case-insensitive identity of the filter.
     pub fn key(&self) -> ScopeKey {
         ScopeKey::new(self.kind, &self.domain, &self.name)
+    }
+
+    /// [`Self::key`], borrowed.
+    pub fn key_ref(&self) -> ScopeKeyRef<'_> {
+        ScopeKey::borrowed(self.kind, &self.domain, &self.name)
     }
 }
 

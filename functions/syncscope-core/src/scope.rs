@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::{Description, DomainName, FilterName, name_key};
+use crate::names::{Caseless, Description, DomainName, FilterName, name_key};
 
 crate::choice::choice! {
     /// Whether a sync filter names an AD group or an AD user (spelled as the
@@ -46,6 +46,11 @@ impl CurrentFilter {
     pub fn key(&self) -> ScopeKey {
         ScopeKey::new(self.kind, &self.domain, &self.name)
     }
+
+    /// [`Self::key`], borrowed.
+    pub fn key_ref(&self) -> ScopeKeyRef<'_> {
+        ScopeKey::borrowed(self.kind, &self.domain, &self.name)
+    }
 }
 
 /// A snapshot of a sync scope: the JSON that `syncscope plan --current` reads.
@@ -76,7 +81,17 @@ impl ScopeKey {
             name: name_key(name),
         }
     }
+
+    /// The borrowed twin of a key: the same identity, compared and hashed as
+    /// [`ScopeKey`] is, without a string allocated (for maps over a whole scope).
+    pub fn borrowed<'a>(kind: FilterKind, domain: &'a str, name: &'a str) -> ScopeKeyRef<'a> {
+        (kind, Caseless(domain), Caseless(name))
+    }
 }
+
+/// A [`ScopeKey`] borrowed from its filter: kind, domain and name (see
+/// [`ScopeKey::borrowed`]).
+pub type ScopeKeyRef<'a> = (FilterKind, Caseless<'a>, Caseless<'a>);
 
 /// One filter the config wants in the scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
