@@ -12,7 +12,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_smithy_http_client::tls;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 
 /// The roots of Amazon Trust Services (`certs/aws-roots.pem`).
 pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-roots.pem");
@@ -22,7 +28,8 @@ pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-roots.pem");
 /// system CA store when each client is built (its `validate_base_client_config`), a
 /// few milliseconds of every cold start; AWS endpoints of the `aws` and `aws-us-gov`
 /// partitions all chain to these five roots. `None` for other partitions (China),
-/// which keep the default client.
+/// which keep the default client. The client builds its TLS connector on first use
+/// only ([`BuiltOnFirstUse`]).
 pub fn aws_sdk_client(region: &str) -> Option<SharedHttpClient> {
     if region.starts_with("cn-") {
         return None;
@@ -34,14 +41,48 @@ pub fn aws_sdk_client(region: &str) -> Option<SharedHttpClient> {
         .with_trust_store(trust)
         .build()
         .ok()?;
-    Some(
+    Some(SharedHttpClient::new(BuiltOnFirstUse(
         aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
                 tls::rustls_provider::CryptoMode::AwsLc,
             ))
             .tls_context(context)
             .build_https(),
-    )
+    )))
+}
+
+/// An SDK HTTP client without the check each SDK client's `from_conf` runs on it.
+///
+/// The hyper client's `validate_base_client_config` builds a whole TLS connector (the
+/// trust store parsed, a rustls configuration) and drops it, so that a broken system CA
+/// store shows up when a client is built rather than on its first request; the
+/// connector a request uses is built again on first use and then cached. Its result is
+/// ignored, and this client's roots are compiled in, so for syncscope the check is only
+/// work: about 0.3 ms of every SDK client built at start-up (docs/benchmarks.md,
+/// "Start-up"). Everything else is the wrapped client's.
+#[derive(Debug)]
+struct BuiltOnFirstUse(SharedHttpClient);
+
+impl HttpClient for BuiltOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The TLS configuration, built once per process.
