@@ -696,3 +696,31 @@ fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
         "nothing created again"
     );
 }
+
+/// The Lambda is linked at a fixed address (`functions/syncscope/build.rs`), so the
+/// dynamic loader has no relative relocations to apply before `main`
+/// (docs/benchmarks.md, "Start-up"). A position-independent build is `ET_DYN` (3).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_lambda_binary_is_a_fixed_address_executable() {
+    use std::io::Read as _;
+
+    let path = paths::binary("syncscope-lambda");
+    let mut header = [0u8; 18];
+    std::fs::File::open(&path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &header[..4],
+        b"\x7fELF",
+        "{} is not an ELF file",
+        path.display()
+    );
+    let e_type = u16::from_le_bytes([header[16], header[17]]);
+    assert_eq!(
+        e_type,
+        2,
+        "{}: ELF type {e_type}, not ET_EXEC (2)",
+        path.display()
+    );
+}
