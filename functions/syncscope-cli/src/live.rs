@@ -10,7 +10,7 @@ use syncscope::identity_sync::client::resolve_endpoint;
 use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError};
 use syncscope::ssm::{Found, ParameterStore};
 use syncscope_core::config::Config;
-use syncscope_core::directory::{DirectoryCheck, DirectoryReport};
+use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs};
 use syncscope_core::plan::Plan;
 use syncscope_core::scope::{CurrentFilter, Ledger, ProfileKey};
@@ -207,10 +207,7 @@ pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, Stri
 /// `syncscope::directory`): None when `SSO.DirectoryCheck` is off or the config wants
 /// no name.
 pub async fn directory(config: &Config) -> Result<Option<DirectoryReport>, String> {
-    if config.sso.directory_check == DirectoryCheck::Off {
-        return Ok(None);
-    }
-    let names = syncscope_core::directory::wanted(&config.desired());
+    let names = config.sso.directory_check.names(&config.desired());
     if names.is_empty() {
         return Ok(None);
     }

@@ -258,6 +258,15 @@ pub fn wanted(desired: &Desired) -> Vec<Wanted> {
 }
 
 impl DirectoryCheck {
+    /// The names this setting asks the directory about: every name the config wants
+    /// ([`wanted`]), none when the check is off.
+    pub fn names(self, desired: &Desired) -> Vec<Wanted> {
+        match self {
+            Self::Off => Vec::new(),
+            Self::Warn | Self::Require => wanted(desired),
+        }
+    }
+
     /// Whether a plan may go ahead after its check: only `require` refuses (see
     /// [`check_required`]).
     pub fn judge(self, report: &DirectoryReport, plan: &Plan) -> Result<(), String> {
@@ -346,6 +355,39 @@ mod tests {
             members: Some(2),
             nested_groups: Some(0),
         }
+    }
+
+    #[test]
+    fn the_check_asks_every_wanted_name_in_config_order_unless_it_is_off() {
+        use crate::names::{Description, DomainName, FilterName};
+        use crate::scope::DesiredFilter;
+
+        let filter = |kind, name| DesiredFilter {
+            kind,
+            name: FilterName::parse(name, kind).unwrap(),
+            description: Description::default(),
+        };
+        let desired = Desired {
+            domain: DomainName::parse("corp.example.com").unwrap(),
+            filters: vec![
+                filter(FilterKind::Group, "AWS-Ops"),
+                filter(FilterKind::User, "jdoe"),
+            ],
+        };
+        let asked = |check: DirectoryCheck| -> Vec<(FilterKind, String)> {
+            check
+                .names(&desired)
+                .into_iter()
+                .map(|w| (w.kind, w.name))
+                .collect()
+        };
+        let all = vec![
+            (FilterKind::Group, "AWS-Ops".to_owned()),
+            (FilterKind::User, "jdoe".to_owned()),
+        ];
+        assert_eq!(asked(DirectoryCheck::Warn), all);
+        assert_eq!(asked(DirectoryCheck::Require), all);
+        assert!(asked(DirectoryCheck::Off).is_empty());
     }
 
     #[test]

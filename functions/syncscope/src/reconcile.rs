@@ -224,11 +224,7 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
     // The directory check needs only the names the config wants: it starts now,
     // beside the reads, and lives as long as the run needs it (a run that stops early
     // drops it).
-    let names = if props.directory_check == DirectoryCheck::Off {
-        Vec::new()
-    } else {
-        directory::wanted(&desired)
-    };
+    let names = props.directory_check.names(&desired);
     let (report, checked) = tokio::sync::oneshot::channel();
     let check = async move {
         let _ = report.send(check_directory(cx, names).await);
