@@ -397,6 +397,56 @@ fn a_directory_that_cannot_answer_costs_one_call_and_the_run_still_succeeds() {
 }
 
 #[test]
+fn syncscope_plan_asks_the_directory_while_the_scope_is_still_listed() {
+    // The scope listing never answers; `syncscope plan` asks the directory meanwhile
+    // (the check needs only the config's names), as a run does.
+    let ns = format!("{:08x}", fastrand::u32(..));
+    let admins = format!("Admins-{ns}");
+    let world = World::with(WorldOptions {
+        directories: vec![json!({
+            "id": DIRECTORY, "domain": DOMAIN, "type": "managed", "data_access": true,
+            "users": ["svc-deploy"],
+            "groups": {admins.clone(): {"users": ["svc-deploy"]}},
+        })],
+        knobs: identity_sync_emulator::Knobs {
+            hang_ops: [identity_sync_emulator::Operation::ListSyncFilters].into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let dir = syncscope_harness::paths::build_dir("e2e-directory").join(&world.ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut doc: Value =
+        serde_json::from_str(include_str!("../fixtures/config/valid/seed-only.json")).unwrap();
+    doc["SSO"]["ad_DomainName"] = json!(DOMAIN);
+    doc["SSO"]["GroupFilters"] = json!([{"Name": admins}, {"Name": format!("{admins}x")}]);
+    doc["SSO"]["UserFilters"] = json!([{"Name": "svc-deploy"}]);
+    let path = dir.join("hung-listing.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+
+    let mut child = world
+        .cli_command(&["plan", "--config", &path.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while ds_calls(&world) < 3 && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let still_listing = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        ds_calls(&world),
+        3,
+        "the three names were asked while the listing hung"
+    );
+    assert!(still_listing, "the plan was still waiting for the listing");
+    assert_eq!(world.write_calls(), 0, "plan writes nothing");
+}
+
+#[test]
 fn syncscope_plan_prints_each_names_status_and_refuses_under_require() {
     let (world, admins, ops) = world_with_directory("managed", true);
     let typo = format!("{ops}x");

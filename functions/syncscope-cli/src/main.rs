@@ -294,35 +294,26 @@ fn plan(
         .map_err(|(code, _)| code)?
         .config;
     let ledger_file = ledger.map(read_ledger).transpose()?;
-    let (filters, live_ledger) = match current {
-        Some(path) => (read_json::<Scope>(path, "scope snapshot")?.filters, None),
+    let (filters, live_ledger, directory) = match current {
+        Some(path) => (
+            read_json::<Scope>(path, "scope snapshot")?.filters,
+            None,
+            None,
+        ),
         None => read_live(c, ledger_file.is_none(), save_current)?,
     };
     let ledger = ledger_file.or(live_ledger).unwrap_or_default();
     let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode);
-    let ((impact, impact_note), directory) = match current {
+    let (impact, impact_note) = match current {
         Some(_) => (
-            (
-                None,
-                Some("an offline plan (--current) reads no identity store; plan without --current to see who loses access".to_owned()),
-            ),
             None,
+            Some("an offline plan (--current) reads no identity store; plan without --current to see who loses access".to_owned()),
         ),
-        None => {
-            let (impact, directory) = runtime()?.block_on(async {
-                tokio::join!(live::impact(c, &plan), live::directory(c))
-            });
-            let impact = match impact {
-                Ok(Some(impact)) => (Some(impact), None),
-                Ok(None) => (None, Some("the plan adds and removes no filter".to_owned())),
-                Err(e) => (None, Some(e)),
-            };
-            let directory = directory.unwrap_or_else(|e| {
-                eprintln!("warning: the directory check was skipped: {e}");
-                None
-            });
-            (impact, directory)
-        }
+        None => match runtime()?.block_on(live::impact(c, &plan)) {
+            Ok(Some(impact)) => (Some(impact), None),
+            Ok(None) => (None, Some("the plan adds and removes no filter".to_owned())),
+            Err(e) => (None, Some(e)),
+        },
     };
     Ok(report_plan(
         &plan,
@@ -335,17 +326,24 @@ fn plan(
 }
 
 /// The live scope (saved to `save_current` if asked) and, if asked, the live ledger.
+/// The live scope and, beside it, the directory check of the config's names (it needs
+/// nothing from the listing, so it does not wait for it). A failed read stops the check.
 fn read_live(
     c: &config::Config,
     with_ledger: bool,
     save_current: Option<&Path>,
-) -> Result<(Vec<CurrentFilter>, Option<Ledger>), ExitCode> {
-    let live = runtime()?
-        .block_on(live::read(c, with_ledger))
+) -> Result<LiveRead, ExitCode> {
+    let checked = async { Ok::<_, String>(live::directory(c).await) };
+    let (live, directory) = runtime()?
+        .block_on(async { tokio::try_join!(live::read(c, with_ledger), checked) })
         .map_err(|e| {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         })?;
+    let directory = directory.unwrap_or_else(|e| {
+        eprintln!("warning: the directory check was skipped: {e}");
+        None
+    });
     eprintln!("{}", live.describe());
     if let Some(path) = save_current {
         let scope = Scope {
@@ -362,8 +360,15 @@ fn read_live(
             path.display()
         );
     }
-    Ok((live.filters, live.ledger))
+    Ok((live.filters, live.ledger, directory))
 }
+
+/// The live scope, its ledger (when asked for) and the directory's report.
+type LiveRead = (
+    Vec<CurrentFilter>,
+    Option<Ledger>,
+    Option<syncscope_core::directory::DirectoryReport>,
+);
 
 /// A ledger file: `{"entries": [{"Type": "GROUP", "Name": "...", "Domain": "..."}]}`
 /// (the stored entries' format).

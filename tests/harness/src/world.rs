@@ -220,6 +220,20 @@ impl World {
     /// Runs the `syncscope` CLI against this world (moto and the emulator); returns
     /// its exit code, stdout and stderr.
     pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self
+            .cli_command(args)
+            .output()
+            .expect("run the syncscope CLI");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The `syncscope` CLI command [`Self::cli`] runs, for a test that starts it and
+    /// watches the servers while it runs.
+    pub fn cli_command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(crate::paths::binary("syncscope"));
         let none = crate::paths::build_dir("world").join("no-aws-config");
         aws_env(&mut cmd, &self.moto.url, &none);
@@ -229,12 +243,7 @@ impl World {
                 self.emulator.base_url(),
             )
             .args(args);
-        let out = cmd.output().expect("run the syncscope CLI");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        cmd
     }
 
     /// The identity store of moto's IAM Identity Center instance (what the Lambda
