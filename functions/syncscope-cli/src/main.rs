@@ -325,9 +325,9 @@ fn plan(
     ))
 }
 
-/// The live scope (saved to `save_current` if asked) and, if asked, the live ledger.
-/// The live scope and, beside it, the directory check of the config's names (it needs
-/// nothing from the listing, so it does not wait for it). A failed read stops the check.
+/// The live scope (saved to `save_current` if asked), the live ledger if asked, and the
+/// directory check of the config's names, which runs beside the listing (it needs
+/// nothing from it). A failed read stops the check.
 fn read_live(
     c: &config::Config,
     with_ledger: bool,

@@ -58,8 +58,9 @@ pub fn aws_sdk_client(region: &str) -> Option<SharedHttpClient> {
 /// store shows up when a client is built rather than on its first request; the
 /// connector a request uses is built again on first use and then cached. Its result is
 /// ignored, and this client's roots are compiled in, so for syncscope the check is only
-/// work: about 0.3 ms of every SDK client built at start-up (docs/benchmarks.md,
-/// "Start-up"). Everything else is the wrapped client's.
+/// work: a TLS configuration built for nothing with every SDK client, SSM's at
+/// start-up among them (docs/benchmarks.md, "Start-up"). Everything else is the
+/// wrapped client's.
 #[derive(Debug)]
 struct BuiltOnFirstUse(SharedHttpClient);
 
