@@ -743,6 +743,24 @@ impl<'a> DocsView<'a> {
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
+
+    /// Writes document `index` of [`DOCUMENTS`] (the page, the snippet, `groups.json`)
+    /// to `out` as it is rendered, byte for byte what [`Self::page`], [`Self::snippet`]
+    /// and [`Self::json`] return, without holding it whole.
+    pub fn write_document(
+        &self,
+        index: usize,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        match index {
+            0 => Page { v: self }.write_into(out),
+            1 => Snippet { v: self }.write_into(out),
+            _ => {
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                out.write_all(b"\n")
+            }
+        }
+    }
 }
 
 fn headline(outcome: &Outcome, c: &DocsCounts) -> String {
@@ -882,6 +900,28 @@ mod tests {
 
     fn view(outcome: &Outcome) -> DocsView<'_> {
         DocsView::build(outcome, &samples::enrichment(outcome))
+    }
+
+    #[test]
+    fn each_document_written_as_it_renders_is_the_rendered_document() {
+        // The Lambda streams documents to a file and from there to S3; what it writes
+        // must be what the page, snippet and JSON renderers return, for every sample.
+        for spec in samples::specs() {
+            let outcome = samples::outcome(spec);
+            let v = view(&outcome);
+            let whole = [v.page().unwrap(), v.snippet().unwrap(), v.json()];
+            for (index, expected) in whole.iter().enumerate() {
+                let mut written = Vec::new();
+                v.write_document(index, &mut written).unwrap();
+                assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    *expected,
+                    "{} of {}",
+                    DOCUMENTS[index].0,
+                    spec.label()
+                );
+            }
+        }
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! (SSE-S3, AES-256). Live objects are cached briefly (`max-age=60`), because every run
 //! replaces them; history objects never change, so they may be cached for a year.
 
+use std::path::Path;
+
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_smithy_types::error::display::DisplayErrorContext;
-use bytes::Bytes;
 use syncscope_core::docs::{DOCUMENTS, Layout};
 use tokio::time::Instant;
 
@@ -65,52 +66,59 @@ impl DocsPublisher {
         &self,
         bucket: &str,
         key: String,
-        body: Bytes,
+        body: &Path,
         content_type: &str,
         cache: &str,
     ) -> Result<(), PublishError> {
-        self.s3
+        let failed = |key: String, message: String| PublishError::Put {
+            bucket: bucket.to_owned(),
+            key,
+            message,
+        };
+        let body = match ByteStream::from_path(body).await {
+            Ok(body) => body,
+            Err(e) => {
+                return Err(failed(
+                    key,
+                    format!("cannot read the rendered document: {e}"),
+                ));
+            }
+        };
+        match self
+            .s3
             .put_object()
             .bucket(bucket)
             .key(&key)
-            .body(ByteStream::from(body))
+            .body(body)
             .content_type(content_type)
             .cache_control(cache)
             .server_side_encryption(ServerSideEncryption::Aes256)
             .send()
             .await
-            .map_err(|e| PublishError::Put {
-                bucket: bucket.to_owned(),
-                key,
-                message: DisplayErrorContext(&e).to_string(),
-            })?;
-        Ok(())
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(failed(key, DisplayErrorContext(&e).to_string())),
+        }
     }
 
-    /// Publishes one document (`DOCUMENTS[index]`: its name and content type) to the
-    /// live folder and, unless the layout has none, the history folder, both at once,
-    /// before `deadline`. The two copies share one buffer. Documents go one at a time,
-    /// so a run holds one rendered document, not all three (peak memory at 10,000
-    /// filters, docs/benchmarks.md).
+    /// Publishes one document (`DOCUMENTS[index]`: its name and content type), rendered
+    /// into the file `body`, to the live folder and, unless the layout has none, the
+    /// history folder, both at once, before `deadline`. Each put streams the file: a
+    /// run never holds a rendered document whole (peak memory at 10,000 filters,
+    /// docs/benchmarks.md).
     pub async fn publish_one(
         &self,
         bucket: &str,
         layout: &Layout,
         index: usize,
-        body: Bytes,
+        body: &Path,
         deadline: Instant,
     ) -> Result<(), PublishError> {
         let (name, content_type) = DOCUMENTS[index.min(DOCUMENTS.len() - 1)];
         let folders = std::iter::once((layout.live.as_str(), LIVE_CACHE))
             .chain(layout.history.as_deref().map(|h| (h, HISTORY_CACHE)));
         let puts = folders.map(|(folder, cache)| {
-            self.put(
-                bucket,
-                format!("{folder}{name}"),
-                body.clone(),
-                content_type,
-                cache,
-            )
+            self.put(bucket, format!("{folder}{name}"), body, content_type, cache)
         });
         let all = futures_util::future::join_all(puts);
         let results =

@@ -17,7 +17,7 @@
 
 use syncscope_core::card;
 use syncscope_core::config::CardFormat;
-use syncscope_core::docs::{self, DocsView};
+use syncscope_core::docs::{self, DOCUMENTS, DocsView};
 use syncscope_core::outcome::{Findings, Outcome};
 use syncscope_core::properties::Properties;
 use tokio::time::Instant;
@@ -115,28 +115,21 @@ async fn publish_docs(
     let publisher = app.docs();
     let by = share(end, 0.5);
     // The view borrows the outcome; the identity store's answers are not needed once
-    // it is built. One document at a time, in the order of DOCUMENTS: rendered, put,
-    // dropped.
+    // it is built. One document at a time, in the order of DOCUMENTS: rendered into a
+    // scratch file as it is written, streamed from there to S3.
     let view = DocsView::build(&outcome, &enriched.enrichment);
     drop(enriched.enrichment);
+    let scratch = ScratchFile::new();
     let mut failed = None;
-    for index in 0..3 {
-        let rendered = match index {
-            0 => view.page().map_err(|e| e.to_string()),
-            1 => view.snippet().map_err(|e| e.to_string()),
-            _ => Ok(view.json()),
-        };
-        let body = match rendered {
-            Ok(text) => bytes::Bytes::from(text),
-            Err(e) => {
-                failed = Some(format!(
-                    "documentation not published: rendering failed: {e}"
-                ));
-                break;
-            }
-        };
+    for index in 0..DOCUMENTS.len() {
+        if let Err(e) = scratch.write(|out| view.write_document(index, out)) {
+            failed = Some(format!(
+                "documentation not published: rendering failed: {e}"
+            ));
+            break;
+        }
         if let Err(e) = publisher
-            .publish_one(bucket.as_str(), &layout, index, body, by)
+            .publish_one(bucket.as_str(), &layout, index, scratch.path(), by)
             .await
         {
             failed = Some(format!("documentation not published: {e}"));
@@ -234,11 +227,64 @@ pub fn log(app: &App, outcome: &Outcome) {
     );
 }
 
+/// A file in the temporary directory (Lambda's `/tmp`) that holds one rendered document
+/// at a time, and is removed when dropped. Named by process and a counter: runs in one
+/// process (the in-process tests) never share one.
+struct ScratchFile(std::path::PathBuf);
+
+impl ScratchFile {
+    fn new() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("syncscope-{}-{n}.document", std::process::id());
+        Self(std::env::temp_dir().join(name))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    /// Replaces the file's content with what `render` writes.
+    fn write(
+        &self,
+        render: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&self.0)?);
+        render(&mut out)?;
+        std::io::Write::flush(&mut out)
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn a_scratch_file_holds_what_was_written_last_and_is_removed_when_dropped() {
+        use std::io::Write as _;
+
+        let (a, b) = (ScratchFile::new(), ScratchFile::new());
+        assert_ne!(
+            a.path(),
+            b.path(),
+            "two runs in one process never share a file"
+        );
+        a.write(|out| out.write_all(b"a long first document"))
+            .unwrap();
+        a.write(|out| out.write_all(b"second")).unwrap();
+        assert_eq!(std::fs::read_to_string(a.path()).unwrap(), "second");
+        let path = a.path().to_owned();
+        drop(a);
+        assert!(!path.exists(), "{} was left behind", path.display());
+    }
 
     #[test]
     fn shares_split_the_time_left_and_a_past_end_leaves_none() {
