@@ -124,7 +124,9 @@ async fn publish_docs(
     for index in 0..DOCUMENTS.len() {
         if let Err(e) = scratch.write(|out| view.write_document(index, out)) {
             failed = Some(format!(
-                "documentation not published: rendering failed: {e}"
+                "documentation not published: rendering {} into {} failed: {e}",
+                DOCUMENTS[index].0,
+                scratch.path().display()
             ));
             break;
         }
