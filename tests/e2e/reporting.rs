@@ -329,6 +329,30 @@ fn a_missing_docs_bucket_is_a_warning_on_the_response_and_the_card() {
 }
 
 #[test]
+fn a_scratch_directory_that_cannot_be_written_is_a_warning_and_the_scope_is_applied() {
+    // Documents are rendered into a scratch file before they are streamed to S3; a
+    // temporary directory that does not exist fails that, and only that.
+    let world = World::with(WorldOptions {
+        lambda_env: vec![("TMPDIR".into(), "/nonexistent/syncscope-scratch".into())],
+        ..Default::default()
+    });
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "SUCCESS",
+    );
+    let warning = warnings(&body);
+    assert!(
+        warning.contains(
+            "documentation not published: rendering index.html into /nonexistent/syncscope-scratch/"
+        ),
+        "{body:#}"
+    );
+    assert_eq!(world.scope(), vec!["GROUP AWS-Admins".to_owned()]);
+    assert_eq!(cards(&world).len(), 1, "the card is still posted");
+}
+
+#[test]
 fn every_outcome_posts_one_card_with_its_title() {
     let world = world_failing("AWS-Broken", "AccessDeniedException");
     // Partial failure: the card names the failed filter and why.
