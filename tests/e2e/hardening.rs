@@ -1064,10 +1064,58 @@ fn s3_answering_5xx_is_a_warning_on_the_response_and_the_card_and_the_scope_is_a
     let w = warnings(&body);
     assert!(w.contains("documentation not published"), "{body:#}");
     assert!(!s3.requests().is_empty(), "the Lambda did call S3");
+    // The page is streamed from its scratch file: each retry of the 503 sent it whole
+    // again, and the live and the dated copy got the same bytes.
+    let pages: Vec<_> = s3
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.uri.contains("/index.html"))
+        .collect();
+    assert!(
+        pages.len() >= 4,
+        "{} page puts: 2 keys, retried",
+        pages.len()
+    );
+    let page = aws_chunked_payload(&pages[0].body);
+    assert!(
+        page.starts_with(b"<!DOCTYPE html>"),
+        "{}",
+        String::from_utf8_lossy(&page)
+    );
+    for r in &pages {
+        assert_eq!(
+            aws_chunked_payload(&r.body),
+            page,
+            "every attempt carried the same page ({})",
+            r.uri
+        );
+    }
     let cards = world.teams.requests();
     assert_eq!(cards.len(), 1);
     assert!(String::from_utf8_lossy(&cards[0].body).contains("documentation not published"));
     assert_eq!(world.scope(), groups(&["AWS-Admins"]));
+}
+
+/// The payload of an `aws-chunked` body (each chunk `<hex size>[;chunk-signature=…]`,
+/// CRLF, the bytes, CRLF, up to the empty chunk and the trailer).
+fn aws_chunked_payload(body: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    let mut rest = body;
+    loop {
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk header ends with CRLF");
+        let header = std::str::from_utf8(&rest[..line_end]).expect("an ASCII chunk header");
+        let hex = header.split(';').next().unwrap_or_default();
+        let size = usize::from_str_radix(hex, 16).expect("a hex chunk size");
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return payload;
+        }
+        payload.extend_from_slice(&rest[..size]);
+        rest = &rest[size + 2..];
+    }
 }
 
 #[test]
