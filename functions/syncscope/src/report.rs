@@ -121,11 +121,10 @@ async fn publish_docs(
     drop(enriched.enrichment);
     let scratch = ScratchFile::new();
     let mut failed = None;
-    for index in 0..DOCUMENTS.len() {
+    for (index, (name, _)) in DOCUMENTS.iter().enumerate() {
         if let Err(e) = scratch.write(|out| view.write_document(index, out)) {
             failed = Some(format!(
-                "documentation not published: rendering {} into {} failed: {e}",
-                DOCUMENTS[index].0,
+                "documentation not published: rendering {name} into {} failed: {e}",
                 scratch.path().display()
             ));
             break;
