@@ -32,8 +32,10 @@ const INIT_VS_HELLO: f64 = 1.35;
 const LIMIT: usize = 8;
 const PAGE_SIZE: usize = 100;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
+/// The middle value (the upper of the two middle ones of an even count); the default
+/// when there is none.
+fn median<T: Copy + Default + PartialOrd>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
@@ -45,9 +47,10 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
-/// Process start to the first Runtime API `next` poll of each program, `runs` rounds. The programs take turns within each round, and each round starts with the
-/// next program, so a slow spell of the machine (another process, the CPU's clock, a
-/// cold cache after the previous start) falls on all of them alike. A program that fails
+/// Process start to the first Runtime API `next` poll of each program, `runs` rounds.
+/// The programs take turns within each round, and each round starts with the next
+/// program, so a slow spell of the machine (another process, the CPU's clock, a cold
+/// cache after the previous start) falls on all of them alike. A program that fails
 /// once is not started again.
 fn init_times<const N: usize>(
     programs: [(&Path, &[&str]); N],
@@ -73,13 +76,12 @@ fn init_times<const N: usize>(
 
 /// The median over rounds of `a`'s time divided by `b`'s in the same round.
 fn paired_ratio(a: &[Duration], b: &[Duration]) -> f64 {
-    let mut ratios: Vec<f64> = a
-        .iter()
-        .zip(b)
-        .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64().max(f64::MIN_POSITIVE))
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN)
+    median(
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64().max(f64::MIN_POSITIVE))
+            .collect(),
+    )
 }
 
 /// Process start to the first Runtime API `next` poll, once.
