@@ -45,7 +45,7 @@ use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::{Map, Value, json};
 use syncscope::app::App;
 use syncscope::identity_sync::{ClientOptions, IdentitySyncClient};
-use syncscope::ssm::ParameterStore;
+use syncscope::ssm::{ParameterStore, RecordAt};
 use syncscope_core::scope::{FilterKind, ProfileKey};
 use syncscope_core::store;
 use syncscope_core::synth::{ParameterNames, properties_for};
@@ -56,17 +56,17 @@ use syncscope_harness::world::moto_sdk_config;
 use crate::helpers::*;
 
 /// The regions of the in-process driver (the binary driver uses the first).
-const REGIONS: [&str; 2] = ["eu-central-1", "eu-west-1"];
+pub(crate) const REGIONS: [&str; 2] = ["eu-central-1", "eu-west-1"];
 /// The sync profiles every region has.
-const PROFILES: [&str; 2] = [PROFILE, "ProfileB"];
+pub(crate) const PROFILES: [&str; 2] = [PROFILE, "ProfileB"];
 /// Names configs use.
-const NAMES: [&str; 6] = ["G-0", "G-1", "G-2", "G-3", "G-4", "G-5"];
+pub(crate) const NAMES: [&str; 6] = ["G-0", "G-1", "G-2", "G-3", "G-4", "G-5"];
 /// Requests delivered by every campaign of this process (for the summary line).
-static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+pub(crate) static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Deployments the directory check refused (`require` and a name not in AD).
 static REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Names only the console adds: no config ever names them.
-const CONSOLE: [&str; 3] = ["C-0", "C-1", "C-2"];
+pub(crate) const CONSOLE: [&str; 3] = ["C-0", "C-1", "C-2"];
 
 /// One deployment's settings. Its `Debug` is Rust: a shrunk failure pastes as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +222,7 @@ fn strict_cfg(c: Cfg) -> Cfg {
 // --- drivers ---------------------------------------------------------------------
 
 /// How requests reach syncscope, and the world they act on.
-trait Driver {
+pub(crate) trait Driver {
     /// The emulator of a region.
     fn emulator(&self, region: usize) -> &Emulator;
     /// Delivers an event; returns the CloudFormation responses PUT for its RequestId
@@ -238,9 +238,11 @@ trait Driver {
     fn console(&self, region: usize) -> &IdentitySyncClient;
     /// How many regions this driver has.
     fn regions(&self) -> usize;
+    /// CloudFormation on moto (stacks the function finds alive or gone).
+    fn cfn(&self) -> aws_sdk_cloudformation::Client;
 }
 
-fn seed() -> Seed {
+pub(crate) fn seed() -> Seed {
     let profiles: Vec<Value> = PROFILES
         .iter()
         .map(|p| json!({ "name": p, "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890" }))
@@ -287,17 +289,18 @@ fn console_client(url: &str, region: &str) -> IdentitySyncClient {
 }
 
 /// The handler in this process, two emulators, moto and a ResponseURL sink.
-struct InProcess {
+pub(crate) struct InProcess {
     rt: tokio::runtime::Runtime,
     app: &'static App,
     emulators: Vec<Running>,
     consoles: Vec<IdentitySyncClient>,
     cfn: Sink,
     ssm: aws_sdk_ssm::Client,
+    cloudformation: aws_sdk_cloudformation::Client,
 }
 
 impl InProcess {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let moto = Moto::shared();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -327,6 +330,7 @@ impl InProcess {
             .collect();
         let sdk = rt.block_on(moto_sdk_config(&moto.url));
         let ssm = aws_sdk_ssm::Client::new(&sdk);
+        let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
         let fallback = emulators[0].base_url();
         let directory = emulators[0].base_url();
         let app = App::with_endpoints(
@@ -342,6 +346,7 @@ impl InProcess {
             consoles,
             cfn: Sink::start(200).unwrap(),
             ssm,
+            cloudformation,
         }
     }
 }
@@ -388,16 +393,20 @@ impl Driver for InProcess {
     fn regions(&self) -> usize {
         REGIONS.len()
     }
+
+    fn cfn(&self) -> aws_sdk_cloudformation::Client {
+        self.cloudformation.clone()
+    }
 }
 
 /// The real Lambda binary through the Runtime API (one region).
-struct Binary {
+pub(crate) struct Binary {
     world: World,
     console: IdentitySyncClient,
 }
 
 impl Binary {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let world = World::with(WorldOptions {
             extra_profiles: vec!["ProfileB"],
             directories: directories(),
@@ -445,12 +454,74 @@ impl Driver for Binary {
     fn regions(&self) -> usize {
         1
     }
+
+    fn cfn(&self) -> aws_sdk_cloudformation::Client {
+        aws_sdk_cloudformation::Client::new(&self.world.sdk)
+    }
+}
+
+/// Writes a config's filters the way the deployment does; returns the properties a
+/// model's stack gets (no docs, no card; `ModelGroups`, an unknown key as
+/// CloudFormation allows, is the shadow model's copy of the names the config lists).
+pub(crate) fn deployed<D: Driver>(
+    driver: &D,
+    config: &syncscope_core::config::Config,
+    names: &ParameterNames,
+    groups: &[&str],
+) -> Map<String, Value> {
+    let entries = store::entries_of(&config.desired());
+    let hash = store::hash(&entries);
+    driver
+        .rt()
+        .block_on(
+            ParameterStore::new(driver.ssm().clone())
+                .write_list(&names.filters_version(&hash), &entries),
+        )
+        .unwrap();
+    let mut props = properties_for(config, names, &hash);
+    props.insert(
+        "ServiceToken".into(),
+        json!("arn:aws:lambda:eu-central-1:123456789012:function:syncscope"),
+    );
+    props.insert("ModelGroups".into(), json!(groups.join(",")));
+    props.remove("DocsBucket");
+    props.remove("TeamsWebhook");
+    props
+}
+
+/// A CloudFormation request of `stack_id`, answered at the driver's ResponseURL.
+pub(crate) fn cfn_event<D: Driver>(
+    driver: &D,
+    request_type: &str,
+    stack_id: &str,
+    props: &Map<String, Value>,
+    old: Option<&Map<String, Value>>,
+    id: Option<&str>,
+) -> Value {
+    let request_id = format!("{:016x}-{:08x}", fastrand::u64(..), fastrand::u32(..));
+    let mut event = json!({
+        "RequestType": request_type,
+        "ServiceToken": props.get("ServiceToken").cloned().unwrap_or(Value::Null),
+        "ResponseURL": driver.response_url(&request_id),
+        "StackId": stack_id,
+        "RequestId": request_id,
+        "LogicalResourceId": "SyncScope",
+        "ResourceType": "Custom::SyncScope",
+        "ResourceProperties": props,
+    });
+    if let Some(old) = old {
+        event["OldResourceProperties"] = json!(old);
+    }
+    if let Some(id) = id {
+        event["PhysicalResourceId"] = json!(id);
+    }
+    event
 }
 
 // --- the CloudFormation simulator and the shadow model ------------------------------
 
 /// A filter where it lives: (region index, profile, filter id).
-type Located = (usize, String, String);
+pub(crate) type Located = (usize, String, String);
 /// A name where it lives: (region index, profile, lowercase name). Ownership is by
 /// name: the ledger records names, and a filter re-added under a managed name is
 /// still the config's.
@@ -487,7 +558,7 @@ struct Sim<'d, D: Driver> {
 }
 
 /// Every filter of every profile of every region.
-fn filters_of<D: Driver>(driver: &D) -> HashMap<(usize, String), Vec<FilterSnapshot>> {
+pub(crate) fn filters_of<D: Driver>(driver: &D) -> HashMap<(usize, String), Vec<FilterSnapshot>> {
     let mut out = HashMap::new();
     for region in 0..driver.regions() {
         let state = driver.emulator(region).snapshot();
@@ -498,7 +569,7 @@ fn filters_of<D: Driver>(driver: &D) -> HashMap<(usize, String), Vec<FilterSnaps
     out
 }
 
-fn ids(all: &HashMap<(usize, String), Vec<FilterSnapshot>>) -> HashMap<Located, String> {
+pub(crate) fn ids(all: &HashMap<(usize, String), Vec<FilterSnapshot>>) -> HashMap<Located, String> {
     all.iter()
         .flat_map(|((r, p), filters)| {
             filters
@@ -562,6 +633,15 @@ impl<'d, D: Driver> Sim<'d, D> {
         )
     }
 
+    /// Where this sequence's stack keeps its parameters (an owners' path of its own:
+    /// sequences share moto and the profiles, not their stacks).
+    fn names(&self) -> ParameterNames {
+        ParameterNames {
+            owners: format!("/syncscope-model/{}/owners", self.name),
+            ..ParameterNames::for_stack(&self.name)
+        }
+    }
+
     /// Writes a config's filters the way the deployment does; returns the properties.
     fn deploy(&self, c: Cfg) -> Map<String, Value> {
         let groups: Vec<&str> = NAMES
@@ -586,27 +666,8 @@ impl<'d, D: Driver> Sim<'d, D> {
             config.general.region =
                 Some(syncscope_core::names::Region::parse(REGIONS[usize::from(c.region)]).unwrap());
         }
-        let entries = store::entries_of(&config.desired());
-        let hash = store::hash(&entries);
-        let names = ParameterNames::for_stack(&self.name);
-        self.driver
-            .rt()
-            .block_on(
-                ParameterStore::new(self.driver.ssm().clone())
-                    .write_list(&names.filters_version(&hash), &entries),
-            )
-            .unwrap();
-        let mut props = properties_for(&config, &names, &hash);
+        let mut props = deployed(self.driver, &config, &self.names(), &groups);
         props.insert("DryRun".into(), json!(c.dry_run.to_string()));
-        props.insert(
-            "ServiceToken".into(),
-            json!("arn:aws:lambda:eu-central-1:123456789012:function:syncscope"),
-        );
-        // An unknown key, as CloudFormation allows: the shadow model's copy of the
-        // desired names (the handler ignores it).
-        props.insert("ModelGroups".into(), json!(groups.join(",")));
-        props.remove("DocsBucket");
-        props.remove("TeamsWebhook");
         props
     }
 
@@ -618,24 +679,7 @@ impl<'d, D: Driver> Sim<'d, D> {
         old: Option<&Map<String, Value>>,
         id: Option<&str>,
     ) -> Value {
-        let request_id = format!("{:016x}-{:08x}", fastrand::u64(..), fastrand::u32(..));
-        let mut event = json!({
-            "RequestType": request_type,
-            "ServiceToken": props.get("ServiceToken").cloned().unwrap_or(Value::Null),
-            "ResponseURL": self.driver.response_url(&request_id),
-            "StackId": stack_id,
-            "RequestId": request_id,
-            "LogicalResourceId": "SyncScope",
-            "ResourceType": "Custom::SyncScope",
-            "ResourceProperties": props,
-        });
-        if let Some(old) = old {
-            event["OldResourceProperties"] = json!(old);
-        }
-        if let Some(id) = id {
-            event["PhysicalResourceId"] = json!(id);
-        }
-        event
+        cfn_event(self.driver, request_type, stack_id, props, old, id)
     }
 
     /// Delivers one request and checks every invariant a single request has; returns
@@ -813,7 +857,7 @@ impl<'d, D: Driver> Sim<'d, D> {
     fn check_records(&self, stack_id: &str, touched: &[(usize, String)]) {
         let owned = self.owned.get(stack_id).cloned().unwrap_or_default();
         let store = ParameterStore::new(self.driver.ssm().clone());
-        let base = ParameterNames::for_stack(&self.name).ledger;
+        let names = self.names();
         for (region, profile) in touched {
             let (region, profile) = (*region, profile.as_str());
             {
@@ -821,7 +865,16 @@ impl<'d, D: Driver> Sim<'d, D> {
                 let record = self
                     .driver
                     .rt()
-                    .block_on(store.read_ledger(&base, &key, Some(stack_id), false))
+                    .block_on(store.read_ledger(
+                        &RecordAt {
+                            owners: &names.owners,
+                            ledger_base: &names.ledger,
+                            key: &key,
+                            stack: &self.name,
+                        },
+                        Some(stack_id),
+                        false,
+                    ))
                     .unwrap();
                 for entry in &record.ledger.entries {
                     assert!(
@@ -1189,7 +1242,7 @@ fn run<D: Driver>(driver: &D, case: u32, steps: &[Step]) {
     sim.delete_stack(true);
 }
 
-fn cases(var: &str, default: u32) -> u32 {
+pub(crate) fn cases(var: &str, default: u32) -> u32 {
     std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -1242,7 +1295,7 @@ fn campaign<D: Driver>(driver: &D, cases: u32, regions: u8) {
 }
 
 /// The in-process driver, one test at a time (its emulators are reset per sequence).
-fn in_process<R>(f: impl FnOnce(&InProcess) -> R) -> R {
+pub(crate) fn in_process<R>(f: impl FnOnce(&InProcess) -> R) -> R {
     static DRIVER: OnceLock<InProcess> = OnceLock::new();
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME

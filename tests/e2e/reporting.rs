@@ -542,3 +542,37 @@ fn the_webhook_secret_never_appears_in_logs_responses_docs_or_cards() {
         }
     }
 }
+
+#[test]
+fn a_redirecting_webhook_or_response_url_is_never_followed() {
+    let world = World::start();
+    let elsewhere = syncscope_harness::sink::Sink::start(200).unwrap();
+    let away = elsewhere.url("/collect?stolen=1");
+    world.teams.script(
+        (0..20)
+            .map(|_| Reply::redirect(307, &away))
+            .collect::<Vec<_>>(),
+    );
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    let delivered = world.send(
+        &world.event("Create", &props, None, None),
+        Duration::from_secs(15),
+    );
+    let body = expect_status(&delivered, "SUCCESS");
+    assert!(
+        warnings(&body).contains("Teams card not delivered"),
+        "{body:#}"
+    );
+    // The ResponseURL redirecting: the answer is not carried to the other host.
+    world.cfn.script(
+        (0..6)
+            .map(|_| Reply::redirect(308, &away))
+            .collect::<Vec<_>>(),
+    );
+    world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    assert_eq!(
+        elsewhere.requests().len(),
+        0,
+        "no card, no response and no signed header reached the redirect's host"
+    );
+}

@@ -15,7 +15,7 @@ use syncscope::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncErro
 use syncscope_core::config::Config;
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode, Op};
-use syncscope_core::scope::Ledger;
+use syncscope_core::scope::{CoOwners, Ledger};
 use tokio::time::Instant;
 
 use crate::live::{self, Clients, explain};
@@ -278,6 +278,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         &current,
         &Ledger::default(),
         Mode::Managed,
+        &CoOwners::default(),
     );
     let counts = plan.counts();
     plan.actions.retain(|a| a.op == Op::Create);

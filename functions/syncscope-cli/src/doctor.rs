@@ -304,11 +304,17 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
 
     // The stack's SSM parameters: the filters of this config, the ledger.
     let store = clients.parameter_store();
-    let names = ParameterNames::for_stack(config.general.stack_name.as_str());
+    let names = crate::live::names_of(config);
     let check = deployed_filters(&store, &names, config).await;
     doctor.report("stack filters (SSM)", check);
     let key = ProfileKey::new(region.clone(), profile);
-    let check = match store.read_ledger(&names.ledger, &key, None, true).await {
+    let at = syncscope::ssm::RecordAt {
+        owners: &names.owners,
+        ledger_base: &names.ledger,
+        key: &key,
+        stack: config.general.stack_name.as_str(),
+    };
+    let check = match store.read_ledger(&at, None, true).await {
         Ok(stored) => Check::Ok(match &stored.found {
             Found::OtherStack(stack) => format!(
                 "{}: the record of an earlier stack of this name ({stack}); this stack claims nothing from it",

@@ -1,5 +1,6 @@
 //! The live scope and ledger, read with the user's AWS credentials. Read-only: only
-//! ListSyncFilters (identity-sync), GetParameter and GetParametersByPath (SSM).
+//! ListSyncFilters (identity-sync), GetParameter and GetParametersByPath (SSM), and
+//! DescribeStacks (CloudFormation: whether the stacks of other records still exist).
 
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use syncscope::directory::DirectoryReader;
 use syncscope::identity_store::IdentityStoreReader;
 use syncscope::identity_sync::client::resolve_endpoint;
 use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError};
-use syncscope::ssm::{Found, ParameterStore};
+use syncscope::ssm::{Found, ParameterStore, RecordAt};
+use syncscope::stacks::{OtherStacks, StackReader};
 use syncscope_core::config::Config;
 use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs};
@@ -20,6 +22,21 @@ use tokio::time::Instant;
 
 /// How long a live listing may take (10,000 filters are 100 pages).
 pub const LIST_TIME: Duration = Duration::from_secs(300);
+
+/// The environment variable that points the CLI at another owners' path than the
+/// template's default (`OwnersParameter`), as the tests' isolated worlds do.
+pub const OWNERS_ENV: &str = "SYNCSCOPE_OWNERS_PARAMETER";
+
+/// Where a config's stack keeps its parameters, as the CLI reads them.
+pub fn names_of(config: &Config) -> ParameterNames {
+    let mut names = ParameterNames::for_stack(config.general.stack_name.as_str());
+    if let Ok(owners) = std::env::var(OWNERS_ENV)
+        && !owners.is_empty()
+    {
+        names.owners = owners;
+    }
+    names
+}
 
 /// The AWS clients of the live modes.
 pub struct Clients {
@@ -86,6 +103,8 @@ pub struct Live {
     pub ledger_found: Found,
     /// The ledger's SSM path.
     pub ledger_path: String,
+    /// The other stacks of the profile (read with the ledger).
+    pub others: OtherStacks,
     /// The profile listed.
     pub profile: String,
     /// The region of IAM Identity Center.
@@ -107,6 +126,15 @@ impl Live {
             self.pages,
             if self.pages == 1 { "" } else { "s" },
         );
+        for line in &self.others.warnings {
+            text.push_str(&format!("\nwarning: {line}"));
+        }
+        for (record, why) in &self.others.dead {
+            text.push_str(&format!(
+                "\nThe record of stack {} no longer counts ({why}); the next run removes it",
+                record.stack
+            ));
+        }
         if let Found::OtherStack(stack_id) = &self.ledger_found {
             text.push_str(&format!(
                 "\nLedger {}: the record of an earlier stack of this name ({stack_id}); this stack does not claim it",
@@ -138,27 +166,45 @@ impl Live {
 pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
     let clients = Clients::from_env(config).await?;
     let profile = config.sso.sync_profile.as_str();
-    let names = ParameterNames::for_stack(config.general.stack_name.as_str());
+    let names = names_of(config);
     let key = ProfileKey::new(clients.region.clone(), profile);
     let deadline = Instant::now() + LIST_TIME;
     let store = clients.parameter_store();
+    let stacks = StackReader::new(&clients.sdk);
+    let stack = config.general.stack_name.as_str();
+    let at = RecordAt {
+        owners: &names.owners,
+        ledger_base: &names.ledger,
+        key: &key,
+        stack,
+    };
     let (listing, ledger) = tokio::join!(
         clients.identity_sync.list_filters(profile, deadline),
         async {
             if with_ledger {
-                Some(store.read_ledger(&names.ledger, &key, None, true).await)
+                let others = syncscope::stacks::other_stacks(
+                    &store,
+                    &stacks,
+                    &names.owners,
+                    &key,
+                    stack,
+                    Instant::now() + Duration::from_secs(20),
+                );
+                let (ledger, others) = tokio::join!(store.read_ledger(&at, None, true), others);
+                Some(ledger.and_then(|l| Ok((l, others?))))
             } else {
                 None
             }
         }
     );
     let listing = listing.map_err(|e| explain(&e, profile, &clients.region))?;
-    let (ledger, ledger_hash, ledger_found) = match ledger {
-        None => (None, None, Found::Nothing),
-        Some(Ok(stored)) => (
+    let (ledger, ledger_hash, ledger_found, others) = match ledger {
+        None => (None, None, Found::Nothing, OtherStacks::default()),
+        Some(Ok((stored, others))) => (
             Some(stored.ledger.clone()),
             stored.version().map(str::to_owned),
             stored.found.clone(),
+            others,
         ),
         Some(Err(e)) => {
             return Err(format!(
@@ -172,7 +218,8 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
         ledger,
         ledger_hash,
         ledger_found,
-        ledger_path: store::record_path(&names.ledger, &key),
+        ledger_path: at.path(),
+        others,
         profile: profile.to_owned(),
         region: clients.region.clone(),
         endpoint: clients.identity_sync.endpoint().to_owned(),

@@ -24,7 +24,7 @@ use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::plan::{self, Plan};
 use syncscope_core::preview::Preview;
-use syncscope_core::scope::{CurrentFilter, Ledger, Scope};
+use syncscope_core::scope::{CoOwners, CurrentFilter, Ledger, Scope};
 use syncscope_core::store;
 
 /// How `plan` prints.
@@ -294,16 +294,17 @@ fn plan(
         .map_err(|(code, _)| code)?
         .config;
     let ledger_file = ledger.map(read_ledger).transpose()?;
-    let (filters, live_ledger, directory) = match current {
+    let (filters, live_ledger, directory, others) = match current {
         Some(path) => (
             read_json::<Scope>(path, "scope snapshot")?.filters,
             None,
             None,
+            CoOwners::default(),
         ),
         None => read_live(c, ledger_file.is_none(), save_current)?,
     };
     let ledger = ledger_file.or(live_ledger).unwrap_or_default();
-    let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode);
+    let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode, &others);
     let (impact, impact_note) = match current {
         Some(_) => (
             None,
@@ -360,14 +361,16 @@ fn read_live(
             path.display()
         );
     }
-    Ok((live.filters, live.ledger, directory))
+    Ok((live.filters, live.ledger, directory, live.others.co))
 }
 
-/// The live scope, its ledger (when asked for) and the directory's report.
+/// The live scope, its ledger (when asked for), the directory's report and what the
+/// other live stacks of the profile list.
 type LiveRead = (
     Vec<CurrentFilter>,
     Option<Ledger>,
     Option<syncscope_core::directory::DirectoryReport>,
+    CoOwners,
 );
 
 /// A ledger file: `{"entries": [{"Type": "GROUP", "Name": "...", "Domain": "..."}]}`

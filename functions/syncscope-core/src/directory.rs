@@ -330,6 +330,8 @@ mod tests {
             domain: "corp.example.com".to_owned(),
             id: None,
             description: String::new(),
+            wanted_by: Vec::new(),
+            undo: false,
         }
     }
 

@@ -300,6 +300,9 @@ pub struct FilterRow<'a> {
     /// What Active Directory says about the name (None: not checked this run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ad: Option<AdStatus>,
+    /// The other stacks of the sync profile that list it too (co-owned).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub co_owners: &'a [String],
 }
 
 impl FilterRow<'_> {
@@ -506,7 +509,7 @@ fn rows_of<'a>(outcome: &'a Outcome, results: &Results<'_>) -> Vec<(&'a Action, 
                     None => return None,
                     Some(reason) => ScopeState::RemovalNotDone { reason },
                 },
-                Op::Unmanaged => return None,
+                Op::Unmanaged | Op::Shared => return None,
             };
             Some((action, state))
         })
@@ -577,6 +580,7 @@ impl<'a> DocsView<'a> {
                 ad: in_ad
                     .get(&(action.kind, Caseless(&action.name)))
                     .map(|&status| status.clone()),
+                co_owners: &action.wanted_by,
             };
             match action.kind {
                 FilterKind::Group => groups.push(row),
@@ -1176,6 +1180,8 @@ mod tests {
             domain: samples::DOMAIN.into(),
             id: None,
             description: String::new(),
+            wanted_by: Vec::new(),
+            undo: false,
         };
         let plan = outcome.plan.as_mut().unwrap();
         plan.actions = vec![

@@ -407,6 +407,8 @@ mod tests {
             domain: DOMAIN.to_owned(),
             id: None,
             description: String::new(),
+            wanted_by: Vec::new(),
+            undo: false,
         }
     }
 

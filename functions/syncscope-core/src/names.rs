@@ -145,6 +145,60 @@ fn first_control_char(value: &str) -> Option<(usize, char)> {
     value.chars().enumerate().find(|(_, c)| c.is_control())
 }
 
+/// Invisible formatting characters that make one name look like another in a
+/// pull-request comment, on the docs page or in a terminal: the bidirectional
+/// embeddings, overrides, isolates and marks, and the zero-width characters.
+const INVISIBLE_CHARS: &[(char, &str)] = &[
+    ('\u{061C}', "Arabic letter mark"),
+    ('\u{200B}', "zero width space"),
+    ('\u{200C}', "zero width non-joiner"),
+    ('\u{200D}', "zero width joiner"),
+    ('\u{200E}', "left-to-right mark"),
+    ('\u{200F}', "right-to-left mark"),
+    ('\u{202A}', "left-to-right embedding"),
+    ('\u{202B}', "right-to-left embedding"),
+    ('\u{202C}', "pop directional formatting"),
+    ('\u{202D}', "left-to-right override"),
+    ('\u{202E}', "right-to-left override"),
+    ('\u{2060}', "word joiner"),
+    ('\u{2066}', "left-to-right isolate"),
+    ('\u{2067}', "right-to-left isolate"),
+    ('\u{2068}', "first strong isolate"),
+    ('\u{2069}', "pop directional isolate"),
+    ('\u{FEFF}', "zero width no-break space"),
+];
+
+/// `value` for a terminal: control and invisible formatting characters written as
+/// `\u{XXXX}`, so a name from the scope (the console's too) cannot move the cursor,
+/// recolour the screen or pass for another name.
+pub fn printable(value: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || INVISIBLE_CHARS.iter().any(|(x, _)| *x == c);
+    if !value.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    value
+        .chars()
+        .map(|c| {
+            if hidden(c) {
+                format!("\\u{{{:04X}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// The first invisible formatting character of `value`: (position, char, its name).
+fn first_invisible_char(value: &str) -> Option<(usize, char, &'static str)> {
+    value.chars().enumerate().find_map(|(i, c)| {
+        INVISIBLE_CHARS
+            .iter()
+            .find(|(x, _)| *x == c)
+            .map(|(_, name)| (i, c, *name))
+    })
+}
+
 impl FilterName {
     /// Validates a name for a filter of `kind`.
     pub fn parse(raw: &str, kind: FilterKind) -> Result<Self, String> {
@@ -166,6 +220,13 @@ fn filter_name(raw: &str, kind: FilterKind) -> Result<String, String> {
         return Err(format!(
             "{} contains a control character (U+{:04X}) at position {}",
             quoted(name),
+            c as u32,
+            position + 1
+        ));
+    }
+    if let Some((position, c, name_of)) = first_invisible_char(name) {
+        return Err(format!(
+            "contains an invisible formatting character (U+{:04X}, {name_of}) at position {}, which makes a name look like another",
             c as u32,
             position + 1
         ));
@@ -714,6 +775,34 @@ mod tests {
         let e = FilterName::parse("AWS<Admins>", FilterKind::Group).unwrap_err();
         assert!(e.contains("'<'"), "{e}");
         assert!(FilterName::parse("Admins.", FilterKind::Group).is_err());
+    }
+
+    #[test]
+    fn printable_names_show_control_and_invisible_characters_as_escapes() {
+        assert_eq!(printable("AWS-Admins"), "AWS-Admins");
+        assert_eq!(
+            printable("a\u{1b}[2Jb\u{202E}c"),
+            "a\\u{001B}[2Jb\\u{202E}c"
+        );
+    }
+
+    #[test]
+    fn names_with_bidirectional_or_zero_width_characters_are_refused_by_position() {
+        let e = FilterName::parse("AWS-Admins\u{202E}nimdA", FilterKind::Group).unwrap_err();
+        assert!(
+            e.contains("U+202E, right-to-left override") && e.contains("position 11"),
+            "{e}"
+        );
+        for (c, _) in INVISIBLE_CHARS {
+            let name = format!("AWS{c}Admins");
+            let e = FilterName::parse(&name, FilterKind::User).unwrap_err();
+            assert!(e.contains(&format!("U+{:04X}", *c as u32)), "{e}");
+            assert!(
+                !e.contains(*c),
+                "the message never repeats the character: {e}"
+            );
+        }
+        assert!(FilterName::parse("Straße-Ämter", FilterKind::Group).is_ok());
     }
 
     #[test]

@@ -264,6 +264,15 @@ impl Outcome {
             .collect()
     }
 
+    /// Filters this config no longer wants, left in the scope because other live
+    /// stacks of the sync profile list them.
+    pub fn shared(&self) -> Vec<&Action> {
+        self.plan
+            .iter()
+            .flat_map(|p| p.with_op(Op::Shared))
+            .collect()
+    }
+
     /// Changes that failed, with their reasons.
     pub fn failed(&self) -> Vec<(&Action, &str)> {
         self.results
@@ -310,13 +319,21 @@ impl Outcome {
     /// One sentence saying what happened; the CloudFormation Reason on failure.
     pub fn summary(&self) -> String {
         let prefix = if self.dry_run { "DRY RUN: " } else { "" };
-        let counts = format!(
+        let mut counts = format!(
             "{} created, {} removed, {} adopted, {} unmanaged left alone",
             self.created().len(),
             self.removed().len(),
             self.adopted().len(),
             self.unmanaged().len()
         );
+        let shared = self.shared();
+        if !shared.is_empty() {
+            counts.push_str(&format!(
+                ", {} left for other stacks that list them ({})",
+                shared.len(),
+                crate::plan::wanted_by_list(&shared, 3)
+            ));
+        }
         match self.verdict {
             Verdict::Failed => format!(
                 "{prefix}sync scope of {} not reconciled: {}",

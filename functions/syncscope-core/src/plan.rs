@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::scope::{
-    CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey, ScopeKeyRef,
+    CoOwners, CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey, ScopeKeyRef,
 };
 
 crate::choice::choice! {
@@ -60,6 +60,9 @@ pub enum Op {
     Keep,
     /// There, not wanted, not ours: leave it and report it.
     Unmanaged,
+    /// There, not wanted here, but another live stack of the sync profile lists it:
+    /// left for that stack (never removed by this one), and no longer this stack's.
+    Shared,
 }
 
 impl Op {
@@ -76,6 +79,7 @@ impl Op {
             Self::Adopt => "adopt",
             Self::Keep => "keep",
             Self::Unmanaged => "unmanaged",
+            Self::Shared => "shared",
         }
     }
 }
@@ -98,6 +102,15 @@ pub struct Action {
     /// The config's description, for wanted filters.
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub description: String,
+    /// The other live stacks of the sync profile that list this filter too (their
+    /// stack names, sorted): a co-owned filter.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub wanted_by: Vec<String>,
+    /// A removal that undoes this stack's own recent addition (an interrupted run's
+    /// intent, or a rollback to the config before the run that added it): listed,
+    /// but not counted by the deletion guard.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub undo: bool,
 }
 
 impl Action {
@@ -138,10 +151,21 @@ pub struct Counts {
     pub keep: usize,
     /// Filters not managed by this config.
     pub unmanaged: usize,
+    /// Filters left for another live stack that lists them.
+    #[serde(default)]
+    pub shared: usize,
 }
 
-/// Plans the changes that make `current` match `desired`.
-pub fn plan(desired: &Desired, current: &[CurrentFilter], ledger: &Ledger, mode: Mode) -> Plan {
+/// Plans the changes that make `current` match `desired`. A filter that another live
+/// stack of the profile lists (`others`) is never removed: it is [`Op::Shared`] when
+/// this config does not want it, and a wanted one names its co-owners.
+pub fn plan(
+    desired: &Desired,
+    current: &[CurrentFilter],
+    ledger: &Ledger,
+    mode: Mode,
+    others: &CoOwners,
+) -> Plan {
     let domain = desired.domain.as_str();
     let owned: HashSet<ScopeKey> = ledger.entries.iter().map(LedgerEntry::key).collect();
 
@@ -175,6 +199,8 @@ pub fn plan(desired: &Desired, current: &[CurrentFilter], ledger: &Ledger, mode:
             domain: domain.to_owned(),
             id,
             description: filter.description.as_str().to_owned(),
+            wanted_by: others.of(&key).to_vec(),
+            undo: false,
         });
         wanted.insert(key);
     }
@@ -184,18 +210,17 @@ pub fn plan(desired: &Desired, current: &[CurrentFilter], ledger: &Ledger, mode:
             continue;
         }
         let ours = mode == Mode::Authoritative || owned.contains(key);
-        actions.push(unwanted(
-            found,
-            if ours { Op::Remove } else { Op::Unmanaged },
-        ));
+        let op = if ours { Op::Remove } else { Op::Unmanaged };
+        actions.push(unwanted(found, op, others.of(key)));
     }
     for extra in extras {
+        // A duplicate of a filter that stays: removing it takes no name away.
         let op = if mode == Mode::Authoritative {
             Op::Remove
         } else {
             Op::Unmanaged
         };
-        actions.push(unwanted(extra, op));
+        actions.push(unwanted(extra, op, &[]));
     }
 
     // The case-insensitive name is built once per action, not once per comparison.
@@ -208,29 +233,35 @@ pub fn plan(desired: &Desired, current: &[CurrentFilter], ledger: &Ledger, mode:
     }
 }
 
-fn unwanted(filter: &CurrentFilter, op: Op) -> Action {
+/// The action for a filter this config does not want: `op`, unless other live stacks
+/// list it, which leaves it to them.
+fn unwanted(filter: &CurrentFilter, op: Op, wanted_by: &[String]) -> Action {
     Action {
-        op,
+        op: if wanted_by.is_empty() { op } else { Op::Shared },
         kind: filter.kind,
         name: filter.name.clone(),
         domain: filter.domain.clone(),
         id: Some(filter.id.clone()),
         description: String::new(),
+        wanted_by: wanted_by.to_vec(),
+        undo: false,
     }
 }
 
 /// The plan for deleting the stack with `OnDelete: remove`: every filter in the ledger
-/// that still exists is removed; nothing else is touched.
+/// that still exists and no other live stack lists is removed; nothing else is
+/// touched.
 pub fn teardown(
     desired_domain: &crate::names::DomainName,
     current: &[CurrentFilter],
     ledger: &Ledger,
+    others: &CoOwners,
 ) -> Plan {
     let nothing = Desired {
         domain: desired_domain.clone(),
         filters: Vec::new(),
     };
-    plan(&nothing, current, ledger, Mode::Managed)
+    plan(&nothing, current, ledger, Mode::Managed, others)
 }
 
 /// The deletion guard refused a plan.
@@ -262,6 +293,7 @@ impl Plan {
                 Op::Adopt => c.adopt += 1,
                 Op::Keep => c.keep += 1,
                 Op::Unmanaged => c.unmanaged += 1,
+                Op::Shared => c.shared += 1,
             }
         }
         c
@@ -282,12 +314,37 @@ impl Plan {
         self.changes().next().is_some()
     }
 
+    /// Marks the removals that undo this stack's own recent additions: a pending
+    /// entry (an interrupted run's intent), or a filter created by the run that went
+    /// from the config `config` (the short hash of this run's filters) to the one
+    /// recorded since, which this run now goes back to (CloudFormation's rollback).
+    /// A filter that run adopted existed before it: going back releases it (left in
+    /// the scope, no longer this stack's) instead of removing it.
+    pub fn mark_undo(&mut self, ledger: &Ledger, config: &str) {
+        for action in self.actions.iter_mut().filter(|a| a.op == Op::Remove) {
+            let Some(entry) = ledger.get(&action.key()) else {
+                continue;
+            };
+            if entry.adopted_from.as_deref() == Some(config) && !entry.pending {
+                action.op = Op::Unmanaged;
+            } else {
+                action.undo = entry.pending || entry.added_from.as_deref() == Some(config);
+            }
+        }
+    }
+
+    /// The removals the deletion guard counts: all but the undoing ones.
+    pub fn guarded_removals(&self) -> usize {
+        self.with_op(Op::Remove).filter(|a| !a.undo).count()
+    }
+
     /// Checks the plan against the deletion guard.
     ///
     /// Trips when removals exceed `max_removals`, or exceed `max_removal_percent` of
-    /// the current scope. Exactly at a limit is allowed.
+    /// the current scope. Exactly at a limit is allowed. Removals that undo this
+    /// stack's own recent additions ([`Plan::mark_undo`]) do not count.
     pub fn check_guard(&self, limits: &GuardLimits) -> Result<(), GuardTripped> {
-        let removals = self.counts().remove;
+        let removals = self.guarded_removals();
         let size = self.scope_size.max(1);
         let over_count = removals > limits.max_removals as usize;
         let over_share = removals * 100 > limits.max_removal_percent as usize * size;
@@ -303,18 +360,52 @@ impl Plan {
         Ok(())
     }
 
-    /// The ledger after applying this plan, given what became of each change.
+    /// The ledger after applying this plan (made for the filters of short hash
+    /// `config`; None for a Delete), given what became of each change.
     ///
     /// Wanted filters that exist are owned; a create that may have happened stays
     /// as a pending entry (the next listing decides); a removal that did not surely
     /// happen stays owned (so the next run retries it); everything else leaves the
-    /// ledger: unmanaged filters, and entries whose filter is neither wanted nor there.
-    pub fn ledger_after(&self, previous: &Ledger, fate: impl Fn(&Action) -> Fate) -> Ledger {
-        let entry = |a: &Action, pending: bool| LedgerEntry {
-            kind: a.kind,
-            name: a.name.clone(),
-            domain: a.domain.clone(),
-            pending,
+    /// ledger: unmanaged filters, filters left to another stack, and entries whose
+    /// filter is neither wanted nor there. A create remembers the config the stack
+    /// had before ([`LedgerEntry::added_from`]) until a run applies another config.
+    pub fn ledger_after<'c>(
+        &self,
+        previous: &Ledger,
+        configs: impl Into<Configs<'c>>,
+        fate: impl Fn(&Action) -> Fate,
+    ) -> Ledger {
+        let Configs {
+            now: config,
+            before: told,
+        } = configs.into();
+        // A run of the config already recorded (a retry, a redelivery) goes on from
+        // the same config before; another config starts from the one CloudFormation
+        // says came before (an Update's old properties), else the recorded one.
+        let same_config = config.is_some() && previous.config.as_deref() == config;
+        let before = if same_config {
+            previous.before.clone()
+        } else {
+            told.map(str::to_owned).or_else(|| previous.config.clone())
+        };
+        let entry = |a: &Action, pending: bool| {
+            let carried = || previous.get(&a.key()).filter(|_| same_config);
+            let (added_from, adopted_from) = match a.op {
+                Op::Create => (before.clone(), None),
+                Op::Adopt => (None, before.clone()),
+                _ => (
+                    carried().and_then(|e| e.added_from.clone()),
+                    carried().and_then(|e| e.adopted_from.clone()),
+                ),
+            };
+            LedgerEntry {
+                kind: a.kind,
+                name: a.name.clone(),
+                domain: a.domain.clone(),
+                pending,
+                added_from,
+                adopted_from,
+            }
         };
         let entries = self
             .actions
@@ -322,20 +413,63 @@ impl Plan {
             .filter_map(|a| match (a.op, fate(a)) {
                 (Op::Keep | Op::Adopt, _) | (Op::Create, Fate::Done) => Some(entry(a, false)),
                 (Op::Create, Fate::InDoubt) => Some(entry(a, true)),
-                (Op::Create, Fate::NotDone) | (Op::Remove, Fate::Done) | (Op::Unmanaged, _) => None,
+                (Op::Create, Fate::NotDone)
+                | (Op::Remove, Fate::Done)
+                | (Op::Unmanaged | Op::Shared, _) => None,
                 (Op::Remove, Fate::NotDone | Fate::InDoubt) => previous.get(&a.key()).cloned(),
             })
             .collect();
-        Ledger::new(entries)
+        let mut ledger = Ledger::new(entries);
+        if config.is_some() {
+            ledger.config = config.map(str::to_owned);
+            ledger.before = before;
+        }
+        ledger
     }
 
     /// The ledger to record before any change is sent: every create as a pending
     /// intent, everything else as [`Plan::ledger_after`] would leave it if nothing
     /// happened. A run that dies mid-apply leaves this behind, so the next run knows
     /// what it may have created.
-    pub fn ledger_intent(&self, previous: &Ledger) -> Ledger {
-        self.ledger_after(previous, |_| Fate::InDoubt)
+    pub fn ledger_intent<'c>(&self, previous: &Ledger, configs: impl Into<Configs<'c>>) -> Ledger {
+        self.ledger_after(previous, configs, |_| Fate::InDoubt)
     }
+}
+
+/// The configs a run's ledger records: the one it applies, and the one CloudFormation
+/// says came before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Configs<'a> {
+    /// The short hash of the filters the run applies (None: a Delete).
+    pub now: Option<&'a str>,
+    /// The short hash of the filters of an Update's old properties.
+    pub before: Option<&'a str>,
+}
+
+impl<'a> From<Option<&'a str>> for Configs<'a> {
+    fn from(now: Option<&'a str>) -> Self {
+        Self { now, before: None }
+    }
+}
+
+/// `NAME (wanted by STACK, ...)` for the first `limit` actions, then `+N more`.
+pub fn wanted_by_list(actions: &[&Action], limit: usize) -> String {
+    let mut shown: Vec<String> = actions
+        .iter()
+        .take(limit)
+        .map(|a| {
+            format!(
+                "{} {} (wanted by {})",
+                a.kind.noun(),
+                a.name,
+                a.wanted_by.join(", ")
+            )
+        })
+        .collect();
+    if actions.len() > limit {
+        shown.push(format!("+{} more", actions.len() - limit));
+    }
+    shown.join("; ")
 }
 
 /// What became of one planned change, as far as a run can tell.
@@ -372,16 +506,23 @@ impl fmt::Display for Plan {
         for a in shown {
             let (sign, note) = match a.op {
                 Op::Create => ("+", "create"),
+                Op::Remove if a.undo => ("-", "remove: undoes this stack's own addition"),
                 Op::Remove => ("-", "remove"),
                 Op::Adopt => ("~", "adopt: exists, now managed by this config"),
                 Op::Unmanaged => ("?", "not managed by this config: left alone"),
+                Op::Shared => ("=", "left in the scope: another stack lists it"),
                 Op::Keep => (" ", "keep"),
+            };
+            let also = if a.wanted_by.is_empty() {
+                String::new()
+            } else {
+                format!(" (wanted by {})", a.wanted_by.join(", "))
             };
             writeln!(
                 f,
-                "  {sign} {:<5}  {:<width$}  {note}",
+                "  {sign} {:<5}  {:<width$}  {note}{also}",
                 a.kind.as_str(),
-                a.name
+                crate::names::printable(&a.name)
             )?;
         }
         writeln!(f)?;
@@ -390,6 +531,9 @@ impl fmt::Display for Plan {
             "Plan: {} to create, {} to remove, {} to adopt, {} unchanged, {} not managed.",
             c.create, c.remove, c.adopt, c.keep, c.unmanaged
         )?;
+        if c.shared > 0 {
+            write!(f, " {} left for other stacks that list them.", c.shared)?;
+        }
         if !self.has_changes() {
             write!(f, " The scope already matches the config.")?;
         }
@@ -432,6 +576,8 @@ mod tests {
                     name: (*g).to_owned(),
                     domain: DOMAIN.into(),
                     pending: false,
+                    added_from: None,
+                    adopted_from: None,
                 })
                 .collect(),
         )
@@ -446,7 +592,13 @@ mod tests {
 
     /// A plan of group names: wanted, in the scope, owned.
     fn planned(want: &[&str], have: &[&str], owned: &[&str], mode: Mode) -> Plan {
-        plan(&desired(want), &current(have), &ledger(owned), mode)
+        plan(
+            &desired(want),
+            &current(have),
+            &ledger(owned),
+            mode,
+            &CoOwners::default(),
+        )
     }
 
     /// Asserts a plan's (op, name) lines, in order.
@@ -460,7 +612,13 @@ mod tests {
 
     #[test]
     fn plan_creates_missing_filters() {
-        let p = plan(&desired(&["A"]), &[], &Ledger::default(), Mode::Managed);
+        let p = plan(
+            &desired(&["A"]),
+            &[],
+            &Ledger::default(),
+            Mode::Managed,
+            &CoOwners::default(),
+        );
         assert_ops(&p, &[(Op::Create, "A")]);
     }
 
@@ -498,20 +656,33 @@ mod tests {
     fn filters_of_another_domain_never_match_the_config() {
         let mut other = current(&["A"]);
         other[0].domain = "other.example.com".into();
-        let p = plan(&desired(&["A"]), &other, &Ledger::default(), Mode::Managed);
+        let p = plan(
+            &desired(&["A"]),
+            &other,
+            &Ledger::default(),
+            Mode::Managed,
+            &CoOwners::default(),
+        );
         assert_ops(&p, &[(Op::Create, "A"), (Op::Unmanaged, "A")]);
     }
 
     #[test]
     fn duplicates_in_the_scope_are_removed_only_in_authoritative_mode() {
         let scope = current(&["A", "a"]);
-        let managed = plan(&desired(&["A"]), &scope, &ledger(&["A"]), Mode::Managed);
+        let managed = plan(
+            &desired(&["A"]),
+            &scope,
+            &ledger(&["A"]),
+            Mode::Managed,
+            &CoOwners::default(),
+        );
         assert_eq!(managed.counts().unmanaged, 1);
         let authoritative = plan(
             &desired(&["A"]),
             &scope,
             &ledger(&["A"]),
             Mode::Authoritative,
+            &CoOwners::default(),
         );
         assert_eq!(authoritative.counts().remove, 1);
         assert_eq!(
@@ -569,8 +740,274 @@ mod tests {
             &domain,
             &current(&["Mine", "Theirs"]),
             &ledger(&["Mine", "Gone"]),
+            &CoOwners::default(),
         );
         assert_ops(&p, &[(Op::Remove, "Mine"), (Op::Unmanaged, "Theirs")]);
+    }
+
+    /// Other stacks' records: (stack name, the names it lists).
+    fn others(stacks: &[(&str, &[&str])]) -> CoOwners {
+        let mut co = CoOwners::default();
+        for (stack, names) in stacks {
+            co.add(stack, &ledger(names));
+        }
+        co
+    }
+
+    #[test]
+    fn a_name_another_stack_lists_is_left_for_it_and_leaves_this_ledger() {
+        let co = others(&[("PROD", &["Shared"])]);
+        let p = plan(
+            &desired(&["Mine"]),
+            &current(&["Mine", "Shared", "Old"]),
+            &ledger(&["Mine", "Shared", "Old"]),
+            Mode::Managed,
+            &co,
+        );
+        assert_ops(
+            &p,
+            &[
+                (Op::Keep, "Mine"),
+                (Op::Remove, "Old"),
+                (Op::Shared, "Shared"),
+            ],
+        );
+        let shared = p.with_op(Op::Shared).next().unwrap();
+        assert_eq!(shared.wanted_by, ["PROD"]);
+        assert!(
+            p.to_string()
+                .contains("another stack lists it (wanted by PROD)"),
+            "{p}"
+        );
+        let after = p.ledger_after(&ledger(&["Mine", "Shared", "Old"]), None, |_| Fate::Done);
+        let names: Vec<&str> = after.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["Mine"]);
+    }
+
+    #[test]
+    fn authoritative_runs_and_teardowns_never_remove_what_another_stack_lists() {
+        let co = others(&[("TEST", &["Theirs"]), ("PROD", &["Theirs", "Both"])]);
+        let p = plan(
+            &desired(&["Both"]),
+            &current(&["Both", "Theirs", "Console"]),
+            &Ledger::default(),
+            Mode::Authoritative,
+            &co,
+        );
+        assert_ops(
+            &p,
+            &[
+                (Op::Adopt, "Both"),
+                (Op::Remove, "Console"),
+                (Op::Shared, "Theirs"),
+            ],
+        );
+        assert_eq!(
+            p.actions[0].wanted_by,
+            ["PROD"],
+            "a co-owned name names its co-owners"
+        );
+        assert_eq!(p.actions[2].wanted_by, ["PROD", "TEST"]);
+        let domain = DomainName::parse(DOMAIN).unwrap();
+        let down = teardown(
+            &domain,
+            &current(&["Both", "Mine"]),
+            &ledger(&["Both", "Mine"]),
+            &co,
+        );
+        assert_ops(&down, &[(Op::Shared, "Both"), (Op::Remove, "Mine")]);
+    }
+
+    /// A ledger as a run of config `config` (from `before`) leaves it.
+    fn recorded(names: &[&str], added: &[&str], config: &str, before: Option<&str>) -> Ledger {
+        let mut l = ledger(names);
+        for e in &mut l.entries {
+            if added.contains(&e.name.as_str()) {
+                e.added_from = before.map(str::to_owned);
+            }
+        }
+        l.config = Some(config.to_owned());
+        l.before = before.map(str::to_owned);
+        l
+    }
+
+    #[test]
+    fn a_rollback_to_the_config_before_undoes_its_additions_outside_the_guard() {
+        // 2 filters, the last run (config v2, from v1) added one: 50 % of the scope.
+        let l = recorded(&["Kept", "New"], &["New"], "v2", Some("v1"));
+        let mut p = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "New"]),
+            &l,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        let strict = GuardLimits {
+            max_removals: 0,
+            max_removal_percent: 0,
+            max_users_losing_access: None,
+        };
+        assert!(p.check_guard(&strict).is_err(), "not marked: counted");
+        p.mark_undo(&l, "v1");
+        assert!(p.with_op(Op::Remove).all(|a| a.undo));
+        assert_eq!(p.check_guard(&strict), Ok(()));
+        assert!(
+            p.to_string().contains("undoes this stack's own addition"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn only_a_return_to_the_config_before_or_an_intent_is_an_undo() {
+        let l = recorded(&["Kept", "New", "Older"], &["New"], "v2", Some("v1"));
+        let mut p = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "New", "Older"]),
+            &l,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        p.mark_undo(&l, "v3");
+        assert_eq!(
+            p.guarded_removals(),
+            2,
+            "another config: every removal counts"
+        );
+        p.mark_undo(&l, "v1");
+        assert_eq!(
+            p.guarded_removals(),
+            1,
+            "Older was not added by the last run"
+        );
+        let mut pending = ledger(&["Kept", "Maybe"]);
+        pending.entries[1].pending = true;
+        let mut p = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "Maybe"]),
+            &pending,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        p.mark_undo(&pending, "v9");
+        assert_eq!(
+            p.guarded_removals(),
+            0,
+            "an interrupted run's intent is an undo"
+        );
+    }
+
+    #[test]
+    fn additions_are_remembered_until_another_config_is_applied() {
+        let p = planned(&["Kept", "New"], &["Kept"], &["Kept"], Mode::Managed);
+        let l1 = Ledger {
+            config: Some("v1".into()),
+            ..ledger(&["Kept"])
+        };
+        // The intent and the run of v2 both remember that v1 came before.
+        let intent = p.ledger_intent(&l1, Some("v2"));
+        assert_eq!(intent.before.as_deref(), Some("v1"));
+        let done = p.ledger_after(&intent, Some("v2"), |_| Fate::Done);
+        let added: Vec<(&str, Option<&str>)> = done
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.added_from.as_deref()))
+            .collect();
+        assert_eq!(added, [("Kept", None), ("New", Some("v1"))]);
+        assert_eq!(
+            (done.config.as_deref(), done.before.as_deref()),
+            (Some("v2"), Some("v1"))
+        );
+        // A redelivery of v2 keeps it; the next config forgets it.
+        let keep = planned(
+            &["Kept", "New"],
+            &["Kept", "New"],
+            &["Kept", "New"],
+            Mode::Managed,
+        );
+        let again = keep.ledger_after(&done, Some("v2"), |_| Fate::Done);
+        assert_eq!(
+            again
+                .get(&done.entries[1].key())
+                .unwrap()
+                .added_from
+                .as_deref(),
+            Some("v1")
+        );
+        let next = keep.ledger_after(&done, Some("v3"), |_| Fate::Done);
+        assert!(next.entries.iter().all(|e| e.added_from.is_none()));
+        assert_eq!(next.before.as_deref(), Some("v2"));
+    }
+
+    #[test]
+    fn a_rollback_releases_what_the_undone_run_adopted_instead_of_removing_it() {
+        // v1 -> v2 adopted "Existing" (it was there before): going back to v1 leaves
+        // it in the scope, as it was, and drops it from the ledger.
+        let p = planned(
+            &["Kept", "Existing"],
+            &["Kept", "Existing"],
+            &["Kept"],
+            Mode::Managed,
+        );
+        let l1 = Ledger {
+            config: Some("v1".into()),
+            ..ledger(&["Kept"])
+        };
+        let l2 = p.ledger_after(&l1, Some("v2"), |_| Fate::Done);
+        let mut back = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "Existing"]),
+            &l2,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        back.mark_undo(&l2, "v1");
+        assert_ops(&back, &[(Op::Unmanaged, "Existing"), (Op::Keep, "Kept")]);
+        let l3 = back.ledger_after(&l2, Some("v1"), |_| Fate::Done);
+        assert_eq!(l3.entries.len(), 1);
+    }
+
+    #[test]
+    fn the_config_before_comes_from_the_update_when_the_record_does_not_know_it() {
+        // The record was lost: the Update's old properties still say what came before.
+        let p = planned(&["Kept", "New"], &["Kept"], &[], Mode::Managed);
+        let configs = Configs {
+            now: Some("v2"),
+            before: Some("v1"),
+        };
+        let l = p.ledger_after(&Ledger::default(), configs, |_| Fate::Done);
+        assert_eq!(l.before.as_deref(), Some("v1"));
+        let mut back = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "New"]),
+            &l,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        back.mark_undo(&l, "v1");
+        assert_eq!(back.guarded_removals(), 0);
+    }
+
+    #[test]
+    fn a_failed_undo_stays_an_undo_for_the_retry() {
+        let l = recorded(&["Kept", "New"], &["New"], "v2", Some("v1"));
+        let mut p = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "New"]),
+            &l,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        p.mark_undo(&l, "v1");
+        let after = p.ledger_after(&l, Some("v1"), |_| Fate::NotDone);
+        let mut retry = plan(
+            &desired(&["Kept"]),
+            &current(&["Kept", "New"]),
+            &after,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        retry.mark_undo(&after, "v1");
+        assert_eq!(retry.guarded_removals(), 0);
     }
 
     #[test]
@@ -587,12 +1024,12 @@ mod tests {
                 .map(|e| (e.name.clone(), e.pending))
                 .collect()
         };
-        let nothing_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| Fate::NotDone);
+        let nothing_worked = p.ledger_after(&ledger(&["Kept", "Old"]), None, |_| Fate::NotDone);
         assert_eq!(
             names(&nothing_worked),
             [("Kept".into(), false), ("Old".into(), false)]
         );
-        let all_worked = p.ledger_after(&ledger(&["Kept", "Old"]), |_| Fate::Done);
+        let all_worked = p.ledger_after(&ledger(&["Kept", "Old"]), None, |_| Fate::Done);
         assert_eq!(
             names(&all_worked),
             [("Kept".into(), false), ("New".into(), false)]
@@ -607,7 +1044,7 @@ mod tests {
             &["Kept", "Old"],
             Mode::Managed,
         );
-        let intent = p.ledger_intent(&ledger(&["Kept", "Old"]));
+        let intent = p.ledger_intent(&ledger(&["Kept", "Old"]), None);
         let got: Vec<(&str, bool)> = intent
             .entries
             .iter()
@@ -624,9 +1061,15 @@ mod tests {
             e.pending = true;
         }
         // "Maybe" exists and is no longer wanted: ours to remove. "Ghost" never came.
-        let p = plan(&desired(&[]), &current(&["Maybe"]), &l, Mode::Managed);
+        let p = plan(
+            &desired(&[]),
+            &current(&["Maybe"]),
+            &l,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
         assert_ops(&p, &[(Op::Remove, "Maybe")]);
-        let after = p.ledger_after(&l, |_| Fate::Done);
+        let after = p.ledger_after(&l, None, |_| Fate::Done);
         assert!(after.entries.is_empty(), "{after:?}");
         // Wanted and there: confirmed.
         let p = plan(
@@ -634,8 +1077,9 @@ mod tests {
             &current(&["Maybe"]),
             &l,
             Mode::Managed,
+            &CoOwners::default(),
         );
-        let after = p.ledger_after(&l, |_| Fate::Done);
+        let after = p.ledger_after(&l, None, |_| Fate::Done);
         assert_eq!(after.entries.len(), 1);
         assert!(!after.entries[0].pending);
     }
@@ -736,7 +1180,7 @@ mod tests {
         #[test]
         fn authoritative_apply_yields_exactly_the_desired_scope((want, have, owned) in scope_strategy()) {
             let (d, scope, l) = scenario(want, have, owned);
-            let p = plan(&d, &scope, &l, Mode::Authoritative);
+            let p = plan(&d, &scope, &l, Mode::Authoritative, &CoOwners::default());
             let after = apply(&p, &scope, &mut 0);
             let mut expected: Vec<ScopeKey> = d.filters.iter().map(|f| d.key(f)).collect();
             expected.sort();
@@ -751,7 +1195,7 @@ mod tests {
             mode in prop::sample::select(Mode::ALL),
         ) {
             let (d, scope, l) = scenario(want, have, owned);
-            let p = plan(&d, &scope, &l, mode);
+            let p = plan(&d, &scope, &l, mode, &CoOwners::default());
             let mut from_plan: Vec<(FilterKind, String)> = p
                 .actions
                 .iter()
@@ -773,13 +1217,13 @@ mod tests {
             mode in prop::sample::select(Mode::ALL),
         ) {
             let (d, scope, l) = scenario(want, have, owned);
-            let p = plan(&d, &scope, &l, mode);
+            let p = plan(&d, &scope, &l, mode, &CoOwners::default());
             let c = p.counts();
             prop_assert_eq!(c.create + c.adopt + c.keep, d.filters.len());
             prop_assert_eq!(c.adopt + c.keep + c.remove + c.unmanaged, scope.len());
             let after = apply(&p, &scope, &mut 0);
-            let l2 = p.ledger_after(&l, |_| Fate::Done);
-            let again = plan(&d, &after, &l2, mode);
+            let l2 = p.ledger_after(&l, None, |_| Fate::Done);
+            let again = plan(&d, &after, &l2, mode, &CoOwners::default());
             prop_assert!(!again.has_changes(), "{}", again);
             prop_assert_eq!(again.counts().adopt, 0);
         }
@@ -787,7 +1231,7 @@ mod tests {
         #[test]
         fn managed_mode_never_removes_an_unmanaged_filter((want, have, owned) in scope_strategy()) {
             let (d, scope, l) = scenario(want, have, owned);
-            let p = plan(&d, &scope, &l, Mode::Managed);
+            let p = plan(&d, &scope, &l, Mode::Managed, &CoOwners::default());
             for a in p.with_op(Op::Remove) {
                 prop_assert!(l.contains(&a.key()), "removed {} which the ledger does not own", a.name);
             }
@@ -806,7 +1250,7 @@ mod tests {
                 let j = ((seed as usize).wrapping_mul(31).wrapping_add(i * 17)) % n.max(1);
                 shuffled.swap(i, j);
             }
-            prop_assert_eq!(plan(&d, &scope, &l, Mode::Managed), plan(&d, &shuffled, &l, Mode::Managed));
+            prop_assert_eq!(plan(&d, &scope, &l, Mode::Managed, &CoOwners::default()), plan(&d, &shuffled, &l, Mode::Managed, &CoOwners::default()));
         }
 
         #[test]

@@ -117,12 +117,21 @@ impl Preview<'_> {
             .filter(|a| a.op != Op::Keep)
             .map(|a| {
                 let sign = match a.op {
-                    Op::Create => "➕ create",
-                    Op::Remove => "➖ remove",
-                    Op::Adopt => "🔗 adopt",
-                    _ => "⏸ not managed: left alone",
+                    Op::Create => "➕ create".to_owned(),
+                    Op::Remove if a.undo => "↩ remove: undoes this stack's addition".to_owned(),
+                    Op::Remove => "➖ remove".to_owned(),
+                    Op::Adopt => "🔗 adopt".to_owned(),
+                    Op::Shared => {
+                        format!("🤝 left in the scope: wanted by {}", a.wanted_by.join(", "))
+                    }
+                    _ => "⏸ not managed: left alone".to_owned(),
                 };
-                vec![sign.to_owned(), a.kind.noun().to_owned(), a.name.clone()]
+                let name = if a.wanted_by.is_empty() || a.op == Op::Shared {
+                    a.name.clone()
+                } else {
+                    format!("{} (co-owned with {})", a.name, a.wanted_by.join(", "))
+                };
+                vec![sign, a.kind.noun().to_owned(), name]
             })
             .collect();
         if changes.is_empty() {

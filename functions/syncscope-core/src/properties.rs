@@ -126,6 +126,11 @@ impl<const MAX: u32> Property for Count<MAX> {
 pub struct SsmPath(String);
 
 impl SsmPath {
+    /// The owners' path every stack shares unless told otherwise.
+    pub fn owners_default() -> Self {
+        Self(crate::store::OWNERS_ROOT.to_owned())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -305,8 +310,12 @@ properties! {
     filters_parameter: required SsmPath = "FiltersParameter";
     /// `FiltersHash`: the SHA-256 of the filters, so every config change is an Update.
     filters_hash: optional Sha256Hex = "FiltersHash";
-    /// `LedgerParameter`: the SSM path of the stack's ledgers.
+    /// `LedgerParameter`: the SSM path of the stack's ledgers (before they moved to
+    /// `OwnersParameter`: read until the next write moves them).
     ledger_parameter: required SsmPath = "LedgerParameter";
+    /// `OwnersParameter`: the SSM path under which every stack of a sync profile keeps
+    /// its ownership record (`OWNERS/REGION/PROFILE/STACK`), so each sees the others'.
+    owners_parameter: default SsmPath = "OwnersParameter" => SsmPath::owners_default();
     /// `SyncProfileName` (default: the console's).
     sync_profile: default SyncProfileName = "SyncProfileName" => SyncProfileName::default();
     /// `Region`: the region of IAM Identity Center (default: the function's).

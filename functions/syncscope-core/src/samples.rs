@@ -160,6 +160,8 @@ pub fn outcome(spec: Spec) -> Outcome {
             domain: DOMAIN.to_owned(),
             id: (op != Op::Create).then(|| format!("sf-{i:06x}")),
             description,
+            wanted_by: Vec::new(),
+            undo: false,
         });
     }
     if spec.groups > 0 {
@@ -178,6 +180,8 @@ pub fn outcome(spec: Spec) -> Outcome {
             domain: DOMAIN.to_owned(),
             id: None,
             description: "Break-glass user".to_owned(),
+            wanted_by: Vec::new(),
+            undo: false,
         });
     }
     let plan = Plan {

@@ -157,6 +157,11 @@ impl Desired {
 pub struct Ledger {
     /// The managed filters, sorted by key.
     pub entries: Vec<LedgerEntry>,
+    /// The (short) hash of the filters of the last run that wrote the record (None:
+    /// a record written before syncscope kept it, or by a Delete).
+    pub config: Option<String>,
+    /// The config the stack had before `config`: what a rollback returns to.
+    pub before: Option<String>,
 }
 
 /// One managed filter (stored as a [`crate::store::Entry`] with its domain).
@@ -172,6 +177,14 @@ pub struct LedgerEntry {
     /// result is unknown. A pending filter counts as owned if it exists; a run that
     /// lists the scope without it drops it.
     pub pending: bool,
+    /// For a filter this stack created: the (short) hash of the filters the stack
+    /// had deployed before the run that created it, as long as no later config was
+    /// applied. A run that goes back to that config (CloudFormation's rollback)
+    /// removes the filter as an undo, which the deletion guard does not count.
+    pub added_from: Option<String>,
+    /// The same for a filter this stack adopted (it existed before): a rollback to
+    /// that config releases it instead of removing it, as it was before.
+    pub adopted_from: Option<String>,
 }
 
 impl LedgerEntry {
@@ -191,7 +204,11 @@ impl Ledger {
         keyed.sort_by(|(a, x), (b, y)| (a, x.pending).cmp(&(b, y.pending)));
         keyed.dedup_by(|(a, _), (b, _)| a == b);
         entries.extend(keyed.into_iter().map(|(_, e)| e));
-        Self { entries }
+        Self {
+            entries,
+            config: None,
+            before: None,
+        }
     }
 
     /// The entries still pending (intent recorded, outcome unknown).
@@ -223,6 +240,36 @@ pub struct Owner {
     pub region: String,
     /// The sync profile.
     pub profile: String,
+}
+
+/// The names other live stacks of the same sync profile list (their ownership
+/// records): a run never removes one of them, and reports who still wants it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoOwners {
+    by_key: std::collections::HashMap<ScopeKey, Vec<String>>,
+}
+
+impl CoOwners {
+    /// Adds the entries of one other stack's record.
+    pub fn add(&mut self, stack: &str, ledger: &Ledger) {
+        for entry in &ledger.entries {
+            let stacks = self.by_key.entry(entry.key()).or_default();
+            if !stacks.iter().any(|s| s == stack) {
+                stacks.push(stack.to_owned());
+                stacks.sort();
+            }
+        }
+    }
+
+    /// The other stacks that list a filter (empty: none).
+    pub fn of(&self, key: &ScopeKey) -> &[String] {
+        self.by_key.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether no other stack lists anything.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
 }
 
 /// Where a resource's filters live: a sync profile in a region.

@@ -76,6 +76,17 @@ pub struct Entry {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub pending: bool,
+    /// The hash of the filters before the run that created it (ledger entries only;
+    /// see [`LedgerEntry::added_from`]).
+    #[serde(rename = "AddedFrom", default, skip_serializing_if = "Option::is_none")]
+    pub added_from: Option<String>,
+    /// The same for an adopted filter (ledger entries only).
+    #[serde(
+        rename = "AdoptedFrom",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub adopted_from: Option<String>,
 }
 
 /// One shard as stored.
@@ -131,6 +142,8 @@ pub fn entries_of(desired: &Desired) -> Vec<Entry> {
             description: f.description.as_str().to_owned(),
             domain: None,
             pending: false,
+            added_from: None,
+            adopted_from: None,
         })
         .collect()
 }
@@ -146,6 +159,8 @@ pub fn entries_of_ledger(ledger: &Ledger) -> Vec<Entry> {
             description: String::new(),
             domain: Some(e.domain.clone()),
             pending: e.pending,
+            added_from: e.added_from.clone(),
+            adopted_from: e.adopted_from.clone(),
         })
         .collect()
 }
@@ -427,8 +442,12 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
     Ok(Stored { entries, hash })
 }
 
+/// Where every stack keeps its ownership records unless its properties say otherwise.
+pub const OWNERS_ROOT: &str = "/syncscope/owners";
+
 /// The SSM path of a resource's ownership record under the ledger base `base`:
-/// `BASE/REGION/PROFILE` (both are valid SSM path segments by their own rules).
+/// `BASE/REGION/PROFILE` (both are valid SSM path segments by their own rules). Since
+/// co-ownership this is where a record was: it is read until the next write moves it.
 pub fn record_path(base: &str, key: &crate::scope::ProfileKey) -> String {
     format!(
         "{}/{}/{}",
@@ -436,6 +455,18 @@ pub fn record_path(base: &str, key: &crate::scope::ProfileKey) -> String {
         key.region,
         key.profile
     )
+}
+
+/// The SSM path under which every stack keeps its record of one sync profile:
+/// `OWNERS/REGION/PROFILE`.
+pub fn profile_owners_path(owners: &str, key: &crate::scope::ProfileKey) -> String {
+    record_path(owners, key)
+}
+
+/// The SSM path of one stack's record of a sync profile: `OWNERS/REGION/PROFILE/STACK`
+/// (a stack name is letters, digits and hyphens: a valid path segment).
+pub fn owner_record_path(owners: &str, key: &crate::scope::ProfileKey, stack: &str) -> String {
+    format!("{}/{stack}", profile_owners_path(owners, key))
 }
 
 /// The first 16 hex digits of a hash: enough to tell versions apart in names.
@@ -455,6 +486,11 @@ pub fn desired_from(domain: &DomainName, entries: &[Entry]) -> Result<Desired, V
         if entry.pending {
             problems.push(format!(
                 "{at}: \"Pending\" belongs to the ledger, not to the desired filters"
+            ));
+        }
+        if entry.added_from.is_some() || entry.adopted_from.is_some() {
+            problems.push(format!(
+                "{at}: \"AddedFrom\" and \"AdoptedFrom\" belong to the ledger, not to the desired filters"
             ));
         }
         let name = FilterName::parse(&entry.name, entry.kind);
@@ -497,6 +533,8 @@ pub fn ledger_from(entries: &[Entry]) -> Ledger {
                     name: e.name.clone(),
                     domain: e.domain.clone()?,
                     pending: e.pending,
+                    added_from: e.added_from.clone(),
+                    adopted_from: e.adopted_from.clone(),
                 })
             })
             .collect(),
@@ -519,6 +557,8 @@ mod tests {
                 description: description.to_owned(),
                 domain: None,
                 pending: false,
+                added_from: None,
+                adopted_from: None,
             })
             .collect()
     }
@@ -726,6 +766,8 @@ mod tests {
             name: "A".into(),
             domain: "corp.example.com".into(),
             pending: true,
+            added_from: Some("0123456789abcdef".into()),
+            adopted_from: None,
         }]);
         let shards = encode(&entries_of_ledger(&ledger));
         let back = decode("/l", &stored("/l", &shards)).unwrap();

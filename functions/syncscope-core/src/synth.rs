@@ -35,11 +35,18 @@ pub const FUNCTION_MEMORY_MB: u32 = 256;
 /// call take well under a minute; 300 s leaves room for throttling and retries while
 /// keeping a stuck run far below CloudFormation's one-hour default wait.
 pub const FUNCTION_TIMEOUT_SECONDS: u32 = 300;
-/// The custom resource's `ServiceTimeout`: a little above the function's timeout, so
-/// the function's own deadline guard (which answers FAILED before the Lambda
-/// deadline) always speaks first, and a lost answer fails the stack in minutes.
-pub const SERVICE_TIMEOUT_SECONDS: u32 = FUNCTION_TIMEOUT_SECONDS + 30;
-const _: () = assert!(SERVICE_TIMEOUT_SECONDS > FUNCTION_TIMEOUT_SECONDS);
+/// The oldest an event may be when the function starts on it
+/// (`AWS::Lambda::EventInvokeConfig`, at least 60): CloudFormation invokes the
+/// function asynchronously, and an event that waited longer (behind a drift run, the
+/// reserved concurrency of 1) is dropped instead of run after CloudFormation gave up
+/// on it, out of order with the rollback it started.
+pub const MAX_EVENT_AGE_SECONDS: u32 = 60;
+/// The custom resource's `ServiceTimeout`: above the oldest event's start plus the
+/// function's timeout, so the function's own deadline guard (which answers FAILED
+/// before the Lambda deadline) always speaks first, and a lost answer fails the stack
+/// in minutes.
+pub const SERVICE_TIMEOUT_SECONDS: u32 = MAX_EVENT_AGE_SECONDS + FUNCTION_TIMEOUT_SECONDS + 30;
+const _: () = assert!(SERVICE_TIMEOUT_SECONDS > MAX_EVENT_AGE_SECONDS + FUNCTION_TIMEOUT_SECONDS);
 /// Retention of the function's log group (the audit trail of every run).
 pub const LOG_RETENTION_DAYS: u32 = 365;
 /// Shard parameters are created in this many parallel chains: SSM's default
@@ -58,8 +65,12 @@ pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
 pub struct ParameterNames {
     /// Base of every version of the filters: `/syncscope/STACK/filters`.
     pub filters_base: String,
-    /// Base of the ledgers: `/syncscope/STACK/ledger`.
+    /// Base of the ledgers of syncscope before co-ownership: `/syncscope/STACK/ledger`
+    /// (read until a run moves them to `owners`).
     pub ledger: String,
+    /// Where every stack keeps its ownership record of a sync profile:
+    /// `/syncscope/owners` (`OWNERS/REGION/PROFILE/STACK`).
+    pub owners: String,
 }
 
 impl ParameterNames {
@@ -68,6 +79,7 @@ impl ParameterNames {
         Self {
             filters_base: format!("/syncscope/{stack}/filters"),
             ledger: format!("/syncscope/{stack}/ledger"),
+            owners: crate::store::OWNERS_ROOT.to_owned(),
         }
     }
 
@@ -89,6 +101,7 @@ pub fn properties_for(
         filters_parameter: names.filters_version(filters_hash).into(),
         filters_hash: Some(filters_hash.to_owned().into()),
         ledger_parameter: names.ledger.clone().into(),
+        owners_parameter: names.owners.clone().into(),
         sync_profile: sso.sync_profile.clone(),
         region: general.region.clone(),
         domain: sso.domain.clone(),
@@ -124,6 +137,8 @@ pub mod ids {
     pub const POLICY: &str = "FunctionPolicy";
     /// The function's log group.
     pub const LOG_GROUP: &str = "FunctionLogGroup";
+    /// The function's asynchronous invocation settings (event age, retries).
+    pub const EVENT_INVOKE_CONFIG: &str = "FunctionEventInvokeConfig";
     /// The custom resource.
     pub const SYNC_SCOPE: &str = "SyncScope";
     /// The optional docs bucket.
@@ -260,6 +275,7 @@ pub fn synthesize(config: &Config, options: &Options) -> Result<Synthesis, Synth
     resources.insert(ids::ROLE.into(), role(&stack));
     resources.insert(ids::POLICY.into(), policy(config, &names));
     resources.insert(ids::FUNCTION.into(), function(config));
+    resources.insert(ids::EVENT_INVOKE_CONFIG.into(), event_invoke_config());
     resources.insert(
         ids::SYNC_SCOPE.into(),
         custom_resource(&properties, &shards, options),
@@ -499,6 +515,26 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
             ],
             &names.ledger,
         ),
+        // Every stack of a sync profile keeps its record under one path and reads the
+        // others'; a run removes the records of stacks that no longer exist. The
+        // whole owners' path, because the Delete of a replaced resource acts on the
+        // record of a profile the template no longer names.
+        ssm_statement(
+            "KeepOwnershipRecords",
+            &[
+                "ssm:DeleteParameters",
+                "ssm:GetParameter",
+                "ssm:GetParametersByPath",
+                "ssm:PutParameter",
+            ],
+            &names.owners,
+        ),
+        json!({
+            "Sid": "LookUpCoOwningStacks",
+            "Effect": "Allow",
+            "Action": "cloudformation:DescribeStacks",
+            "Resource": sub("arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:stack/*/*"),
+        }),
         json!({
             "Sid": "PublishDocs",
             "Effect": "Allow",
@@ -640,6 +676,8 @@ fn function(config: &Config) -> Value {
             "Timeout": FUNCTION_TIMEOUT_SECONDS,
             "ReservedConcurrentExecutions": 1,
             "Role": get_att(ids::ROLE, "Arn"),
+            // The function acts only for its own stack (syncscope's `trust` module).
+            "Environment": { "Variables": { "SYNCSCOPE_STACK_ID": reference("AWS::StackId") } },
             "LoggingConfig": {
                 "LogFormat": "JSON",
                 "ApplicationLogLevel": "INFO",
@@ -650,7 +688,23 @@ fn function(config: &Config) -> Value {
         "Metadata": checkov_skips(&[
             ("CKV_AWS_116", "CloudFormation invokes the function asynchronously and the function always answers CloudFormation itself (success, failure, panic and timeout); a dead-letter queue would only collect events whose stack has already been answered"),
             ("CKV_AWS_117", "the function calls only AWS APIs and the Teams webhook over HTTPS; a VPC would need NAT or endpoints for identity-sync, which has no VPC endpoint"),
+            ("CKV_AWS_173", "the one environment variable is the stack's own StackId, not a secret; a customer managed key would add a key policy and cost for no confidentiality"),
         ]),
+    })
+}
+
+/// Asynchronous invocations: an event older than [`MAX_EVENT_AGE_SECONDS`] is
+/// dropped, and none is retried (the function answers CloudFormation itself, and a
+/// retry of a request it already answered would run it twice).
+fn event_invoke_config() -> Value {
+    json!({
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {
+            "FunctionName": reference(ids::FUNCTION),
+            "Qualifier": "$LATEST",
+            "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
+            "MaximumRetryAttempts": 0,
+        },
     })
 }
 
@@ -881,7 +935,7 @@ mod tests {
             assert_eq!(p["Tier"], "Standard");
         }
         assert!(s.text.len() > MAX_INLINE_TEMPLATE_BYTES && s.text.len() < MAX_TEMPLATE_BYTES);
-        assert_eq!(s.resource_count(), expected.len() + 5);
+        assert_eq!(s.resource_count(), expected.len() + 6);
     }
 
     #[test]
@@ -961,8 +1015,51 @@ mod tests {
         assert_eq!(p["Handler"], "bootstrap");
         assert_eq!(p["ReservedConcurrentExecutions"], 1);
         assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
-        assert!(p.get("Environment").is_none());
+        assert_eq!(
+            p["Environment"],
+            json!({ "Variables": { "SYNCSCOPE_STACK_ID": { "Ref": "AWS::StackId" } } }),
+            "the function knows its own stack, and nothing else comes from the environment"
+        );
         assert_eq!(p["Code"]["S3Key"], reference(ids::CODE_KEY));
+    }
+
+    #[test]
+    fn events_older_than_a_minute_are_dropped_and_none_is_retried() {
+        let s = synthesize(&config(1), &Options::default()).unwrap();
+        let c = &s.template["Resources"][ids::EVENT_INVOKE_CONFIG];
+        assert_eq!(c["Type"], "AWS::Lambda::EventInvokeConfig");
+        let p = &c["Properties"];
+        assert_eq!(p["FunctionName"], reference(ids::FUNCTION));
+        assert_eq!(p["MaximumRetryAttempts"], 0);
+        let age = p["MaximumEventAgeInSeconds"].as_u64().unwrap();
+        assert!((60..=21_600).contains(&age), "Lambda's allowed range");
+        let service = s.template["Resources"][ids::SYNC_SCOPE]["Properties"]["ServiceTimeout"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            age + u64::from(FUNCTION_TIMEOUT_SECONDS) < service,
+            "the oldest event still answers before CloudFormation gives up"
+        );
+    }
+
+    #[test]
+    fn co_owners_records_and_stack_lookups_are_scoped_to_the_owners_path_and_the_account() {
+        let s = synthesize(&config(1), &Options::default()).unwrap();
+        let records = statement(&s, "KeepOwnershipRecords");
+        assert_eq!(
+            records["Resource"][1],
+            sub(
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/syncscope/owners/*"
+            )
+        );
+        let lookup = statement(&s, "LookUpCoOwningStacks");
+        assert_eq!(lookup["Action"], "cloudformation:DescribeStacks");
+        assert_eq!(
+            lookup["Resource"],
+            sub("arn:${AWS::Partition}:cloudformation:*:${AWS::AccountId}:stack/*/*")
+        );
+        let props = &s.template["Resources"][ids::SYNC_SCOPE]["Properties"];
+        assert_eq!(props["OwnersParameter"], "/syncscope/owners");
     }
 
     #[test]

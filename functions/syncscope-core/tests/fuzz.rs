@@ -226,6 +226,8 @@ fn entries() -> impl Strategy<Value = Vec<Entry>> {
                 description,
                 domain: None,
                 pending: false,
+                added_from: None,
+                adopted_from: None,
             }),
         0..60,
     )

@@ -22,6 +22,7 @@ use syncscope_core::properties::Properties;
 use crate::identity_sync::{IdentitySyncClient, executor};
 use crate::publish::DocsPublisher;
 use crate::ssm::ParameterStore;
+use crate::stacks::StackReader;
 
 /// Tunables read from the environment at start-up.
 #[derive(Debug, Clone)]
@@ -61,6 +62,8 @@ pub struct App {
     /// Where Directory Service Data is (None: the SDK's endpoint; in-process tests
     /// point it at an emulator, as `AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA` does).
     directory_endpoint: Option<String>,
+    /// CloudFormation: whether other stacks of a sync profile still exist.
+    pub stacks: StackReader,
     /// Secrets Manager: the Teams webhook, when referenced by ARN (built on first use).
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     /// The function's region.
@@ -144,6 +147,7 @@ impl App {
                 .build(),
         ));
         Ok(Self {
+            stacks: StackReader::new(&sdk),
             sdk,
             ssm,
             identity_sync,

@@ -8,6 +8,8 @@
 //! always returns `Ok` after the PUT (an `Err` would make Lambda retry the event).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_lambda_events::cloudformation::CloudFormationCustomResourceRequest as Request;
@@ -33,8 +35,10 @@ pub const WORK_MARGIN: Duration = Duration::from_secs(4);
 /// API calls must be done this long before the deadline.
 pub const APPLY_MARGIN: Duration = Duration::from_secs(8);
 /// Test-only fault injection (the `test-hooks` feature, never in the shipped zip):
-/// `SYNCSCOPE_TEST_FAULT=panic` makes the work panic, to prove a panic still answers
-/// CloudFormation (no local server can produce a panic).
+/// `SYNCSCOPE_TEST_FAULT=panic` makes the work panic before it does anything, and
+/// `panic-after-create` right after the first create was applied, to prove a panic
+/// still answers CloudFormation, with the id its rollback needs (no local server can
+/// produce a panic).
 pub const TEST_FAULT_ENV: &str = "SYNCSCOPE_TEST_FAULT";
 
 /// The `syncscope` value of a scheduled drift check's event:
@@ -57,7 +61,13 @@ async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
         .and_then(Value::as_str)
         .unwrap_or("syncscope")
         .to_owned();
+    let own = crate::trust::own_stack_id();
+    if !crate::trust::is_own_stack(own.as_deref(), &stack) {
+        tracing::error!(foreign_stack = %stack, "drift check for another stack: nothing done");
+        return json!({ "Status": "FAILED", "Reason": format!("this function serves another stack than {stack}; nothing was done") });
+    }
     let deadlines = deadlines(deadline);
+    let touched = AtomicBool::new(false);
     let run = Run {
         props: &props,
         trigger: Trigger::Drift,
@@ -65,6 +75,8 @@ async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
         stack_id: None,
         legacy_ledger: true,
         deadlines,
+        previous_config: None,
+        touched: &touched,
     };
     let outcome = reconcile::reconcile(app, &run).await;
     let (outcome, _) = report::report(app, Some(&props), outcome, deadlines).await;
@@ -109,11 +121,7 @@ impl Envelope {
 
     /// The stack's name, from its ARN (`arn:...:stack/NAME/uuid`).
     fn stack_name(&self) -> String {
-        self.stack_id
-            .split('/')
-            .nth(1)
-            .unwrap_or(&self.stack_id)
-            .to_owned()
+        crate::trust::stack_name(&self.stack_id).to_owned()
     }
 }
 
@@ -204,6 +212,10 @@ pub async fn respond(
         );
         return json!({ "error": "not a CloudFormation custom resource request" });
     };
+    if let Err(why) = crate::trust::check_response_url(&envelope.response_url) {
+        tracing::error!(stack_id = %envelope.stack_id, why, "the ResponseURL is not CloudFormation's: not answered, nothing done");
+        return json!({ "error": format!("the ResponseURL is refused: {why}") });
+    }
     let span = tracing::info_span!(
         "request",
         lambda_request_id = %lambda_request_id,
@@ -213,8 +225,22 @@ pub async fn respond(
     );
     async move {
         let fallback = fallback_id(&envelope);
+        let own = crate::trust::own_stack_id();
+        if !crate::trust::is_own_stack(own.as_deref(), &envelope.stack_id) {
+            tracing::error!(foreign_stack_id = %envelope.stack_id, "an event of another stack: answered FAILED, nothing done");
+            let answer = Answer::failed(
+                format!(
+                    "this function serves stack {}, not {}; nothing was changed",
+                    own.as_deref().map_or("?", crate::trust::stack_name),
+                    envelope.stack_name()
+                ),
+                fallback,
+            );
+            return deliver(app, &envelope, answer, deadline).await;
+        }
         let timeout_id = timeout_id(app, &raw, &envelope);
-        let mut work = tokio::spawn(work(app, raw, envelope.clone(), deadline));
+        let touched = Arc::new(AtomicBool::new(false));
+        let mut work = tokio::spawn(work(app, raw, envelope.clone(), deadline, touched.clone()));
         let guard_at = deadline.checked_sub(GUARD_MARGIN).unwrap_or(deadline);
         let answer = tokio::select! {
             joined = &mut work => match joined {
@@ -222,7 +248,10 @@ pub async fn respond(
                 Err(e) if e.is_panic() => {
                     let message = panic_message(e.into_panic());
                     tracing::error!(panic = %message, "the handler panicked");
-                    Answer::failed(format!("internal error: syncscope panicked ({message}); nothing more was changed, the next run converges"), fallback)
+                    // Like the deadline guard: once the run may have changed the
+                    // scope, the real id, so the rollback Delete finds its record.
+                    let id = if touched.load(Ordering::SeqCst) { timeout_id } else { fallback };
+                    Answer::failed(format!("internal error: syncscope panicked ({message}); nothing more was changed, the next run converges"), id)
                 }
                 Err(e) => Answer::failed(format!("internal error: {e}"), fallback),
             },
@@ -235,26 +264,31 @@ pub async fn respond(
                 )
             }
         };
-        let body = ResponseBody {
-            status: answer.status,
-            reason: answer.reason,
-            physical_resource_id: answer.physical_id,
-            stack_id: envelope.stack_id.clone(),
-            request_id: envelope.request_id.clone(),
-            logical_resource_id: envelope.logical_resource_id.clone(),
-            no_echo: false,
-            data: answer.data,
-        };
-        let status = body.status;
-        let responder = Responder::new(&app.http, envelope.response_url.clone());
-        let delivered = responder.send(body, deadline).await;
-        json!({
-            "Status": status,
-            "Delivered": delivered.is_ok(),
-        })
+        deliver(app, &envelope, answer, deadline).await
     }
     .instrument(span)
     .await
+}
+
+/// PUTs an answer to the request's ResponseURL; returns what the invocation returns.
+async fn deliver(app: &App, envelope: &Envelope, answer: Answer, deadline: Instant) -> Value {
+    let body = ResponseBody {
+        status: answer.status,
+        reason: answer.reason,
+        physical_resource_id: answer.physical_id,
+        stack_id: envelope.stack_id.clone(),
+        request_id: envelope.request_id.clone(),
+        logical_resource_id: envelope.logical_resource_id.clone(),
+        no_echo: false,
+        data: answer.data,
+    };
+    let status = body.status;
+    let responder = Responder::new(&app.http, envelope.response_url.clone());
+    let delivered = responder.send(body, deadline).await;
+    json!({
+        "Status": status,
+        "Delivered": delivered.is_ok(),
+    })
 }
 
 fn lambda_deadline(deadline_ms: u64) -> Instant {
@@ -300,7 +334,14 @@ fn parse_props(props: &Value) -> Result<Properties, String> {
 }
 
 /// Decides and does the work of one request; returns what to answer.
-async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Instant) -> Answer {
+async fn work(
+    app: &'static App,
+    raw: Value,
+    envelope: Envelope,
+    deadline: Instant,
+    touched: Arc<AtomicBool>,
+) -> Answer {
+    let touched = &*touched;
     if cfg!(feature = "test-hooks") && std::env::var(TEST_FAULT_ENV).as_deref() == Ok("panic") {
         panic!("test fault injected through {TEST_FAULT_ENV}");
     }
@@ -325,6 +366,8 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
                 stack_id,
                 legacy_ledger: true,
                 deadlines,
+                previous_config: None,
+                touched,
             };
             let id = cfn::physical_id(run.region(app), &props.sync_profile);
             let outcome = reconcile::reconcile(app, &run).await;
@@ -366,6 +409,12 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
                     *key == ProfileKey::new(app.region_of(&props), props.sync_profile.as_str())
                 }),
                 deadlines,
+                previous_config: update
+                    .old_resource_properties
+                    .get("FiltersHash")
+                    .and_then(Value::as_str)
+                    .map(|hash| syncscope_core::store::short(&hash.to_ascii_lowercase())),
+                touched,
             };
             let id = cfn::physical_id(run.region(app), &props.sync_profile);
             let mut outcome = reconcile::reconcile(app, &run).await;
@@ -386,6 +435,7 @@ async fn work(app: &'static App, raw: Value, envelope: Envelope, deadline: Insta
                 stack,
                 stack_id,
                 deadlines,
+                touched,
             )
             .await
         }
@@ -419,6 +469,8 @@ async fn undo_failed_replacement(
         stack_id: run.stack_id.clone(),
         legacy_ledger: false,
         deadlines: run.deadlines,
+        previous_config: None,
+        touched: run.touched,
     };
     let undone = match old.on_delete {
         OnDelete::Retain => reconcile::release(app, &undo, &abandoned).await,
@@ -477,6 +529,7 @@ async fn settings_only(
     let note = "Update changed only the function's settings (ServiceToken/ServiceTimeout); the sync scope was not touched";
     tracing::info!(note, "settings-only update");
     if let Ok(props) = syncscope_core::properties::parse(props) {
+        let touched = AtomicBool::new(false);
         let run = Run {
             props: &props,
             trigger: Trigger::Update,
@@ -484,6 +537,8 @@ async fn settings_only(
             stack_id: None,
             legacy_ledger: false,
             deadlines,
+            previous_config: None,
+            touched: &touched,
         };
         let outcome = reconcile::untouched(&run, note.to_owned());
         return finish(app, Some(&props), outcome, id.clone(), id, deadlines).await;
@@ -501,6 +556,7 @@ async fn delete_request(
     stack: String,
     stack_id: Option<String>,
     deadlines: Deadlines,
+    touched: &AtomicBool,
 ) -> Answer {
     let untouched = |why: &str| {
         tracing::info!(why, "delete leaves the scope untouched");
@@ -526,6 +582,8 @@ async fn delete_request(
         stack_id,
         legacy_ledger: true,
         deadlines,
+        previous_config: None,
+        touched,
     };
     let outcome = match props.on_delete {
         OnDelete::Retain => reconcile::release(app, &run, &key).await,
@@ -544,6 +602,9 @@ pub async fn handle_init_failure(
     let Some(envelope) = Envelope::read(&event.payload) else {
         return Ok(json!({ "error": reason }));
     };
+    if crate::trust::check_response_url(&envelope.response_url).is_err() {
+        return Ok(json!({ "error": reason }));
+    }
     let body = ResponseBody {
         status: Status::Failed,
         reason: format!("syncscope could not start: {reason}"),

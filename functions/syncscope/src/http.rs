@@ -108,7 +108,9 @@ fn tls() -> rustls::ClientConfig {
 }
 
 /// A client with syncscope's user agent, `connect_timeout` and, if given, a total
-/// timeout per request.
+/// timeout per request. It follows no redirect: a redirect is an answer like any
+/// other (a failure where a 2xx is wanted), so a ResponseURL, a webhook or an
+/// endpoint can never send a request, its signed headers included, to another host.
 pub fn client(
     connect_timeout: Duration,
     timeout: Option<Duration>,
@@ -117,6 +119,7 @@ pub fn client(
         .tls_backend_preconfigured(tls())
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(64)
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("syncscope/", env!("CARGO_PKG_VERSION")));
     if let Some(timeout) = timeout {
         builder = builder.timeout(timeout);

@@ -10,11 +10,15 @@
 //! - [`publish`]: the documentation into the S3 docs bucket (live and history).
 //! - [`teams`]: the webhook URL (SSM, Secrets Manager, literal) and the card's POST.
 //! - [`identity_sync`]: the identity-sync API: wire contract, signed client, executor.
-//! - [`ssm`]: filters and the ledger in SSM Parameter Store.
+//! - [`ssm`]: filters and the ownership records (every stack's of a profile) in SSM.
+//! - [`stacks`]: whether the stack behind another ownership record still exists.
+//! - [`directory`]: the directory check (Directory Service Data).
+//! - [`aws_calls`]: counts of the SDK clients' requests, per run.
 //! - [`http`]: the HTTPS client (compiled-in roots, no CA bundle to parse at start).
 //! - [`cfn_response`]: the PUT to CloudFormation's ResponseURL.
 //! - [`retry`]: the one retry policy of every outbound call (backoff, jitter, deadline).
 //! - [`logging`]: tracing set-up (JSON on Lambda).
+//! - [`trust`]: which stack the function acts for, and where its answers may go.
 //!
 //! The pure core (config, planner, outcome and response models) is `syncscope-core`.
 
@@ -32,7 +36,9 @@ pub mod reconcile;
 pub mod report;
 pub mod retry;
 pub mod ssm;
+pub mod stacks;
 pub mod teams;
+pub mod trust;
 
 /// An environment of fixed variables, for the tests of what reads one.
 #[cfg(test)]
@@ -59,6 +65,8 @@ pub(crate) mod fixtures {
             domain: "corp.example.com".into(),
             id: id.map(str::to_owned),
             description: String::new(),
+            wanted_by: Vec::new(),
+            undo: false,
         }
     }
 

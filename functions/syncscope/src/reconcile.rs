@@ -8,22 +8,30 @@
 //! in one region ([`crate::ssm`]). A create is recorded as pending before it is sent
 //! and confirmed after, so a run that dies in between leaves its intent behind, and
 //! the next run (or the Delete of a rollback) finds what it may have created.
+//!
+//! Several stacks may reconcile one profile: every run reads the other stacks'
+//! records, asks CloudFormation whether those stacks still exist ([`crate::stacks`]),
+//! and never removes a name a live one lists (the plan's [`Op::Shared`]). A record of
+//! a stack that no longer exists counts for nothing and is removed by the run; a
+//! stack that cannot be looked up counts as alive.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use syncscope_core::directory::{self, DirectoryCheck, DirectoryReport};
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
 use syncscope_core::properties::Properties;
-use syncscope_core::scope::{CurrentFilter, Owner, ProfileKey, ScopeKey};
+use syncscope_core::scope::{CoOwners, CurrentFilter, Owner, ProfileKey, ScopeKey};
 use syncscope_core::store;
 use tokio::time::Instant;
 
 use crate::app::App;
 use crate::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncError, executor};
-use crate::ssm::{Found, StoredLedger};
+use crate::ssm::{CoRecord, Found, RecordAt, StoredLedger};
+use crate::stacks::OtherStacks;
 
 /// The instants a run must respect, derived from the Lambda deadline.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +69,12 @@ pub struct Run<'a> {
     pub legacy_ledger: bool,
     /// Time limits.
     pub deadlines: Deadlines,
+    /// The short hash of the filters of an Update's old properties: the config the
+    /// stack had before this run, as CloudFormation says.
+    pub previous_config: Option<String>,
+    /// Set once the run may have changed the scope (its intent is recorded and its
+    /// first create is about to be sent): a panic after that answers the real id.
+    pub touched: &'a AtomicBool,
 }
 
 impl Run<'_> {
@@ -231,13 +245,22 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
         std::future::pending::<Infallible>().await
     };
     let run = async {
-        // 2. The ownership record and 3. the current scope.
-        let state = match read_state(cx).await {
+        // 2. The ownership records (this stack's and the others') and 3. the current
+        // scope.
+        let config = store::short(&stored.hash);
+        let state = match read_state(cx, Some(config.clone())).await {
             Ok(state) => state,
             Err(reason) => return fail(outcome, reason),
         };
         // 4. Plan, check, guard and apply.
-        let plan = plan::plan(&desired, &state.current, &state.ledger.ledger, props.mode);
+        let mut plan = plan::plan(
+            &desired,
+            &state.current,
+            &state.ledger.ledger,
+            props.mode,
+            &state.others,
+        );
+        plan.mark_undo(&state.ledger.ledger, &config);
         let directory = async { checked.await.ok().flatten() };
         apply_and_record(cx, outcome, plan, state, directory).await
     };
@@ -253,27 +276,79 @@ struct State {
     ledger: StoredLedger,
     /// The scope as listed.
     current: Vec<CurrentFilter>,
+    /// What the other live stacks of the profile list.
+    others: CoOwners,
+    /// Records of stacks that no longer exist, removed by a run that writes.
+    dead: Vec<(CoRecord, String)>,
+    /// The short hash of the filters this run applies (None: a Delete).
+    config: Option<String>,
     /// Things to tell about the record (a record of an earlier stack, ...).
     warnings: Vec<String>,
 }
 
-/// The ownership record and the current scope; either read failing stops the run
-/// (fail closed).
-async fn read_state(cx: &Cx<'_>) -> Result<State, String> {
+/// The ownership record, the other stacks' records and the current scope; any read
+/// failing stops the run (fail closed).
+async fn read_state(cx: &Cx<'_>, config: Option<String>) -> Result<State, String> {
     let (run, key) = (cx.run, cx.key);
-    let ledger = read_record(cx.app, run, key)
-        .await
-        .map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
-    let listing = cx
-        .client
-        .list_filters(&key.profile, run.deadlines.apply_end)
-        .await
-        .map_err(|e| listing_failed(&e, &key.profile))?;
+    let (ledger, others, listing) = tokio::join!(
+        read_record(cx.app, run, key),
+        read_others(cx),
+        cx.client
+            .list_filters(&key.profile, run.deadlines.apply_end)
+    );
+    let ledger =
+        ledger.map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
+    let OtherStacks {
+        co: others,
+        dead,
+        mut warnings,
+    } = others?;
+    let listing = listing.map_err(|e| listing_failed(&e, &key.profile))?;
+    warnings.extend(record_warnings(&ledger));
     Ok(State {
-        warnings: record_warnings(&ledger),
         ledger,
         current: listing.filters,
+        others,
+        dead,
+        config,
+        warnings,
     })
+}
+
+/// The other stacks' records of the profile ([`crate::stacks::other_stacks`]).
+async fn read_others(cx: &Cx<'_>) -> Result<OtherStacks, String> {
+    let (app, run, key) = (cx.app, cx.run, cx.key);
+    crate::stacks::other_stacks(
+        &app.ssm,
+        &app.stacks,
+        run.props.owners_parameter.as_str(),
+        key,
+        &run.stack,
+        run.deadlines.share_of_apply(0.25),
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "could not read the other stacks' ownership records of {key} (nothing is removed without them): {e}"
+        )
+    })
+}
+
+/// Removes the records of stacks that no longer exist (a run that writes), saying so.
+async fn clean_up_dead(app: &App, dead: &[(CoRecord, String)], outcome: &mut Outcome) {
+    for (record, why) in dead {
+        let stack_id = record.stack_id.as_deref().unwrap_or("?");
+        match app.ssm.delete_ledger(&record.record).await {
+            Ok(_) => outcome.warnings.push(format!(
+                "removed the ownership record of stack {} ({stack_id}: {why}); its names no longer count as wanted",
+                record.stack
+            )),
+            Err(e) => outcome.warnings.push(format!(
+                "could not remove the ownership record of stack {} ({stack_id}: {why}): {e}; the next run tries again",
+                record.stack
+            )),
+        }
+    }
 }
 
 fn record_warnings(ledger: &StoredLedger) -> Vec<String> {
@@ -293,13 +368,14 @@ async fn read_record(
     run: &Run<'_>,
     key: &ProfileKey,
 ) -> Result<StoredLedger, crate::ssm::SsmError> {
+    let at = RecordAt {
+        owners: run.props.owners_parameter.as_str(),
+        ledger_base: run.props.ledger_parameter.as_str(),
+        key,
+        stack: &run.stack,
+    };
     app.ssm
-        .read_ledger(
-            run.props.ledger_parameter.as_str(),
-            key,
-            run.stack_id.as_deref(),
-            run.legacy_ledger,
-        )
+        .read_ledger(&at, run.stack_id.as_deref(), run.legacy_ledger)
         .await
 }
 
@@ -354,9 +430,20 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     let State {
         ledger: stored,
         current: before,
+        others: _,
+        dead,
+        config,
         warnings,
     } = state;
     outcome.warnings.extend(warnings);
+    let shared: Vec<&plan::Action> = plan.with_op(Op::Shared).collect();
+    if !shared.is_empty() {
+        outcome.warnings.push(format!(
+            "{} filter(s) this config does not want stay in the scope because other stacks of the sync profile list them: {}",
+            shared.len(),
+            plan::wanted_by_list(&shared, 10)
+        ));
+    }
     tracing::info!(
         create = plan.counts().create,
         remove = plan.counts().remove,
@@ -408,12 +495,19 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
         return outcome;
     }
 
+    let configs = plan::Configs {
+        now: config.as_deref(),
+        before: run.previous_config.as_deref(),
+    };
     // 5. Record the intent: what this run may create is known before it is sent.
     let mut recorded = stored.clone();
     if plan.with_op(Op::Create).next().is_some() {
-        let intent = plan.ledger_intent(&stored.ledger);
+        let intent = plan.ledger_intent(&stored.ledger, configs);
         match app.ssm.write_ledger(&owner, &intent, &recorded).await {
-            Ok(now) => recorded = now,
+            Ok(now) => {
+                recorded = now;
+                run.touched.store(true, Ordering::SeqCst);
+            }
             Err(e) => {
                 outcome.plan = Some(plan);
                 outcome.scope_after = Some(before);
@@ -449,13 +543,21 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     outcome.warnings.extend(applied.warnings);
     let listed_after = applied.listed_after;
     let applied = applied.results;
+    if cfg!(feature = "test-hooks")
+        && std::env::var(crate::handler::TEST_FAULT_ENV).as_deref() == Ok("panic-after-create")
+        && applied
+            .iter()
+            .any(|r| r.action.op == Op::Create && r.succeeded())
+    {
+        panic!("test fault injected after the first create");
+    }
 
     // 7. Record ownership: what the run did, against what it started from.
     let fates: HashMap<(Op, ScopeKey), Fate> = applied
         .iter()
         .map(|r| ((r.action.op, r.action.key()), r.fate()))
         .collect();
-    let next = plan.ledger_after(&stored.ledger, |action| {
+    let next = plan.ledger_after(&stored.ledger, configs, |action| {
         fates
             .get(&(action.op, action.key()))
             .copied()
@@ -467,6 +569,8 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
             stored.path
         ));
     }
+
+    clean_up_dead(app, &dead, &mut outcome).await;
 
     let complete = applied.iter().all(ChangeResult::succeeded);
     outcome.verdict = if !plan.has_changes() {
@@ -670,12 +774,23 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
         }
         Err(e) => return fail(outcome, listing_failed(&e, &key.profile)),
     };
+    let OtherStacks {
+        co: others,
+        dead,
+        warnings,
+    } = match read_others(cx).await {
+        Ok(others) => others,
+        Err(reason) => return fail(outcome, reason),
+    };
     let recorded = ledger.ledger.entries.len();
-    let plan = plan::teardown(&props.domain, &current, &ledger.ledger);
+    let plan = plan::teardown(&props.domain, &current, &ledger.ledger, &others);
     let state = State {
         ledger,
         current,
-        warnings: Vec::new(),
+        others,
+        dead,
+        config: None,
+        warnings,
     };
     // A Delete wants no name: the directory is not asked.
     let mut outcome = apply_and_record(cx, outcome, plan, state, std::future::ready(None)).await;

@@ -2,15 +2,18 @@
 //! ledger of managed filters, both in the sharded format of `syncscope_core::store`.
 //!
 //! Ownership is recorded per resource: one stack (its StackId), one region, one sync
-//! profile. The record of `(region, profile)` lives under `LEDGER/REGION/PROFILE` as
-//! `head` (which version is current, and whose it is) and `<hash16>/NNN` (the shards
-//! of each version). A new version's shards are written before the head moves, so a
-//! crash mid-write never leaves a torn record. A record whose head names another
-//! StackId belongs to an earlier stack of the same name: it is not claimed.
+//! profile. Every stack of a profile keeps its record under one path, so each finds
+//! the others' ([`ParameterStore::read_co_owners`]): the record of stack `STACK` lives
+//! under `OWNERS/REGION/PROFILE/STACK` as `head` (which version is current, whose it
+//! is, and which config wrote it) and `<hash16>.z/NNN` (the shards of each version). A
+//! new version's shards are written before the head moves, so a crash mid-write never
+//! leaves a torn record. A record whose head names another StackId belongs to an
+//! earlier stack of the same name: it is not claimed.
 //!
-//! The ledger of syncscope 0.1 (`LEDGER/head`, format 1, one per stack) is read as the
-//! record of the resource it is attributed to, and moved to that resource's record on
-//! its first write.
+//! Two earlier places are read until the next write moves the record: the per-stack
+//! record of syncscope before co-ownership (`LEDGER/REGION/PROFILE`), and the ledger
+//! of syncscope 0.1 (`LEDGER/head`, format 1, one per stack), read as the record of
+//! the resource it is attributed to.
 
 use aws_sdk_ssm::error::SdkError;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
@@ -79,6 +82,12 @@ struct Head {
     /// The entries, when the record fits the head (format 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     entries: Option<Vec<store::Entry>>,
+    /// The (short) hash of the filters of the run that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    config: Option<String>,
+    /// The config the stack had before that run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    before: Option<String>,
 }
 
 /// The head format of an ownership record: 3 names packed shards (`store::PACKED`)
@@ -105,7 +114,8 @@ pub enum Found {
     Nothing,
     /// The resource's own record.
     Own,
-    /// The per-stack ledger of syncscope 0.1, attributed to this resource.
+    /// A record in an earlier place (syncscope 0.1's per-stack ledger, or the
+    /// per-stack record before co-ownership), attributed to this resource.
     Legacy,
     /// A record left by an earlier stack of the same name (its StackId): not claimed.
     OtherStack(String),
@@ -129,7 +139,7 @@ pub struct StoredLedger {
     pub ledger: Ledger,
     /// What was found.
     pub found: Found,
-    /// The record's path (`LEDGER/REGION/PROFILE`).
+    /// The record's path (`OWNERS/REGION/PROFILE/STACK`).
     pub path: String,
     /// What is stored at `path` (whoever's it is), replaced by the next write.
     stored: Option<Version>,
@@ -147,6 +157,37 @@ impl StoredLedger {
     }
 }
 
+/// Where a stack's record of a sync profile is, and where it was before.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordAt<'a> {
+    /// The owners' path every stack of the profile shares (`OwnersParameter`).
+    pub owners: &'a str,
+    /// The stack's ledger base before co-ownership (`LedgerParameter`).
+    pub ledger_base: &'a str,
+    /// The sync profile and region.
+    pub key: &'a ProfileKey,
+    /// The stack's name.
+    pub stack: &'a str,
+}
+
+impl RecordAt<'_> {
+    /// `OWNERS/REGION/PROFILE/STACK`.
+    pub fn path(&self) -> String {
+        store::owner_record_path(self.owners, self.key, self.stack)
+    }
+}
+
+/// Another stack's record of the same sync profile.
+#[derive(Debug, Clone)]
+pub struct CoRecord {
+    /// The stack name (the record's path segment).
+    pub stack: String,
+    /// The StackId the record names (None: a record that does not say).
+    pub stack_id: Option<String>,
+    /// The record, as [`ParameterStore::delete_ledger`] takes it.
+    pub record: StoredLedger,
+}
+
 /// Reads and writes syncscope's parameters.
 #[derive(Debug, Clone)]
 pub struct ParameterStore {
@@ -161,12 +202,22 @@ impl ParameterStore {
 
     /// Every parameter directly under `path`, decrypted, as (name, value).
     pub async fn read_path(&self, path: &str) -> Result<Vec<(String, String)>, SsmError> {
+        self.parameters_under(path, false).await
+    }
+
+    /// Every parameter under `path` (at any depth with `recursive`), decrypted, as
+    /// (name, value).
+    async fn parameters_under(
+        &self,
+        path: &str,
+        recursive: bool,
+    ) -> Result<Vec<(String, String)>, SsmError> {
         let mut out = Vec::new();
         let mut pages = self
             .client
             .get_parameters_by_path()
             .path(path)
-            .recursive(false)
+            .recursive(recursive)
             .with_decryption(true)
             .into_paginator()
             .send();
@@ -259,40 +310,56 @@ impl ParameterStore {
             hash: head.hash.clone(),
             shards,
         };
-        Ok(Some((head, store::ledger_from(&entries), stored)))
+        let mut ledger = store::ledger_from(&entries);
+        ledger.config = head.config.clone();
+        ledger.before = head.before.clone();
+        Ok(Some((head, ledger, stored)))
     }
 
-    /// Reads the ownership record of `key` under the ledger base `base`.
+    /// Reads the ownership record of `at` (a stack's record of a sync profile).
     ///
     /// `stack_id` is the reader's stack (None: accept whoever's, for report-only
-    /// readers that do not know it). With `legacy`, the per-stack ledger of format 1
-    /// is read as this resource's when it has no record of its own.
+    /// readers that do not know it). Without a record in its place, the record of the
+    /// same resource in the place before co-ownership is read as this resource's, and
+    /// with `legacy`, the per-stack ledger of format 1; the next write moves either.
     pub async fn read_ledger(
         &self,
-        base: &str,
-        key: &ProfileKey,
+        at: &RecordAt<'_>,
         stack_id: Option<&str>,
         legacy: bool,
     ) -> Result<StoredLedger, SsmError> {
-        let path = store::record_path(base, key);
+        let path = at.path();
+        let claim = |owner: Option<Owner>, ledger: Ledger| match (owner, stack_id) {
+            (Some(owner), Some(ours)) if owner.stack_id != ours => {
+                (Found::OtherStack(owner.stack_id), Ledger::default())
+            }
+            _ => (Found::Own, ledger),
+        };
         if let Some((head, ledger, stored)) = self.read_head(&path).await? {
-            let mut read = StoredLedger {
+            let (found, ledger) = claim(head.owner, ledger);
+            return Ok(StoredLedger {
+                ledger,
+                found,
                 path,
                 stored: Some(stored),
-                ..StoredLedger::default()
-            };
-            match (head.owner, stack_id) {
-                (Some(owner), Some(ours)) if owner.stack_id != ours => {
-                    read.found = Found::OtherStack(owner.stack_id);
-                }
-                _ => {
-                    read.found = Found::Own;
-                    read.ledger = ledger;
-                }
-            }
-            return Ok(read);
+                legacy: None,
+            });
         }
-        if legacy && let Some((_, ledger, stored)) = self.read_head(base).await? {
+        let earlier = store::record_path(at.ledger_base, at.key);
+        if let Some((head, ledger, stored)) = self.read_head(&earlier).await? {
+            let (found, ledger) = match claim(head.owner, ledger) {
+                (Found::Own, ledger) => (Found::Legacy, ledger),
+                other => other,
+            };
+            return Ok(StoredLedger {
+                ledger,
+                found,
+                path,
+                stored: None,
+                legacy: Some(stored),
+            });
+        }
+        if legacy && let Some((_, ledger, stored)) = self.read_head(at.ledger_base).await? {
             return Ok(StoredLedger {
                 ledger,
                 found: Found::Legacy,
@@ -305,6 +372,57 @@ impl ParameterStore {
             path,
             ..StoredLedger::default()
         })
+    }
+
+    /// The records the other stacks of a sync profile keep (every record under
+    /// `OWNERS/REGION/PROFILE` but `own_stack`'s), each with the StackId it names.
+    /// A record that cannot be read is an error: what it lists is unknown, so a run
+    /// must not remove anything on its account.
+    pub async fn read_co_owners(
+        &self,
+        owners: &str,
+        key: &ProfileKey,
+        own_stack: &str,
+    ) -> Result<Vec<CoRecord>, SsmError> {
+        let base = store::profile_owners_path(owners, key);
+        let mut stacks: Vec<String> = self
+            .read_tree(&base)
+            .await?
+            .into_iter()
+            .filter_map(|name| {
+                let rest = name.strip_prefix(&base)?.strip_prefix('/')?;
+                let (stack, leaf) = rest.split_once('/')?;
+                (leaf == "head" && stack != own_stack).then(|| stack.to_owned())
+            })
+            .collect();
+        stacks.sort();
+        stacks.dedup();
+        let mut records = Vec::with_capacity(stacks.len());
+        for stack in stacks {
+            let path = format!("{base}/{stack}");
+            // A head deleted since the listing: that stack released its record.
+            let Some((head, ledger, stored)) = self.read_head(&path).await? else {
+                continue;
+            };
+            records.push(CoRecord {
+                stack,
+                stack_id: head.owner.map(|o| o.stack_id),
+                record: StoredLedger {
+                    ledger,
+                    found: Found::Own,
+                    path,
+                    stored: Some(stored),
+                    legacy: None,
+                },
+            });
+        }
+        Ok(records)
+    }
+
+    /// The names of every parameter under `path`, at any depth.
+    async fn read_tree(&self, path: &str) -> Result<Vec<String>, SsmError> {
+        let found = self.parameters_under(path, true).await?;
+        Ok(found.into_iter().map(|(name, _)| name).collect())
     }
 
     /// Writes `ledger` as the record of `owner`, replacing what `previous` read. A
@@ -331,7 +449,11 @@ impl ParameterStore {
         let hash = store::hash(&entries);
         let head_name = format!("{path}/head");
         let same = previous.found == Found::Own
-            && previous.stored.as_ref().is_some_and(|s| s.hash == hash);
+            && previous.stored.as_ref().is_some_and(|s| s.hash == hash)
+            && (
+                previous.ledger.config.as_ref(),
+                previous.ledger.before.as_ref(),
+            ) == (ledger.config.as_ref(), ledger.before.as_ref());
         if same {
             return Ok(StoredLedger {
                 ledger: ledger.clone(),
@@ -344,6 +466,8 @@ impl ParameterStore {
             of: 0,
             owner: Some(owner.clone()),
             entries: Some(entries),
+            config: ledger.config.clone(),
+            before: ledger.before.clone(),
         };
         let inline = serde_json::to_string(&head).unwrap_or_default();
         let mut shards = Vec::new();

@@ -87,6 +87,7 @@ async fn apply(
         &listing.filters,
         &Ledger::default(),
         Mode::Authoritative,
+        &syncscope_core::scope::CoOwners::default(),
     );
     let applied = executor::apply(
         client,
@@ -252,6 +253,7 @@ async fn an_existing_filter_and_a_missing_one_are_settled_by_one_listing() {
         &stale,
         &Ledger::default(),
         Mode::Authoritative,
+        &syncscope_core::scope::CoOwners::default(),
     );
     let lists_before = emu
         .emulator()
@@ -527,6 +529,7 @@ async fn the_deadline_is_respected_and_unstarted_changes_are_pending() {
         &listing.filters,
         &Ledger::default(),
         Mode::Managed,
+        &syncscope_core::scope::CoOwners::default(),
     );
     let started = Instant::now();
     let deadline = started + Duration::from_millis(1200);

@@ -345,7 +345,17 @@ fn list_filters(
     let limit = max_results
         .unwrap_or(ctx.knobs.page_size)
         .min(ctx.knobs.page_size);
-    let page = store.list_filters(profile, filter_type, after, limit, lagging(ctx))?;
+    let mut page = store.list_filters(profile, filter_type, after, limit, lagging(ctx))?;
+    if ctx.knobs.token_cycle > 0
+        && let Some(next) = page.continue_after
+    {
+        // Which page this was; past the cycle, send the first page's token again.
+        let all = store.list_filters(profile, filter_type, 0, usize::MAX, lagging(ctx))?;
+        let before = all.filters.iter().filter(|f| f.seq <= next).count();
+        if before.div_ceil(limit) > ctx.knobs.token_cycle {
+            page.continue_after = all.filters.get(limit - 1).map(|f| f.seq);
+        }
+    }
     let filters: Vec<Value> = page
         .filters
         .iter()

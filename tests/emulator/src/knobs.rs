@@ -55,6 +55,10 @@ pub struct Knobs {
     pub ds_data_throttle: bool,
     /// Directory Service Data calls never answer.
     pub ds_data_hang: bool,
+    /// A listing's `NextToken`s cycle: after this many pages (0: never) the next
+    /// token is the first page's again, so a client that only compares a token with
+    /// the one before would list forever.
+    pub token_cycle: usize,
 }
 
 impl Default for Knobs {
@@ -75,6 +79,7 @@ impl Default for Knobs {
             short_target_arn: false,
             ds_data_throttle: false,
             ds_data_hang: false,
+            token_cycle: 0,
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Reply {
     pub delay: Duration,
     /// Body.
     pub body: String,
+    /// Optional `Location` (a redirect).
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -62,6 +64,15 @@ impl Reply {
             retry_after: None,
             delay: Duration::ZERO,
             body: String::new(),
+            location: None,
+        }
+    }
+
+    /// A redirect to `url` (`status` 301, 302, 307 or 308).
+    pub fn redirect(status: u16, url: impl Into<String>) -> Self {
+        Self {
+            location: Some(url.into()),
+            ..Self::status(status)
         }
     }
 
@@ -144,6 +155,11 @@ async fn record(
         && let Ok(v) = secs.to_string().parse()
     {
         response.headers_mut().insert("retry-after", v);
+    }
+    if let Some(location) = reply.location.as_deref()
+        && let Ok(v) = location.parse()
+    {
+        response.headers_mut().insert("location", v);
     }
     response
 }

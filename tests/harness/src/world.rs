@@ -237,7 +237,8 @@ impl World {
         let mut cmd = std::process::Command::new(crate::paths::binary("syncscope"));
         let none = crate::paths::build_dir("world").join("no-aws-config");
         aws_env(&mut cmd, &self.moto.url, &none);
-        cmd.env("AWS_ENDPOINT_URL_IDENTITY_SYNC", self.emulator.base_url())
+        cmd.env("SYNCSCOPE_OWNERS_PARAMETER", &self.names().owners)
+            .env("AWS_ENDPOINT_URL_IDENTITY_SYNC", self.emulator.base_url())
             .env(
                 "AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA",
                 self.emulator.base_url(),
@@ -329,9 +330,79 @@ impl World {
         )
     }
 
-    /// Where this world keeps its parameters.
+    /// Where this world keeps its parameters: the stack's, and ownership records
+    /// under an owners' path of this world's own (worlds share moto and the profile
+    /// name, not their stacks).
     pub fn names(&self) -> ParameterNames {
-        ParameterNames::for_stack(&self.stack())
+        self.names_of(&self.stack())
+    }
+
+    /// [`Self::names`] of another stack of this world (same owners' path).
+    pub fn names_of(&self, stack: &str) -> ParameterNames {
+        ParameterNames {
+            owners: format!("/syncscope-test/{}/owners", self.ns),
+            ..ParameterNames::for_stack(stack)
+        }
+    }
+
+    /// Creates a stack in moto's CloudFormation (one resource that does nothing),
+    /// so the function's `DescribeStacks` finds it alive; returns its StackId.
+    pub fn create_stack(&self, name: &str) -> String {
+        let cfn = aws_sdk_cloudformation::Client::new(&self.sdk);
+        self.rt
+            .block_on(
+                cfn.create_stack()
+                    .stack_name(name)
+                    .template_body(
+                        r#"{"Resources":{"Nothing":{"Type":"AWS::CloudFormation::WaitConditionHandle"}}}"#,
+                    )
+                    .send(),
+            )
+            .expect("create a stack in moto")
+            .stack_id()
+            .expect("moto names the StackId")
+            .to_owned()
+    }
+
+    /// Deletes a stack of moto's CloudFormation (it becomes `DELETE_COMPLETE`).
+    pub fn delete_stack(&self, stack_id: &str) {
+        let cfn = aws_sdk_cloudformation::Client::new(&self.sdk);
+        self.rt
+            .block_on(cfn.delete_stack().stack_name(stack_id).send())
+            .expect("delete a stack in moto");
+    }
+
+    /// Writes a config's filters for another stack of this world (its own SSM paths,
+    /// the world's owners' path); returns the properties its custom resource gets.
+    pub fn deploy_as(&self, stack: &str, config: &Config) -> Map<String, Value> {
+        let entries = store::entries_of(&config.desired());
+        let hash = store::hash(&entries);
+        let names = self.names_of(stack);
+        let store = syncscope::ssm::ParameterStore::new(self.ssm.clone());
+        self.rt
+            .block_on(store.write_list(&names.filters_version(&hash), &entries))
+            .expect("write the filters to SSM");
+        let mut props = self.deploy(config);
+        for (key, value) in properties_for(config, &names, &hash) {
+            if key.ends_with("Parameter") {
+                props.insert(key, value);
+            }
+        }
+        props
+    }
+
+    /// [`Self::event`] for the stack `stack_id`.
+    pub fn event_of(
+        &self,
+        stack_id: &str,
+        request_type: &str,
+        props: &Map<String, Value>,
+        old_props: Option<&Map<String, Value>>,
+        physical_id: Option<&str>,
+    ) -> Value {
+        let mut event = self.event(request_type, props, old_props, physical_id);
+        event["StackId"] = json!(stack_id);
+        event
     }
 
     /// The SSM name of the webhook secret.
@@ -485,13 +556,29 @@ impl World {
 
     /// The ownership record of this world's stack for `profile` (in [`REGION`]).
     pub fn ledger_of(&self, profile: &str) -> syncscope::ssm::StoredLedger {
+        self.record_of(&self.stack(), &self.stack_id(), profile)
+    }
+
+    /// The ownership record of a stack of this world for `profile` (in [`REGION`]).
+    pub fn record_of(
+        &self,
+        stack: &str,
+        stack_id: &str,
+        profile: &str,
+    ) -> syncscope::ssm::StoredLedger {
         let key = syncscope_core::scope::ProfileKey::new(REGION, profile);
+        let names = self.names_of(stack);
+        let at = syncscope::ssm::RecordAt {
+            owners: &names.owners,
+            ledger_base: &names.ledger,
+            key: &key,
+            stack,
+        };
         self.rt
             .block_on(
                 syncscope::ssm::ParameterStore::new(self.ssm.clone()).read_ledger(
-                    &self.names().ledger,
-                    &key,
-                    Some(&self.stack_id()),
+                    &at,
+                    Some(stack_id),
                     false,
                 ),
             )

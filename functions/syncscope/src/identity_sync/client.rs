@@ -283,6 +283,9 @@ impl IdentitySyncClient {
     ) -> Result<(Vec<CurrentFilter>, usize), IdentitySyncError> {
         let mut filters = Vec::new();
         let mut token: Option<String> = None;
+        // Every token seen: a service that cycles through any number of them would
+        // otherwise be listed until the deadline.
+        let mut seen = std::collections::HashSet::new();
         let mut pages = 0;
         loop {
             let request = wire::list_sync_filters(profile, kind, token.as_deref());
@@ -296,10 +299,13 @@ impl IdentitySyncClient {
             })?;
             filters.extend(page);
             match next {
-                Some(next) if Some(&next) == token.as_ref() => {
+                Some(next) if !seen.insert(next.clone()) => {
                     return Err(IdentitySyncError::Decode {
                         what: request.what,
-                        message: "the service returned the same NextToken twice".into(),
+                        message: format!(
+                            "the service returned a NextToken it had returned before (page {pages} of the {} filters of profile {profile}): the listing would never end",
+                            kind.noun()
+                        ),
                     });
                 }
                 Some(next) => token = Some(next),

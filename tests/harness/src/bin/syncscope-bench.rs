@@ -203,7 +203,13 @@ fn reconcile(
             .list_filters(PROFILE, deadline)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let plan = plan::plan(&want, &listing.filters, &Ledger::default(), Mode::Managed);
+        let plan = plan::plan(
+            &want,
+            &listing.filters,
+            &Ledger::default(),
+            Mode::Managed,
+            &syncscope_core::scope::CoOwners::default(),
+        );
         let changes = plan.changes().count();
         let applied = executor::apply(
             &client,

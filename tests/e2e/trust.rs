@@ -1,0 +1,119 @@
+//! Trust boundaries through the real binary: whoever can invoke the function chooses
+//! its event, and the function obeys only what its own stack asks, answers only on
+//! CloudFormation's response hosts, and follows no redirect (reporting.rs has the
+//! redirect; hardening.rs the TRACE canaries).
+
+use serde_json::json;
+use syncscope_harness::runtime_api::Ended;
+
+use crate::helpers::*;
+
+/// A world whose function is pinned to another stack than the one its events name.
+fn pinned_elsewhere() -> World {
+    World::with(WorldOptions {
+        lambda_env: vec![(
+            "SYNCSCOPE_STACK_ID".into(),
+            "arn:aws:cloudformation:eu-central-1:123456789012:stack/The-Real-Stack/11111111-2222-4333-8444-555555555555".into(),
+        )],
+        ..Default::default()
+    })
+}
+
+#[test]
+fn an_event_of_another_stack_is_answered_failed_and_changes_nothing() {
+    let world = pinned_elsewhere();
+    let props = world.deploy(&config_with(
+        &["AWS-Admins"],
+        json!({ "OnDelete": "remove" }),
+    ));
+    let create = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    let body = expect_status(&create, "FAILED");
+    assert!(
+        reason(&body).contains("this function serves stack The-Real-Stack"),
+        "{body:#}"
+    );
+    assert!(
+        body["PhysicalResourceId"]
+            .as_str()
+            .unwrap()
+            .starts_with("syncscope:failed-create:")
+    );
+    assert_eq!(world.list_calls(), 0, "the scope was not even read");
+    assert_eq!(world.scope(), Vec::<String>::new());
+    assert!(
+        world
+            .lambda_logs()
+            .iter()
+            .any(|l| l.contains("an event of another stack") && l.contains(&world.stack_id())),
+        "the foreign StackId is logged"
+    );
+
+    // A drift event for another stack: nothing read, nothing done.
+    let drift =
+        json!({ "syncscope": "drift", "StackName": world.stack(), "ResourceProperties": props });
+    let delivered = world.send(&drift, TIMEOUT);
+    let Ended::Response(result) = &delivered.invocation.ended else {
+        panic!("{:?}", delivered.invocation)
+    };
+    assert_eq!(result["Status"], "FAILED", "{result}");
+    assert_eq!(world.list_calls(), 0);
+}
+
+#[test]
+fn a_response_url_outside_cloudformations_hosts_is_never_answered_and_nothing_is_done() {
+    let world = World::start();
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    for url in [
+        "https://collector.example.com/cloudformation-custom-resource-response-euc1/x?X-Amz-Signature=s",
+        "http://cloudformation-custom-resource-response-euc1.s3.amazonaws.com/x?X-Amz-Signature=s",
+    ] {
+        let mut event = world.event("Create", &props, None, None);
+        event["ResponseURL"] = json!(url);
+        let delivered = world.send(&event, TIMEOUT);
+        let Ended::Response(result) = &delivered.invocation.ended else {
+            panic!("{:?}", delivered.invocation)
+        };
+        assert!(
+            result["error"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("the ResponseURL is refused"),
+            "{result}"
+        );
+    }
+    assert_eq!(world.list_calls(), 0, "nothing was read");
+    assert_eq!(world.scope(), Vec::<String>::new());
+    assert!(
+        world
+            .lambda_logs()
+            .iter()
+            .all(|l| !l.contains("collector.example.com")),
+        "the refused URL is not logged"
+    );
+}
+
+#[test]
+fn a_next_token_cycle_of_three_ends_the_listing_with_an_error_naming_the_profile() {
+    let world = World::with(WorldOptions {
+        knobs: identity_sync_emulator::Knobs {
+            page_size: 2,
+            token_cycle: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    for n in 0..10 {
+        world.console_add(PROFILE, &format!("Console-{n}"));
+    }
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    let create = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    let body = expect_status(&create, "FAILED");
+    let why = reason(&body);
+    assert!(
+        why.contains("NextToken it had returned before")
+            && why.contains(&format!("profile {PROFILE}")),
+        "{body:#}"
+    );
+    assert_eq!(world.write_calls(), 0, "nothing changed");
+    assert!(world.list_calls() < 20, "{} pages", world.list_calls());
+}
