@@ -2,8 +2,9 @@
 # Builds the Lambda's zip for provided.al2023 on arm64 with cargo-lambda (zig as the
 # cross linker), prints its path and size, and fails if it is over 8 MB. Then it runs
 # the zip's own bootstrap under qemu-aarch64 through the Lambda Runtime API against
-# moto and the identity-sync emulator: one Create and one Delete must answer SUCCESS
-# (SKIP_SMOKE=1 skips that).
+# moto and the identity-sync emulator: a drift check must answer SUCCESS, and a Create
+# whose ResponseURL is the local (loopback) sink must be refused, since the shipped
+# build answers only CloudFormation's response hosts (SKIP_SMOKE=1 skips that).
 #
 # usage: infra/build.sh
 # env:   CARGO_LAMBDA  cargo-lambda (default: .venv/bin/cargo-lambda, else on PATH;

@@ -118,9 +118,9 @@ struct Stack {
     recorded: Option<HashSet<String>>,
     /// Filters created during this stack's requests.
     created: HashSet<Located>,
-    /// Someone else changed the scope since this stack's last successful run (the
-    /// console, the other stack): a rollback may then meet the deletion guard, which
-    /// is there for exactly such removals.
+    /// Someone else acted on the scope since this stack's last successful run (the
+    /// console, the other stack, whose record may no longer protect a name): a
+    /// rollback may then meet the deletion guard, which is there for such removals.
     drifted: bool,
 }
 
@@ -237,9 +237,9 @@ impl<'d, D: Driver> Sim<'d, D> {
             self.stacks[i].created.insert(created.clone());
         }
         let after = self.names_now();
-        if after != before {
-            self.stacks[1 - i].drifted = true;
-        }
+        // What the other stack's next run meets changed: the scope, or this stack's
+        // record (a name it no longer lists is no longer protected).
+        self.stacks[1 - i].drifted = true;
         let other = &self.stacks[1 - i];
         if other.stack_id.is_some()
             && let Some(lists) = &other.lists

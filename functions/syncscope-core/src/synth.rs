@@ -545,6 +545,8 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
                 lit(config.general.docs_prefix.as_str()),
                 lit(&config.general.stage)
             )),
+            // A bucket of that name in another account is never written.
+            "Condition": { "StringEquals": { "aws:ResourceAccount": sub("${AWS::AccountId}") } },
         }),
     ];
     let store_arn = match &config.sso.identity_store_id {
@@ -597,8 +599,13 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),
+                // Only through SSM, and only for the webhook's parameter (SSM names it in
+                // the encryption context of every SecureString).
                 "Condition": {
-                    "StringEquals": { "kms:ViaService": sub("ssm.${AWS::Region}.${AWS::URLSuffix}") },
+                    "StringEquals": {
+                        "kms:ViaService": sub("ssm.${AWS::Region}.${AWS::URLSuffix}"),
+                        "kms:EncryptionContext:PARAMETER_ARN": ssm_arn(name),
+                    },
                 },
             }));
         }
@@ -624,9 +631,13 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
                     lit(secret_region),
                     lit(secret_account)
                 )),
+                // Only through Secrets Manager, and only for the webhook's secret.
                 "Condition": {
                     "StringEquals": {
                         "kms:ViaService": sub(format!("secretsmanager.{}.${{AWS::URLSuffix}}", lit(secret_region))),
+                    },
+                    "StringLike": {
+                        "kms:EncryptionContext:SecretARN": [arn, format!("{arn}-??????")],
                     },
                 },
             }));
@@ -1100,9 +1111,18 @@ mod tests {
                 "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/company/sso/teams-webhook"
             )
         );
-        assert!(
-            statement(&s, "DecryptTeamsWebhook")["Condition"]["StringEquals"]["kms:ViaService"]
-                .is_object()
+        let decrypt = &statement(&s, "DecryptTeamsWebhook")["Condition"]["StringEquals"];
+        assert!(decrypt["kms:ViaService"].is_object());
+        assert_eq!(
+            decrypt["kms:EncryptionContext:PARAMETER_ARN"],
+            sub(
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/company/sso/teams-webhook"
+            ),
+            "the key decrypts the webhook's parameter only"
+        );
+        assert_eq!(
+            statement(&s, "PublishDocs")["Condition"]["StringEquals"]["aws:ResourceAccount"],
+            sub("${AWS::AccountId}")
         );
     }
 
@@ -1136,6 +1156,14 @@ mod tests {
         assert_eq!(
             statement(&s, "DecryptTeamsWebhook")["Condition"]["StringEquals"]["kms:ViaService"],
             sub("secretsmanager.eu-west-1.${AWS::URLSuffix}")
+        );
+        assert_eq!(
+            statement(&s, "DecryptTeamsWebhook")["Condition"]["StringLike"]["kms:EncryptionContext:SecretARN"],
+            json!([
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:teams",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:teams-??????"
+            ]),
+            "the key decrypts the webhook's secret only"
         );
     }
 

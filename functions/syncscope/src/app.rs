@@ -174,7 +174,7 @@ impl App {
                     .interceptor(self.aws_calls.s3.clone())
                     .build(),
             );
-            DocsPublisher::new(counted)
+            DocsPublisher::new(counted, crate::trust::own_account())
         })
     }
 

@@ -54,12 +54,16 @@ pub struct Published {
 #[derive(Debug, Clone)]
 pub struct DocsPublisher {
     s3: aws_sdk_s3::Client,
+    /// The account the docs bucket must belong to (`ExpectedBucketOwner` on every
+    /// put): a bucket name taken over by another account is never written.
+    owner: Option<String>,
 }
 
 impl DocsPublisher {
-    /// Wraps an S3 client (path-style when pointed at a local endpoint).
-    pub fn new(s3: aws_sdk_s3::Client) -> Self {
-        Self { s3 }
+    /// Wraps an S3 client (path-style when pointed at a local endpoint); every put
+    /// names `owner` as the bucket's expected owner (None: not checked).
+    pub fn new(s3: aws_sdk_s3::Client, owner: Option<String>) -> Self {
+        Self { s3, owner }
     }
 
     async fn put(
@@ -93,6 +97,7 @@ impl DocsPublisher {
             .content_type(content_type)
             .cache_control(cache)
             .server_side_encryption(ServerSideEncryption::Aes256)
+            .set_expected_bucket_owner(self.owner.clone())
             .send()
             .await
         {

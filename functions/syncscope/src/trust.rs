@@ -21,6 +21,18 @@ pub fn own_stack_id() -> Option<String> {
         .filter(|id| !id.trim().is_empty())
 }
 
+/// The account of the function's own stack (from its StackId): the one its docs
+/// bucket must belong to.
+pub fn own_account() -> Option<String> {
+    own_stack_id().and_then(|id| account_of(&id).map(str::to_owned))
+}
+
+/// The 12-digit account of a StackId.
+fn account_of(stack_id: &str) -> Option<&str> {
+    let account = stack_id.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
 /// The stack name inside a StackId (`arn:…:stack/NAME/uuid`), or the text itself.
 pub fn stack_name(stack_id: &str) -> &str {
     stack_id.split('/').nth(1).unwrap_or(stack_id)
@@ -89,6 +101,19 @@ mod tests {
             cfg!(feature = "test-hooks"),
             "loopback only with test-hooks"
         );
+    }
+
+    #[test]
+    fn the_docs_buckets_expected_owner_is_the_stacks_account() {
+        assert_eq!(
+            account_of("arn:aws:cloudformation:eu-central-1:123456789012:stack/P/1"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            account_of("arn:aws:cloudformation:eu-central-1::stack/P/1"),
+            None
+        );
+        assert_eq!(account_of("Prod"), None);
     }
 
     #[test]

@@ -14,9 +14,10 @@
 //! it): the update then shows who loses and who keeps access in its docs and card.
 //!
 //! `--lambda PATH [--wrapper "CMD ARGS"] --smoke` runs another build of the Lambda
-//! (`task build` passes the arm64 zip's `bootstrap` under `qemu-aarch64`) through one
-//! Create and one Delete, which must both answer SUCCESS: the shipped artefact, not only
-//! the debug build, serves CloudFormation.
+//! (`task build` passes the arm64 zip's `bootstrap` under `qemu-aarch64`) through a
+//! drift check, which must answer SUCCESS (the whole pipeline, read-only), and a Create
+//! whose loopback ResponseURL it must refuse: the shipped artefact, not only the debug
+//! build, works, and has no test hook.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -313,7 +314,7 @@ fn smoke(config_path: &Path, lambda: Option<PathBuf>, wrapper: Vec<String>) -> E
         .as_ref()
         .map_or_else(|| "the debug build".to_owned(), |p| p.display().to_string());
     println!(
-        "smoke test: {} {shown} through the Runtime API (Create, Delete)",
+        "smoke test: {} {shown} through the Runtime API (a drift check; a Create with a loopback ResponseURL)",
         wrapper.join(" ")
     );
     let world = World::with(WorldOptions {
@@ -325,27 +326,40 @@ fn smoke(config_path: &Path, lambda: Option<PathBuf>, wrapper: Vec<String>) -> E
     // A shipped build posts cards only over https: no Teams webhook here.
     props.remove("TeamsWebhook");
     let mut failures = 0;
-    let mut id = None;
-    for kind in ["Create", "Delete"] {
-        let event = world.event(kind, &props, None, id.as_deref());
-        let delivered = world.send(&event, TIMEOUT);
-        let answers: Vec<Value> = delivered.responses.iter().map(|r| r.json()).collect();
-        let status = answers
-            .first()
-            .and_then(|a| a["Status"].as_str())
-            .unwrap_or("no answer");
-        let reason = answers
-            .first()
-            .and_then(|a| a["Reason"].as_str())
-            .unwrap_or_default();
-        println!("  {kind}: {status} ({} answer(s)): {reason}", answers.len());
-        if status != "SUCCESS" || answers.len() != 1 {
-            failures += 1;
-        }
-        id = answers
-            .first()
-            .and_then(|a| a["PhysicalResourceId"].as_str())
-            .map(str::to_owned);
+    // The whole pipeline, read-only, answered through the Runtime API: SSM, the
+    // listing, the plan, the docs.
+    let drift =
+        json!({ "syncscope": "drift", "StackName": world.stack(), "ResourceProperties": props });
+    let delivered = world.send(&drift, TIMEOUT);
+    let result = match &delivered.invocation.ended {
+        syncscope_harness::runtime_api::Ended::Response(v) => v.clone(),
+        other => json!({ "Status": format!("{other:?}") }),
+    };
+    println!(
+        "  drift check: {} ({})",
+        result["Status"].as_str().unwrap_or("no answer"),
+        result["Reason"].as_str().unwrap_or_default()
+    );
+    if result["Status"] != "SUCCESS" {
+        failures += 1;
+    }
+    // A shipped build answers CloudFormation only on its response hosts: the local
+    // sink's loopback URL is refused, nothing is done and nothing is PUT.
+    let event = world.event("Create", &props, None, None);
+    let delivered = world.send(&event, TIMEOUT);
+    let refused = match &delivered.invocation.ended {
+        syncscope_harness::runtime_api::Ended::Response(v) => v["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("the ResponseURL is refused")),
+        _ => false,
+    };
+    println!(
+        "  Create with a loopback ResponseURL: {} ({} answer(s) PUT)",
+        if refused { "refused" } else { "NOT refused" },
+        delivered.responses.len()
+    );
+    if !refused || !delivered.responses.is_empty() || world.write_calls() != 0 {
+        failures += 1;
     }
     if failures == 0 {
         println!("smoke test: passed");
