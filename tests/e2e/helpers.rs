@@ -113,6 +113,24 @@ pub fn create(world: &World, config: &Config) -> (Map<String, Value>, String) {
     )
 }
 
+/// Delivers `event` and kills the Lambda process once the scope holds `filters`
+/// filters (or after 8 s): the run dies mid-apply and answers nothing.
+pub fn kill_mid_apply(world: &World, event: &Value, filters: usize) {
+    std::thread::scope(|s| {
+        let delivery = s.spawn(|| world.send(event, Duration::from_secs(20)));
+        let until = std::time::Instant::now() + Duration::from_secs(8);
+        while world.scope().len() < filters && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        world.kill_lambda();
+        let delivered = delivery.join().unwrap();
+        assert!(
+            delivered.responses.is_empty(),
+            "a killed process answers nothing"
+        );
+    });
+}
+
 /// Every place output goes: logs, responses, cards, published docs.
 pub fn haystacks(world: &World, bucket: Option<&str>) -> Vec<(String, String)> {
     let mut out = vec![("lambda logs".to_owned(), world.lambda_logs().join("\n"))];

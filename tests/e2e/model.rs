@@ -518,6 +518,57 @@ pub(crate) fn cfn_event<D: Driver>(
     event
 }
 
+/// What a console edit did.
+pub(crate) enum ConsoleEdit {
+    /// Added this name (it may have been there already).
+    Added(String),
+    /// Deleted the filter of this name.
+    Deleted(String),
+    /// Nothing to delete.
+    Nothing,
+}
+
+/// Someone in the console adds `C-n` (or `G-n` with `config_name`) to a profile, or
+/// deletes its n-th filter, through the signed API.
+pub(crate) fn console_edit<D: Driver>(
+    driver: &D,
+    add: bool,
+    config_name: bool,
+    n: u8,
+    profile: &str,
+    region: usize,
+) -> ConsoleEdit {
+    let client = driver.console(region);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    if add {
+        let name = if config_name {
+            NAMES[usize::from(n) % NAMES.len()]
+        } else {
+            CONSOLE[usize::from(n) % CONSOLE.len()]
+        };
+        let _ = driver.rt().block_on(client.create_filter(
+            profile,
+            FilterKind::Group,
+            DOMAIN,
+            name,
+            deadline,
+        ));
+        return ConsoleEdit::Added(name.to_owned());
+    }
+    let filters = filters_of(driver)
+        .remove(&(region, profile.to_owned()))
+        .unwrap_or_default();
+    match filters.get(usize::from(n) % filters.len().max(1)) {
+        Some(f) => {
+            let _ = driver
+                .rt()
+                .block_on(client.delete_filter(profile, &f.id, &f.name, deadline));
+            ConsoleEdit::Deleted(f.name.clone())
+        }
+        None => ConsoleEdit::Nothing,
+    }
+}
+
 // --- the CloudFormation simulator and the shadow model ------------------------------
 
 /// A filter where it lives: (region index, profile, filter id).
@@ -1123,40 +1174,15 @@ impl<'d, D: Driver> Sim<'d, D> {
     fn console(&mut self, add: bool, config_name: bool, n: u8, profile: u8, region: u8) {
         let region = usize::from(region) % self.driver.regions();
         let profile = PROFILES[usize::from(profile)];
-        let client = self.driver.console(region);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        if add {
-            let name = if config_name {
-                NAMES[usize::from(n) % NAMES.len()]
-            } else {
-                CONSOLE[usize::from(n) % CONSOLE.len()]
-            };
-            let _ = self.driver.rt().block_on(client.create_filter(
-                profile,
-                FilterKind::Group,
-                DOMAIN,
-                name,
-                deadline,
-            ));
-            self.log.push(format!(
-                "console adds {name} to {profile} in {}",
-                REGIONS[region]
-            ));
-        } else {
-            let filters = filters_of(self.driver)
-                .remove(&(region, profile.to_owned()))
-                .unwrap_or_default();
-            if let Some(f) = filters.get(usize::from(n) % filters.len().max(1)) {
-                let _ = self
-                    .driver
-                    .rt()
-                    .block_on(client.delete_filter(profile, &f.id, &f.name, deadline));
-                self.log.push(format!(
-                    "console deletes {} from {profile} in {}",
-                    f.name, REGIONS[region]
-                ));
-            }
-        }
+        let (verb, name) = match console_edit(self.driver, add, config_name, n, profile, region) {
+            ConsoleEdit::Added(name) => ("adds", name),
+            ConsoleEdit::Deleted(name) => ("deletes", name),
+            ConsoleEdit::Nothing => return,
+        };
+        self.log.push(format!(
+            "console {verb} {name} in {profile} in {}",
+            REGIONS[region]
+        ));
     }
 
     fn step(&mut self, step: Step) {
@@ -1249,35 +1275,48 @@ pub(crate) fn cases(var: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-fn campaign<D: Driver>(driver: &D, cases: u32, regions: u8) {
+/// Runs `cases` sequences of `strategy` through `run` (each a fresh case number),
+/// shrinking a failure; returns how many sequences ran, or the shrunk failure.
+pub(crate) fn run_sequences<S: Strategy>(
+    cases: u32,
+    max_shrink_iters: u32,
+    strategy: &S,
+    run: impl Fn(u32, &S::Value),
+) -> (u32, Result<(), String>) {
     let mut runner = TestRunner::new(ProptestConfig {
         cases,
         failure_persistence: None,
-        max_shrink_iters: 400,
+        max_shrink_iters,
         ..ProptestConfig::default()
     });
     let counter = std::sync::atomic::AtomicU32::new(0);
-    let started = std::time::Instant::now();
-    let result = runner.run(&sequence(regions), |steps| {
+    let result = runner.run(strategy, |steps| {
         let case = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(driver, case, &steps)));
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(panic) => {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(case, &steps))).map_err(
+            |panic| {
                 let message = panic
                     .downcast_ref::<String>()
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                     .unwrap_or_default();
-                Err(TestCaseError::fail(message))
-            }
-        }
+                TestCaseError::fail(message)
+            },
+        )
+    });
+    (
+        counter.load(std::sync::atomic::Ordering::Relaxed),
+        result.map_err(|e| e.to_string()),
+    )
+}
+
+fn campaign<D: Driver>(driver: &D, cases: u32, regions: u8) {
+    let started = std::time::Instant::now();
+    let (ran, result) = run_sequences(cases, 400, &sequence(regions), |case, steps| {
+        run(driver, case, steps)
     });
     let refused = REFUSED.load(std::sync::atomic::Ordering::Relaxed);
     eprintln!(
-        "lifecycle model: {} sequences ({} requests, {refused} refused by the directory check) in {:.1} s",
-        counter.load(std::sync::atomic::Ordering::Relaxed),
+        "lifecycle model: {ran} sequences ({} requests, {refused} refused by the directory check) in {:.1} s",
         REQUESTS.load(std::sync::atomic::Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );

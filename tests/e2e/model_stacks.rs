@@ -2,7 +2,8 @@
 //!
 //! proptest generates sequences of what CloudFormation and people do to two stacks
 //! that reconcile the same profile ([`Step`]): deployments of overlapping configs
-//! (either `OnDelete`, `authoritative` on either), Updates rolled back because another
+//! (either `OnDelete`, `authoritative` on either, a replacement that moves a stack to
+//! a second profile and back), Updates rolled back because another
 //! resource failed, Updates that fail in the middle of their apply (a filter the
 //! service refuses) and are rolled back, the stacks' Deletes in any order (a deleted
 //! stack may be created again), one stack's ownership record deleted by hand, console
@@ -26,15 +27,12 @@
 use std::collections::HashSet;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::{Map, Value, json};
 use syncscope::ssm::ParameterStore;
 use syncscope_core::synth::ParameterNames;
 
 use crate::helpers::*;
-use crate::model::{
-    Binary, CONSOLE, Driver, Located, NAMES, cases, filters_of, ids, in_process, seed,
-};
+use crate::model::{Binary, Driver, Located, NAMES, cases, filters_of, ids, in_process, seed};
 
 /// One deployment's settings. Its `Debug` is Rust: a shrunk failure pastes as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +45,8 @@ pub struct Cfg {
     pub remove: bool,
     /// A deletion guard wide open (else the default 10 / 25 %).
     pub open_guard: bool,
+    /// `SyncProfileName: ProfileB` (a replacement when the stack was on the other).
+    pub profile_b: bool,
 }
 
 /// What CloudFormation or a person does next (`stack` is 0 or 1).
@@ -76,13 +76,17 @@ fn cfg() -> impl Strategy<Value = Cfg> {
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.7),
         prop::bool::weighted(0.6),
+        prop::bool::weighted(0.15),
     )
-        .prop_map(|(groups, authoritative, remove, open_guard)| Cfg {
-            groups,
-            authoritative,
-            remove,
-            open_guard,
-        })
+        .prop_map(
+            |(groups, authoritative, remove, open_guard, profile_b)| Cfg {
+                groups,
+                authoritative,
+                remove,
+                open_guard,
+                profile_b,
+            },
+        )
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -113,6 +117,8 @@ struct Stack {
     /// Lowercased names of the last successful config (None: none, or the record
     /// was deleted by hand since).
     lists: Option<HashSet<String>>,
+    /// The sync profile of the last successful config.
+    profile: String,
     /// The names its record holds (its last successful config, whatever the console
     /// did since; None when the record was deleted by hand).
     recorded: Option<HashSet<String>>,
@@ -129,8 +135,9 @@ struct Sim<'d, D: Driver> {
     stacks: [Stack; 2],
     /// A record was deleted by hand: what it knew is forgotten.
     forgotten: bool,
-    /// Names a stack kept when it was deleted with `OnDelete: retain` (they stay).
-    retained: HashSet<String>,
+    /// Names a resource kept when it was deleted with `OnDelete: retain` (they stay),
+    /// by profile.
+    retained: HashSet<(String, String)>,
     owners: String,
     log: Vec<String>,
 }
@@ -140,6 +147,7 @@ impl<'d, D: Driver> Sim<'d, D> {
         let base = format!("CoOwn{:08x}", fastrand::u32(..) ^ case);
         let stack = |i: usize| Stack {
             name: format!("{base}-S{i}"),
+            profile: PROFILE.to_owned(),
             ..Stack::default()
         };
         Self {
@@ -182,6 +190,9 @@ impl<'d, D: Driver> Sim<'d, D> {
         if c.open_guard {
             extra["DeletionGuard"] = json!({ "MaxRemovals": 100, "MaxRemovalPercent": 100 });
         }
+        if c.profile_b {
+            extra["SyncProfileName"] = json!("ProfileB");
+        }
         let config = config_with(&groups, extra);
         crate::model::deployed(self.driver, &config, &self.names(i), &groups)
     }
@@ -198,10 +209,11 @@ impl<'d, D: Driver> Sim<'d, D> {
         crate::model::cfn_event(self.driver, request_type, stack_id, props, old, id)
     }
 
-    fn names_now(&self) -> HashSet<String> {
+    /// The lowercased names in a profile's scope now.
+    fn names_in(&self, profile: &str) -> HashSet<String> {
         ids(&filters_of(self.driver))
             .into_iter()
-            .filter(|((r, p, _), _)| *r == 0 && p == PROFILE)
+            .filter(|((r, p, _), _)| *r == 0 && p == profile)
             .map(|(_, n)| n.to_lowercase())
             .collect()
     }
@@ -210,7 +222,8 @@ impl<'d, D: Driver> Sim<'d, D> {
     /// other live stack lists went away; returns the answer.
     fn send(&mut self, i: usize, event: Value) -> Value {
         let before_ids = ids(&filters_of(self.driver));
-        let before = self.names_now();
+        let watched = self.stacks[1 - i].profile.clone();
+        let before = self.names_in(&watched);
         let responses = self.driver.deliver(&event);
         crate::model::REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let answer = responses.first().cloned().unwrap_or(Value::Null);
@@ -236,7 +249,7 @@ impl<'d, D: Driver> Sim<'d, D> {
         for created in now_ids.keys().filter(|k| !before_ids.contains_key(*k)) {
             self.stacks[i].created.insert(created.clone());
         }
-        let after = self.names_now();
+        let after = self.names_in(&watched);
         // What the other stack's next run meets changed: the scope, or this stack's
         // record (a name it no longer lists is no longer protected).
         self.stacks[1 - i].drifted = true;
@@ -265,14 +278,16 @@ impl<'d, D: Driver> Sim<'d, D> {
             .filter(|s| !s.is_empty())
             .map(str::to_lowercase)
             .collect();
-        let now = self.names_now();
+        let profile = profile_of(&props);
+        let now = self.names_in(&profile);
         for name in &lists {
             assert!(
                 now.contains(name),
-                "after S{i}'s successful deployment, {name} is not in the scope\n{}",
+                "after S{i}'s successful deployment, {name} is not in {profile}\n{}",
                 self.trail()
             );
         }
+        self.stacks[i].profile = profile;
         self.stacks[i].recorded = Some(lists.clone());
         self.stacks[i].lists = Some(lists);
         self.stacks[i].resource = Some((id, props));
@@ -368,16 +383,41 @@ impl<'d, D: Driver> Sim<'d, D> {
                 .unwrap();
         }
         let succeeded = answer["Status"] == "SUCCESS";
+        let new_id = answer["PhysicalResourceId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         if succeeded && fails != Some(Failure::Elsewhere) {
-            return self.deployed(i, id, props);
+            if new_id != id {
+                // A replacement: CloudFormation deletes the old id, with the old
+                // properties, in its clean-up (and ignores the answer).
+                self.cleanup(i, &id, &old);
+            }
+            return self.deployed(i, new_id, props);
         }
         // CloudFormation's rollback Update, with the properties swapped: it succeeds
         // unless the scope drifted since the stack's last run (then the guard may
         // refuse removals that are not this stack's own undo, which is its job).
         let drifted = self.stacks[i].drifted;
-        let back = self.send(i, self.event(i, "Update", &old, Some(&props), Some(&id)));
+        let current = if succeeded {
+            new_id.clone()
+        } else {
+            id.clone()
+        };
+        let back = self.send(
+            i,
+            self.event(i, "Update", &old, Some(&props), Some(&current)),
+        );
         if back["Status"] == "SUCCESS" {
-            return self.deployed(i, id, old);
+            let back_id = back["PhysicalResourceId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if succeeded && back_id != new_id {
+                // The replacing resource the rollback abandons is deleted.
+                self.cleanup(i, &new_id, &props);
+            }
+            return self.deployed(i, back_id, old);
         }
         assert!(
             drifted,
@@ -395,6 +435,24 @@ impl<'d, D: Driver> Sim<'d, D> {
         self.forgotten = true;
     }
 
+    /// CloudFormation's Delete of a replaced resource (its answer is ignored).
+    fn cleanup(&mut self, i: usize, id: &str, props: &Map<String, Value>) {
+        let answer = self.send(i, self.event(i, "Delete", props, None, Some(id)));
+        if answer["Status"] != "SUCCESS" || props["OnDelete"] != "remove" {
+            self.keep_what(props);
+        }
+    }
+
+    /// What a resource of `props` listed stays when it is let go (retain).
+    fn keep_what(&mut self, props: &Map<String, Value>) {
+        let profile = profile_of(props);
+        for name in props["ModelGroups"].as_str().unwrap_or_default().split(',') {
+            if !name.is_empty() {
+                self.retained.insert((profile.clone(), name.to_lowercase()));
+            }
+        }
+    }
+
     fn delete(&mut self, i: usize) {
         let Some((id, props)) = self.stacks[i].resource.clone() else {
             return;
@@ -404,7 +462,7 @@ impl<'d, D: Driver> Sim<'d, D> {
             if answer["Status"] == "SUCCESS" {
                 if props["OnDelete"] != "remove" {
                     match &self.stacks[i].recorded {
-                        Some(names) => self.retained.extend(names.iter().cloned()),
+                        Some(_) => self.keep_what(&props),
                         None => self.forgotten = true,
                     }
                 }
@@ -437,8 +495,8 @@ impl<'d, D: Driver> Sim<'d, D> {
             Step::RecordDeletedByHand(i) => {
                 let i = usize::from(i);
                 let path = format!(
-                    "{}/eu-central-1/{PROFILE}/{}",
-                    self.owners, self.stacks[i].name
+                    "{}/eu-central-1/{}/{}",
+                    self.owners, self.stacks[i].profile, self.stacks[i].name
                 );
                 let ssm = self.driver.ssm().clone();
                 let names: Vec<String> = self
@@ -466,36 +524,13 @@ impl<'d, D: Driver> Sim<'d, D> {
                 }
             }
             Step::Console(add, config_name, n) => {
-                let client = self.driver.console(0);
-                let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-                if add {
-                    let name = if config_name {
-                        NAMES[usize::from(n) % NAMES.len()]
-                    } else {
-                        CONSOLE[usize::from(n) % CONSOLE.len()]
-                    };
-                    let _ = self.driver.rt().block_on(client.create_filter(
-                        PROFILE,
-                        syncscope_core::scope::FilterKind::Group,
-                        DOMAIN,
-                        name,
-                        deadline,
-                    ));
-                } else {
-                    let filters = filters_of(self.driver)
-                        .remove(&(0, PROFILE.to_owned()))
-                        .unwrap_or_default();
-                    if let Some(f) = filters.get(usize::from(n) % filters.len().max(1)) {
-                        let _ = self
-                            .driver
-                            .rt()
-                            .block_on(client.delete_filter(PROFILE, &f.id, &f.name, deadline));
-                        // A name the console deletes is not listed until its stack's
-                        // next successful run puts it back.
-                        for stack in &mut self.stacks {
-                            if let Some(lists) = &mut stack.lists {
-                                lists.remove(&f.name.to_lowercase());
-                            }
+                let edit = crate::model::console_edit(self.driver, add, config_name, n, PROFILE, 0);
+                if let crate::model::ConsoleEdit::Deleted(name) = edit {
+                    // A name the console deletes is not listed until its stack's next
+                    // successful run puts it back.
+                    for stack in &mut self.stacks {
+                        if let Some(lists) = &mut stack.lists {
+                            lists.remove(&name.to_lowercase());
                         }
                     }
                 }
@@ -533,7 +568,7 @@ impl<'d, D: Driver> Sim<'d, D> {
             .flat_map(|s| s.created.iter())
             .filter(|c| {
                 now.get(*c)
-                    .is_some_and(|n| !self.retained.contains(&n.to_lowercase()))
+                    .is_some_and(|n| !self.retained.contains(&(c.1.clone(), n.to_lowercase())))
             })
             .map(|c| now[c].clone())
             .collect();
@@ -543,6 +578,14 @@ impl<'d, D: Driver> Sim<'d, D> {
             self.trail()
         );
     }
+}
+
+/// The sync profile a resource's properties name.
+fn profile_of(props: &Map<String, Value>) -> String {
+    props["SyncProfileName"]
+        .as_str()
+        .unwrap_or(PROFILE)
+        .to_owned()
 }
 
 /// How an Update goes wrong.
@@ -566,29 +609,12 @@ fn run<D: Driver>(driver: &D, case: u32, steps: &[Step]) {
 }
 
 fn campaign<D: Driver>(driver: &D, cases: u32) {
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        max_shrink_iters: 300,
-        ..ProptestConfig::default()
-    });
-    let counter = std::sync::atomic::AtomicU32::new(0);
     let started = std::time::Instant::now();
-    let result = runner.run(&sequence(), |steps| {
-        let case = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(driver, case, &steps)))
-            .map_err(|panic| {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_default();
-                TestCaseError::fail(message)
-            })
+    let (ran, result) = crate::model::run_sequences(cases, 300, &sequence(), |case, steps| {
+        run(driver, case, steps)
     });
     eprintln!(
-        "two-stack model: {} sequences in {:.1} s",
-        counter.load(std::sync::atomic::Ordering::Relaxed),
+        "two-stack model: {ran} sequences in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     if let Err(e) = result {

@@ -4,8 +4,6 @@
 //! gone, the two phases of an apply, and per-run accounting. Each of these failed on
 //! the per-stack ledger of syncscope 0.1.
 
-use std::time::{Duration, Instant};
-
 use identity_sync_emulator::{JournalEntry, Operation};
 use serde_json::{Value, json};
 use syncscope::ssm::Found;
@@ -229,20 +227,8 @@ fn a_run_killed_mid_apply_leaves_its_intent_and_the_rollback_removes_what_it_cre
         remove_all_guard(),
     ));
     let update = world.event("Update", &new_props, Some(&old_props), Some(&id));
-    std::thread::scope(|s| {
-        let delivery = s.spawn(|| world.send(&update, Duration::from_secs(20)));
-        // Four creates answer, the fifth hangs: the process dies before its ledger.
-        let until = Instant::now() + Duration::from_secs(8);
-        while world.scope().len() < 5 && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        world.kill_lambda();
-        let delivered = delivery.join().unwrap();
-        assert!(
-            delivered.responses.is_empty(),
-            "a killed process answers nothing"
-        );
-    });
+    // Four creates answer, the fifth hangs: the process dies before its ledger.
+    kill_mid_apply(&world, &update, 5);
     assert_eq!(world.scope().len(), 5, "{:?}", world.scope());
 
     world.restart_lambda();

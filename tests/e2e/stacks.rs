@@ -4,8 +4,6 @@
 //! guard, and a panic after the first create. Each of these failed before
 //! co-ownership.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{Map, Value, json};
 use syncscope::ssm::Found;
 
@@ -328,15 +326,7 @@ fn a_rollback_after_an_interrupted_update_is_not_stopped_by_the_deletion_guard()
         "Base-1", "Base-2", "N-1", "N-2", "N-3", "N-4", "N-5",
     ]));
     let update = world.event("Update", &new, Some(&old), Some(&id));
-    std::thread::scope(|s| {
-        let delivery = s.spawn(|| world.send(&update, Duration::from_secs(20)));
-        let until = Instant::now() + Duration::from_secs(8);
-        while world.scope().len() < 6 && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        world.kill_lambda();
-        assert!(delivery.join().unwrap().responses.is_empty());
-    });
+    kill_mid_apply(&world, &update, 6);
     assert_eq!(world.scope().len(), 6, "{:?}", world.scope());
     world.restart_lambda();
     world

@@ -1104,6 +1104,26 @@ mod tests {
     }
 
     #[test]
+    fn a_co_owned_group_names_the_other_stack_on_the_page_and_in_groups_json() {
+        let outcome = sample(Verdict::Changed, false, 16, false);
+        let adopted = outcome.adopted();
+        assert!(!adopted.is_empty());
+        let v = view(&outcome);
+        let page = v.page().unwrap();
+        assert!(
+            page.contains(&format!("co-owned: also wanted by {}", samples::CO_OWNER)),
+            "the page says who else lists it"
+        );
+        let json: serde_json::Value = serde_json::from_str(&v.json()).unwrap();
+        let rows = json["groups"].as_array().unwrap();
+        let co_owned: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| r["co_owners"] == serde_json::json!([samples::CO_OWNER]))
+            .collect();
+        assert_eq!(co_owned.len(), adopted.len(), "{json:#}");
+    }
+
+    #[test]
     fn the_dry_run_banner_shows_only_in_a_dry_run() {
         let (dry, live) = (
             sample(Verdict::Changed, true, 7, false),

@@ -601,6 +601,17 @@ mod tests {
         )
     }
 
+    /// A managed plan of group names against a ledger, with no other stack.
+    fn managed(want: &[&str], have: &[&str], l: &Ledger) -> Plan {
+        plan(
+            &desired(want),
+            &current(have),
+            l,
+            Mode::Managed,
+            &CoOwners::default(),
+        )
+    }
+
     /// Asserts a plan's (op, name) lines, in order.
     fn assert_ops(plan: &Plan, expected: &[(Op, &str)]) {
         let expected: Vec<(Op, String)> = expected
@@ -835,13 +846,7 @@ mod tests {
     fn a_rollback_to_the_config_before_undoes_its_additions_outside_the_guard() {
         // 2 filters, the last run (config v2, from v1) added one: 50 % of the scope.
         let l = recorded(&["Kept", "New"], &["New"], "v2", Some("v1"));
-        let mut p = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "New"]),
-            &l,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut p = managed(&["Kept"], &["Kept", "New"], &l);
         let strict = GuardLimits {
             max_removals: 0,
             max_removal_percent: 0,
@@ -860,13 +865,7 @@ mod tests {
     #[test]
     fn only_a_return_to_the_config_before_or_an_intent_is_an_undo() {
         let l = recorded(&["Kept", "New", "Older"], &["New"], "v2", Some("v1"));
-        let mut p = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "New", "Older"]),
-            &l,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut p = managed(&["Kept"], &["Kept", "New", "Older"], &l);
         p.mark_undo(&l, "v3");
         assert_eq!(
             p.guarded_removals(),
@@ -881,13 +880,7 @@ mod tests {
         );
         let mut pending = ledger(&["Kept", "Maybe"]);
         pending.entries[1].pending = true;
-        let mut p = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "Maybe"]),
-            &pending,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut p = managed(&["Kept"], &["Kept", "Maybe"], &pending);
         p.mark_undo(&pending, "v9");
         assert_eq!(
             p.guarded_removals(),
@@ -953,13 +946,7 @@ mod tests {
             ..ledger(&["Kept"])
         };
         let l2 = p.ledger_after(&l1, Some("v2"), |_| Fate::Done);
-        let mut back = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "Existing"]),
-            &l2,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut back = managed(&["Kept"], &["Kept", "Existing"], &l2);
         back.mark_undo(&l2, "v1");
         assert_ops(&back, &[(Op::Unmanaged, "Existing"), (Op::Keep, "Kept")]);
         let l3 = back.ledger_after(&l2, Some("v1"), |_| Fate::Done);
@@ -976,13 +963,7 @@ mod tests {
         };
         let l = p.ledger_after(&Ledger::default(), configs, |_| Fate::Done);
         assert_eq!(l.before.as_deref(), Some("v1"));
-        let mut back = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "New"]),
-            &l,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut back = managed(&["Kept"], &["Kept", "New"], &l);
         back.mark_undo(&l, "v1");
         assert_eq!(back.guarded_removals(), 0);
     }
@@ -990,22 +971,10 @@ mod tests {
     #[test]
     fn a_failed_undo_stays_an_undo_for_the_retry() {
         let l = recorded(&["Kept", "New"], &["New"], "v2", Some("v1"));
-        let mut p = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "New"]),
-            &l,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut p = managed(&["Kept"], &["Kept", "New"], &l);
         p.mark_undo(&l, "v1");
         let after = p.ledger_after(&l, Some("v1"), |_| Fate::NotDone);
-        let mut retry = plan(
-            &desired(&["Kept"]),
-            &current(&["Kept", "New"]),
-            &after,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let mut retry = managed(&["Kept"], &["Kept", "New"], &after);
         retry.mark_undo(&after, "v1");
         assert_eq!(retry.guarded_removals(), 0);
     }
@@ -1061,24 +1030,12 @@ mod tests {
             e.pending = true;
         }
         // "Maybe" exists and is no longer wanted: ours to remove. "Ghost" never came.
-        let p = plan(
-            &desired(&[]),
-            &current(&["Maybe"]),
-            &l,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let p = managed(&[], &["Maybe"], &l);
         assert_ops(&p, &[(Op::Remove, "Maybe")]);
         let after = p.ledger_after(&l, None, |_| Fate::Done);
         assert!(after.entries.is_empty(), "{after:?}");
         // Wanted and there: confirmed.
-        let p = plan(
-            &desired(&["Maybe"]),
-            &current(&["Maybe"]),
-            &l,
-            Mode::Managed,
-            &CoOwners::default(),
-        );
+        let p = managed(&["Maybe"], &["Maybe"], &l);
         let after = p.ledger_after(&l, None, |_| Fate::Done);
         assert_eq!(after.entries.len(), 1);
         assert!(!after.entries[0].pending);

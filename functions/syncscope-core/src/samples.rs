@@ -126,6 +126,9 @@ fn name(i: usize, hostile: bool, names: &[String]) -> String {
     }
 }
 
+/// The other stack of the profile that co-owns the samples' adopted groups.
+pub const CO_OWNER: &str = "COMPANY-SSO-AD-GroupSync-PROD";
+
 /// Builds the outcome of a spec.
 pub fn outcome(spec: Spec) -> Outcome {
     let hostile = hostile_names();
@@ -160,7 +163,12 @@ pub fn outcome(spec: Spec) -> Outcome {
             domain: DOMAIN.to_owned(),
             id: (op != Op::Create).then(|| format!("sf-{i:06x}")),
             description,
-            wanted_by: Vec::new(),
+            // Every adopted group is co-owned: another stack of the profile lists it.
+            wanted_by: if op == Op::Adopt {
+                vec![CO_OWNER.to_owned()]
+            } else {
+                Vec::new()
+            },
             undo: false,
         });
     }
