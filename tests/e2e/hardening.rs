@@ -30,6 +30,7 @@ fn entry(name: &str, description: &str) -> Entry {
         pending: false,
         added_from: None,
         adopted_from: None,
+        unlisted: false,
     }
 }
 

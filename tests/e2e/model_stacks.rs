@@ -399,6 +399,11 @@ impl<'d, D: Driver> Sim<'d, D> {
         // unless the scope drifted since the stack's last run (then the guard may
         // refuse removals that are not this stack's own undo, which is its job).
         let drifted = self.stacks[i].drifted;
+        if !succeeded && profile_of(&props) != profile_of(&old) && props["OnDelete"] != "remove" {
+            // The rollback lets the failed replacement's resource go as its OnDelete
+            // says: retain keeps what it made in the other profile.
+            self.keep_what(&props);
+        }
         let current = if succeeded {
             new_id.clone()
         } else {
@@ -443,6 +448,23 @@ impl<'d, D: Driver> Sim<'d, D> {
         }
     }
 
+    /// A Delete leaves the names the other live stack lists to it: from then on they
+    /// are that stack's. If that stack later goes back to a config from before it
+    /// adopted one, it releases it (it existed before), and the name stays in the
+    /// scope unmanaged: README names this limit, so the last check allows it.
+    fn hand_over(&mut self, i: usize, props: &Map<String, Value>) {
+        let profile = profile_of(props);
+        let other = &self.stacks[1 - i];
+        if other.stack_id.is_none() || other.profile != profile {
+            return;
+        }
+        if let Some(lists) = &other.lists {
+            for name in lists {
+                self.retained.insert((profile.clone(), name.clone()));
+            }
+        }
+    }
+
     /// What a resource of `props` listed stays when it is let go (retain).
     fn keep_what(&mut self, props: &Map<String, Value>) {
         let profile = profile_of(props);
@@ -460,6 +482,7 @@ impl<'d, D: Driver> Sim<'d, D> {
         for attempt in 0..3 {
             let answer = self.send(i, self.event(i, "Delete", &props, None, Some(&id)));
             if answer["Status"] == "SUCCESS" {
+                self.hand_over(i, &props);
                 if props["OnDelete"] != "remove" {
                     match &self.stacks[i].recorded {
                         Some(_) => self.keep_what(&props),
@@ -521,6 +544,8 @@ impl<'d, D: Driver> Sim<'d, D> {
                     self.forgotten = true;
                     self.stacks[i].lists = None;
                     self.stacks[i].recorded = None;
+                    // What the other stack's next run may remove changed.
+                    self.stacks[1 - i].drifted = true;
                 }
             }
             Step::Console(add, config_name, n) => {

@@ -505,6 +505,7 @@ fn a_ledger_of_syncscope_0_1_is_read_as_the_resources_and_moved_to_its_record() 
             pending: false,
             added_from: None,
             adopted_from: None,
+            unlisted: false,
         })
         .collect();
     let hash = syncscope_core::store::hash(&entries);

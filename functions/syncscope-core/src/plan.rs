@@ -405,7 +405,21 @@ impl Plan {
                 pending,
                 added_from,
                 adopted_from,
+                unlisted: false,
             }
+        };
+        // A filter this stack owns but no longer lists stays in its record, unlisted,
+        // while it is in the scope for another stack (or its removal did not happen):
+        // whoever lets go of it last removes it.
+        // A failed removal keeps what it knew (its retry may still be an undo); a
+        // filter left to another stack forgets it once another config is applied.
+        let kept = |a: &Action, forget: bool| {
+            previous.get(&a.key()).map(|e| LedgerEntry {
+                unlisted: true,
+                added_from: e.added_from.clone().filter(|_| !forget),
+                adopted_from: e.adopted_from.clone().filter(|_| !forget),
+                ..e.clone()
+            })
         };
         let entries = self
             .actions
@@ -413,10 +427,11 @@ impl Plan {
             .filter_map(|a| match (a.op, fate(a)) {
                 (Op::Keep | Op::Adopt, _) | (Op::Create, Fate::Done) => Some(entry(a, false)),
                 (Op::Create, Fate::InDoubt) => Some(entry(a, true)),
-                (Op::Create, Fate::NotDone)
-                | (Op::Remove, Fate::Done)
-                | (Op::Unmanaged | Op::Shared, _) => None,
-                (Op::Remove, Fate::NotDone | Fate::InDoubt) => previous.get(&a.key()).cloned(),
+                (Op::Create, Fate::NotDone) | (Op::Remove, Fate::Done) | (Op::Unmanaged, _) => None,
+                // A Delete lets go: the stack that lists it owns it from now on.
+                (Op::Shared, _) if config.is_none() => None,
+                (Op::Shared, _) => kept(a, !same_config),
+                (Op::Remove, Fate::NotDone | Fate::InDoubt) => kept(a, false),
             })
             .collect();
         let mut ledger = Ledger::new(entries);
@@ -578,6 +593,7 @@ mod tests {
                     pending: false,
                     added_from: None,
                     adopted_from: None,
+                    unlisted: false,
                 })
                 .collect(),
         )
@@ -766,7 +782,7 @@ mod tests {
     }
 
     #[test]
-    fn a_name_another_stack_lists_is_left_for_it_and_leaves_this_ledger() {
+    fn a_name_another_stack_lists_is_left_for_it_and_kept_unlisted_until_it_lets_go() {
         let co = others(&[("PROD", &["Shared"])]);
         let p = plan(
             &desired(&["Mine"]),
@@ -791,8 +807,29 @@ mod tests {
             "{p}"
         );
         let after = p.ledger_after(&ledger(&["Mine", "Shared", "Old"]), None, |_| Fate::Done);
-        let names: Vec<&str> = after.entries.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["Mine"]);
+        let names: Vec<(&str, bool)> = after
+            .entries
+            .iter()
+            .map(|e| (e.name.as_str(), e.unlisted))
+            .collect();
+        assert_eq!(
+            names,
+            [("Mine", false), ("Shared", true)],
+            "still this stack's, but no longer listed by it"
+        );
+        // Other stacks do not count an unlisted entry as wanted, and once PROD lets
+        // go of the name, this stack's next run removes it.
+        let mut seen = CoOwners::default();
+        seen.add("TEST", &after);
+        assert_eq!(seen.of(&after.entries[1].key()), &[] as &[String]);
+        let next = plan(
+            &desired(&["Mine"]),
+            &current(&["Mine", "Shared"]),
+            &after,
+            Mode::Managed,
+            &CoOwners::default(),
+        );
+        assert_ops(&next, &[(Op::Keep, "Mine"), (Op::Remove, "Shared")]);
     }
 
     #[test]

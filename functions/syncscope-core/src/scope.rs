@@ -185,6 +185,10 @@ pub struct LedgerEntry {
     /// The same for a filter this stack adopted (it existed before): a rollback to
     /// that config releases it instead of removing it, as it was before.
     pub adopted_from: Option<String>,
+    /// Owned, but not listed by the stack's config: kept only so the filter does not
+    /// outlive every stack (left to another stack that lists it, or a removal that
+    /// did not happen). Other stacks do not count it as wanted.
+    pub unlisted: bool,
 }
 
 impl LedgerEntry {
@@ -252,7 +256,7 @@ pub struct CoOwners {
 impl CoOwners {
     /// Adds the entries of one other stack's record.
     pub fn add(&mut self, stack: &str, ledger: &Ledger) {
-        for entry in &ledger.entries {
+        for entry in ledger.entries.iter().filter(|e| !e.unlisted) {
             let stacks = self.by_key.entry(entry.key()).or_default();
             if !stacks.iter().any(|s| s == stack) {
                 stacks.push(stack.to_owned());

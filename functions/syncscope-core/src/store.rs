@@ -87,6 +87,14 @@ pub struct Entry {
         skip_serializing_if = "Option::is_none"
     )]
     pub adopted_from: Option<String>,
+    /// Owned but not listed by the stack's config (ledger entries only; see
+    /// [`LedgerEntry::unlisted`]).
+    #[serde(
+        rename = "Unlisted",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub unlisted: bool,
 }
 
 /// One shard as stored.
@@ -144,6 +152,7 @@ pub fn entries_of(desired: &Desired) -> Vec<Entry> {
             pending: false,
             added_from: None,
             adopted_from: None,
+            unlisted: false,
         })
         .collect()
 }
@@ -161,6 +170,7 @@ pub fn entries_of_ledger(ledger: &Ledger) -> Vec<Entry> {
             pending: e.pending,
             added_from: e.added_from.clone(),
             adopted_from: e.adopted_from.clone(),
+            unlisted: e.unlisted,
         })
         .collect()
 }
@@ -488,9 +498,9 @@ pub fn desired_from(domain: &DomainName, entries: &[Entry]) -> Result<Desired, V
                 "{at}: \"Pending\" belongs to the ledger, not to the desired filters"
             ));
         }
-        if entry.added_from.is_some() || entry.adopted_from.is_some() {
+        if entry.added_from.is_some() || entry.adopted_from.is_some() || entry.unlisted {
             problems.push(format!(
-                "{at}: \"AddedFrom\" and \"AdoptedFrom\" belong to the ledger, not to the desired filters"
+                "{at}: \"AddedFrom\", \"AdoptedFrom\" and \"Unlisted\" belong to the ledger, not to the desired filters"
             ));
         }
         let name = FilterName::parse(&entry.name, entry.kind);
@@ -535,6 +545,7 @@ pub fn ledger_from(entries: &[Entry]) -> Ledger {
                     pending: e.pending,
                     added_from: e.added_from.clone(),
                     adopted_from: e.adopted_from.clone(),
+                    unlisted: e.unlisted,
                 })
             })
             .collect(),
@@ -559,6 +570,7 @@ mod tests {
                 pending: false,
                 added_from: None,
                 adopted_from: None,
+                unlisted: false,
             })
             .collect()
     }
@@ -768,6 +780,7 @@ mod tests {
             pending: true,
             added_from: Some("0123456789abcdef".into()),
             adopted_from: None,
+            unlisted: false,
         }]);
         let shards = encode(&entries_of_ledger(&ledger));
         let back = decode("/l", &stored("/l", &shards)).unwrap();

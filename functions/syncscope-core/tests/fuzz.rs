@@ -228,6 +228,7 @@ fn entries() -> impl Strategy<Value = Vec<Entry>> {
                 pending: false,
                 added_from: None,
                 adopted_from: None,
+                unlisted: false,
             }),
         0..60,
     )

@@ -795,9 +795,17 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
     // A Delete wants no name: the directory is not asked.
     let mut outcome = apply_and_record(cx, outcome, plan, state, std::future::ready(None)).await;
     if outcome.verdict == Verdict::NoChange && !outcome.dry_run {
-        outcome.note = Some(format!(
-            "deleted; none of the {recorded} filter(s) recorded for {key} is in the scope any more, so there was nothing to remove"
-        ));
+        let shared = outcome.shared().len();
+        outcome.note = Some(if shared == 0 {
+            format!(
+                "deleted; none of the {recorded} filter(s) recorded for {key} is in the scope any more, so there was nothing to remove"
+            )
+        } else {
+            format!(
+                "deleted; {shared} of the {recorded} filter(s) recorded for {key} stay in the scope because other stacks list them ({}), nothing else was left to remove",
+                plan::wanted_by_list(&outcome.shared(), 3)
+            )
+        });
     }
     outcome
 }
