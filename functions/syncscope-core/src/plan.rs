@@ -806,7 +806,9 @@ mod tests {
                 .contains("another stack lists it (wanted by PROD)"),
             "{p}"
         );
-        let after = p.ledger_after(&ledger(&["Mine", "Shared", "Old"]), None, |_| Fate::Done);
+        let after = p.ledger_after(&ledger(&["Mine", "Shared", "Old"]), Some("v2"), |_| {
+            Fate::Done
+        });
         let names: Vec<(&str, bool)> = after
             .entries
             .iter()
@@ -830,6 +832,9 @@ mod tests {
             &CoOwners::default(),
         );
         assert_ops(&next, &[(Op::Keep, "Mine"), (Op::Remove, "Shared")]);
+        // A Delete hands the name over to the stack that lists it.
+        let down = p.ledger_after(&ledger(&["Mine", "Shared"]), None, |_| Fate::Done);
+        assert!(down.entries.iter().all(|e| e.name != "Shared"), "{down:?}");
     }
 
     #[test]
