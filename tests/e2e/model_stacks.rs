@@ -135,6 +135,8 @@ struct Sim<'d, D: Driver> {
     stacks: [Stack; 2],
     /// A record was deleted by hand: what it knew is forgotten.
     forgotten: bool,
+    /// The emulator answers 30 % of calls with a 500 after applying them.
+    faults_on: bool,
     /// Names a resource kept when it was deleted with `OnDelete: retain` (they stay),
     /// by profile.
     retained: HashSet<(String, String)>,
@@ -154,6 +156,7 @@ impl<'d, D: Driver> Sim<'d, D> {
             driver,
             stacks: [stack(0), stack(1)],
             forgotten: false,
+            faults_on: false,
             retained: HashSet::new(),
             owners: format!("/syncscope-model/{base}/owners"),
             log: Vec::new(),
@@ -321,8 +324,8 @@ impl<'d, D: Driver> Sim<'d, D> {
             self.deployed(i, id, props);
         } else {
             // ROLLBACK: CloudFormation deletes what the Create answered, then the stack.
-            let rollback = self.event(i, "Delete", &props, None, Some(&id));
-            let back = self.send(i, rollback);
+            let back =
+                self.send_until_recovered(i, |s| s.event(i, "Delete", &props, None, Some(&id)));
             assert_eq!(
                 back["Status"],
                 "SUCCESS",
@@ -352,7 +355,22 @@ impl<'d, D: Driver> Sim<'d, D> {
         self.stacks[i].recorded = None;
     }
 
-    fn set_faults(&self, on: bool, seed: u64) {
+    /// Sends a request CloudFormation must see succeed (a rollback, a Delete): when it
+    /// fails while the backend is faulty, the backend recovers and the request is
+    /// sent again ("continue update rollback", a retried Delete).
+    fn send_until_recovered(&mut self, i: usize, event: impl Fn(&Self) -> Value) -> Value {
+        let answer = self.send(i, event(self));
+        if answer["Status"] == "SUCCESS" || !self.faults_on {
+            return answer;
+        }
+        self.log
+            .push("the backend recovers; CloudFormation tries again".into());
+        self.set_faults(false, 0);
+        self.send(i, event(self))
+    }
+
+    fn set_faults(&mut self, on: bool, seed: u64) {
+        self.faults_on = on;
         let knobs = if on {
             json!({ "fault_rate": 0.0, "fault_after_rate": 0.3, "fail_filters": {}, "fault_seed": seed })
         } else {
@@ -409,10 +427,9 @@ impl<'d, D: Driver> Sim<'d, D> {
         } else {
             id.clone()
         };
-        let back = self.send(
-            i,
-            self.event(i, "Update", &old, Some(&props), Some(&current)),
-        );
+        let back = self.send_until_recovered(i, |s| {
+            s.event(i, "Update", &old, Some(&props), Some(&current))
+        });
         if back["Status"] == "SUCCESS" {
             let back_id = back["PhysicalResourceId"]
                 .as_str()
@@ -480,7 +497,8 @@ impl<'d, D: Driver> Sim<'d, D> {
             return;
         };
         for attempt in 0..3 {
-            let answer = self.send(i, self.event(i, "Delete", &props, None, Some(&id)));
+            let answer =
+                self.send_until_recovered(i, |s| s.event(i, "Delete", &props, None, Some(&id)));
             if answer["Status"] == "SUCCESS" {
                 self.hand_over(i, &props);
                 if props["OnDelete"] != "remove" {
