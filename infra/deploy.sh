@@ -68,12 +68,26 @@ timeout="${SYNCSCOPE_DEPLOY_TIMEOUT:-3600}"
 out="build/deploy"
 flags=()
 $docs_bucket && flags=(--create-docs-bucket)
-summary="$("${syncscope[@]}" synth --config "$config" --out "$out" --json "${flags[@]}")" \
+# A literal webhook URL in the config never goes into the template (which anyone who
+# may describe the stack can read): synth names the stack's SecureString instead and
+# writes the put-parameter input to a private temporary file, stored before executing.
+webhook_input="$(mktemp)"
+trap 'rm -f "$webhook_input"' EXIT
+summary="$("${syncscope[@]}" synth --config "$config" --out "$out" --json --webhook-input "$webhook_input" "${flags[@]}")" \
   || die 1 "synth failed for $config"
 stack="$(json_field "$summary" stack_name)"
 template="$(json_field "$summary" template)"
 bytes="$(json_field "$summary" bytes)"
 on_delete="$(json_field "$summary" on_delete)"
+webhook_parameter="$(json_field "$summary" webhook_parameter)"
+# Stores the config's literal webhook URL in the stack's SecureString (created or
+# updated; the value goes through a file, never an argument, and is never printed).
+store_webhook() {
+  [[ -n "$webhook_parameter" ]] || return 0
+  "${aws[@]}" ssm put-parameter --cli-input-json "file://$webhook_input" >/dev/null \
+    || die 1 "cannot store the Teams webhook URL in the SSM SecureString $webhook_parameter"
+  echo "webhook:  the config's literal URL is kept in the SSM SecureString $webhook_parameter (the template names only that)"
+}
 
 # 2. The code, content-addressed.
 zip_sha="$(sha256 "$zip")"
@@ -126,7 +140,7 @@ echo "stack:    $stack ($( [[ $status == NONE ]] && echo "new" || echo "$status"
 
 change_set="syncscope-$(date -u +%Y%m%d-%H%M%S)"
 err="$(mktemp)"
-trap 'rm -f "$err" "$err.id"' EXIT
+trap 'rm -f "$err" "$err.id" "$webhook_input"' EXIT
 if ! "${aws[@]}" cloudformation create-change-set --stack-name "$stack" \
     --change-set-name "$change_set" --change-set-type "$type" \
     "${template_args[@]}" --capabilities CAPABILITY_IAM \
@@ -176,6 +190,7 @@ printf '  %-8s %-30s %-30s %s\n' ACTION "LOGICAL ID" TYPE REPLACEMENT
 echo
 
 if ! $execute; then
+  store_webhook
   echo "Not executed (--no-execute). Review it in the CloudFormation console, then run:"
   echo "  aws cloudformation execute-change-set --stack-name $stack --change-set-name $change_set"
   exit 0
@@ -201,6 +216,7 @@ if ! $yes; then
 fi
 
 # 8. Execute and wait.
+store_webhook
 token="syncscope-$zip_sha"
 token="${token:0:60}-$(date -u +%s)"
 "${aws[@]}" cloudformation execute-change-set --stack-name "$stack_id" --change-set-name "$change_set" \

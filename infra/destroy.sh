@@ -83,3 +83,10 @@ token="syncscope-destroy-$(date -u +%s)"
 echo "Deleting $stack ..."
 wait_for_stack "$stack" "$stack_id" "$token" "DELETE_COMPLETE|NONE"
 echo "Stack $stack deleted (OnDelete $on_delete)."
+# The SecureString deploy.sh keeps a literal webhook URL in goes with the stack (after
+# the Delete, whose card needed it).
+webhook_parameter="$(json_field "$summary" webhook_parameter)"
+if [[ -n "$webhook_parameter" ]] \
+  && "${aws[@]}" ssm delete-parameter --name "$webhook_parameter" >/dev/null 2>&1; then
+  echo "Deleted the SSM SecureString $webhook_parameter (the config's webhook URL)."
+fi

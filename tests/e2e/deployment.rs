@@ -467,6 +467,91 @@ fn deploy_script_passes_a_large_template_through_the_artifact_bucket() {
     assert_eq!(shards, template_shards(&synthesis));
 }
 
+#[test]
+fn a_literal_webhook_url_is_stored_as_a_secure_string_and_never_reaches_the_template() {
+    let moto = moto();
+    let dir = paths::build_dir("e2e-deployment");
+    let url = "https://contoso.webhook.office.com/webhookb2/LITERALHOOKCANARY0123/IncomingWebhook/x?sig=LITERALSIGCANARY0123";
+    let mut doc: Value = serde_json::from_str(include_str!(
+        "../fixtures/config/valid/literal-webhook.json"
+    ))
+    .unwrap();
+    doc["general"]["stage"] = json!("LITERAL");
+    doc["general"]["WebhookUrlTeams"] = json!(url);
+    let config = dir.join("literal-webhook.json");
+    std::fs::write(&config, doc.to_string()).unwrap();
+    let synthesis = synthesize(&config);
+    let stack = synthesis.stack_name.clone();
+    let parameter = format!("/syncscope/{stack}/teams-webhook");
+    let zip = fake_zip("literal-bootstrap.zip");
+    let config_arg = config.display().to_string();
+    let (code, stdout, stderr) = script(
+        moto,
+        "deploy.sh",
+        &[
+            "--config",
+            &config_arg,
+            "--artifact-bucket",
+            BUCKET,
+            "--zip",
+            &zip.display().to_string(),
+            "--yes",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("kept in the SSM SecureString {parameter}")),
+        "{stdout}"
+    );
+    let stored = aws_json(
+        moto,
+        &[
+            "ssm",
+            "get-parameter",
+            "--name",
+            &parameter,
+            "--with-decryption",
+        ],
+    );
+    assert_eq!(stored["Parameter"]["Type"], "SecureString");
+    assert_eq!(stored["Parameter"]["Value"], url);
+    let template = aws_json(
+        moto,
+        &["cloudformation", "get-template", "--stack-name", &stack],
+    );
+    let template = template["TemplateBody"].to_string();
+    assert!(template.contains(&format!("ssm:{parameter}")), "{template}");
+    let synthesised = std::fs::read_to_string(
+        paths::workspace().join(format!("build/deploy/{stack}.template.json")),
+    )
+    .unwrap();
+    for canary in ["LITERALHOOKCANARY0123", "LITERALSIGCANARY0123"] {
+        assert!(
+            !template.contains(canary),
+            "{canary} in the deployed template"
+        );
+        assert!(
+            !synthesised.contains(canary),
+            "{canary} in the synthesised template"
+        );
+        assert!(
+            !stdout.contains(canary) && !stderr.contains(canary),
+            "{canary} printed"
+        );
+    }
+    let (code, stdout, stderr) = script(moto, "destroy.sh", &["--config", &config_arg, "--yes"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("Deleted the SSM SecureString {parameter}")),
+        "{stdout}"
+    );
+    assert!(
+        !aws(moto, &["ssm", "get-parameter", "--name", &parameter])
+            .status
+            .success()
+    );
+}
+
 /// The identity-sync emulator with a profile holding one configured and one foreign group.
 fn emulator_with_profile() -> identity_sync_emulator::Running {
     let seed = json!({"profiles": [{

@@ -629,7 +629,10 @@ async fn webhook(clients: &Clients, config: &Config, post: bool) -> Check {
     let store = clients.parameter_store();
     let secrets = aws_sdk_secretsmanager::Client::new(&clients.sdk);
     let teams = TeamsNotifier::new(&http, &store, &secrets);
-    let hook = match teams.resolve(&config.general.webhook).await {
+    let hook = match teams
+        .resolve(&config.general.webhook, &config.general.webhook_hosts)
+        .await
+    {
         Ok((hook, _)) => hook,
         Err(e) => {
             return Check::Fail(

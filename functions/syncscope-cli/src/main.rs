@@ -22,6 +22,7 @@ use serde_json::json;
 use syncscope_core::config::{self, Problem};
 use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
+use syncscope_core::names::WebhookRef;
 use syncscope_core::plan::{self, Plan};
 use syncscope_core::preview::Preview;
 use syncscope_core::scope::{CoOwners, CurrentFilter, Ledger, Scope};
@@ -100,6 +101,12 @@ enum Command {
         /// Print a JSON summary (stack name, template path, sizes).
         #[arg(long)]
         json: bool,
+        /// With a literal webhook URL in the config (which never goes into the
+        /// template): write the `aws ssm put-parameter --cli-input-json` input that
+        /// stores it in the stack's SecureString to this file (mode 0600). `task
+        /// deploy` uses it; the URL is never printed.
+        #[arg(long, value_name = "FILE")]
+        webhook_input: Option<PathBuf>,
     },
     /// The initial setup, idempotent: sync profile, first filters, sync target, start sync.
     ///
@@ -168,7 +175,14 @@ fn main() -> ExitCode {
             out,
             create_docs_bucket,
             json,
-        } => synth(&config, &out, create_docs_bucket, json),
+            webhook_input,
+        } => synth(
+            &config,
+            &out,
+            create_docs_bucket,
+            json,
+            webhook_input.as_deref(),
+        ),
         Command::Bootstrap {
             config,
             directory_id,
@@ -227,7 +241,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-fn synth(config_path: &Path, out: &Path, create_docs_bucket: bool, as_json: bool) -> ExitCode {
+fn synth(
+    config_path: &Path,
+    out: &Path,
+    create_docs_bucket: bool,
+    as_json: bool,
+    webhook_input: Option<&Path>,
+) -> ExitCode {
     use syncscope_core::synth::{self, MAX_INLINE_TEMPLATE_BYTES, Options};
     let parsed = match load_config(config_path, as_json) {
         Ok(parsed) => parsed,
@@ -247,6 +267,23 @@ fn synth(config_path: &Path, out: &Path, create_docs_bucket: bool, as_json: bool
         eprintln!("error: cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
+    if let (Some(file), Some(name), WebhookRef::Literal(url)) = (
+        webhook_input,
+        &synthesis.webhook_parameter,
+        &parsed.config.general.webhook,
+    ) {
+        let input = json!({
+            "Name": name,
+            "Value": url.as_str(),
+            "Type": "SecureString",
+            "Overwrite": true,
+            "Description": format!("syncscope: the Teams webhook URL of stack {}", synthesis.stack_name),
+        });
+        if let Err(e) = write_private(file, &input.to_string()) {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            return ExitCode::FAILURE;
+        }
+    }
     let bytes = synthesis.text.len();
     if as_json {
         let out = json!({
@@ -259,6 +296,7 @@ fn synth(config_path: &Path, out: &Path, create_docs_bucket: bool, as_json: bool
             "filters_hash": synthesis.hash,
             "identity_center_region": parsed.config.general.region.as_ref().map(|r| r.as_str()),
             "on_delete": parsed.config.sso.on_delete.as_str(),
+            "webhook_parameter": synthesis.webhook_parameter,
         });
         println!("{out:#}");
     } else {
@@ -277,8 +315,26 @@ fn synth(config_path: &Path, out: &Path, create_docs_bucket: bool, as_json: bool
                 ""
             }
         );
+        if let Some(name) = &synthesis.webhook_parameter {
+            println!(
+                "The config's literal Teams webhook URL is not in the template: it names the SSM SecureString {name} instead. `task deploy` stores the URL there; deploying the template by other means, put it there first (aws ssm put-parameter --type SecureString --name {name} ...)."
+            );
+        }
     }
     ExitCode::SUCCESS
+}
+
+/// Writes a file only its owner can read (it holds a secret).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }
 
 /// Plans from a scope snapshot (`current`) or, without one, from the live scope

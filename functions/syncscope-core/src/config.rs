@@ -16,7 +16,7 @@ use crate::choice::Choice;
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, Description, DirectoryId, DomainName, FilterName, HttpsUrl, IdentityStoreId,
-    KeyPrefix, Region, Schedule, StackName, SyncProfileName, WebhookRef, quoted,
+    KeyPrefix, Region, Schedule, StackName, SyncProfileName, WebhookHosts, WebhookRef, quoted,
 };
 use crate::plan::{GuardLimits, Mode};
 use crate::scope::{Desired, DesiredFilter, FilterKind};
@@ -52,6 +52,9 @@ pub struct General {
     /// `WebhookUrlTeams`: where the Teams webhook URL comes from.
     #[serde(skip)]
     pub webhook: WebhookRef,
+    /// `WebhookHosts`: hosts besides Microsoft's that the card may be posted to (a
+    /// proxy); see [`WebhookHosts`].
+    pub webhook_hosts: WebhookHosts,
     /// `DocuWebsite`: the page the Teams card's button opens.
     pub docs_website: HttpsUrl,
     /// `Region`: the region of IAM Identity Center (default: the deployment's region).
@@ -246,6 +249,7 @@ const GENERAL_KEYS: &[&str] = &[
     "DocsPrefix",
     "TeamsCardFormat",
     "DriftSchedule",
+    "WebhookHosts",
 ];
 const SSO_KEYS: &[&str] = &[
     "ad_DomainName",
@@ -469,11 +473,19 @@ impl Walker {
         let webhook = self
             .required_str(&obj, "WebhookUrlTeams")
             .and_then(|w| self.check(&webhook_path, WebhookRef::parse(w)));
-        if webhook.as_ref().is_some_and(WebhookRef::is_literal) {
-            self.warning(
-                &webhook_path,
-                "a literal webhook URL is a secret kept in git; store it in an SSM SecureString or Secrets Manager and write \"ssm:/name\" or the secret ARN here",
-            );
+        let webhook_hosts = self.webhook_hosts(&obj);
+        if let (Some(WebhookRef::Literal(url)), Some(hosts)) = (&webhook, &webhook_hosts) {
+            if hosts.allows(&url.host()) {
+                self.warning(
+                    &webhook_path,
+                    "a literal webhook URL is a secret kept in git; store it in an SSM SecureString or Secrets Manager and write \"ssm:/name\" or the secret ARN here (task deploy keeps it out of the template)",
+                );
+            } else {
+                self.error(
+                    &webhook_path,
+                    format!("the URL is refused: {}", hosts.refusal(&url.host())),
+                );
+            }
         }
 
         let website_path = obj.child("DocuWebsite");
@@ -496,11 +508,48 @@ impl Walker {
             docs_bucket: docs_bucket?,
             docs_prefix: docs_prefix?,
             webhook: webhook?,
+            webhook_hosts: webhook_hosts?,
             docs_website: docs_website?,
             region: region?,
             card_format: card_format?,
             drift_schedule: drift_schedule?,
         })
+    }
+
+    /// `WebhookHosts`: an optional list of DNS names, each checked where it stands.
+    fn webhook_hosts(&mut self, obj: &Obj<'_>) -> Option<WebhookHosts> {
+        let key = "WebhookHosts";
+        let items = match obj.map.get(key) {
+            None | Some(Value::Null) => return Some(WebhookHosts::default()),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                let found = describe(other);
+                self.error(
+                    obj.child(key),
+                    format!("expected a list of host names, found {found}"),
+                );
+                return None;
+            }
+        };
+        let mut names = Vec::new();
+        let mut ok = true;
+        for (index, item) in items.iter().enumerate() {
+            let path = format!("{}[{index}]", obj.child(key));
+            match self.string(&path, item) {
+                Some(name) => match WebhookHosts::from_names([name]) {
+                    Ok(_) => names.push(name),
+                    Err(why) => {
+                        self.error(path, why);
+                        ok = false;
+                    }
+                },
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        self.check(&obj.child(key), WebhookHosts::from_names(names))
     }
 
     /// An optional key checked by a newtype constructor. `None` = invalid (reported).
@@ -919,6 +968,41 @@ mod tests {
         assert!(parsed.config.general.webhook.is_literal());
         assert_eq!(parsed.warnings.len(), 1);
         assert!(!parsed.warnings[0].to_string().contains("TOPSECRET"));
+    }
+
+    #[test]
+    fn a_literal_webhook_on_a_host_that_is_not_microsofts_is_refused_unless_listed() {
+        let mut v = seed();
+        v["general"]["WebhookUrlTeams"] =
+            serde_json::json!("https://teams-proxy.corp.example/hook?sig=TOPSECRET");
+        let found = errors(&v);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("general.WebhookUrlTeams: the URL is refused: its host teams-proxy.corp.example is not a Microsoft Teams or Power Automate webhook host")
+                && found[0].contains("general.WebhookHosts")
+                && !found[0].contains("TOPSECRET"),
+            "{found:?}"
+        );
+        v["general"]["WebhookHosts"] = serde_json::json!(["corp.example"]);
+        let parsed = from_value(&v).unwrap();
+        assert_eq!(
+            parsed.config.general.webhook_hosts.extra(),
+            ["corp.example"]
+        );
+        v["general"]["WebhookHosts"] = serde_json::json!(["corp.example", "https://x.example/"]);
+        let found = errors(&v);
+        assert!(
+            found
+                .iter()
+                .any(|e| e.starts_with("general.WebhookHosts[1]: ")),
+            "{found:?}"
+        );
+        v["general"]["WebhookHosts"] = serde_json::json!("corp.example");
+        assert!(
+            errors(&v).iter().any(|e| e == "general.WebhookHosts: expected a list of host names, found a string (\"corp.example\")"),
+            "{:?}",
+            errors(&v)
+        );
     }
 
     #[test]

@@ -394,6 +394,17 @@ impl HttpsUrl {
             .map_err(|why| format!("the URL {why}"))
     }
 
+    /// The host, lowercased, without user, port or brackets.
+    pub fn host(&self) -> String {
+        let origin = self.origin();
+        let host = origin.trim_start_matches("https://");
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.split(':').next().unwrap_or_default(),
+        };
+        host.to_ascii_lowercase()
+    }
+
     /// `https://host` only: safe to show when the full URL is a secret.
     pub fn origin(&self) -> String {
         let rest = self.0.split_once("://").map_or("", |(_, r)| r);
@@ -490,6 +501,76 @@ impl fmt::Debug for WebhookRef {
             Self::SecretArn(arn) => write!(f, "SecretArn({arn:?})"),
             Self::Literal(url) => write!(f, "Literal({}/<redacted>)", url.origin()),
         }
+    }
+}
+
+/// The hosts a Teams card may be posted to: Microsoft's webhook hosts (legacy Office 365
+/// connectors and Power Automate Workflows, whose trigger URLs moved from
+/// `*.logic.azure.com` to `*.environment.api.powerplatform.com`), plus the hosts a
+/// config names in `WebhookHosts` (a proxy, a sovereign cloud). A name covers itself
+/// and its subdomains. The webhook URL is a secret that says "who loses access": it
+/// goes to these hosts only, whoever wrote the event or the parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct WebhookHosts(Vec<String>);
+
+impl WebhookHosts {
+    /// Microsoft's webhook hosts, always allowed.
+    pub const MICROSOFT: &'static [&'static str] = &[
+        "webhook.office.com",
+        "outlook.office.com",
+        "outlook.office365.com",
+        "logic.azure.com",
+        "powerplatform.com",
+    ];
+
+    /// Parses a comma-separated list of DNS names (the property's form).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::from_names(raw.split(',').map(str::trim).filter(|n| !n.is_empty()))
+    }
+
+    /// Checks each name: a DNS name of at least two labels, lowercased.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut hosts = Vec::new();
+        for name in names {
+            let host = domain_name(name).map_err(|why| {
+                format!("{why} (a webhook host is a DNS name, without scheme, port or path)")
+            })?;
+            hosts.push(host.to_ascii_lowercase());
+        }
+        hosts.sort();
+        hosts.dedup();
+        Ok(Self(hosts))
+    }
+
+    /// The hosts the config added (not Microsoft's).
+    pub fn extra(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether a card may go to `host`.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let covers = |name: &str| {
+            host == name
+                || host
+                    .strip_suffix(name)
+                    .is_some_and(|rest| rest.ends_with('.'))
+        };
+        Self::MICROSOFT.iter().any(|n| covers(n)) || self.0.iter().any(|n| covers(n))
+    }
+
+    /// Why `host` is refused (the host is not secret; the URL is).
+    pub fn refusal(&self, host: &str) -> String {
+        format!(
+            "its host {host} is not a Microsoft Teams or Power Automate webhook host ({}); if a proxy you trust stands in between, name it in general.WebhookHosts",
+            Self::MICROSOFT.join(", ")
+        )
+    }
+
+    /// The property's form: the names, comma-separated.
+    pub fn as_property(&self) -> String {
+        self.0.join(",")
     }
 }
 

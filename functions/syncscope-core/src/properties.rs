@@ -13,7 +13,7 @@ use crate::config::{CardFormat, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region,
-    SyncProfileName, WebhookRef, parse_ssm_name, quoted,
+    SyncProfileName, WebhookHosts, WebhookRef, parse_ssm_name, quoted,
 };
 use crate::plan::{GuardLimits, Mode};
 
@@ -91,6 +91,15 @@ impl Property for bool {
     }
     fn write(&self) -> String {
         self.to_string()
+    }
+}
+
+impl Property for WebhookHosts {
+    fn read(value: &str) -> Result<Self, String> {
+        WebhookHosts::parse(value)
+    }
+    fn write(&self) -> String {
+        self.as_property()
     }
 }
 
@@ -332,6 +341,8 @@ properties! {
     docs_website: optional HttpsUrl = "DocsWebsite";
     /// `TeamsWebhook`: reference to the webhook URL (none: no card).
     webhook: optional WebhookRef = "TeamsWebhook";
+    /// `WebhookHosts`: hosts besides Microsoft's the card may go to (comma-separated).
+    webhook_hosts: optional WebhookHosts = "WebhookHosts";
     /// `TeamsCardFormat`.
     card_format: default CardFormat = "TeamsCardFormat" => CardFormat::default();
     /// `Mode`.
@@ -428,6 +439,7 @@ mod tests {
             ("DocsPrefix", "wiki/sso"),
             ("DocsWebsite", "https://wiki.example.com/sso"),
             ("TeamsWebhook", "ssm:/company/teams"),
+            ("WebhookHosts", "teams-proxy.corp.example,hooks.example.net"),
             ("TeamsCardFormat", "MessageCard"),
             ("Mode", "authoritative"),
             ("OnDelete", "remove"),

@@ -71,6 +71,9 @@ pub struct ParameterNames {
     /// Where every stack keeps its ownership record of a sync profile:
     /// `/syncscope/owners` (`OWNERS/REGION/PROFILE/STACK`).
     pub owners: String,
+    /// The SecureString holding a literal webhook URL of the config, which the
+    /// template never carries: `/syncscope/STACK/teams-webhook`.
+    pub webhook: String,
 }
 
 impl ParameterNames {
@@ -80,6 +83,7 @@ impl ParameterNames {
             filters_base: format!("/syncscope/{stack}/filters"),
             ledger: format!("/syncscope/{stack}/ledger"),
             owners: crate::store::OWNERS_ROOT.to_owned(),
+            webhook: format!("/syncscope/{stack}/teams-webhook"),
         }
     }
 
@@ -87,6 +91,17 @@ impl ParameterNames {
     /// the previous version still in place.
     pub fn filters_version(&self, hash: &str) -> String {
         format!("{}/{}", self.filters_base, crate::store::short(hash))
+    }
+}
+
+/// The webhook reference the template carries: the config's, except a literal URL.
+/// A template is read by anyone who may describe the stack (and the drift rule's input
+/// by anyone who may read the rule), so a literal URL, a secret, is replaced by the
+/// stack's SecureString ([`ParameterNames::webhook`]), where `task deploy` puts it.
+pub fn deployed_webhook(config: &Config, names: &ParameterNames) -> WebhookRef {
+    match &config.general.webhook {
+        WebhookRef::Literal(_) => WebhookRef::Ssm(names.webhook.clone()),
+        other => other.clone(),
     }
 }
 
@@ -109,7 +124,9 @@ pub fn properties_for(
         docs_bucket: Some(general.docs_bucket.clone()),
         docs_prefix: general.docs_prefix.clone(),
         docs_website: Some(general.docs_website.clone()),
-        webhook: Some(general.webhook.clone()),
+        webhook: Some(deployed_webhook(config, names)),
+        webhook_hosts: (!general.webhook_hosts.extra().is_empty())
+            .then(|| general.webhook_hosts.clone()),
         card_format: general.card_format,
         mode: sso.mode,
         on_delete: sso.on_delete,
@@ -185,6 +202,9 @@ pub struct Synthesis {
     pub names: ParameterNames,
     /// The custom resource's properties (without ServiceToken/ServiceTimeout).
     pub properties: Map<String, Value>,
+    /// Where the config's literal webhook URL must be stored (an SSM SecureString;
+    /// `task deploy` stores it), or None when the config names a reference.
+    pub webhook_parameter: Option<String>,
 }
 
 impl Synthesis {
@@ -341,6 +361,11 @@ pub fn synthesize(config: &Config, options: &Options) -> Result<Synthesis, Synth
         text,
         hash,
         shards,
+        webhook_parameter: config
+            .general
+            .webhook
+            .is_literal()
+            .then(|| names.webhook.clone()),
         names,
         properties,
     })
@@ -586,7 +611,7 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
             "Resource": "*",
         }));
     }
-    match &config.general.webhook {
+    match &deployed_webhook(config, names) {
         WebhookRef::Ssm(name) => {
             statements.push(json!({
                 "Sid": "ReadTeamsWebhook",
@@ -1212,14 +1237,56 @@ mod tests {
     }
 
     #[test]
-    fn a_literal_webhook_needs_no_permission() {
+    fn a_literal_webhook_never_reaches_the_template_which_names_the_stacks_secure_string() {
+        let url = "https://example.webhook.office.com/webhookb2/x?sig=LITERALSECRET0123";
         let c = config_with(
-            json!({"WebhookUrlTeams": "https://example.webhook.office.com/x"}),
+            json!({"WebhookUrlTeams": url, "DriftSchedule": "rate(1 day)"}),
             json!({}),
             1,
         );
         let s = synthesize(&c, &Options::default()).unwrap();
-        assert!(!s.text.contains("ReadTeamsWebhook") && !s.text.contains("kms:Decrypt"));
+        assert!(
+            !s.text.contains("LITERALSECRET"),
+            "the URL is in the template"
+        );
+        assert!(
+            !s.text.contains("webhook.office.com"),
+            "the URL is in the template"
+        );
+        let parameter = "/syncscope/COMPANY-SSO-AD-GroupSync-TEST/teams-webhook";
+        assert_eq!(s.webhook_parameter.as_deref(), Some(parameter));
+        assert_eq!(
+            s.properties["TeamsWebhook"],
+            json!(format!("ssm:{parameter}"))
+        );
+        let rule = &s.template["Resources"][ids::DRIFT_SCHEDULE];
+        let input = rule["Properties"]["Targets"][0]["Input"].as_str().unwrap();
+        assert!(input.contains(&format!("ssm:{parameter}")), "{input}");
+        assert_eq!(
+            statement(&s, "ReadTeamsWebhook")["Resource"],
+            sub(format!(
+                "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}"
+            )),
+        );
+        // A reference stays as it is.
+        let referenced = synthesize(&config(1), &Options::default()).unwrap();
+        assert_eq!(referenced.webhook_parameter, None);
+    }
+
+    #[test]
+    fn webhook_hosts_travel_to_the_function_only_when_the_config_names_some() {
+        let plain = synthesize(&config(1), &Options::default()).unwrap();
+        assert!(!plain.properties.contains_key("WebhookHosts"));
+        let c = config_with(
+            json!({"WebhookHosts": ["teams-proxy.corp.example", "Hooks.Example.NET"]}),
+            json!({}),
+            1,
+        );
+        let s = synthesize(&c, &Options::default()).unwrap();
+        assert_eq!(
+            s.properties["WebhookHosts"],
+            json!("hooks.example.net,teams-proxy.corp.example")
+        );
     }
 
     #[test]

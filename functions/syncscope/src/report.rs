@@ -162,10 +162,11 @@ async fn notify(app: &App, props: &Properties, outcome: Outcome, end: Instant) -
         return (outcome, false);
     };
     let notifier = TeamsNotifier::new(&app.http, &app.ssm, app.secrets());
+    let hosts = props.webhook_hosts.clone().unwrap_or_default();
     // Resolving the URL must leave time to post.
     let resolve_by = share(end, 0.5);
     let (outcome, hook) =
-        match tokio::time::timeout_at(resolve_by, notifier.resolve(reference)).await {
+        match tokio::time::timeout_at(resolve_by, notifier.resolve(reference, &hosts)).await {
             Ok(Ok((hook, Some(warning)))) => (warn(outcome, warning), hook),
             Ok(Ok((hook, None))) => (outcome, hook),
             Ok(Err(e)) => return (warn(outcome, format!("Teams card not sent: {e}")), false),

@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
-use syncscope_core::names::WebhookRef;
+use syncscope_core::names::{WebhookHosts, WebhookRef};
 use tokio::time::Instant;
 
 use crate::retry::{self, GaveUp, Step};
@@ -99,9 +99,10 @@ impl std::fmt::Debug for Webhook {
 }
 
 impl Webhook {
-    /// Checks a URL: https (with the `test-hooks` feature, also http to a loopback
-    /// address, for local sinks). The error never repeats the URL.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    /// Checks a URL: https to a host `hosts` allows (with the `test-hooks` feature, also
+    /// http to a loopback address, for local sinks). The error never repeats the URL
+    /// (it names the host, which is no secret).
+    pub fn parse(raw: &str, hosts: &WebhookHosts) -> Result<Self, String> {
         let raw = raw.trim();
         let url = reqwest::Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
         let loopback = cfg!(feature = "test-hooks")
@@ -111,9 +112,12 @@ impl Webhook {
                         .parse::<std::net::IpAddr>()
                         .is_ok_and(|ip| ip.is_loopback())
             });
+        let host = url.host_str().unwrap_or_default();
         match url.scheme() {
-            "https" if url.host_str().is_some_and(|h| !h.is_empty()) => {}
-            "http" if loopback => {}
+            _ if loopback => {}
+            "https" if host.is_empty() => return Err("must be an https URL with a host".to_owned()),
+            "https" if !hosts.allows(host) => return Err(hosts.refusal(host)),
+            "https" => {}
             "http" => return Err("must use https".to_owned()),
             _ => return Err("must be an https URL with a host".to_owned()),
         }
@@ -219,8 +223,8 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// The webhook in a stored value, or why it is unusable (naming where it came from).
-fn hook_in(value: &str, source_name: String) -> Result<Webhook, NotifyError> {
-    Webhook::parse(value).map_err(|why| NotifyError::BadUrl { source_name, why })
+fn hook_in(value: &str, source_name: String, hosts: &WebhookHosts) -> Result<Webhook, NotifyError> {
+    Webhook::parse(value, hosts).map_err(|why| NotifyError::BadUrl { source_name, why })
 }
 
 /// Reads the URL out of a secret string: the URL itself, or JSON with a URL key.
@@ -253,16 +257,21 @@ impl<'a> TeamsNotifier<'a> {
         Self { http, ssm, secrets }
     }
 
-    /// Reads the webhook URL a reference points to. A literal URL works, but comes
-    /// with a warning (the secret sits in the template).
+    /// Reads the webhook URL a reference points to, and checks its host against
+    /// `hosts`. A literal URL works, but comes with a warning (the secret sits in the
+    /// template).
     pub async fn resolve(
         &self,
         reference: &WebhookRef,
+        hosts: &WebhookHosts,
     ) -> Result<(Webhook, Option<String>), NotifyError> {
         match reference {
             WebhookRef::Ssm(name) => {
                 let value = self.ssm.read_secret(name).await.map_err(NotifyError::Ssm)?;
-                Ok((hook_in(&value, format!("SSM parameter {name}"))?, None))
+                Ok((
+                    hook_in(&value, format!("SSM parameter {name}"), hosts)?,
+                    None,
+                ))
             }
             WebhookRef::SecretArn(arn) => {
                 // A secret is read in its own region (the ARN's fourth field).
@@ -300,10 +309,10 @@ impl<'a> TeamsNotifier<'a> {
                     source_name: format!("secret {arn}"),
                     why,
                 })?;
-                Ok((hook_in(&url, format!("secret {arn}"))?, None))
+                Ok((hook_in(&url, format!("secret {arn}"), hosts)?, None))
             }
             WebhookRef::Literal(url) => {
-                let hook = hook_in(url.as_str(), "the TeamsWebhook property".to_owned())?;
+                let hook = hook_in(url.as_str(), "the TeamsWebhook property".to_owned(), hosts)?;
                 Ok((
                     hook,
                     Some("the Teams webhook URL is written in the template as plain text; anyone who can read the stack can post to the channel. Store it as an SSM SecureString (\"ssm:/name\") or in Secrets Manager and reference it".to_owned()),
@@ -419,16 +428,49 @@ mod tests {
 
     const URL: &str = "https://prod-12.westeurope.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SECRETsig0123456789";
 
+    fn none() -> WebhookHosts {
+        WebhookHosts::default()
+    }
+
+    #[test]
+    fn a_card_goes_only_to_microsofts_hosts_or_those_the_config_names() {
+        for good in [
+            URL,
+            "https://contoso.webhook.office.com/webhookb2/x",
+            "https://prod-01.westus.logic.azure.com:443/workflows/x",
+            "https://outlook.office.com/webhook/x",
+        ] {
+            assert!(Webhook::parse(good, &none()).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://hooks.example.com/x?sig=SECRET",
+            "https://webhook.office.com.example.net/x?sig=SECRET",
+            "https://evilwebhook.office.com/x?sig=SECRET",
+            "https://127.0.0.2.nip.io/x?sig=SECRET",
+        ] {
+            let e = Webhook::parse(bad, &none()).unwrap_err();
+            assert!(
+                e.contains("is not a Microsoft Teams or Power Automate webhook host"),
+                "{e}"
+            );
+            assert!(!e.contains("SECRET"), "{e}");
+        }
+        let proxy = WebhookHosts::parse("teams-proxy.corp.example").unwrap();
+        assert!(Webhook::parse("https://teams-proxy.corp.example/hook?sig=x", &proxy).is_ok());
+        assert!(Webhook::parse("https://a.teams-proxy.corp.example/hook", &proxy).is_ok());
+        assert!(Webhook::parse("https://other.corp.example/hook", &proxy).is_err());
+    }
+
     #[test]
     fn a_webhook_is_never_printed() {
-        let hook = Webhook::parse(URL).unwrap();
+        let hook = Webhook::parse(URL, &none()).unwrap();
         let debug = format!("{hook:?}");
         assert_eq!(debug, "Webhook(https://<redacted>)");
     }
 
     #[test]
     fn redaction_removes_the_url_its_query_and_its_signature_in_any_form() {
-        let hook = Webhook::parse(URL).unwrap();
+        let hook = Webhook::parse(URL, &none()).unwrap();
         let text = format!(
             "error for {URL}; query sig=SECRETsig0123456789; path 0123456789abcdef0123456789abcdef; encoded %2Ftriggers%2Fmanual%2Frun"
         );
@@ -441,19 +483,22 @@ mod tests {
 
     #[test]
     fn only_https_or_loopback_http_in_tests_is_accepted_and_errors_never_repeat_the_url() {
-        assert!(Webhook::parse(URL).is_ok());
+        assert!(Webhook::parse(URL, &none()).is_ok());
         let local = cfg!(feature = "test-hooks");
         assert_eq!(
-            Webhook::parse("http://127.0.0.1:8080/hook?sig=x").is_ok(),
+            Webhook::parse("http://127.0.0.1:8080/hook?sig=x", &none()).is_ok(),
             local
         );
-        assert_eq!(Webhook::parse("http://localhost/hook").is_ok(), local);
+        assert_eq!(
+            Webhook::parse("http://localhost/hook", &none()).is_ok(),
+            local
+        );
         for bad in [
             "http://hooks.example.com/x?sig=SECRET",
             "ftp://hooks.example.com/x?sig=SECRET",
             "not a url sig=SECRET",
         ] {
-            let e = Webhook::parse(bad).unwrap_err();
+            let e = Webhook::parse(bad, &none()).unwrap_err();
             assert!(!e.contains("SECRET") && !e.contains("example"), "{e}");
         }
     }
