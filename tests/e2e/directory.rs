@@ -500,3 +500,36 @@ fn syncscope_plan_prints_each_names_status_and_refuses_under_require() {
     assert_eq!(ds_calls(&world), before, "off asks nothing");
     assert_eq!(world.write_calls(), 0, "plan writes nothing");
 }
+
+#[test]
+fn a_hundred_mebibyte_directory_answer_is_not_read_and_require_fails_closed() {
+    let (world, admins, _) = world_with_directory("managed", true);
+    let props = props_for(&world, &[&admins], json!({"DirectoryCheck": "require"}));
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "ds_data_huge_body_mib": 100 }))
+        .unwrap();
+    let (body, _) =
+        expect_failed_create(&world.send(&world.event("Create", &props, None, None), TIMEOUT));
+    let why = reason(&body);
+    assert!(
+        why.contains("could not be checked in Active Directory")
+            && why.contains(&admins)
+            && why.contains(&format!(
+                "the answer is longer than {} bytes, the most syncscope reads of an AWS answer",
+                syncscope::http::MAX_SDK_BODY_BYTES
+            ))
+            && !why.contains("SdkBody"),
+        "{why}"
+    );
+    assert_eq!(world.write_calls(), 0, "nothing was changed");
+    // The same function answers the next event: it did not run out of memory.
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "ds_data_huge_body_mib": 0 }))
+        .unwrap();
+    let retry = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    expect_status(&retry, "SUCCESS");
+}

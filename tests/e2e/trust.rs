@@ -119,3 +119,65 @@ fn a_next_token_cycle_of_three_ends_the_listing_with_an_error_naming_the_profile
     let pages = world.list_calls() - lists;
     assert!(pages < 20, "{pages} pages: the cycle was caught");
 }
+
+#[test]
+fn a_hundred_mebibyte_identity_sync_answer_is_not_read_the_run_fails_and_nothing_changes() {
+    let world = World::start();
+    world.console_add(PROFILE, "Console-Kept");
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "huge_body_mib": 100 }))
+        .unwrap();
+    let create = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    let body = expect_status(&create, "FAILED");
+    let limit = syncscope::identity_sync::client::MAX_BODY_BYTES;
+    assert!(
+        reason(&body).contains(&format!(
+            "the answer is larger than {limit} bytes, the most syncscope reads from identity-sync"
+        )),
+        "{body:#}"
+    );
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "huge_body_mib": 0 }))
+        .unwrap();
+    assert_eq!(world.scope(), ["GROUP Console-Kept"], "nothing changed");
+    // The same function answers the next event: it did not run out of memory.
+    let retry = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    expect_status(&retry, "SUCCESS");
+}
+
+#[test]
+fn a_card_is_not_posted_to_a_host_outside_the_allow_list_and_the_url_is_not_shown() {
+    let world = World::start();
+    let mut props = world.deploy(&config(&["AWS-Admins"]));
+    props.insert(
+        "TeamsWebhook".into(),
+        json!("https://hooks.example.net/teams/HOSTCANARY0123?sig=HOSTSIGCANARY0123"),
+    );
+    let create = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    let body = expect_status(&create, "SUCCESS");
+    let why = warnings(&body);
+    assert!(
+        why.contains("Teams card not sent")
+            && why.contains(
+                "its host hooks.example.net is not a Microsoft Teams or Power Automate webhook host"
+            ),
+        "{why}"
+    );
+    assert_eq!(
+        world.scope(),
+        ["GROUP AWS-Admins"],
+        "the run itself went on"
+    );
+    let logs = world.lambda_logs().join("\n");
+    for canary in ["HOSTCANARY0123", "HOSTSIGCANARY0123"] {
+        assert!(
+            !why.contains(canary) && !logs.contains(canary),
+            "{canary} shown"
+        );
+    }
+}

@@ -29,7 +29,6 @@ use aws_sdk_directoryservicedata::error::SdkError;
 use aws_sdk_directoryservicedata::types::{
     AccessDeniedReason, MemberType, ValidationExceptionReason,
 };
-use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::directory::{AdEntry, AdStatus, DirectoryReport, Wanted};
 use syncscope_core::names::Caseless;
@@ -525,7 +524,7 @@ where
 {
     let Some(service) = error.as_service_error() else {
         return Answer::Name(AdStatus::NotChecked {
-            why: format!("no answer ({})", DisplayErrorContext(error)),
+            why: format!("no answer ({})", crate::http::unanswered(error)),
         });
     };
     let code = service.code().unwrap_or_default();

@@ -15,9 +15,13 @@ use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// The roots of Amazon Trust Services (`certs/aws-roots.pem`).
@@ -70,7 +74,7 @@ impl HttpClient for BuiltOnFirstUse {
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
+        SharedHttpConnector::new(CappedBodies(self.0.http_connector(settings, components)))
     }
 
     fn validate_final_config(
@@ -83,6 +87,73 @@ impl HttpClient for BuiltOnFirstUse {
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
         self.0.connector_metadata()
+    }
+}
+
+/// The most bytes the function reads of one AWS answer. Its largest legitimate answers
+/// are a page of SSM parameters (10 values of at most 8 KB) and a page of a directory
+/// listing: kilobytes. A body that is larger (a wrong endpoint, a hostile server) ends
+/// the call with an error instead of filling the function's 256 MB.
+pub const MAX_SDK_BODY_BYTES: usize = 8 << 20;
+
+/// An SDK connector whose answers are read up to [`MAX_SDK_BODY_BYTES`]: a declared
+/// `Content-Length` above it fails at once, and a longer stream fails when it passes it.
+#[derive(Debug)]
+struct CappedBodies(SharedHttpConnector);
+
+impl HttpConnector for CappedBodies {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let answer = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            let response = answer.await?;
+            let declared = response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > MAX_SDK_BODY_BYTES as u64) {
+                return Err(ConnectorError::other(
+                    format!(
+                        "the answer declares {} bytes; syncscope reads at most {MAX_SDK_BODY_BYTES} bytes of an AWS answer",
+                        declared.unwrap_or_default()
+                    )
+                    .into(),
+                    None,
+                ));
+            }
+            Ok(response.map(|body| {
+                SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_SDK_BODY_BYTES))
+            }))
+        })
+    }
+}
+
+/// An SDK error without an AWS error code (no answer, or one that could not be read),
+/// as one line: the causes' messages, never the raw response's `Debug`; an answer cut
+/// at [`MAX_SDK_BODY_BYTES`] says so.
+pub fn unanswered<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !causes.iter().any(|c: &String| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    let causes = causes.join(": ");
+    match error {
+        SdkError::ResponseError(_) if causes.contains("length limit exceeded") => format!(
+            "the answer is longer than {MAX_SDK_BODY_BYTES} bytes, the most syncscope reads of an AWS answer"
+        ),
+        SdkError::ResponseError(_) => format!("the answer could not be read: {causes}"),
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(_) => format!("network error: {causes}"),
+        _ => format!("{error}: {causes}"),
     }
 }
 

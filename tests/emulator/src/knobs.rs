@@ -59,6 +59,17 @@ pub struct Knobs {
     /// token is the first page's again, so a client that only compares a token with
     /// the one before would list forever.
     pub token_cycle: usize,
+    /// Every identity-sync answer is a `200` whose body streams this many MiB (0: off)
+    /// without a `Content-Length`: a wrong endpoint or a hostile server, which a
+    /// client must stop reading.
+    pub huge_body_mib: u64,
+    /// The same for Directory Service Data answers.
+    pub ds_data_huge_body_mib: u64,
+    /// Every identity-sync request is refused with a `403` whose message quotes the
+    /// request's `x-amz-security-token` (a service that echoes a credential where no
+    /// signing-echo cut finds it), so a client's redaction of the credentials it
+    /// resolved is what keeps them out of its output.
+    pub echo_token: bool,
 }
 
 impl Default for Knobs {
@@ -80,6 +91,9 @@ impl Default for Knobs {
             ds_data_throttle: false,
             ds_data_hang: false,
             token_cycle: 0,
+            huge_body_mib: 0,
+            ds_data_huge_body_mib: 0,
+            echo_token: false,
         }
     }
 }

@@ -381,7 +381,31 @@ impl Emulator {
             headers: &parts.headers,
             body: &body,
         };
-        if let Some(op) = crate::ds_data::operation_of(parts.uri.path()) {
+        let knobs = self.knobs();
+        let ds_data = crate::ds_data::operation_of(parts.uri.path());
+        let huge = if ds_data.is_some() {
+            knobs.ds_data_huge_body_mib
+        } else {
+            knobs.huge_body_mib
+        };
+        if huge > 0 {
+            return Outcome::Answer(huge_body(huge));
+        }
+        if knobs.echo_token && ds_data.is_none() {
+            let token = parts
+                .headers
+                .get("x-amz-security-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("(none)");
+            return Outcome::Answer(
+                ApiError::new(
+                    ErrorCode::AccessDeniedException,
+                    format!("The security token {token} is not allowed to call this operation"),
+                )
+                .into_response(),
+            );
+        }
+        if let Some(op) = ds_data {
             return Outcome::Answer(self.ds_data(op, &to_verify).await);
         }
         if let Err(error) = self
@@ -548,6 +572,34 @@ impl Emulator {
             Err(Failure::Hang) => Outcome::Hang,
         }
     }
+}
+
+/// A `200` streaming `mib` MiB of JSON-looking text, without a `Content-Length`.
+fn huge_body(mib: u64) -> Response {
+    struct Huge {
+        left: u64,
+    }
+    impl axum::body::HttpBody for Huge {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            const CHUNK: &[u8] = &[b' '; 64 * 1024];
+            if self.left == 0 {
+                return std::task::Poll::Ready(None);
+            }
+            self.left -= 1;
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from_static(CHUNK)))))
+        }
+    }
+    let mut response = Response::new(axum::body::Body::new(Huge { left: mib * 16 }));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 async fn signed(State(emulator): State<Emulator>, request: Request) -> Response {

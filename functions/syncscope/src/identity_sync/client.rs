@@ -544,10 +544,34 @@ impl IdentitySyncClient {
             .get(wire::ERROR_TYPE_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.bytes().await.map_err(transport)?;
-        Ok((status, (bytes.to_vec(), error_type)))
+        let too_large = || IdentitySyncError::Decode {
+            what: request.what.clone(),
+            message: format!(
+                "the answer is larger than {MAX_BODY_BYTES} bytes, the most syncscope reads from identity-sync (a page of filters is a few kilobytes): is the endpoint identity-sync?"
+            ),
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut response = response;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((status, (bytes, error_type)))
     }
 }
+
+/// The most bytes read of one identity-sync answer: a page of at most 100 filters (or
+/// an error) is kilobytes; a larger answer is not identity-sync's and must not fill the
+/// function's memory.
+pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 fn decode<T: serde::de::DeserializeOwned>(
     request: &wire::Request,
