@@ -151,7 +151,11 @@ fn doctor(w: &DoctorWorld, args: &[&str], env: &[(&str, &str)]) -> (i32, String)
         .arg(&w.config)
         .args(args);
     for (k, v) in env {
-        cmd.env(k, v);
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let out = cmd.output().unwrap();
     let text = format!(
@@ -369,6 +373,51 @@ fn answers_outside_the_contract_are_each_named_and_still_read() {
         assert!(out.contains(difference), "{difference}\n{out}");
     }
     assert!(out.contains("group filters: 1 in the scope"), "{out}");
+}
+
+#[test]
+fn credentials_from_a_profile_file_are_never_printed_or_captured_even_when_echoed() {
+    // The service quotes the session token in its message (not in a signing echo),
+    // and the credentials come from a file, not the environment.
+    let w = world(
+        Broken::default(),
+        Knobs {
+            echo_token: true,
+            ..Knobs::default()
+        },
+    );
+    let secret = "FILESECRETCANARY0123456789";
+    let token = "FILETOKENCANARY0123456789";
+    let credentials = w.dir.join("credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = testing\naws_secret_access_key = {secret}\naws_session_token = {token}\n"
+        ),
+    )
+    .unwrap();
+    let capture = w.dir.join("capture-file-credentials");
+    let capture_arg = capture.display().to_string();
+    let credentials_arg = credentials.display().to_string();
+    let (code, out) = doctor(
+        &w,
+        &["--capture", &capture_arg],
+        &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_SHARED_CREDENTIALS_FILE", &credentials_arg),
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[removed]"), "the echoed token was cut: {out}");
+    let files = captured(&capture);
+    assert!(!files.is_empty(), "{out}");
+    for canary in [token, secret] {
+        assert!(!out.contains(canary), "{canary} in the output: {out}");
+        for (path, text) in &files {
+            assert!(!text.contains(canary), "{canary} in {}", path.display());
+        }
+    }
 }
 
 /// The files of a capture directory, in name order, with their text.

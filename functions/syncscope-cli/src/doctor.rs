@@ -199,6 +199,24 @@ pub async fn run(request: &Request<'_>) -> ExitCode {
     }
 }
 
+/// The secret parts of the credentials the SDK's chain resolves (none if it cannot).
+async fn resolved_secrets(sdk: &aws_config::SdkConfig) -> Vec<String> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Vec::new();
+    };
+    match provider.provide_credentials().await {
+        Ok(credentials) => [
+            Some(credentials.secret_access_key().to_owned()),
+            credentials.session_token().map(str::to_owned),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// The credential values of the environment (never printed or captured).
 fn secrets_in_env() -> Vec<String> {
     ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
@@ -222,6 +240,10 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
             return;
         }
     };
+    // The credentials the chain resolved, whatever their source (environment, a
+    // profile's file, SSO, a role): never printed or captured, even where a server
+    // echoes them outside the signed-request echo the redaction also cuts.
+    doctor.secrets.extend(resolved_secrets(&clients.sdk).await);
     let region = clients.region.clone();
     let from = if config.general.region.is_some() {
         "general.Region"
