@@ -28,6 +28,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,8 +40,12 @@ use crate::scope::{Desired, DesiredFilter, FilterKind, Ledger, LedgerEntry};
 pub const FORMAT: u32 = 1;
 /// The format version of packed shards (gzipped JSON, base64, in pieces).
 pub const PACKED: u32 = 2;
-/// The most bytes a packed list may unpack to: 10,000 entries of the longest names and
-/// descriptions stay far below, and a hand-made "zip bomb" stops here.
+/// The most bytes a packed list may unpack to: the JSON of 10,000 entries with the
+/// longest names and descriptions (about 52 MB, a test checks it) fits, and a
+/// hand-made "zip bomb" stops here. The JSON is parsed as it is unzipped and the
+/// entries are counted as they come (at most [`MAX_FILTERS`]), so the memory a list
+/// takes is that of its entries, whatever the stored value holds: within the
+/// function's 256 MB (`synth::FUNCTION_MEMORY_MB`).
 const MAX_UNPACKED: u64 = 64 << 20;
 /// The value limit of a Standard-tier parameter, in bytes.
 pub const STANDARD_LIMIT: usize = 4096;
@@ -264,29 +269,82 @@ pub fn encode_packed(entries: &[Entry]) -> Vec<Shard> {
         .collect()
 }
 
-/// Unpacks the pieces of a packed list, in shard order.
+/// Unpacks the pieces of a packed list, in shard order: parsed while it is unzipped,
+/// at most [`MAX_UNPACKED`] bytes and [`MAX_FILTERS`] entries.
 fn unpack(pieces: &str) -> Result<Vec<Entry>, String> {
     let gz = BASE64
         .decode(pieces)
         .map_err(|e| format!("its packed entries are not base64: {e}"))?;
-    let mut json = Vec::new();
-    GzDecoder::new(gz.as_slice())
-        .take(MAX_UNPACKED + 1)
-        .read_to_end(&mut json)
-        .map_err(|e| format!("its packed entries do not unzip: {e}"))?;
-    if json.len() as u64 > MAX_UNPACKED {
-        return Err(format!(
-            "its packed entries unpack to more than {MAX_UNPACKED} bytes"
-        ));
-    }
-    serde_json::from_slice(&json).map_err(|e| {
-        format!(
+    let reader = std::io::BufReader::new(Capped {
+        inner: GzDecoder::new(gz.as_slice()),
+        left: MAX_UNPACKED,
+    });
+    let mut json = serde_json::Deserializer::from_reader(reader);
+    let entries = AtMost(MAX_FILTERS)
+        .deserialize(&mut json)
+        .and_then(|entries| json.end().map(|()| entries));
+    entries.map_err(|e| match e.io_error_kind() {
+        Some(std::io::ErrorKind::FileTooLarge) => {
+            format!("its packed entries unpack to more than {MAX_UNPACKED} bytes")
+        }
+        Some(_) => format!("its packed entries do not unzip: {e}"),
+        None => format!(
             "its packed entries are not a list of entries: line {}, column {}: {}",
             e.line(),
             e.column(),
             json_error_text(&e)
-        )
+        ),
     })
+}
+
+/// A reader that fails (`FileTooLarge`) once it would give more than `left` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self
+            .left
+            .checked_sub(n as u64)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::FileTooLarge, "unpack limit"))?;
+        Ok(n)
+    }
+}
+
+/// A JSON list of entries, refused as soon as it holds more than this many.
+struct AtMost(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AtMost {
+    type Value = Vec<Entry>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for AtMost {
+    type Value = Vec<Entry>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a list of at most {} entries", self.0)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.0));
+        while let Some(entry) = seq.next_element::<Entry>()? {
+            if entries.len() == self.0 {
+                return Err(serde::de::Error::custom(format!(
+                    "it holds more than {} entries; syncscope supports at most {}",
+                    self.0, self.0
+                )));
+            }
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
 }
 
 /// The length of a value's compact JSON.
@@ -741,6 +799,57 @@ mod tests {
         .to_string();
         let e = decode("/p", &[("/p/000".to_owned(), value)]).unwrap_err();
         assert!(e.to_string().contains("unpack to more than"), "{e}");
+    }
+
+    #[test]
+    fn the_longest_legitimate_list_fits_the_unpack_limit() {
+        use crate::names::{MAX_DESCRIPTION_CHARS, MAX_GROUP_NAME_CHARS};
+        // Four UTF-8 bytes per character, every optional field set.
+        let wide = |n: usize| "\u{1D538}".repeat(n);
+        let longest = Entry {
+            kind: FilterKind::Group,
+            name: wide(MAX_GROUP_NAME_CHARS),
+            description: wide(MAX_DESCRIPTION_CHARS),
+            domain: Some(format!("{}.example", "a".repeat(245))),
+            pending: true,
+            added_from: Some("f".repeat(64)),
+            adopted_from: Some("f".repeat(64)),
+            unlisted: true,
+        };
+        let each = serde_json::to_vec(&longest).unwrap().len() + 1;
+        let list = (each * MAX_FILTERS + 2) as u64;
+        assert!(list <= MAX_UNPACKED, "{list} bytes > {MAX_UNPACKED}");
+        assert!(
+            list > MAX_UNPACKED / 2,
+            "{list}: the limit is not far above the need"
+        );
+    }
+
+    #[test]
+    fn a_packed_list_of_more_entries_than_allowed_is_refused_while_it_unzips() {
+        // A million tiny entries zip to a few kilobytes; parsed all at once they would
+        // take a few hundred MB.
+        let one = serde_json::to_string(&entries(1, "")[0]).unwrap();
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        gz.write_all(b"[").unwrap();
+        for i in 0..1_000_000 {
+            if i > 0 {
+                gz.write_all(b",").unwrap();
+            }
+            gz.write_all(one.as_bytes()).unwrap();
+        }
+        gz.write_all(b"]").unwrap();
+        let packed = BASE64.encode(gz.finish().unwrap());
+        assert!(packed.len() < 4 * STANDARD_LIMIT * MAX_SHARDS, "storable");
+        let value = serde_json::json!({"syncscope": PACKED, "hash": "ab", "shard": 0, "of": 1,
+            "packed": packed})
+        .to_string();
+        let e = decode("/p", &[("/p/000".to_owned(), value)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("it holds more than {MAX_FILTERS} entries")),
+            "{e}"
+        );
     }
 
     #[test]
