@@ -5,7 +5,8 @@
 # with --create-docs-bucket, so the optional docs bucket is linted too.
 #
 # usage: infra/lint.sh CONFIG...        (default: config/example.json and a generated
-#                                        2,000-group config)
+#                                        config of 10,000 filters with 200-character
+#                                        descriptions, the most a config may hold)
 # env:   SYNCSCOPE   the syncscope binary (default: cargo run -q --bin syncscope --)
 #        CFN_LINT    cfn-lint (default: .venv/bin/cfn-lint)
 #        CHECKOV     checkov  (default: .tools/checkov/bin/checkov)
@@ -32,8 +33,8 @@ rm -rf "$out"
 mkdir -p "$out"
 configs=("$@")
 if [[ ${#configs[@]} -eq 0 ]]; then
-  .venv/bin/python infra/generate-config.py 2000 "$out/groups-2000.json"
-  configs=(config/example.json "$out/groups-2000.json")
+  .venv/bin/python infra/generate-config.py --filters 10000 "$out/filters-10000.json" --description-chars 200
+  configs=(config/example.json "$out/filters-10000.json")
 fi
 
 templates=()

@@ -431,16 +431,19 @@ fn deploy_script_creates_updates_and_destroys_the_example_stack_in_moto() {
     assert!(moto_shards(moto, &stack).is_empty());
 }
 
-/// A 2,000-group config: the template is over 51,200 bytes, goes through the artifact
-/// bucket (TemplateURL), and every shard parameter is deployed.
+/// The largest config: 10,000 filters with 200-character descriptions. Its template
+/// is over 51,200 bytes (packed filters keep it under CloudFormation's 1 MB and 500
+/// resources), goes through the artifact bucket (TemplateURL), and every shard
+/// parameter is deployed.
 #[test]
 fn deploy_script_passes_a_large_template_through_the_artifact_bucket() {
     let moto = moto();
-    let config = paths::build_dir("e2e-deployment").join("groups-2000.json");
+    let config = paths::build_dir("e2e-deployment").join("filters-10000.json");
     let status = Command::new(paths::python())
         .arg(paths::workspace().join("infra/generate-config.py"))
-        .arg("2000")
+        .args(["--filters", "10000"])
         .arg(&config)
+        .args(["--description-chars", "200"])
         .status()
         .unwrap();
     assert!(status.success());

@@ -41,10 +41,15 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
     let ns = format!("d{:08x}", fastrand::u32(..));
     let dir = paths::build_dir("e2e-doctor").join(&ns);
     std::fs::create_dir_all(&dir).unwrap();
-    // Long enough descriptions that the filters take two shards.
+    // Long enough descriptions, hard enough to compress, that the packed filters take
+    // two shards.
     let count = if broken.missing_shard { 60 } else { 3 };
+    let mut rng = fastrand::Rng::with_seed(7);
     let groups: Vec<Value> = (0..count)
-        .map(|i| json!({ "Name": format!("AWS-Team-{i:02}"), "Description": format!("Team {i}: {}", "x".repeat(80)) }))
+        .map(|i| {
+            let noise: String = (0..120).map(|_| rng.alphanumeric()).collect();
+            json!({ "Name": format!("AWS-Team-{i:02}"), "Description": format!("Team {i}: {noise}") })
+        })
         .collect();
     let mut general = json!({
         "produkt": "Doctor", "stage": ns, "prefix": "T",

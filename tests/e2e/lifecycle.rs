@@ -380,6 +380,67 @@ fn two_thousand_groups_load_from_sharded_parameters_and_apply() {
 }
 
 #[test]
+fn filters_packed_by_synth_and_filters_stored_one_entry_per_line_before_both_apply() {
+    let world = World::start();
+    let names: Vec<String> = (0..300)
+        .map(|i| format!("AWS-Team-{i:04}-Access"))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let cfg = config(&refs);
+    // As `syncscope synth`'s template stores them: packed, a few Standard shards.
+    let props = world.deploy(&cfg);
+    let version = props["FiltersParameter"].as_str().unwrap().to_owned();
+    let packed = world
+        .rt
+        .block_on(world.ssm.get_parameters_by_path().path(&version).send())
+        .unwrap()
+        .parameters
+        .unwrap_or_default();
+    assert!(!packed.is_empty());
+    for p in &packed {
+        let doc: serde_json::Value = serde_json::from_str(p.value().unwrap()).unwrap();
+        assert_eq!(doc["syncscope"], 2, "packed: {doc}");
+    }
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "SUCCESS",
+    );
+    assert_eq!(body["Data"]["Created"], "300");
+
+    // A stack deployed before packing keeps its one-entry-per-line shards (format 1)
+    // until its next deploy: they are read the same.
+    let mut fewer = cfg.clone();
+    fewer.sso.groups.truncate(299);
+    let entries = syncscope_core::store::entries_of(&fewer.desired());
+    let hash = syncscope_core::store::hash(&entries);
+    let plain = format!("{}/plain", world.names().filters_version(&hash));
+    let ssm = syncscope::ssm::ParameterStore::new(world.ssm.clone());
+    let shards = syncscope_core::store::encode(&entries);
+    assert!(shards.len() > packed.len(), "{} plain shards", shards.len());
+    world
+        .rt
+        .block_on(ssm.write_shards(&plain, &shards))
+        .unwrap();
+    let mut old_format = world.deploy(&fewer);
+    old_format.insert("FiltersParameter".into(), json!(plain));
+    old_format.insert("MaxRemovals".into(), json!("1"));
+    let body = expect_status(
+        &world.send(
+            &world.event(
+                "Update",
+                &old_format,
+                Some(&props),
+                body["PhysicalResourceId"].as_str(),
+            ),
+            TIMEOUT,
+        ),
+        "SUCCESS",
+    );
+    assert_eq!(body["Data"]["Removed"], "1", "{body:#}");
+    assert_eq!(world.scope().len(), 299);
+}
+
+#[test]
 fn a_scheduled_drift_check_reports_console_edits_and_changes_nothing() {
     let world = World::start();
     let (props, _) = create(&world, &config(&["AWS-Admins", "AWS-Developers"]));

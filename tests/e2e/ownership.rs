@@ -513,7 +513,7 @@ fn a_ledger_of_syncscope_0_1_is_read_as_the_resources_and_moved_to_its_record() 
     let version = format!("{base}/{}", syncscope_core::store::short(&hash));
     world
         .rt
-        .block_on(ssm.write_list(&version, &entries))
+        .block_on(ssm.write_shards(&version, &syncscope_core::store::encode(&entries)))
         .unwrap();
     let head = json!({ "syncscope": 1, "hash": hash, "of": 1 }).to_string();
     world
@@ -685,7 +685,7 @@ fn a_record_written_before_packing_is_read_and_rewritten_packed_by_the_next_chan
     let plain_dir = format!("{}/{short}", record.path);
     world
         .rt
-        .block_on(ssm.write_list(&plain_dir, &entries))
+        .block_on(ssm.write_shards(&plain_dir, &syncscope_core::store::encode(&entries)))
         .unwrap();
     let plain = parameters_under(&world, &plain_dir);
     assert!(

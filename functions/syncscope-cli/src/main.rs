@@ -487,8 +487,38 @@ fn load_config(path: &Path, quiet: bool) -> Result<config::Parsed, (ExitCode, Ve
     }
 }
 
+/// A valid config is also one a template can carry: CloudFormation's size and resource
+/// limits are checked by synthesising it (the limit named, and how far over).
+fn deployable(
+    path: &Path,
+    parsed: config::Parsed,
+    quiet: bool,
+) -> Result<config::Parsed, (ExitCode, Vec<Problem>)> {
+    use syncscope_core::synth::{self, Options, SynthError};
+    let Err(e) = synth::synthesize(&parsed.config, &Options::default()) else {
+        return Ok(parsed);
+    };
+    let where_ = match e {
+        SynthError::TooLarge { .. } | SynthError::TooManyResources { .. } => "SSO",
+        SynthError::DynamicReference => "",
+    };
+    let mut problems = parsed.warnings;
+    problems.insert(
+        0,
+        Problem {
+            severity: config::Severity::Error,
+            path: where_.to_owned(),
+            message: e.to_string(),
+        },
+    );
+    if !quiet {
+        print_problems(path, &problems[..1]);
+    }
+    Err((ExitCode::FAILURE, problems))
+}
+
 fn validate(path: &Path, as_json: bool) -> ExitCode {
-    let result = load_config(path, as_json);
+    let result = load_config(path, as_json).and_then(|parsed| deployable(path, parsed, as_json));
     if as_json {
         let (valid, problems, summary) = match &result {
             Ok(parsed) => {

@@ -651,3 +651,53 @@ fn readme_and_the_reliability_list_count_the_invalid_fixtures_there_are() {
         );
     }
 }
+
+/// The seed fixture with `count` group filters whose descriptions are `len` letters
+/// that hardly compress, written under the target directory.
+fn noisy_config(count: usize, len: usize) -> PathBuf {
+    let mut doc = read_json(&valid_dir().join("seed-only.json"));
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let filters: Vec<Value> = (0..count)
+        .map(|i| {
+            let description: String = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    char::from(b'a' + (x % 26) as u8)
+                })
+                .collect();
+            serde_json::json!({ "Name": format!("AWS-Team-{i:05}"), "Description": description })
+        })
+        .collect();
+    doc["SSO"]["GroupFilters"] = Value::Array(filters);
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("noisy-{count}-{len}.json"));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn validate_refuses_a_config_no_template_can_carry_naming_the_limit_and_how_far_over() {
+    let fits = noisy_config(1_000, 200);
+    let out = validate(&fits);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let too_large = noisy_config(1_500, 1024);
+    let out = validate(&too_large);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = problem_lines(&out, "error", &too_large);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("SSO: the template would be ")
+            && errors[0].contains(" over the 1048576 CloudFormation accepts (from S3)"),
+        "{errors:?}"
+    );
+    let (code, report) = validate_json(&too_large);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["valid"], false);
+    assert_eq!(report_lines(&report, "errors"), errors);
+}

@@ -224,7 +224,7 @@ impl Synthesis {
 pub enum SynthError {
     /// More resources than a stack may hold.
     #[error(
-        "the template would have {count} resources ({shards} filter shards); CloudFormation allows {MAX_RESOURCES} per stack: split the config or shorten descriptions"
+        "the template would have {count} resources ({shards} filter shards), {} over CloudFormation's {MAX_RESOURCES} per stack: split the config or shorten descriptions", count - MAX_RESOURCES
     )]
     TooManyResources {
         /// Resources in the template.
@@ -234,7 +234,7 @@ pub enum SynthError {
     },
     /// A template larger than CloudFormation accepts.
     #[error(
-        "the template would be {bytes} bytes; CloudFormation accepts at most {MAX_TEMPLATE_BYTES} (from S3): split the config or shorten descriptions"
+        "the template would be {bytes} bytes, {} over the {MAX_TEMPLATE_BYTES} CloudFormation accepts (from S3): split the config or shorten descriptions", bytes - MAX_TEMPLATE_BYTES
     )]
     TooLarge {
         /// The template's size.
@@ -280,7 +280,10 @@ pub fn synthesize(config: &Config, options: &Options) -> Result<Synthesis, Synth
     let names = ParameterNames::for_stack(&stack);
     let entries = store::entries_of(&config.desired());
     let hash = store::hash(&entries);
-    let shards = store::encode(&entries);
+    // Packed (gzipped JSON in base64 pieces of at most 4 KB): 10,000 filters with
+    // 200-character descriptions fit CloudFormation's template size and resource count,
+    // which one entry per line of JSON (format 1, still read) does not.
+    let shards = store::encode_packed(&entries);
     let version = names.filters_version(&hash);
     let properties = properties_for(config, &names, &hash);
 
@@ -916,6 +919,13 @@ mod tests {
     use crate::config;
 
     fn config_with(general_extra: Value, sso_extra: Value, groups: usize) -> Config {
+        config::from_value(&doc_with(general_extra, sso_extra, groups))
+            .unwrap()
+            .config
+    }
+
+    /// The seed config with `groups` generated group filters and these keys set.
+    fn doc_with(general_extra: Value, sso_extra: Value, groups: usize) -> Value {
         let filters: Vec<Value> = (0..groups)
             .map(|i| json!({ "Name": format!("AWS-Group-{i:05}"), "Description": format!("Team {i}: access to its accounts") }))
             .collect();
@@ -931,7 +941,7 @@ mod tests {
                 }
             }
         }
-        config::from_value(&doc).unwrap().config
+        doc
     }
 
     fn config(groups: usize) -> Config {
@@ -960,8 +970,8 @@ mod tests {
         let c = config(2000);
         let s = synthesize(&c, &Options::default()).unwrap();
         let entries = store::entries_of(&c.desired());
-        let expected = store::encode(&entries);
-        assert!(expected.len() > 30, "{}", expected.len());
+        let expected = store::encode_packed(&entries);
+        assert!(expected.len() > 1, "{}", expected.len());
         let base = s.names.filters_version(&store::hash(&entries));
         for shard in &expected {
             let p = &s.template["Resources"][shard_id(shard.index)]["Properties"];
@@ -970,34 +980,66 @@ mod tests {
             assert_eq!(p["Type"], "String");
             assert_eq!(p["Tier"], "Standard");
         }
-        assert!(s.text.len() > MAX_INLINE_TEMPLATE_BYTES && s.text.len() < MAX_TEMPLATE_BYTES);
         assert_eq!(s.resource_count(), expected.len() + 6);
     }
 
+    /// `len` letters that hardly compress (a deterministic xorshift of `seed`).
+    fn noise(seed: u64, len: usize) -> String {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect()
+    }
+
+    /// Descriptions of `len` characters drawn from a small vocabulary, as people write.
+    fn wordy(seed: u64, len: usize) -> String {
+        const WORDS: [&str; 21] = [
+            "access", "account", "admin", "audit", "billing", "cloud", "cost", "data", "deploy",
+            "dev", "finance", "infra", "network", "ops", "platform", "prod", "read", "security",
+            "support", "team", "write",
+        ];
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut text = String::new();
+        while text.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text.push_str(WORDS[(x % 21) as usize]);
+            text.push(' ');
+        }
+        text.truncate(len);
+        text
+    }
+
     #[test]
-    fn only_a_shard_over_4_kb_uses_the_advanced_tier() {
+    fn packed_shards_stay_on_the_standard_tier_even_with_the_longest_descriptions() {
         let c = config_with(
             json!({}),
             json!({"UserFilters": [{"Name": "svc-big", "Description": "😀".repeat(1000)}]}),
             3,
         );
         let s = synthesize(&c, &Options::default()).unwrap();
-        let tiers: Vec<&str> = s
-            .shards
-            .iter()
-            .map(|sh| {
-                s.template["Resources"][shard_id(sh.index)]["Properties"]["Tier"]
-                    .as_str()
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(tiers, ["Standard", "Advanced"]);
-        assert_eq!(s.advanced_shards(), 1);
+        for shard in &s.shards {
+            let p = &s.template["Resources"][shard_id(shard.index)]["Properties"];
+            assert_eq!(p["Tier"], "Standard");
+            assert!(shard.value.len() <= store::STANDARD_LIMIT);
+        }
+        assert_eq!(s.advanced_shards(), 0);
     }
 
     #[test]
     fn shard_creation_runs_in_a_few_lanes() {
-        let s = synthesize(&config(600), &Options::default()).unwrap();
+        let filters: Vec<Value> = (0..600)
+            .map(|i| json!({ "Name": format!("AWS-Group-{i:05}"), "Description": noise(i, 200) }))
+            .collect();
+        let c = config_with(json!({}), json!({"GroupFilters": filters}), 0);
+        let s = synthesize(&c, &Options::default()).unwrap();
+        assert!(s.shards.len() > SHARD_LANES + 1, "{}", s.shards.len());
         let r = &s.template["Resources"];
         for i in 0..SHARD_LANES {
             assert!(r[shard_id(i)].get("DependsOn").is_none());
@@ -1352,28 +1394,87 @@ mod tests {
     }
 
     #[test]
-    fn dynamic_references_in_the_config_are_refused() {
+    fn dynamic_references_in_the_config_are_refused_and_packed_filters_carry_none() {
         let c = config_with(
+            json!({"DocuWebsite": "https://wiki.example.com/{{resolve:ssm:/secret}}"}),
             json!({}),
-            json!({"GroupFilters": [{"Name": "A", "Description": "{{resolve:ssm:/secret}}"}]}),
-            0,
+            1,
         );
         assert_eq!(
             synthesize(&c, &Options::default()).unwrap_err(),
             SynthError::DynamicReference
         );
+        // In a description it travels packed (base64), which CloudFormation never
+        // resolves, and comes back as written.
+        let c = config_with(
+            json!({}),
+            json!({"GroupFilters": [{"Name": "A", "Description": "{{resolve:ssm:/secret}}"}]}),
+            0,
+        );
+        let s = synthesize(&c, &Options::default()).unwrap();
+        assert!(!s.text.contains("{{resolve:"));
+        let stored: Vec<(String, String)> = s
+            .shards
+            .iter()
+            .map(|sh| (store::shard_name("/p", sh.index), sh.value.clone()))
+            .collect();
+        let entries = store::decode("/p", &stored).unwrap();
+        assert_eq!(entries.entries[0].description, "{{resolve:ssm:/secret}}");
     }
 
     #[test]
-    fn ten_thousand_long_filters_are_refused_with_the_limit_named() {
-        let filters: Vec<Value> = (0..10_000)
-            .map(|i| json!({ "Name": format!("AWS-A-Rather-Long-Group-Name-For-Team-{i:05}"), "Description": "x".repeat(200) }))
-            .collect();
-        let c = config_with(json!({}), json!({"GroupFilters": filters}), 0);
-        let e = synthesize(&c, &Options::default()).unwrap_err().to_string();
+    fn ten_thousand_filters_with_200_character_descriptions_deploy_and_one_more_is_refused() {
+        let filter = |i: u64| json!({ "Name": format!("AWS-Team-{i:05}-Access"), "Description": wordy(i, 200) });
+        let filters: Vec<Value> = (0..config::MAX_FILTERS as u64).map(filter).collect();
+        let mut doc = doc_with(json!({}), json!({"GroupFilters": filters}), 0);
+        let c = config::from_value(&doc).unwrap().config;
+        let s = synthesize(&c, &Options::default()).unwrap();
+        assert!(s.text.len() <= MAX_TEMPLATE_BYTES, "{}", s.text.len());
         assert!(
-            e.contains("CloudFormation allows 500 per stack")
-                || e.contains("CloudFormation accepts at most"),
+            s.resource_count() <= MAX_RESOURCES,
+            "{}",
+            s.resource_count()
+        );
+        doc["SSO"]["GroupFilters"]
+            .as_array_mut()
+            .unwrap()
+            .push(filter(config::MAX_FILTERS as u64));
+        let e = config::from_value(&doc).unwrap_err();
+        let e = format!("{:?}", e.problems);
+        assert!(
+            e.contains(&format!("at most {}", config::MAX_FILTERS)),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_template_over_cloudformations_limits_names_the_limit_and_how_far_over() {
+        let noisy = |count: u64| {
+            let filters: Vec<Value> = (0..count)
+                .map(|i| json!({ "Name": format!("AWS-Team-{i:05}"), "Description": noise(i, 1024) }))
+                .collect();
+            config_with(json!({}), json!({"GroupFilters": filters}), 0)
+        };
+        let e = synthesize(&noisy(1_500), &Options::default()).unwrap_err();
+        let SynthError::TooLarge { bytes } = e else {
+            panic!("{e}")
+        };
+        assert!(
+            e.to_string().contains(&format!(
+                "the template would be {bytes} bytes, {} over the {MAX_TEMPLATE_BYTES} CloudFormation accepts",
+                bytes - MAX_TEMPLATE_BYTES
+            )),
+            "{e}"
+        );
+        let e = synthesize(&noisy(5_000), &Options::default()).unwrap_err();
+        let SynthError::TooManyResources { count, .. } = e else {
+            panic!("{e}")
+        };
+        assert!(
+            e.to_string().contains(&format!(
+                "{} over CloudFormation's {MAX_RESOURCES} per stack",
+                count - MAX_RESOURCES
+            )),
             "{e}"
         );
     }

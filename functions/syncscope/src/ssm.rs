@@ -565,9 +565,17 @@ impl ParameterStore {
         Ok(())
     }
 
-    /// Writes a list as shards under `base` (the way the deployment does).
+    /// Writes a list as shards under `base`, the way `syncscope synth`'s template does
+    /// (packed).
     pub async fn write_list(&self, base: &str, entries: &[store::Entry]) -> Result<(), SsmError> {
-        for shard in store::encode(entries) {
+        self.write_shards(base, &store::encode_packed(entries))
+            .await
+    }
+
+    /// Writes encoded shards under `base` (any format: tests write syncscope's
+    /// earlier one with `store::encode`).
+    pub async fn write_shards(&self, base: &str, shards: &[store::Shard]) -> Result<(), SsmError> {
+        for shard in shards {
             self.put(
                 &store::shard_name(base, shard.index),
                 &shard.value,
@@ -576,17 +584,6 @@ impl ParameterStore {
             .await?;
         }
         Ok(())
-    }
-
-    /// Deletes every parameter directly under `path`.
-    pub async fn delete_path(&self, path: &str) -> Result<(), SsmError> {
-        let names: Vec<String> = self
-            .read_path(path)
-            .await?
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        self.delete_names(&names, path).await
     }
 
     /// Reads a SecureString (the Teams webhook), decrypted. Errors never hold the value.

@@ -428,8 +428,7 @@ impl World {
     /// Writes a config's filters the way the deployment does; returns the properties
     /// the custom resource gets (webhook pointed at the Teams sink).
     pub fn deploy(&self, config: &Config) -> Map<String, Value> {
-        let entries = store::entries_of(&config.desired());
-        let hash = self.put_entries(&entries);
+        let hash = self.put_synthesized(config);
         let mut props = properties_for(config, &self.names(), &hash);
         props.insert(
             "TeamsWebhook".into(),
@@ -443,6 +442,19 @@ impl World {
             )),
         );
         props
+    }
+
+    /// Writes the filter shards `syncscope synth`'s template holds for `config` (the
+    /// same values) under this world's content-addressed path; returns the hash.
+    pub fn put_synthesized(&self, config: &Config) -> String {
+        let synthesis = syncscope_core::synth::synthesize(config, &Default::default())
+            .expect("the config synthesises");
+        let base = self.names().filters_version(&synthesis.hash);
+        let ssm = syncscope::ssm::ParameterStore::new(self.ssm.clone());
+        self.rt
+            .block_on(ssm.write_shards(&base, &synthesis.shards))
+            .expect("write the filters to SSM");
+        synthesis.hash
     }
 
     /// Writes entries as shards under their content-addressed path; returns the hash.

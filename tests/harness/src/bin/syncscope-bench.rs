@@ -345,6 +345,25 @@ fn median_rows(tries: Vec<Vec<WholeRow>>) -> Vec<WholeRow> {
 /// Create from an empty scope, one change, a descriptions-only update (no change to the scope), and Delete with `remove`, each
 /// in a fresh process of the release binary, through the Runtime API, against moto and
 /// the emulator (page size 100, concurrency limit `LIMIT`).
+/// A description of `chars` characters from the vocabulary `infra/generate-config.py`
+/// draws on (it compresses as people's descriptions do, not as one repeated text).
+fn generated_description(seed: u64, chars: usize) -> String {
+    const WORDS: [&str; 21] = [
+        "access", "account", "admin", "audit", "billing", "cloud", "cost", "data", "deploy", "dev",
+        "finance", "infra", "network", "ops", "platform", "prod", "read", "security", "support",
+        "team", "write",
+    ];
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut text = String::new();
+    while text.len() < chars {
+        text.push_str(WORDS[rng.usize(..WORDS.len())]);
+        text.push(' ');
+    }
+    text.truncate(chars - 1);
+    text.push('s');
+    text
+}
+
 fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
     // For profiling by hand: SYNCSCOPE_BENCH_WRAPPER="perf record -g -o perf.data --".
     let wrapper: Vec<String> = std::env::var("SYNCSCOPE_BENCH_WRAPPER")
@@ -374,11 +393,19 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
     // The first four runs have the directory check on, as deployed by default
     // (`warn`, with `SSO.DirectoryId` set so no profile read is needed); the fifth, a
     // Create again after the Delete, has it off: the reconcile alone.
-    let config = |last: &str, description: &str, check: bool| {
+    // Descriptions of 200 characters, as `infra/generate-config.py --description-chars
+    // 200` writes them (a different one per group; `edition` 1 describes them all
+    // anew): the size README promises, deployed through `syncscope synth`'s packed
+    // shards.
+    let config = |last: &str, edition: u64, check: bool| {
         let groups: Vec<_> = (0..n - 1)
             .map(bench_name)
             .chain(std::iter::once(last.to_owned()))
-            .map(|name| json!({"Name": name, "Description": description}))
+            .enumerate()
+            .map(|(i, name)| {
+                let description = generated_description(2 * i as u64 + edition, 200);
+                json!({"Name": name, "Description": description})
+            })
             .collect();
         let doc = json!({"general": {"produkt": "SSO", "stage": "BENCH", "prefix": "B", "s3_DOKUBUCKET": "bench-docs", "WebhookUrlTeams": "ssm:/bench/hook", "DocuWebsite": "https://wiki.example.com/x"},
             "SSO": {"ad_DomainName": DOMAIN, "GroupFilters": groups, "OnDelete": "remove",
@@ -387,16 +414,11 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
             .unwrap_or_else(|e| panic!("{e}"))
             .config
     };
-    let typical = "Benchmark group with a description of typical length";
-    let first = world.deploy(&config("AWS-Bench-Last", typical, true));
-    let second = world.deploy(&config("AWS-Bench-Renamed", typical, true));
+    let first = world.deploy(&config("AWS-Bench-Last", 0, true));
+    let second = world.deploy(&config("AWS-Bench-Renamed", 0, true));
     // Descriptions only: a new version of the filters, the same scope.
-    let third = world.deploy(&config(
-        "AWS-Bench-Renamed",
-        "Benchmark group, described again",
-        true,
-    ));
-    let unchecked = world.deploy(&config("AWS-Bench-Last", typical, false));
+    let third = world.deploy(&config("AWS-Bench-Renamed", 1, true));
+    let unchecked = world.deploy(&config("AWS-Bench-Last", 0, false));
     let group_pages = |groups: usize| (groups.div_ceil(PAGE_SIZE)).max(1) as u64;
     let mut id = String::new();
     let mut rows = Vec::new();
@@ -850,7 +872,7 @@ fn main() {
         }
         let _ = writeln!(
             out,
-            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt). The first four runs are deployed as a user deploys by default: the directory check on (`warn`, with `SSO.DirectoryId` set), against a directory that holds every name and as many groups again that are not synced, listed first. The fifth, a Create after the Delete, has the check off: the reconcile alone, so the difference between the first and the fifth row is the check's cost.\n"
+            "## Whole runs: the release Lambda binary through the Runtime API\n\nEach run is a fresh process (a cold start) of `target/release/syncscope-lambda` (built from the `syncscope` package, release profile, with the `test-hooks` feature only so that it may post its card to the harness's plain-http Teams sink), driven through the Lambda Runtime API against moto (SSM, S3) and the emulator (page size {PAGE_SIZE}, concurrency limit {LIMIT}), with the docs published and the card rendered. CPU is the process's user + system time, start-up included; RSS its peak (VmHWM). At 0 ms each row is the run with the median CPU of {WHOLE_REPEATS} sequences. identity-sync calls are the emulator's counts; \"extra\" is calls beyond the listing pages and the changes (re-lists of what was in doubt). Every filter has a 200-character description, and the filters reach SSM as `syncscope synth`'s template holds them (packed shards). The first four runs are deployed as a user deploys by default: the directory check on (`warn`, with `SSO.DirectoryId` set), against a directory that holds every name and as many groups again that are not synced, listed first. The fifth, a Create after the Delete, has the check off: the reconcile alone, so the difference between the first and the fifth row is the check's cost.\n"
         );
         let _ = writeln!(
             out,
