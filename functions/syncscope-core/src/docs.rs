@@ -16,7 +16,7 @@ use askama::Template;
 use serde::Serialize;
 
 use crate::directory::{AdStatus, DirectoryReport};
-use crate::names::Caseless;
+use crate::names::{Caseless, DisplayName, display_name};
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
 use crate::scope::{FilterKind, ScopeKeyRef};
@@ -81,11 +81,6 @@ impl Enrichment {
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
-}
-
-/// An AD group's display name in the identity store: `samaccountname@domain`.
-pub fn display_name(name: &str, domain: &str) -> String {
-    DisplayName { name, domain }.to_string()
 }
 
 /// The display names of the groups the docs show, to look up in the identity store.
@@ -255,28 +250,6 @@ impl GroupStatus {
             "not found" => "notfound",
             label => label,
         }
-    }
-}
-
-/// `name@domain`, written out (on the page, in `groups.json`) without a string of
-/// its own per row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DisplayName<'a> {
-    /// The filter's name.
-    pub name: &'a str,
-    /// Its AD domain.
-    pub domain: &'a str,
-}
-
-impl std::fmt::Display for DisplayName<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}", self.name, self.domain)
-    }
-}
-
-impl Serialize for DisplayName<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
     }
 }
 

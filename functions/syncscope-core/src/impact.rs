@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::docs::display_name;
+use crate::names::display_name;
 use crate::plan::{Action, Op, Plan};
 use crate::scope::{FilterKind, ScopeKey};
 

@@ -6,12 +6,16 @@
 //! - [`cfn`]: the custom resource protocol: physical ids, the 4 KB response.
 //! - [`choice`]: enums with one spelling per value (modes, formats, delete behaviour).
 //! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
+//! - [`directory`]: the directory check's model: each name's status in Active
+//!   Directory, and what `warn`, `require` and `off` make of it.
 //! - [`docs`]: the documentation view model and its page, snippet and JSON renderings.
 //! - [`impact`]: who loses and who keeps AWS access with a plan, and the people guard.
-//! - [`names`]: validated newtypes (filter names, domains, bucket names, URLs, ...).
+//! - [`names`]: validated newtypes (filter kinds and names, display names, domains,
+//!   bucket names, URLs, webhook hosts, ...).
 //! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
 //!   for unit tests and the browser checks' files.
-//! - [`scope`]: what a sync scope holds: filter kinds, filters that exist, desired filters.
+//! - [`scope`]: what a sync scope holds: filters that exist, desired filters, the
+//!   ledger, and who else wants a filter.
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
 //! - [`properties`]: the custom resource's properties, declared once: the struct,
 //!   its parser (the handler) and its writer (the synthesiser).

@@ -7,8 +7,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scope::FilterKind;
-
 /// Longest AD group name (sAMAccountName) a filter may hold.
 pub const MAX_GROUP_NAME_CHARS: usize = 256;
 /// Longest AD user logon name (sAMAccountName, "pre-Windows 2000") a filter may hold.
@@ -437,6 +435,54 @@ fn check_https_url(url: &str) -> Result<String, &'static str> {
         return Err("has no valid host name");
     }
     Ok(url.to_owned())
+}
+
+crate::choice::choice! {
+    /// Whether a sync filter names an AD group or an AD user (spelled as the
+    /// identity-sync API does; groups first, the order every listing uses).
+    pub enum FilterKind {
+        /// An AD group: its members are synchronised (nested groups flattened).
+        Group = "GROUP",
+        /// A single AD user.
+        User = "USER",
+    }
+}
+
+impl FilterKind {
+    /// `group` or `user`, for sentences.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Group => "group",
+            Self::User => "user",
+        }
+    }
+}
+
+/// An AD group's display name in the identity store: `samaccountname@domain`.
+pub fn display_name(name: &str, domain: &str) -> String {
+    DisplayName { name, domain }.to_string()
+}
+
+/// `name@domain`, written out (on the page, in `groups.json`) without a string of
+/// its own per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayName<'a> {
+    /// The filter's name.
+    pub name: &'a str,
+    /// Its AD domain.
+    pub domain: &'a str,
+}
+
+impl fmt::Display for DisplayName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.name, self.domain)
+    }
+}
+
+impl Serialize for DisplayName<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// Where the Teams webhook URL comes from. The URL itself is a secret.

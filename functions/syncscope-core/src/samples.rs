@@ -354,7 +354,7 @@ pub fn sample_impact(plan: &Plan, hostile: bool) -> Option<crate::impact::Impact
         .filter(|a| a.kind == FilterKind::Group)
         .enumerate()
     {
-        let name = crate::docs::display_name(&a.name, &a.domain);
+        let name = crate::names::display_name(&a.name, &a.domain);
         match a.op {
             Op::Remove => {
                 impact.removed_groups.push(GroupLine {

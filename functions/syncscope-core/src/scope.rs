@@ -4,28 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::names::FilterKind;
 use crate::names::{Caseless, Description, DomainName, FilterName, name_key};
-
-crate::choice::choice! {
-    /// Whether a sync filter names an AD group or an AD user (spelled as the
-    /// identity-sync API does; groups first, the order every listing uses).
-    pub enum FilterKind {
-        /// An AD group: its members are synchronised (nested groups flattened).
-        Group = "GROUP",
-        /// A single AD user.
-        User = "USER",
-    }
-}
-
-impl FilterKind {
-    /// `group` or `user`, for sentences.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Self::Group => "group",
-            Self::User => "user",
-        }
-    }
-}
 
 /// A sync filter that exists in the scope now (as listed by the identity-sync API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,11 +114,6 @@ impl Desired {
             domain: DomainName::parse(domain)?,
             filters,
         })
-    }
-
-    /// The filters of one kind, in config order.
-    pub fn of_kind(&self, kind: FilterKind) -> impl Iterator<Item = &DesiredFilter> {
-        self.filters.iter().filter(move |f| f.kind == kind)
     }
 
     /// The key of a desired filter.

@@ -34,12 +34,6 @@ pub const GUARD_MARGIN: Duration = Duration::from_secs(3);
 pub const WORK_MARGIN: Duration = Duration::from_secs(4);
 /// API calls must be done this long before the deadline.
 pub const APPLY_MARGIN: Duration = Duration::from_secs(8);
-/// Test-only fault injection (the `test-hooks` feature, never in the shipped zip):
-/// `SYNCSCOPE_TEST_FAULT=panic` makes the work panic before it does anything, and
-/// `panic-after-create` right after the first create was applied, to prove a panic
-/// still answers CloudFormation, with the id its rollback needs (no local server can
-/// produce a panic).
-pub const TEST_FAULT_ENV: &str = "SYNCSCOPE_TEST_FAULT";
 
 /// The `syncscope` value of a scheduled drift check's event:
 /// `{"syncscope": "drift", "StackName": "...", "ResourceProperties": {...}}`.
@@ -342,8 +336,11 @@ async fn work(
     touched: Arc<AtomicBool>,
 ) -> Answer {
     let touched = &*touched;
-    if cfg!(feature = "test-hooks") && std::env::var(TEST_FAULT_ENV).as_deref() == Ok("panic") {
-        panic!("test fault injected through {TEST_FAULT_ENV}");
+    if crate::faults::injected("panic") {
+        panic!(
+            "test fault injected through {}",
+            crate::faults::TEST_FAULT_ENV
+        );
     }
     let fallback = fallback_id(&envelope);
     let request = match typed(raw) {

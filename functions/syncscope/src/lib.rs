@@ -16,9 +16,11 @@
 //! - [`aws_calls`]: counts of the SDK clients' requests, per run.
 //! - [`http`]: the HTTPS client (compiled-in roots, no CA bundle to parse at start).
 //! - [`cfn_response`]: the PUT to CloudFormation's ResponseURL.
-//! - [`retry`]: the one retry policy of every outbound call (backoff, jitter, deadline).
+//! - [`retry`]: the retry policy of the calls syncscope makes itself (backoff, jitter,
+//!   deadline); the SDK clients keep the SDK's.
 //! - [`logging`]: tracing set-up (JSON on Lambda).
 //! - [`trust`]: which stack the function acts for, and where its answers may go.
+//! - [`faults`]: the faults tests inject (the `test-hooks` feature only).
 //!
 //! The pure core (config, planner, outcome and response models) is `syncscope-core`.
 
@@ -26,6 +28,7 @@ pub mod app;
 pub mod aws_calls;
 pub mod cfn_response;
 pub mod directory;
+pub mod faults;
 pub mod handler;
 pub mod http;
 pub mod identity_store;

@@ -478,12 +478,9 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
                 .push(format!("a deployment now would be refused: {tripped}"));
         }
     }
-    let owner = owner(run, key);
-    let (owner, dry) = match owner {
-        Some(owner) if !props.dry_run && run.trigger != Trigger::Drift => (owner, false),
-        other => (other.unwrap_or_else(|| placeholder_owner(key)), true),
-    };
-    if dry {
+    // A run that writes: not dry, not a drift check, and with an owner for its record.
+    let Some(owner) = owner(run, key).filter(|_| !props.dry_run && run.trigger != Trigger::Drift)
+    else {
         outcome.verdict = if plan.has_changes() {
             Verdict::Changed
         } else {
@@ -493,7 +490,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
         outcome.scope_after = Some(before);
         record_calls(&mut outcome, client);
         return outcome;
-    }
+    };
 
     let configs = plan::Configs {
         now: config.as_deref(),
@@ -543,8 +540,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     outcome.warnings.extend(applied.warnings);
     let listed_after = applied.listed_after;
     let applied = applied.results;
-    if cfg!(feature = "test-hooks")
-        && std::env::var(crate::handler::TEST_FAULT_ENV).as_deref() == Ok("panic-after-create")
+    if crate::faults::injected("panic-after-create")
         && applied
             .iter()
             .any(|r| r.action.op == Op::Create && r.succeeded())
@@ -654,15 +650,6 @@ async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<D
             )
             .await,
     )
-}
-
-/// The owner label of a run that writes nothing.
-fn placeholder_owner(key: &ProfileKey) -> Owner {
-    Owner {
-        stack_id: String::new(),
-        region: key.region.clone(),
-        profile: key.profile.clone(),
-    }
 }
 
 /// The scope after an apply, from a listing (the scope before, or the settling

@@ -1,6 +1,8 @@
-//! The one retry policy of every outbound call (identity-sync, Teams, CloudFormation's
-//! ResponseURL): exponential backoff with full jitter, a limit on attempts, and a
-//! deadline that no wait or attempt may cross.
+//! The retry policy of the calls syncscope makes itself (identity-sync, Teams,
+//! CloudFormation's ResponseURL): exponential backoff with full jitter, a limit on
+//! attempts, and a deadline that no wait or attempt may cross. The AWS SDK clients
+//! (SSM, S3, the identity store, Directory Service Data, CloudFormation) keep the
+//! SDK's standard retries, bounded by their operation timeouts (`app.rs`).
 //!
 //! A caller describes one attempt as a closure returning a [`Step`]; [`run`] makes
 //! the attempts, waits between them and says why it stopped. What counts as

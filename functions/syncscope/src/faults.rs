@@ -1,0 +1,13 @@
+//! Test-only fault injection (the `test-hooks` feature, never in the shipped zip):
+//! `SYNCSCOPE_TEST_FAULT=panic` makes the work panic before it does anything, and
+//! `panic-after-create` right after the first create was applied, to prove a panic
+//! still answers CloudFormation, with the id its rollback needs (no local server can
+//! produce a panic).
+
+/// The environment variable naming the fault.
+pub const TEST_FAULT_ENV: &str = "SYNCSCOPE_TEST_FAULT";
+
+/// Whether the tests asked for `fault` (always false without the `test-hooks` feature).
+pub fn injected(fault: &str) -> bool {
+    cfg!(feature = "test-hooks") && std::env::var(TEST_FAULT_ENV).as_deref() == Ok(fault)
+}
