@@ -1,7 +1,7 @@
 //! Trust boundaries through the real binary: whoever can invoke the function chooses
 //! its event, and the function obeys only what its own stack asks, answers only on
 //! CloudFormation's response hosts, and follows no redirect (reporting.rs has the
-//! redirect; hardening.rs the TRACE canaries).
+//! redirect; hardening/secrets.rs the TRACE canaries).
 
 use serde_json::json;
 use syncscope_harness::runtime_api::Ended;

@@ -79,6 +79,40 @@ pub fn classify_id(id: &str) -> IdKind {
     }
 }
 
+/// The id a request answers when it fails before the work knows better: the
+/// failed-create id for a Create (its Delete touches nothing), the id CloudFormation
+/// sent otherwise.
+pub fn fallback_id(request_type: &str, sent: Option<&str>, request_id: &str) -> String {
+    match sent {
+        Some(id) if request_type != "Create" && !id.is_empty() => id.to_owned(),
+        _ => failed_create_id(request_id),
+    }
+}
+
+/// The id a failed Create answers: once the run may have changed the scope (a create
+/// was sent, even if its outcome is unknown), the resource's real id, so the
+/// rollback Delete finds its record and honours `OnDelete`; before that, the
+/// failed-create id, whose Delete touches nothing. The same rule holds for a panic
+/// and for the deadline guard.
+pub fn failed_create_answer(real_id: &str, may_have_changed: bool, request_id: &str) -> String {
+    if may_have_changed {
+        real_id.to_owned()
+    } else {
+        failed_create_id(request_id)
+    }
+}
+
+/// Whether a request reads syncscope 0.1's ledger (`LEDGER/head`) as its resource's:
+/// it belongs to the resource CloudFormation knows, so a request whose id names
+/// another sync profile or region than the one it reconciles (a replacement) does
+/// not; a Create or a drift check (no id yet) does.
+pub fn reads_legacy_ledger(
+    sent: Option<&crate::scope::ProfileKey>,
+    target: &crate::scope::ProfileKey,
+) -> bool {
+    sent.is_none_or(|key| key == target)
+}
+
 /// SUCCESS or FAILED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -178,6 +212,62 @@ pub fn render(mut body: ResponseBody) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scope::ProfileKey;
+
+    #[test]
+    fn the_id_a_request_answers_before_the_work_knows_better() {
+        let failed = failed_create_id("req-1");
+        for (request_type, sent, want) in [
+            ("Create", None, failed.as_str()),
+            ("Create", Some("syncscope:eu-central-1:P"), failed.as_str()),
+            (
+                "Update",
+                Some("syncscope:eu-central-1:P"),
+                "syncscope:eu-central-1:P",
+            ),
+            ("Delete", Some("anything-sent"), "anything-sent"),
+            ("Delete", Some(""), failed.as_str()),
+            ("Delete", None, failed.as_str()),
+        ] {
+            assert_eq!(
+                fallback_id(request_type, sent, "req-1"),
+                want,
+                "{request_type} {sent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_create_answers_its_real_id_once_it_may_have_changed_the_scope() {
+        let real = "syncscope:eu-central-1:P";
+        assert_eq!(failed_create_answer(real, true, "req-1"), real);
+        assert_eq!(
+            failed_create_answer(real, false, "req-1"),
+            failed_create_id("req-1")
+        );
+        assert_eq!(
+            classify_id(&failed_create_answer(real, false, "r")),
+            IdKind::FailedCreate
+        );
+    }
+
+    #[test]
+    fn the_legacy_ledger_is_read_only_for_the_resource_cloudformation_knows() {
+        let here = ProfileKey::new("eu-central-1", "P");
+        let elsewhere = ProfileKey::new("eu-west-1", "P");
+        assert!(
+            reads_legacy_ledger(None, &here),
+            "a Create or a drift check"
+        );
+        assert!(
+            reads_legacy_ledger(Some(&here), &here),
+            "an Update in place"
+        );
+        assert!(
+            !reads_legacy_ledger(Some(&elsewhere), &here),
+            "a replacement"
+        );
+    }
 
     fn props() -> Map<String, Value> {
         serde_json::json!({

@@ -16,10 +16,10 @@ use askama::Template;
 use serde::Serialize;
 
 use crate::directory::{AdStatus, DirectoryReport};
-use crate::names::{Caseless, DisplayName, display_name};
+use crate::names::{Caseless, DisplayName, NameMap, display_name, name_key};
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
-use crate::scope::{FilterKind, ScopeKeyRef};
+use crate::scope::{FilterKind, Keyed, ScopeKeyRef};
 
 /// The version of the `groups.json` format.
 pub const FORMAT: u32 = 1;
@@ -48,7 +48,7 @@ pub enum Lookup {
 pub struct Enrichment {
     /// The identity store that was asked.
     pub identity_store_id: Option<String>,
-    groups: HashMap<String, Lookup>,
+    groups: NameMap<Lookup>,
     /// Why nothing could be looked up (no store, no permission, out of time...).
     pub unavailable: Option<String>,
 }
@@ -64,12 +64,12 @@ impl Enrichment {
 
     /// Records the lookup of a display name.
     pub fn insert(&mut self, display_name: &str, lookup: Lookup) {
-        self.groups.insert(display_name.to_lowercase(), lookup);
+        self.groups.insert(display_name, lookup);
     }
 
     /// The lookup of a display name, if it was made.
     pub fn get(&self, display_name: &str) -> Option<&Lookup> {
-        self.groups.get(&display_name.to_lowercase())
+        self.groups.get(display_name)
     }
 
     /// How many lookups were recorded.
@@ -92,7 +92,7 @@ pub fn groups_to_look_up(outcome: &Outcome) -> Vec<String> {
         .into_iter()
         .filter(|(action, _)| action.kind == FilterKind::Group)
         .map(|(action, _)| lookup_name(action, &spelled))
-        .filter(|name| seen.insert(name.to_lowercase()))
+        .filter(|name| seen.insert(name_key(name)))
         .collect()
 }
 

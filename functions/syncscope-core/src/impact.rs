@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::names::display_name;
+use crate::names::{NameMap, display_name, name_key};
 use crate::plan::{Action, Op, Plan};
-use crate::scope::{FilterKind, ScopeKey};
+use crate::scope::{FilterKind, Keyed, ScopeKey};
 
 /// A user of the identity store.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -188,13 +188,13 @@ impl Needs {
 /// What the identity store said, as far as it was read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoreFacts {
-    /// Every group of the store: lower-cased display name to group id.
-    pub groups: HashMap<String, String>,
+    /// Every group of the store: display name to group id.
+    pub groups: NameMap<String>,
     /// Member user ids of the groups that were listed, by group id (a group the plan
     /// touches that is absent here was not listed in time).
     pub members: HashMap<String, Vec<String>>,
-    /// The removed user filters found in the store: lower-cased user name to user id.
-    pub user_ids: HashMap<String, String>,
+    /// The removed user filters found in the store: user name to user id.
+    pub user_ids: NameMap<String>,
     /// The affected users that were looked up: the person and the ids of every group
     /// they are a member of (absent: not looked up in time).
     pub users: HashMap<String, (Person, Vec<String>)>,
@@ -209,14 +209,14 @@ impl StoreFacts {
         let mut ids: Vec<String> = needs
             .removed_groups
             .iter()
-            .filter_map(|name| self.groups.get(&name.to_lowercase()))
+            .filter_map(|name| self.groups.get(name))
             .filter_map(|id| self.members.get(id))
             .flatten()
             .chain(
                 needs
                     .removed_users
                     .iter()
-                    .filter_map(|name| self.user_ids.get(&name.to_lowercase())),
+                    .filter_map(|name| self.user_ids.get(name)),
             )
             .cloned()
             .collect();
@@ -238,7 +238,7 @@ fn staying(plan: &Plan) -> HashSet<ScopeKey> {
 /// The impact of `plan`, from what the identity store said of what `needs` asked
 /// (`Needs::of(plan)`, or less of it: without `added_groups`, none are reported).
 pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
-    let lower = |s: &str| s.to_lowercase();
+    let lower = name_key;
     // Groups that stay, by id, with their display names (the first by name wins).
     let mut staying_groups: BTreeMap<String, String> = BTreeMap::new();
     // User filters that stay, by lower-cased user name (with and without the domain).
@@ -251,7 +251,7 @@ pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
         let name = display_name(&action.name, &action.domain);
         match action.kind {
             FilterKind::Group => {
-                if let Some(id) = facts.groups.get(&lower(&name)) {
+                if let Some(id) = facts.groups.get(&name) {
                     let slot = staying_groups.entry(id.clone()).or_insert(name.clone());
                     if lower(&name) < lower(slot) {
                         *slot = name;
@@ -266,7 +266,7 @@ pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
     }
 
     let line = |name: &String| {
-        let members = match facts.groups.get(&lower(name)) {
+        let members = match facts.groups.get(name) {
             None => Members::Pending,
             Some(id) => match facts.members.get(id) {
                 Some(ids) => Members::Synced {
@@ -437,7 +437,7 @@ mod tests {
             let id = format!("g-{group}");
             facts
                 .groups
-                .insert(display_name(group, DOMAIN).to_lowercase(), id.clone());
+                .insert(&display_name(group, DOMAIN), id.clone());
             facts.members.insert(
                 id.clone(),
                 members.iter().map(|m| format!("u-{m}")).collect(),
@@ -507,7 +507,7 @@ mod tests {
         let mut facts = store(&[("Leaving", &["ann", "bob"])]);
         facts
             .user_ids
-            .insert(format!("dan@{DOMAIN}").to_lowercase(), "u-dan".into());
+            .insert(&format!("dan@{DOMAIN}"), "u-dan".into());
         facts
             .users
             .insert("u-dan".into(), (person("dan"), Vec::new()));

@@ -260,6 +260,50 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// A map from names to values, keyed as Active Directory compares names (trimmed,
+/// case-insensitive: [`name_key`]): display names to group ids, user names to user
+/// ids. The one place a name becomes a lookup key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameMap<V>(std::collections::HashMap<String, V>);
+
+impl<V> Default for NameMap<V> {
+    fn default() -> Self {
+        Self(std::collections::HashMap::new())
+    }
+}
+
+impl<V> NameMap<V> {
+    /// Records `value` for `name`; returns the value it replaces.
+    pub fn insert(&mut self, name: &str, value: V) -> Option<V> {
+        self.0.insert(name_key(name), value)
+    }
+
+    /// The value of `name`, however it is cased.
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0.get(&name_key(name))
+    }
+
+    /// How many names are mapped.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no name is mapped.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, V> FromIterator<(&'a str, V)> for NameMap<V> {
+    fn from_iter<I: IntoIterator<Item = (&'a str, V)>>(pairs: I) -> Self {
+        let mut map = Self::default();
+        for (name, value) in pairs {
+            map.insert(name, value);
+        }
+        map
+    }
+}
+
 /// A borrowed name that compares and hashes exactly as its [`name_key`] does (trimmed,
 /// lowercased), allocating nothing for an ASCII name: for maps over thousands of names.
 /// Other names take [`name_key`] itself, so the rare context-dependent lowercasing

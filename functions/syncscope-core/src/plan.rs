@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::scope::{
-    CoOwners, CurrentFilter, Desired, FilterKind, Ledger, LedgerEntry, ScopeKey, ScopeKeyRef,
+    CoOwners, CurrentFilter, Desired, FilterKind, Keyed, Ledger, LedgerEntry, ScopeKey,
 };
 
 crate::choice::choice! {
@@ -113,15 +113,9 @@ pub struct Action {
     pub undo: bool,
 }
 
-impl Action {
-    /// The case-insensitive identity of the filter.
-    pub fn key(&self) -> ScopeKey {
-        ScopeKey::new(self.kind, &self.domain, &self.name)
-    }
-
-    /// [`Self::key`], borrowed.
-    pub fn key_ref(&self) -> ScopeKeyRef<'_> {
-        ScopeKey::borrowed(self.kind, &self.domain, &self.name)
+impl Keyed for Action {
+    fn parts(&self) -> (FilterKind, &str, &str) {
+        (self.kind, &self.domain, &self.name)
     }
 }
 
@@ -1122,7 +1116,7 @@ mod tests {
         let mut seen = HashSet::new();
         names
             .into_iter()
-            .filter(|n| seen.insert(n.to_lowercase()))
+            .filter(|n| seen.insert(crate::names::name_key(n)))
             .collect()
     }
 

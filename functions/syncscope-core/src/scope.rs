@@ -21,15 +21,30 @@ pub struct CurrentFilter {
     pub domain: String,
 }
 
-impl CurrentFilter {
-    /// The identity of the filter for matching: kind, domain and name, case-insensitive.
-    pub fn key(&self) -> ScopeKey {
-        ScopeKey::new(self.kind, &self.domain, &self.name)
+/// A filter of any source (listed, recorded, planned) seen by its identity: kind,
+/// domain and name, compared case-insensitively as Active Directory compares them.
+/// The one way a filter is matched: every map and set of filters is keyed by
+/// [`Keyed::key`] or [`Keyed::key_ref`].
+pub trait Keyed {
+    /// Kind, domain and name, as written.
+    fn parts(&self) -> (FilterKind, &str, &str);
+
+    /// The identity, owned.
+    fn key(&self) -> ScopeKey {
+        let (kind, domain, name) = self.parts();
+        ScopeKey::new(kind, domain, name)
     }
 
-    /// [`Self::key`], borrowed.
-    pub fn key_ref(&self) -> ScopeKeyRef<'_> {
-        ScopeKey::borrowed(self.kind, &self.domain, &self.name)
+    /// The identity, borrowed (no string allocated).
+    fn key_ref(&self) -> ScopeKeyRef<'_> {
+        let (kind, domain, name) = self.parts();
+        ScopeKey::borrowed(kind, domain, name)
+    }
+}
+
+impl Keyed for CurrentFilter {
+    fn parts(&self) -> (FilterKind, &str, &str) {
+        (self.kind, &self.domain, &self.name)
     }
 }
 
@@ -166,10 +181,9 @@ pub struct LedgerEntry {
     pub unlisted: bool,
 }
 
-impl LedgerEntry {
-    /// The case-insensitive identity of the entry.
-    pub fn key(&self) -> ScopeKey {
-        ScopeKey::new(self.kind, &self.domain, &self.name)
+impl Keyed for LedgerEntry {
+    fn parts(&self) -> (FilterKind, &str, &str) {
+        (self.kind, &self.domain, &self.name)
     }
 }
 

@@ -152,16 +152,14 @@ impl Answer {
     }
 }
 
-/// The id to answer when the request fails before knowing better: the failed-create id
-/// for a Create, the id CloudFormation sent otherwise.
+/// The id to answer when the request fails before knowing better
+/// ([`cfn::fallback_id`]).
 fn fallback_id(envelope: &Envelope) -> String {
-    match (
-        &envelope.physical_resource_id,
-        envelope.request_type.as_str(),
-    ) {
-        (Some(id), t) if t != "Create" => id.clone(),
-        _ => cfn::failed_create_id(&envelope.request_id),
-    }
+    cfn::fallback_id(
+        &envelope.request_type,
+        envelope.physical_resource_id.as_deref(),
+        &envelope.request_id,
+    )
 }
 
 /// The id to answer when the deadline guard stops the work: for a Create, the real
@@ -368,14 +366,11 @@ async fn work(
             };
             let id = cfn::physical_id(run.region(app), &props.sync_profile);
             let outcome = reconcile::reconcile(app, &run).await;
-            // A Create that changed nothing answers the failed-create id (its Delete
-            // touches nothing); one that may have changed the scope answers the real
-            // id, so the rollback Delete finds its record and honours OnDelete.
-            let failed_id = if outcome.may_have_changed_scope() {
-                id.clone()
-            } else {
-                fallback
-            };
+            let failed_id = cfn::failed_create_answer(
+                &id,
+                outcome.may_have_changed_scope(),
+                &envelope.request_id,
+            );
             finish(app, Some(&props), outcome, id, failed_id, deadlines).await
         }
         Request::Update(update) => {
@@ -402,9 +397,10 @@ async fn work(
                 stack_id,
                 // The 0.1 ledger belongs to the resource CloudFormation knows (the id
                 // it sent), not to the new one of a replacement.
-                legacy_ledger: current.as_ref().is_none_or(|key| {
-                    *key == ProfileKey::new(app.region_of(&props), props.sync_profile.as_str())
-                }),
+                legacy_ledger: cfn::reads_legacy_ledger(
+                    current.as_ref(),
+                    &ProfileKey::new(app.region_of(&props), props.sync_profile.as_str()),
+                ),
                 deadlines,
                 previous_config: update
                     .old_resource_properties

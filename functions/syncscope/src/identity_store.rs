@@ -9,13 +9,12 @@
 //! `ListGroupMemberships`, with bounded concurrency, until a deadline; whatever was not
 //! counted by then is reported as unknown, with one warning.
 
-use std::collections::HashMap;
-
 use aws_sdk_identitystore::types::{AlternateIdentifier, MemberId, UniqueAttribute};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::docs::{Enrichment, Lookup};
 use syncscope_core::impact::{self, Impact, Needs, Person, StoreFacts};
+use syncscope_core::names::NameMap;
 use syncscope_core::plan::Plan;
 use tokio::time::Instant;
 
@@ -115,7 +114,7 @@ impl IdentityStoreReader {
     /// paginated `ListGroups` (100 a page). An AD-synced store holds only the synced
     /// groups, so this is a few calls where one `GetGroupId` per group would be
     /// thousands.
-    pub async fn group_ids(&self, store_id: &str) -> Result<HashMap<String, String>, String> {
+    pub async fn group_ids(&self, store_id: &str) -> Result<NameMap<String>, String> {
         let mut pages = self
             .store
             .list_groups()
@@ -123,13 +122,13 @@ impl IdentityStoreReader {
             .max_results(100)
             .into_paginator()
             .send();
-        let mut ids = HashMap::new();
+        let mut ids = NameMap::default();
         while let Some(page) = pages.next().await {
             let page =
                 page.map_err(|e| format!("ListGroups failed: {}", DisplayErrorContext(&e)))?;
             for group in page.groups() {
                 if let Some(name) = group.display_name() {
-                    ids.insert(name.to_lowercase(), group.group_id().to_owned());
+                    ids.insert(name, group.group_id().to_owned());
                 }
             }
         }
@@ -142,7 +141,7 @@ impl IdentityStoreReader {
         &self,
         configured: Option<&str>,
         deadline: Instant,
-    ) -> Result<(String, HashMap<String, String>), IdentityStoreError> {
+    ) -> Result<(String, NameMap<String>), IdentityStoreError> {
         let store_id = tokio::time::timeout_at(deadline, self.store_id(configured))
             .await
             .map_err(|_| IdentityStoreError::OutOfTime)??;
@@ -284,7 +283,7 @@ impl IdentityStoreReader {
             .removed_groups
             .iter()
             .chain(&needs.added_groups)
-            .filter_map(|name| facts.groups.get(&name.to_lowercase()).cloned())
+            .filter_map(|name| facts.groups.get(name).cloned())
             .collect();
         let listed = futures_util::stream::iter(groups)
             .map(|group_id| async move {
@@ -310,7 +309,7 @@ impl IdentityStoreReader {
         .await
             && drain_until(deadline, user_names, |(name, id)| match id {
                 Ok(Some(id)) => {
-                    facts.user_ids.insert(name.to_lowercase(), id);
+                    facts.user_ids.insert(&name, id);
                 }
                 Ok(None) => {}
                 Err(e) => gaps.push(e),
@@ -380,7 +379,7 @@ impl IdentityStoreReader {
         // their members counted, `concurrency` at a time.
         let mut found = Vec::new();
         for name in names {
-            match ids.get(&name.to_lowercase()) {
+            match ids.get(&name) {
                 Some(id) => found.push((name, id.clone())),
                 None => out.enrichment.insert(&name, Lookup::Missing),
             }

@@ -24,7 +24,7 @@ use syncscope_core::impact::{Impact, Needs, check_people_guard};
 use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
 use syncscope_core::properties::Properties;
-use syncscope_core::scope::{CoOwners, CurrentFilter, Owner, ProfileKey, ScopeKey};
+use syncscope_core::scope::{CoOwners, CurrentFilter, Keyed, Owner, ProfileKey, ScopeKey};
 use syncscope_core::store;
 use tokio::time::Instant;
 

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use syncscope_core::outcome::{ChangeResult, ChangeStatus};
 use syncscope_core::plan::{Action, Op, Plan};
-use syncscope_core::scope::{CurrentFilter, ScopeKey};
+use syncscope_core::scope::{CurrentFilter, Keyed, ScopeKey};
 use tokio::time::Instant;
 
 use super::IdentitySyncError;
