@@ -138,7 +138,9 @@ case "$status" in
 esac
 echo "stack:    $stack ($( [[ $status == NONE ]] && echo "new" || echo "$status"); $type change set; OnDelete $on_delete)"
 
-change_set="syncscope-$(date -u +%Y%m%d-%H%M%S)"
+# The time and this process: unique even when two deploys start in the same second
+# (two tests' deploys in the same second, same name, were mixed up by moto).
+change_set="syncscope-$(date -u +%Y%m%d-%H%M%S)-$$"
 err="$(mktemp)"
 trap 'rm -f "$err" "$err.id" "$webhook_input"' EXIT
 if ! "${aws[@]}" cloudformation create-change-set --stack-name "$stack" \

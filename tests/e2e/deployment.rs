@@ -29,22 +29,25 @@ const BUCKET: &str = "syncscope-artifacts";
 /// not meet other tests' state.
 fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
-        let moto = Moto::start().unwrap_or_else(|e| panic!("{e}"));
-        let out = aws(
-            &moto,
-            &[
-                "s3api",
-                "create-bucket",
-                "--bucket",
-                BUCKET,
-                "--create-bucket-configuration",
-                &format!("LocationConstraint={REGION}"),
-            ],
-        );
-        assert!(out.status.success(), "create-bucket: {}", text(&out.stderr));
-        moto
-    })
+    MOTO.get_or_init(moto_with_bucket)
+}
+
+/// A moto of its own, with the artifact bucket.
+fn moto_with_bucket() -> Moto {
+    let moto = Moto::start().unwrap_or_else(|e| panic!("{e}"));
+    let out = aws(
+        &moto,
+        &[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            BUCKET,
+            "--create-bucket-configuration",
+            &format!("LocationConstraint={REGION}"),
+        ],
+    );
+    assert!(out.status.success(), "create-bucket: {}", text(&out.stderr));
+    moto
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -100,6 +103,23 @@ fn script(moto: &Moto, name: &str, args: &[&str]) -> (i32, String, String) {
         out.status.code().unwrap_or(-1),
         text(&out.stdout),
         text(&out.stderr),
+    )
+}
+
+/// `deploy.sh --config CONFIG --artifact-bucket BUCKET --zip ZIP --yes` against moto.
+fn deploy_yes(moto: &Moto, config: &Path, zip: &Path) -> (i32, String, String) {
+    script(
+        moto,
+        "deploy.sh",
+        &[
+            "--config",
+            &config.display().to_string(),
+            "--artifact-bucket",
+            BUCKET,
+            "--zip",
+            &zip.display().to_string(),
+            "--yes",
+        ],
     )
 }
 
@@ -251,21 +271,7 @@ fn deploy_script_creates_updates_and_destroys_the_example_stack_in_moto() {
     let zip = fake_zip("example-bootstrap.zip");
     let zip_arg = zip.display().to_string();
     let example_arg = example.display().to_string();
-    let deploy = |config: &str| {
-        script(
-            moto,
-            "deploy.sh",
-            &[
-                "--config",
-                config,
-                "--artifact-bucket",
-                BUCKET,
-                "--zip",
-                &zip_arg,
-                "--yes",
-            ],
-        )
-    };
+    let deploy = |config: &str| deploy_yes(moto, Path::new(config), &zip);
 
     // Without --yes and without a terminal, nothing is deployed.
     let (code, _, stderr) = script(
@@ -437,7 +443,9 @@ fn deploy_script_creates_updates_and_destroys_the_example_stack_in_moto() {
 /// parameter is deployed.
 #[test]
 fn deploy_script_passes_a_large_template_through_the_artifact_bucket() {
-    let moto = moto();
+    // A moto of its own: creating 130 resources keeps one moto busy for a while, and
+    // the other deployment tests must not wait on it.
+    let moto = &moto_with_bucket();
     let config = paths::build_dir("e2e-deployment").join("filters-10000.json");
     let status = Command::new(paths::python())
         .arg(paths::workspace().join("infra/generate-config.py"))
@@ -450,19 +458,7 @@ fn deploy_script_passes_a_large_template_through_the_artifact_bucket() {
     let synthesis = synthesize(&config);
     assert!(synthesis.text.len() > synth::MAX_INLINE_TEMPLATE_BYTES);
     let zip = fake_zip("large-bootstrap.zip");
-    let (code, stdout, stderr) = script(
-        moto,
-        "deploy.sh",
-        &[
-            "--config",
-            &config.display().to_string(),
-            "--artifact-bucket",
-            BUCKET,
-            "--zip",
-            &zip.display().to_string(),
-            "--yes",
-        ],
-    );
+    let (code, stdout, stderr) = deploy_yes(moto, &config, &zip);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("over 51,200: via s3://"), "{stdout}");
     let shards = moto_shards(moto, &synthesis.stack_name);
@@ -488,19 +484,7 @@ fn a_literal_webhook_url_is_stored_as_a_secure_string_and_never_reaches_the_temp
     let parameter = format!("/syncscope/{stack}/teams-webhook");
     let zip = fake_zip("literal-bootstrap.zip");
     let config_arg = config.display().to_string();
-    let (code, stdout, stderr) = script(
-        moto,
-        "deploy.sh",
-        &[
-            "--config",
-            &config_arg,
-            "--artifact-bucket",
-            BUCKET,
-            "--zip",
-            &zip.display().to_string(),
-            "--yes",
-        ],
-    );
+    let (code, stdout, stderr) = deploy_yes(moto, &config, &zip);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains(&format!("kept in the SSM SecureString {parameter}")),

@@ -9,6 +9,7 @@
 
 use std::process::ExitCode;
 use std::time::Duration;
+use syncscope_core::arn::Arn;
 
 use syncscope::identity_sync::executor::{self, DEFAULT_CONCURRENCY};
 use syncscope::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncError, wire};
@@ -61,12 +62,12 @@ pub async fn run(request: &Request<'_>) -> ExitCode {
 
 /// The partition of an ARN (`arn:PARTITION:...`).
 fn partition_of(arn: &str) -> &str {
-    arn.split(':').nth(1).unwrap_or("aws")
+    Arn::parse(arn).map_or("aws", |a| a.partition)
 }
 
 /// The directory id at the end of a `...:directory/d-...` ARN.
 fn directory_of(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
+    Arn::parse(arn).map_or(arn, |a| a.resource_id())
 }
 
 fn valid_directory_id(id: &str) -> bool {
@@ -111,7 +112,7 @@ async fn identity_store_arn(
 /// The short form of an identity store ARN, `identitystore/d-...`, which one public
 /// client passes as `TargetResourceArn` (docs/identity-sync-api.md).
 fn short_form(store_arn: &str) -> &str {
-    store_arn.rsplit(':').next().unwrap_or(store_arn)
+    Arn::parse(store_arn).map_or(store_arn, |a| a.resource)
 }
 
 /// Creates the sync target with the full identity store ARN, or, when the service
@@ -131,7 +132,7 @@ async fn create_target(
     match create(store_arn).await {
         Ok(_) => Ok(store_arn.to_owned()),
         Err(IdentitySyncError::Service { code, message, .. })
-            if code == "ValidationException" && message.contains("TargetResourceArn") =>
+            if wire::refuses_target_arn_form(&code, &message) =>
         {
             let short = short_form(store_arn);
             create(short).await.map_err(|e| {

@@ -584,20 +584,20 @@ fn unreachable_service(error: String, client: &IdentitySyncClient) -> Check {
 fn service_error(answer: &Exchange, what: &str, region: &str) -> Check {
     let (code, message) = wire::parse_error(answer.error_type.as_deref(), &answer.body);
     let found = format!("{code}: {message} (HTTP {})", answer.status);
-    let fix = match (answer.status, code.as_str()) {
+    let fix = match (answer.status, wire::refusal(&code, &message)) {
         (404, _) => format!(
             "{what} does not exist in {region}: run `./task bootstrap` (syncscope bootstrap), or set SSO.SyncProfileName / general.Region to where it is"
         ),
-        (_, "InvalidSignatureException") if message.contains("region") => {
+        (_, wire::Refusal::WrongRegion) => {
             "the service refused the region: set general.Region to the region of IAM Identity Center".into()
         }
-        (_, "InvalidSignatureException" | "UnrecognizedClientException" | "ExpiredTokenException") => {
+        (_, wire::Refusal::Credentials) => {
             "the credentials were refused: check AWS_PROFILE, renew the session (`aws sso login`), and the system clock".into()
         }
-        (_, "AccessDeniedException") => {
+        (_, wire::Refusal::Denied) => {
             "allow identity-sync:GetSyncProfile, GetSyncTarget and ListSyncFilters (the AWS managed policy AWSIdentitySyncReadOnlyAccess)".into()
         }
-        _ => REPORT.into(),
+        (_, wire::Refusal::Other) => REPORT.into(),
     };
     Check::Fail(found, fix)
 }

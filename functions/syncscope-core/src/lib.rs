@@ -1,6 +1,7 @@
 //! The pure core of syncscope: data in, data out, no I/O and no async.
 //!
 //! # Layout
+//! - [`arn`]: Amazon Resource Names, taken apart in one place.
 //! - [`card`]: Teams cards (Adaptive Card 1.4 in a Workflows envelope, or a legacy
 //!   MessageCard) from an outcome, under a size budget.
 //! - [`cfn`]: the custom resource protocol: physical ids, the 4 KB response.
@@ -8,7 +9,8 @@
 //! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
 //! - [`directory`]: the directory check's model: each name's status in Active
 //!   Directory, and what `warn`, `require` and `off` make of it.
-//! - [`docs`]: the documentation view model and its page, snippet and JSON renderings.
+//! - [`docs`]: the documentation view model and its page, snippet and JSON renderings;
+//!   [`docs::layout`]: where a run's documents go in the bucket.
 //! - [`impact`]: who loses and who keeps AWS access with a plan, and the people guard.
 //! - [`names`]: validated newtypes (filter kinds and names, display names, domains,
 //!   bucket names, URLs, webhook hosts, ...).
@@ -26,6 +28,7 @@
 //! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
 
+pub mod arn;
 pub mod card;
 pub mod cfn;
 pub mod choice;

@@ -136,7 +136,25 @@ pub fn shard_name(base: &str, index: usize) -> String {
 
 /// The SHA-256 (hex) of a list: what changes whenever any entry changes.
 pub fn hash(entries: &[Entry]) -> String {
-    hash_of_json(&serde_json::to_vec(entries).unwrap_or_default())
+    // Streamed into the digest: 10,000 entries with long descriptions are megabytes of
+    // JSON that need not be held at once.
+    let mut digest = Digesting(Sha256::new());
+    let _ = serde_json::to_writer(&mut digest, entries);
+    hex::encode(digest.0.finalize())
+}
+
+/// A SHA-256 that JSON is written into.
+struct Digesting(Sha256);
+
+impl Write for Digesting {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The hash of a list from its compact JSON (what [`hash`] serialises).

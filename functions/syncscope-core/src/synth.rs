@@ -638,10 +638,10 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
             }));
         }
         WebhookRef::SecretArn(arn) => {
-            let parts: Vec<&str> = arn.split(':').collect();
+            let parsed = crate::arn::Arn::parse(arn);
             let (secret_region, secret_account) = (
-                parts.get(3).copied().unwrap_or_default(),
-                parts.get(4).copied().unwrap_or_default(),
+                parsed.map_or("", |a| a.region),
+                parsed.map_or("", |a| a.account),
             );
             statements.push(json!({
                 "Sid": "ReadTeamsWebhook",

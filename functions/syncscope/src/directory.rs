@@ -492,8 +492,9 @@ pub async fn locate(
         .ok_or_else(|| format!("sync profile {profile} does not exist"))?
         .source_arn
         .ok_or_else(|| format!("sync profile {profile} names no source directory"))?;
-    let region = arn.split(':').nth(3).unwrap_or_default();
-    let id = arn.rsplit('/').next().unwrap_or_default();
+    let parsed = syncscope_core::arn::Arn::parse(&arn);
+    let region = parsed.map_or("", |a| a.region);
+    let id = parsed.map_or("", |a| a.resource_id());
     if region.is_empty() || !syncscope_core::names::is_d_id(id) {
         return Err(format!(
             "sync profile {profile} syncs from {arn}, which is not a directory ARN"

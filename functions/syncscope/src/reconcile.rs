@@ -214,7 +214,11 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
             ),
         );
     }
-    let desired = match store::desired_from(&props.domain, &stored.entries) {
+    let store::Stored {
+        entries: stored,
+        hash: filters_hash,
+    } = stored;
+    let desired = match store::desired_from(&props.domain, &stored) {
         Ok(desired) => desired,
         Err(problems) => {
             let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
@@ -234,6 +238,9 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
             );
         }
     };
+    // The entries as stored are not needed once validated (10,000 long descriptions
+    // are megabytes).
+    drop(stored);
 
     // The directory check needs only the names the config wants: it starts now,
     // beside the reads, and lives as long as the run needs it (a run that stops early
@@ -244,10 +251,10 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
         let _ = report.send(check_directory(cx, names).await);
         std::future::pending::<Infallible>().await
     };
-    let run = async {
+    let run = async move {
         // 2. The ownership records (this stack's and the others') and 3. the current
         // scope.
-        let config = store::short(&stored.hash);
+        let config = store::short(&filters_hash);
         let state = match read_state(cx, Some(config.clone())).await {
             Ok(state) => state,
             Err(reason) => return fail(outcome, reason),
@@ -260,6 +267,8 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
             props.mode,
             &state.others,
         );
+        // The plan carries what the rest of the run needs of the desired filters.
+        drop(desired);
         plan.mark_undo(&state.ledger.ledger, &config);
         let directory = async { checked.await.ok().flatten() };
         apply_and_record(cx, outcome, plan, state, directory).await

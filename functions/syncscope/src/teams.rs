@@ -275,7 +275,7 @@ impl<'a> TeamsNotifier<'a> {
             }
             WebhookRef::SecretArn(arn) => {
                 // A secret is read in its own region (the ARN's fourth field).
-                let region = arn.split(':').nth(3).unwrap_or_default();
+                let region = syncscope_core::arn::Arn::parse(arn).map_or("", |a| a.region);
                 let same = self
                     .secrets
                     .config()

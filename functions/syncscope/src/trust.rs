@@ -11,6 +11,8 @@
 //!   `.amazonaws.com.cn` (every partition's S3 endpoints). With the `test-hooks`
 //!   feature, never in the shipped zip, also a loopback address (the tests' sinks).
 
+use syncscope_core::arn::Arn;
+
 /// The environment variable with the function's own StackId (set by the template).
 pub const STACK_ID_ENV: &str = "SYNCSCOPE_STACK_ID";
 
@@ -29,13 +31,14 @@ pub fn own_account() -> Option<String> {
 
 /// The 12-digit account of a StackId.
 fn account_of(stack_id: &str) -> Option<&str> {
-    let account = stack_id.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    Arn::parse(stack_id)?.account_id()
 }
 
 /// The stack name inside a StackId (`arn:…:stack/NAME/uuid`), or the text itself.
 pub fn stack_name(stack_id: &str) -> &str {
-    stack_id.split('/').nth(1).unwrap_or(stack_id)
+    Arn::parse(stack_id)
+        .and_then(|a| a.resource_name())
+        .unwrap_or(stack_id)
 }
 
 /// Whether an event of `stack_id` (a StackId, or a drift event's stack name) is for

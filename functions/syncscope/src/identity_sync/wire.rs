@@ -444,6 +444,38 @@ pub fn is_not_found(status: u16, code: &str) -> bool {
     status == 404 || code == "ResourceNotFoundException"
 }
 
+/// Why the service refused a request, as far as the fix differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request was signed for another region than the service's.
+    WrongRegion,
+    /// The credentials were not accepted (wrong, unknown or expired).
+    Credentials,
+    /// The caller may not call the operation.
+    Denied,
+    /// Something else.
+    Other,
+}
+
+/// Classifies a refusal by its code (and, for a signature error, its message).
+pub fn refusal(code: &str, message: &str) -> Refusal {
+    match code {
+        "InvalidSignatureException" if message.contains("region") => Refusal::WrongRegion,
+        "InvalidSignatureException" | "UnrecognizedClientException" | "ExpiredTokenException" => {
+            Refusal::Credentials
+        }
+        "AccessDeniedException" => Refusal::Denied,
+        _ => Refusal::Other,
+    }
+}
+
+/// Whether `CreateSyncTarget` refused the full identity store ARN as
+/// `TargetResourceArn` (a validation error naming the field), so the short form
+/// `identitystore/<id>` is worth a try.
+pub fn refuses_target_arn_form(code: &str, message: &str) -> bool {
+    code == "ValidationException" && message.contains("TargetResourceArn")
+}
+
 /// The fields and codes the contract documents (docs/identity-sync-api.md), for
 /// [`contract_differences`].
 mod shapes {
@@ -609,6 +641,40 @@ fn fields_of(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_told_apart_by_code_here_and_only_here() {
+        for (code, message, want) in [
+            (
+                "InvalidSignatureException",
+                "Credential should be scoped to a valid region",
+                Refusal::WrongRegion,
+            ),
+            (
+                "InvalidSignatureException",
+                "The request signature we calculated does not match",
+                Refusal::Credentials,
+            ),
+            ("UnrecognizedClientException", "", Refusal::Credentials),
+            ("ExpiredTokenException", "", Refusal::Credentials),
+            ("AccessDeniedException", "not authorized", Refusal::Denied),
+            ("ValidationException", "", Refusal::Other),
+        ] {
+            assert_eq!(refusal(code, message), want, "{code}: {message}");
+        }
+        assert!(refuses_target_arn_form(
+            "ValidationException",
+            "1 validation error: TargetResourceArn"
+        ));
+        assert!(!refuses_target_arn_form(
+            "ValidationException",
+            "SyncProfileName is too long"
+        ));
+        assert!(!refuses_target_arn_form(
+            "ConflictException",
+            "TargetResourceArn"
+        ));
+    }
 
     #[test]
     fn list_requests_carry_type_page_size_and_token() {
