@@ -136,16 +136,7 @@ where
     R: std::fmt::Debug,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !text.is_empty() && !causes.iter().any(|c: &String| c.contains(&text)) {
-            causes.push(text);
-        }
-        source = cause.source();
-    }
-    let causes = causes.join(": ");
+    let causes = error_chain(std::error::Error::source(error));
     match error {
         SdkError::ResponseError(_) if causes.contains("length limit exceeded") => format!(
             "the answer is longer than {MAX_SDK_BODY_BYTES} bytes, the most syncscope reads of an AWS answer"
@@ -155,6 +146,24 @@ where
         SdkError::DispatchFailure(_) => format!("network error: {causes}"),
         _ => format!("{error}: {causes}"),
     }
+}
+
+/// An error and its sources as one line, `a: b: c`; a message already said (an error
+/// that repeats its source's) is left out. The one way an error chain is written.
+pub fn error_chain(first: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut text = String::new();
+    let mut next = first;
+    while let Some(error) = next {
+        let message = error.to_string();
+        if !message.is_empty() && !text.contains(&message) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&message);
+        }
+        next = error.source();
+    }
+    text
 }
 
 /// The TLS configuration, built once per process.

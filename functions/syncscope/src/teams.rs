@@ -105,13 +105,7 @@ impl Webhook {
     pub fn parse(raw: &str, hosts: &WebhookHosts) -> Result<Self, String> {
         let raw = raw.trim();
         let url = reqwest::Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
-        let loopback = cfg!(feature = "test-hooks")
-            && url.host_str().is_some_and(|h| {
-                h.eq_ignore_ascii_case("localhost")
-                    || h.trim_matches(['[', ']'])
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback())
-            });
+        let loopback = url.host_str().is_some_and(crate::trust::is_test_loopback);
         let host = url.host_str().unwrap_or_default();
         match url.scheme() {
             _ if loopback => {}
@@ -185,18 +179,7 @@ pub struct TeamsNotifier<'a> {
 
 /// A reqwest error as text: its message and its sources, never the URL.
 fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        let more = s.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = s.source();
-    }
-    text
+    crate::http::error_chain(Some(&e.without_url()))
 }
 
 /// The first characters of an answer, on one line, redacted.

@@ -51,18 +51,24 @@ pub fn is_own_stack(own: Option<&str>, stack_id: &str) -> bool {
     }
 }
 
+/// Whether `host` is a loopback address the tests' local sinks listen on, allowed only
+/// with the `test-hooks` feature (never in the shipped zip): the one exemption of the
+/// ResponseURL and webhook checks.
+pub fn is_test_loopback(host: &str) -> bool {
+    cfg!(feature = "test-hooks")
+        && (host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()))
+}
+
 /// Whether CloudFormation's answer may be PUT to `url`; `Err` says why not (never
 /// repeating the URL, which is a secret).
 pub fn check_response_url(url: &str) -> Result<(), &'static str> {
     let parsed = reqwest::Url::parse(url).map_err(|_| "it is not a URL")?;
     let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
-    let loopback = cfg!(feature = "test-hooks")
-        && (host == "localhost"
-            || host
-                .trim_matches(|c| c == '[' || c == ']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback()));
-    if loopback {
+    if is_test_loopback(&host) {
         return Ok(());
     }
     if parsed.scheme() != "https" {
