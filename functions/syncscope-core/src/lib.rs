@@ -21,6 +21,11 @@
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
 //! - [`properties`]: the custom resource's properties, declared once: the struct,
 //!   its parser (the handler) and its writer (the synthesiser).
+//! - [`request`]: an invocation's payload read once into a typed event, and what a
+//!   CloudFormation request asks for (reconcile, settings only, delete or not, which
+//!   id each answer carries), decided before any I/O.
+//! - [`rules`]: the decisions of one run: the guards' gate, whether it writes, its
+//!   verdict, the scope after, and what it tells.
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
 //! - [`preview`]: a plan and its impact as text, pull-request markdown or JSON.
@@ -41,6 +46,8 @@ pub mod outcome;
 pub mod plan;
 pub mod preview;
 pub mod properties;
+pub mod request;
+pub mod rules;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod scope;

@@ -1,9 +1,10 @@
 //! The Lambda handler: one CloudFormation custom resource event in, exactly one
 //! response out, whatever happens.
 //!
-//! The event is read as raw JSON; the envelope (ResponseURL and ids) is taken first so
-//! that even a malformed event or bad properties get a FAILED answer with a reason.
-//! The work runs in its own task: a panic becomes FAILED, and a timer answers FAILED
+//! The event is read once into a typed [`Event`] (a malformed request keeps its
+//! ResponseURL and ids, so it too gets a FAILED answer with a reason), and what it
+//! asks is decided before any I/O ([`request::decide`], pure and unit-tested in the
+//! core). The handler carries the [`Step`] out: the work runs in its own task: a panic becomes FAILED, and a timer answers FAILED
 //! a few seconds before the Lambda deadline if the work has not finished. The handler
 //! always returns `Ok` after the PUT (an `Err` would make Lambda retry the event).
 
@@ -12,14 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aws_lambda_events::cloudformation::CloudFormationCustomResourceRequest as Request;
 use lambda_runtime::LambdaEvent;
-use serde_json::{Map, Value, json};
-use syncscope_core::cfn::{self, IdKind, ResponseBody, Status};
+use serde_json::{Value, json};
+use syncscope_core::cfn::{ResponseBody, Status};
 use syncscope_core::config::OnDelete;
-use syncscope_core::outcome::{Findings, Outcome, Trigger, Verdict};
+use syncscope_core::outcome::{Outcome, Trigger, Verdict};
 use syncscope_core::properties::Properties;
-use syncscope_core::scope::ProfileKey;
+use syncscope_core::request::{self, Event, Request, Step};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -35,28 +35,21 @@ pub const WORK_MARGIN: Duration = Duration::from_secs(4);
 /// API calls must be done this long before the deadline.
 pub const APPLY_MARGIN: Duration = Duration::from_secs(8);
 
-/// The `syncscope` value of a scheduled drift check's event:
-/// `{"syncscope": "drift", "StackName": "...", "ResourceProperties": {...}}`.
-pub const DRIFT_EVENT: &str = "drift";
+pub use syncscope_core::request::DRIFT_EVENT;
 
 /// A scheduled drift check: the same reconcile in report-only mode. Console edits to
 /// the scope show up as planned changes and unmanaged filters in the docs and Teams.
 /// Nothing is changed and there is no CloudFormation response.
-async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
-    let props = match parse_props(raw.get("ResourceProperties").unwrap_or(&Value::Null)) {
+async fn drift(app: &'static App, stack: String, properties: &Value, deadline: Instant) -> Value {
+    let props = match request::parse_properties(properties) {
         Ok(props) => props,
         Err(reason) => {
             tracing::error!(reason = %reason, "drift check: bad properties");
             return json!({ "Status": "FAILED", "Reason": reason });
         }
     };
-    let stack = raw
-        .get("StackName")
-        .and_then(Value::as_str)
-        .unwrap_or("syncscope")
-        .to_owned();
     let own = crate::trust::own_stack_id();
-    if !crate::trust::is_own_stack(own.as_deref(), &stack) {
+    if !request::is_own_stack(own.as_deref(), &stack) {
         tracing::error!(foreign_stack = %stack, "drift check for another stack: nothing done");
         return json!({ "Status": "FAILED", "Reason": format!("this function serves another stack than {stack}; nothing was done") });
     }
@@ -75,48 +68,6 @@ async fn drift(app: &'static App, raw: &Value, deadline: Instant) -> Value {
     let outcome = reconcile::reconcile(app, &run).await;
     let (outcome, _) = report::report(app, Some(&props), outcome, deadlines).await;
     json!({ "Status": if outcome.verdict == Verdict::Failed { "FAILED" } else { "SUCCESS" }, "Reason": outcome.summary(), "Data": outcome.cfn_data() })
-}
-
-/// The envelope of a request: what is needed to answer it, read before anything else.
-#[derive(Debug, Clone)]
-struct Envelope {
-    response_url: String,
-    stack_id: String,
-    request_id: String,
-    logical_resource_id: String,
-    physical_resource_id: Option<String>,
-    request_type: String,
-}
-
-fn text(event: &Value, key: &str) -> String {
-    event
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
-impl Envelope {
-    fn read(event: &Value) -> Option<Self> {
-        let response_url = event.get("ResponseURL")?.as_str()?.to_owned();
-        Some(Self {
-            response_url,
-            stack_id: text(event, "StackId"),
-            request_id: text(event, "RequestId"),
-            logical_resource_id: text(event, "LogicalResourceId"),
-            physical_resource_id: event
-                .get("PhysicalResourceId")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            request_type: text(event, "RequestType"),
-        })
-    }
-
-    /// The stack's name, from its ARN (`arn:...:stack/NAME/uuid`).
-    fn stack_name(&self) -> String {
-        crate::trust::stack_name(&self.stack_id).to_owned()
-    }
 }
 
 /// What the work decided to answer.
@@ -152,30 +103,6 @@ impl Answer {
     }
 }
 
-/// The id to answer when the request fails before knowing better
-/// ([`cfn::fallback_id`]).
-fn fallback_id(envelope: &Envelope) -> String {
-    cfn::fallback_id(
-        &envelope.request_type,
-        envelope.physical_resource_id.as_deref(),
-        &envelope.request_id,
-    )
-}
-
-/// The id to answer when the deadline guard stops the work: for a Create, the real
-/// id whenever the properties name one, because the work may have created filters
-/// (recorded as pending before they were sent) that the rollback Delete must find;
-/// otherwise the id CloudFormation sent.
-fn timeout_id(app: &App, raw: &Value, envelope: &Envelope) -> String {
-    if envelope.request_type == "Create"
-        && let Some(props) = raw.get("ResourceProperties")
-        && let Ok(props) = parse_props(props)
-    {
-        return cfn::physical_id(app.region_of(&props), &props.sync_profile);
-    }
-    fallback_id(envelope)
-}
-
 /// Handles one invocation. Always `Ok`: the answer goes to CloudFormation.
 pub async fn handle(
     app: &'static App,
@@ -194,45 +121,65 @@ pub async fn respond(
     deadline: Instant,
     lambda_request_id: &str,
 ) -> Value {
-    if raw.get("syncscope").and_then(Value::as_str) == Some(DRIFT_EVENT) {
-        return drift(app, &raw, deadline).await;
+    match Event::parse(raw) {
+        Event::Drift { stack, properties } => drift(app, stack, &properties, deadline).await,
+        Event::Request(request) => answer(app, request, deadline, lambda_request_id).await,
+        Event::Unanswerable { keys } => {
+            tracing::error!(
+                ?keys,
+                "not a CloudFormation custom resource request (no ResponseURL); nothing to answer"
+            );
+            json!({ "error": "not a CloudFormation custom resource request" })
+        }
     }
-    let Some(envelope) = Envelope::read(&raw) else {
-        tracing::error!(
-            keys = ?raw.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
-            "not a CloudFormation custom resource request (no ResponseURL); nothing to answer"
-        );
-        return json!({ "error": "not a CloudFormation custom resource request" });
-    };
-    if let Err(why) = crate::trust::check_response_url(&envelope.response_url) {
-        tracing::error!(stack_id = %envelope.stack_id, why, "the ResponseURL is not CloudFormation's: not answered, nothing done");
+}
+
+/// Answers a CloudFormation request exactly once: FAILED for another stack's event,
+/// otherwise what its [`Step`] comes to, or FAILED when the work panics or the
+/// deadline guard fires first.
+async fn answer(
+    app: &'static App,
+    request: Request,
+    deadline: Instant,
+    lambda_request_id: &str,
+) -> Value {
+    if let Err(why) = crate::trust::check_response_url(&request.response_url) {
+        tracing::error!(stack_id = %request.stack_id, why, "the ResponseURL is not CloudFormation's: not answered, nothing done");
         return json!({ "error": format!("the ResponseURL is refused: {why}") });
     }
     let span = tracing::info_span!(
         "request",
         lambda_request_id = %lambda_request_id,
-        cfn_request_id = %envelope.request_id,
-        request_type = %envelope.request_type,
-        logical_resource_id = %envelope.logical_resource_id,
+        cfn_request_id = %request.request_id,
+        request_type = %request.request_type,
+        logical_resource_id = %request.logical_resource_id,
     );
     async move {
-        let fallback = fallback_id(&envelope);
+        let fallback = request.fallback_id.clone();
         let own = crate::trust::own_stack_id();
-        if !crate::trust::is_own_stack(own.as_deref(), &envelope.stack_id) {
-            tracing::error!(foreign_stack_id = %envelope.stack_id, "an event of another stack: answered FAILED, nothing done");
+        if !request::is_own_stack(own.as_deref(), &request.stack_id) {
+            tracing::error!(foreign_stack_id = %request.stack_id, "an event of another stack: answered FAILED, nothing done");
             let answer = Answer::failed(
                 format!(
                     "this function serves stack {}, not {}; nothing was changed",
-                    own.as_deref().map_or("?", crate::trust::stack_name),
-                    envelope.stack_name()
+                    own.as_deref().map_or("?", request::stack_name),
+                    request.stack_name()
                 ),
                 fallback,
             );
-            return deliver(app, &envelope, answer, deadline).await;
+            return deliver(app, &request, answer, deadline).await;
         }
-        let timeout_id = timeout_id(app, &raw, &envelope);
+        let step = request::decide(&request, &app.region);
+        let interrupted_id = step.interrupted_id(&fallback);
         let touched = Arc::new(AtomicBool::new(false));
-        let mut work = tokio::spawn(work(app, raw, envelope.clone(), deadline, touched.clone()));
+        let mut work = tokio::spawn(work(
+            app,
+            step,
+            request.stack_name().to_owned(),
+            request.stack_id.clone(),
+            deadline,
+            touched.clone(),
+        ));
         let guard_at = deadline.checked_sub(GUARD_MARGIN).unwrap_or(deadline);
         let answer = tokio::select! {
             joined = &mut work => match joined {
@@ -242,7 +189,7 @@ pub async fn respond(
                     tracing::error!(panic = %message, "the handler panicked");
                     // Like the deadline guard: once the run may have changed the
                     // scope, the real id, so the rollback Delete finds its record.
-                    let id = if touched.load(Ordering::SeqCst) { timeout_id } else { fallback };
+                    let id = if touched.load(Ordering::SeqCst) { interrupted_id } else { fallback };
                     Answer::failed(format!("internal error: syncscope panicked ({message}); nothing more was changed, the next run converges"), id)
                 }
                 Err(e) => Answer::failed(format!("internal error: {e}"), fallback),
@@ -252,30 +199,30 @@ pub async fn respond(
                 tracing::error!("no result before the deadline guard; answering FAILED");
                 Answer::failed(
                     "timed out: syncscope had no result a few seconds before the Lambda deadline (a backend did not answer in time); changes that were made stay, the next run converges",
-                    timeout_id,
+                    interrupted_id,
                 )
             }
         };
-        deliver(app, &envelope, answer, deadline).await
+        deliver(app, &request, answer, deadline).await
     }
     .instrument(span)
     .await
 }
 
 /// PUTs an answer to the request's ResponseURL; returns what the invocation returns.
-async fn deliver(app: &App, envelope: &Envelope, answer: Answer, deadline: Instant) -> Value {
+async fn deliver(app: &App, request: &Request, answer: Answer, deadline: Instant) -> Value {
     let body = ResponseBody {
         status: answer.status,
         reason: answer.reason,
         physical_resource_id: answer.physical_id,
-        stack_id: envelope.stack_id.clone(),
-        request_id: envelope.request_id.clone(),
-        logical_resource_id: envelope.logical_resource_id.clone(),
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
         no_echo: false,
         data: answer.data,
     };
     let status = body.status;
-    let responder = Responder::new(&app.http, envelope.response_url.clone());
+    let responder = Responder::new(&app.http, request.response_url.clone());
     let delivered = responder.send(body, deadline).await;
     json!({
         "Status": status,
@@ -309,27 +256,12 @@ fn deadlines(deadline: Instant) -> Deadlines {
     }
 }
 
-/// The request, typed; `Err` with a reason for a malformed event.
-fn typed(raw: Value) -> Result<Request, String> {
-    serde_json::from_value::<Request>(raw).map_err(|e| {
-        format!(
-            "malformed CloudFormation event: {e} (RequestType must be Create, Update or Delete)"
-        )
-    })
-}
-
-fn parse_props(props: &Value) -> Result<Properties, String> {
-    let empty = Map::new();
-    let map = props.as_object().unwrap_or(&empty);
-    syncscope_core::properties::parse(map)
-        .map_err(|problems| format!("invalid resource properties: {}", problems.join("; ")))
-}
-
-/// Decides and does the work of one request; returns what to answer.
+/// Carries out a request's [`Step`]; returns what to answer.
 async fn work(
     app: &'static App,
-    raw: Value,
-    envelope: Envelope,
+    step: Step,
+    stack: String,
+    stack_id: String,
     deadline: Instant,
     touched: Arc<AtomicBool>,
 ) -> Answer {
@@ -340,123 +272,80 @@ async fn work(
             crate::faults::TEST_FAULT_ENV
         );
     }
-    let fallback = fallback_id(&envelope);
-    let request = match typed(raw) {
-        Ok(request) => request,
-        Err(reason) => return Answer::failed(reason, fallback),
-    };
-    let stack = envelope.stack_name();
-    let stack_id = Some(envelope.stack_id.clone());
     let deadlines = deadlines(deadline);
-    match request {
-        Request::Create(create) => {
-            let props = match parse_props(&create.resource_properties) {
-                Ok(props) => props,
-                Err(reason) => return Answer::failed(reason, fallback),
-            };
+    match step {
+        Step::Fail { reason, id } => Answer::failed(reason, id),
+        Step::SettingsOnly { properties, id } => {
+            settings_only(app, properties.as_deref(), id, stack, deadlines).await
+        }
+        Step::DeleteUntouched { why, id } => {
+            tracing::info!(why, "delete leaves the scope untouched");
+            Answer::success(
+                format!("deleted; the sync scope was not touched: {why}"),
+                id,
+                BTreeMap::new(),
+            )
+        }
+        Step::Delete {
+            properties,
+            key,
+            id,
+        } => {
             let run = Run {
-                props: &props,
-                trigger: Trigger::Create,
+                props: &properties,
+                trigger: Trigger::Delete,
                 stack,
-                stack_id,
+                stack_id: Some(stack_id),
                 legacy_ledger: true,
                 deadlines,
                 previous_config: None,
                 touched,
             };
-            let id = cfn::physical_id(run.region(app), &props.sync_profile);
-            let outcome = reconcile::reconcile(app, &run).await;
-            let failed_id = cfn::failed_create_answer(
-                &id,
-                outcome.may_have_changed_scope(),
-                &envelope.request_id,
-            );
-            finish(app, Some(&props), outcome, id, failed_id, deadlines).await
+            let outcome = match properties.on_delete {
+                OnDelete::Retain => reconcile::release(app, &run, &key).await,
+                OnDelete::Remove => reconcile::teardown(app, &run, &key).await,
+            };
+            finish(app, Some(&properties), outcome, id.clone(), id, deadlines).await
         }
-        Request::Update(update) => {
-            let old_id = update.physical_resource_id.clone();
-            if let (Some(new), Some(old)) = (
-                update.resource_properties.as_object(),
-                update.old_resource_properties.as_object(),
-            ) && cfn::settings_only_change(new, old)
-            {
-                return settings_only(app, new, old_id, stack, deadlines).await;
-            }
-            let props = match parse_props(&update.resource_properties) {
-                Ok(props) => props,
-                Err(reason) => return Answer::failed(reason, old_id),
-            };
-            let current = match cfn::classify_id(&old_id) {
-                IdKind::Managed { region, profile } => Some(ProfileKey::new(region, profile)),
-                _ => None,
-            };
+        Step::Reconcile(step) => {
             let run = Run {
-                props: &props,
-                trigger: Trigger::Update,
+                props: &step.properties,
+                trigger: step.trigger,
                 stack,
-                stack_id,
-                // The 0.1 ledger belongs to the resource CloudFormation knows (the id
-                // it sent), not to the new one of a replacement.
-                legacy_ledger: cfn::reads_legacy_ledger(
-                    current.as_ref(),
-                    &ProfileKey::new(app.region_of(&props), props.sync_profile.as_str()),
-                ),
+                stack_id: Some(stack_id),
+                legacy_ledger: step.legacy_ledger,
                 deadlines,
-                previous_config: update
-                    .old_resource_properties
-                    .get("FiltersHash")
-                    .and_then(Value::as_str)
-                    .map(|hash| syncscope_core::store::short(&hash.to_ascii_lowercase())),
+                previous_config: step.previous_config.clone(),
                 touched,
             };
-            let id = cfn::physical_id(run.region(app), &props.sync_profile);
             let mut outcome = reconcile::reconcile(app, &run).await;
-            if let Some(current) = current {
-                let undone =
-                    undo_failed_replacement(app, &run, &update.old_resource_properties, &current)
-                        .await;
-                outcome = outcome.with_findings(undone);
+            if let Some(abandoned) = &step.abandoned {
+                outcome = outcome.with_findings(undo_replacement(app, &run, abandoned).await);
             }
-            finish(app, Some(&props), outcome, id, old_id, deadlines).await
-        }
-        Request::Delete(delete) => {
-            let id = delete.physical_resource_id.clone();
-            delete_request(
+            let failed_id = step.failed_id(outcome.may_have_changed_scope());
+            finish(
                 app,
-                &delete.resource_properties,
-                id,
-                stack,
-                stack_id,
+                Some(&step.properties),
+                outcome,
+                step.id.clone(),
+                failed_id,
                 deadlines,
-                touched,
             )
             .await
         }
-        _ => Answer::failed("unsupported RequestType", fallback),
     }
 }
 
-/// The rollback of an Update that failed while replacing the resource (another sync
-/// profile or region): CloudFormation never learnt the new resource's id, so no
-/// Delete will ever come for it. Its properties are this rollback's old ones; what
-/// it may have created there is removed or kept as its `OnDelete` says, like a
-/// Delete would. Recognised by old properties that name neither the resource
-/// CloudFormation knows (the id it sent) nor the one this rollback returns to.
-async fn undo_failed_replacement(
+/// Cleans up what a failed replacement left behind ([`request::abandoned_replacement`]):
+/// what it may have created there is removed or kept as its `OnDelete` says, like a
+/// Delete would.
+async fn undo_replacement(
     app: &App,
     run: &Run<'_>,
-    old_props: &Value,
-    current: &ProfileKey,
-) -> Findings {
-    let Ok(old) = parse_props(old_props) else {
-        return Findings::default();
-    };
-    let abandoned = ProfileKey::new(app.region_of(&old), old.sync_profile.as_str());
-    if abandoned == *current || abandoned == run.key(app) {
-        return Findings::default();
-    }
+    abandoned: &request::Abandoned,
+) -> syncscope_core::outcome::Findings {
     let undo = Run {
-        props: &old,
+        props: &abandoned.properties,
         trigger: Trigger::Delete,
         stack: run.stack.clone(),
         stack_id: run.stack_id.clone(),
@@ -465,25 +354,12 @@ async fn undo_failed_replacement(
         previous_config: None,
         touched: run.touched,
     };
-    let undone = match old.on_delete {
-        OnDelete::Retain => reconcile::release(app, &undo, &abandoned).await,
-        OnDelete::Remove => reconcile::teardown(app, &undo, &abandoned).await,
+    let undone = match abandoned.properties.on_delete {
+        OnDelete::Retain => reconcile::release(app, &undo, &abandoned.key).await,
+        OnDelete::Remove => reconcile::teardown(app, &undo, &abandoned.key).await,
     };
-    tracing::info!(profile = %abandoned, summary = %undone.summary(), "abandoned replacement cleaned up");
-    let said = if !undone.verdict.is_success() {
-        Some(format!(
-            "the failed replacement's filters in {abandoned} were not all removed: {}",
-            undone.summary()
-        ))
-    } else if !undone.removed().is_empty() {
-        Some(format!(
-            "removed {} filter(s) that the failed replacement had created in {abandoned} (OnDelete remove)",
-            undone.removed().len()
-        ))
-    } else {
-        None
-    };
-    Findings::warnings(undone.warnings.iter().cloned().chain(said))
+    tracing::info!(profile = %abandoned.key, summary = %undone.summary(), "abandoned replacement cleaned up");
+    abandoned.findings(&undone)
 }
 
 /// Reports an outcome and turns it into an answer: on success the new id, on failure
@@ -514,75 +390,29 @@ async fn finish(
 /// An Update that changes only ServiceToken/ServiceTimeout: nothing remote changes.
 async fn settings_only(
     app: &App,
-    props: &Map<String, Value>,
+    props: Option<&Properties>,
     id: String,
     stack: String,
     deadlines: Deadlines,
 ) -> Answer {
     let note = "Update changed only the function's settings (ServiceToken/ServiceTimeout); the sync scope was not touched";
     tracing::info!(note, "settings-only update");
-    if let Ok(props) = syncscope_core::properties::parse(props) {
-        let touched = AtomicBool::new(false);
-        let run = Run {
-            props: &props,
-            trigger: Trigger::Update,
-            stack,
-            stack_id: None,
-            legacy_ledger: false,
-            deadlines,
-            previous_config: None,
-            touched: &touched,
-        };
-        let outcome = reconcile::untouched(&run, note.to_owned());
-        return finish(app, Some(&props), outcome, id.clone(), id, deadlines).await;
-    }
-    Answer::success(note, id, BTreeMap::new())
-}
-
-/// A Delete: what it acts on is decided from the id (the sync profile and region it
-/// names), never from the properties, which may be the old or the new ones after a
-/// replacement. The properties give the stack's ledger, the domain and `OnDelete`.
-async fn delete_request(
-    app: &App,
-    props: &Value,
-    id: String,
-    stack: String,
-    stack_id: Option<String>,
-    deadlines: Deadlines,
-    touched: &AtomicBool,
-) -> Answer {
-    let untouched = |why: &str| {
-        tracing::info!(why, "delete leaves the scope untouched");
-        Answer::success(
-            format!("deleted; the sync scope was not touched: {why}"),
-            id.clone(),
-            BTreeMap::new(),
-        )
+    let Some(props) = props else {
+        return Answer::success(note, id, BTreeMap::new());
     };
-    let key = match cfn::classify_id(&id) {
-        IdKind::FailedCreate => return untouched("the create of this resource had failed"),
-        IdKind::Foreign => return untouched("this resource never issued that id"),
-        IdKind::Managed { region, profile } => ProfileKey::new(region, profile),
-    };
-    let props = match parse_props(props) {
-        Ok(props) => props,
-        Err(reason) => return untouched(&format!("the properties are not usable ({reason})")),
-    };
+    let touched = AtomicBool::new(false);
     let run = Run {
-        props: &props,
-        trigger: Trigger::Delete,
+        props,
+        trigger: Trigger::Update,
         stack,
-        stack_id,
-        legacy_ledger: true,
+        stack_id: None,
+        legacy_ledger: false,
         deadlines,
         previous_config: None,
-        touched,
+        touched: &touched,
     };
-    let outcome = match props.on_delete {
-        OnDelete::Retain => reconcile::release(app, &run, &key).await,
-        OnDelete::Remove => reconcile::teardown(app, &run, &key).await,
-    };
-    finish(app, Some(&props), outcome, id.clone(), id, deadlines).await
+    let outcome = reconcile::untouched(&run, note.to_owned());
+    finish(app, Some(props), outcome, id.clone(), id, deadlines).await
 }
 
 /// The handler for a function that could not start: answers every request FAILED.
@@ -592,23 +422,23 @@ pub async fn handle_init_failure(
     event: LambdaEvent<Value>,
 ) -> Result<Value, lambda_runtime::Error> {
     let deadline = lambda_deadline(event.context.deadline);
-    let Some(envelope) = Envelope::read(&event.payload) else {
+    let Event::Request(request) = Event::parse(event.payload) else {
         return Ok(json!({ "error": reason }));
     };
-    if crate::trust::check_response_url(&envelope.response_url).is_err() {
+    if crate::trust::check_response_url(&request.response_url).is_err() {
         return Ok(json!({ "error": reason }));
     }
     let body = ResponseBody {
         status: Status::Failed,
         reason: format!("syncscope could not start: {reason}"),
-        physical_resource_id: fallback_id(&envelope),
-        stack_id: envelope.stack_id.clone(),
-        request_id: envelope.request_id.clone(),
-        logical_resource_id: envelope.logical_resource_id.clone(),
+        physical_resource_id: request.fallback_id,
+        stack_id: request.stack_id,
+        request_id: request.request_id,
+        logical_resource_id: request.logical_resource_id,
         no_echo: false,
         data: BTreeMap::new(),
     };
-    let delivered = Responder::new(http, envelope.response_url)
+    let delivered = Responder::new(http, request.response_url)
         .send(body, deadline)
         .await;
     Ok(json!({ "Status": "FAILED", "Delivered": delivered.is_ok() }))

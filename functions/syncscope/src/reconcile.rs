@@ -15,15 +15,16 @@
 //! a stack that no longer exists counts for nothing and is removed by the run; a
 //! stack that cannot be looked up counts as alive.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use syncscope_core::directory::{self, DirectoryCheck, DirectoryReport};
-use syncscope_core::impact::{Impact, Needs, check_people_guard};
-use syncscope_core::outcome::{ChangeResult, Outcome, Trigger, Verdict};
+use syncscope_core::impact::{Impact, Needs};
+use syncscope_core::outcome::{Outcome, Trigger, Verdict};
 use syncscope_core::plan::{self, Fate, Op, Plan};
 use syncscope_core::properties::Properties;
+use syncscope_core::rules::{self, Gate};
 use syncscope_core::scope::{CoOwners, CurrentFilter, Keyed, Owner, ProfileKey, ScopeKey};
 use syncscope_core::store;
 use tokio::time::Instant;
@@ -98,32 +99,10 @@ pub fn untouched(run: &Run<'_>, note: String) -> Outcome {
     }
 }
 
-/// An outcome with the run's identity filled in and nothing done yet. A drift check
-/// is always a dry run.
+/// An outcome with the run's identity filled in and nothing done yet
+/// ([`rules::blank`]).
 fn blank(run: &Run<'_>, verdict: Verdict) -> Outcome {
-    Outcome {
-        trigger: run.trigger,
-        verdict,
-        dry_run: run.props.dry_run || run.trigger == Trigger::Drift,
-        stage: run.props.stage.clone(),
-        stack: run.stack.clone(),
-        profile: run.props.sync_profile.to_string(),
-        domain: run.props.domain.to_string(),
-        mode: run.props.mode,
-        started_at: now_rfc3339(),
-        duration_ms: 0,
-        plan: None,
-        results: Vec::new(),
-        scope_after: None,
-        failure: None,
-        warnings: Vec::new(),
-        docs_url: None,
-        calls: Default::default(),
-        retries: Default::default(),
-        note: None,
-        impact: None,
-        directory: None,
-    }
+    rules::blank(run.props, run.trigger, &run.stack, now_rfc3339(), verdict)
 }
 
 /// The current time as RFC 3339 (UTC, seconds).
@@ -201,18 +180,12 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
         Ok(stored) => stored,
         Err(e) => return fail(outcome, format!("could not read the filters: {e}")),
     };
-    if let Some(expected) = props.filters_hash.as_ref().map(|h| h.as_str())
-        && expected != stored.hash
-    {
-        return fail(
-            outcome,
-            format!(
-                "the filters under {} (hash {}) are not the ones this deployment wrote (hash {}); deploy again",
-                props.filters_parameter,
-                store::short(&stored.hash),
-                store::short(expected)
-            ),
-        );
+    if let Err(reason) = rules::check_deployed(
+        props.filters_parameter.as_str(),
+        props.filters_hash.as_ref().map(|h| h.as_str()),
+        &stored.hash,
+    ) {
+        return fail(outcome, reason);
     }
     let store::Stored {
         entries: stored,
@@ -221,20 +194,9 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
     let desired = match store::desired_from(&props.domain, &stored) {
         Ok(desired) => desired,
         Err(problems) => {
-            let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
-            let more = problems.len().saturating_sub(5);
-            let tail = if more > 0 {
-                format!("; and {more} more")
-            } else {
-                String::new()
-            };
             return fail(
                 outcome,
-                format!(
-                    "invalid filters under {}: {}{tail}",
-                    props.filters_parameter,
-                    shown.join("; ")
-                ),
+                rules::invalid_filters(props.filters_parameter.as_str(), &problems),
             );
         }
     };
@@ -445,14 +407,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
         warnings,
     } = state;
     outcome.warnings.extend(warnings);
-    let shared: Vec<&plan::Action> = plan.with_op(Op::Shared).collect();
-    if !shared.is_empty() {
-        outcome.warnings.push(format!(
-            "{} filter(s) this config does not want stay in the scope because other stacks of the sync profile list them: {}",
-            shared.len(),
-            plan::wanted_by_list(&shared, 10)
-        ));
-    }
+    outcome.warnings.extend(rules::shared_warning(&plan));
     tracing::info!(
         create = plan.counts().create,
         remove = plan.counts().remove,
@@ -460,41 +415,26 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
         unmanaged = plan.counts().unmanaged,
         "planned"
     );
-    // Deleting the stack with OnDelete remove is its own confirmation; a drift check
-    // changes nothing, so the guards only warn there.
-    let guarded = !matches!(run.trigger, Trigger::Delete | Trigger::Drift);
-    let tripped = plan
-        .check_guard(&props.guard())
-        .map_err(|t| t.to_string())
-        .and_then(|()| match &outcome.impact {
-            Some(impact) => check_people_guard(impact, props.guard().max_users_losing_access)
-                .map_err(|t| t.to_string()),
-            None => Ok(()),
-        })
-        .and_then(|()| match &outcome.directory {
-            Some(report) => props.directory_check.judge(report, &plan),
-            None => Ok(()),
-        });
-    if let Err(tripped) = tripped {
-        if guarded {
+    match rules::gate(
+        run.trigger,
+        &plan,
+        &props.guard(),
+        outcome.impact.as_ref(),
+        props.directory_check,
+        outcome.directory.as_ref(),
+    ) {
+        Gate::Open => {}
+        Gate::Warned(warning) => outcome.warnings.push(warning),
+        Gate::Refused(reason) => {
             outcome.plan = Some(plan);
             outcome.scope_after = Some(before);
-            return fail(outcome, tripped);
-        }
-        if run.trigger == Trigger::Drift {
-            outcome
-                .warnings
-                .push(format!("a deployment now would be refused: {tripped}"));
+            return fail(outcome, reason);
         }
     }
-    // A run that writes: not dry, not a drift check, and with an owner for its record.
-    let Some(owner) = owner(run, key).filter(|_| !props.dry_run && run.trigger != Trigger::Drift)
+    let Some(owner) = owner(run, key)
+        .filter(|_| rules::writes(run.trigger, props.dry_run, run.stack_id.is_some()))
     else {
-        outcome.verdict = if plan.has_changes() {
-            Verdict::Changed
-        } else {
-            Verdict::NoChange
-        };
+        outcome.verdict = rules::verdict(&plan, &[]);
         outcome.plan = Some(plan);
         outcome.scope_after = Some(before);
         record_calls(&mut outcome, client);
@@ -577,17 +517,10 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
 
     clean_up_dead(app, &dead, &mut outcome).await;
 
-    let complete = applied.iter().all(ChangeResult::succeeded);
-    outcome.verdict = if !plan.has_changes() {
-        Verdict::NoChange
-    } else if complete {
-        Verdict::Changed
-    } else {
-        Verdict::PartialFailure
-    };
+    outcome.verdict = rules::verdict(&plan, &applied);
     // The answers applied over the latest listing: a listing may lag behind the
     // writes just made, the answers do not.
-    outcome.scope_after = Some(scope_after(
+    outcome.scope_after = Some(rules::scope_after(
         listed_after.as_deref().unwrap_or(&before),
         &applied,
     ));
@@ -659,33 +592,6 @@ async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<D
             )
             .await,
     )
-}
-
-/// The scope after an apply, from a listing (the scope before, or the settling
-/// listing) and the answers to each change (a 2xx answer is trusted: no listing is
-/// spent on what succeeded).
-fn scope_after(base: &[CurrentFilter], results: &[ChangeResult]) -> Vec<CurrentFilter> {
-    let removed: HashSet<&str> = results
-        .iter()
-        .filter(|r| r.action.op == Op::Remove && r.succeeded())
-        .filter_map(|r| r.action.id.as_deref())
-        .collect();
-    let listed: HashSet<ScopeKey> = base.iter().map(CurrentFilter::key).collect();
-    let created = results
-        .iter()
-        .filter(|r| r.action.op == Op::Create && r.succeeded())
-        .filter(|r| !listed.contains(&r.action.key()))
-        .map(|r| CurrentFilter {
-            id: String::new(),
-            kind: r.action.kind,
-            name: r.action.name.clone(),
-            domain: r.action.domain.clone(),
-        });
-    base.iter()
-        .filter(|f| !removed.contains(f.id.as_str()))
-        .cloned()
-        .chain(created)
-        .collect()
 }
 
 /// The reason for a failed listing, with a hint when the profile does not exist.
@@ -791,17 +697,7 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
     // A Delete wants no name: the directory is not asked.
     let mut outcome = apply_and_record(cx, outcome, plan, state, std::future::ready(None)).await;
     if outcome.verdict == Verdict::NoChange && !outcome.dry_run {
-        let shared = outcome.shared().len();
-        outcome.note = Some(if shared == 0 {
-            format!(
-                "deleted; none of the {recorded} filter(s) recorded for {key} is in the scope any more, so there was nothing to remove"
-            )
-        } else {
-            format!(
-                "deleted; {shared} of the {recorded} filter(s) recorded for {key} stay in the scope because other stacks list them ({}), nothing else was left to remove",
-                plan::wanted_by_list(&outcome.shared(), 3)
-            )
-        });
+        outcome.note = Some(rules::teardown_note(recorded, key, &outcome.shared()));
     }
     outcome
 }
@@ -844,32 +740,5 @@ async fn release_quietly(app: &App, ledger: &StoredLedger, outcome: &mut Outcome
             "could not delete the ownership record {} ({e}); it names this stack, so no other stack claims it",
             ledger.path
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fixtures::{action, listed};
-    use syncscope_core::outcome::ChangeStatus;
-
-    #[test]
-    fn the_scope_after_follows_the_answers_without_a_listing() {
-        let before = listed(&[("sf-1", "Old"), ("sf-2", "Kept")]);
-        let results = vec![
-            ChangeResult {
-                action: action(Op::Create, "New", None),
-                status: ChangeStatus::Applied,
-            },
-            ChangeResult {
-                action: action(Op::Remove, "Old", Some("sf-1")),
-                status: ChangeStatus::Applied,
-            },
-        ];
-        let names: Vec<String> = scope_after(&before, &results)
-            .into_iter()
-            .map(|f| f.name)
-            .collect();
-        assert_eq!(names, ["Kept", "New"]);
     }
 }

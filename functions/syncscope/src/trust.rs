@@ -34,22 +34,7 @@ fn account_of(stack_id: &str) -> Option<&str> {
     Arn::parse(stack_id)?.account_id()
 }
 
-/// The stack name inside a StackId (`arn:…:stack/NAME/uuid`), or the text itself.
-pub fn stack_name(stack_id: &str) -> &str {
-    Arn::parse(stack_id)
-        .and_then(|a| a.resource_name())
-        .unwrap_or(stack_id)
-}
-
-/// Whether an event of `stack_id` (a StackId, or a drift event's stack name) is for
-/// `own` (the function's StackId, None: any stack).
-pub fn is_own_stack(own: Option<&str>, stack_id: &str) -> bool {
-    match own {
-        None => true,
-        Some(own) if stack_id.starts_with("arn:") => own == stack_id,
-        Some(own) => stack_name(own) == stack_id,
-    }
-}
+pub use syncscope_core::request::{is_own_stack, stack_name};
 
 /// Whether `host` is a loopback address the tests' local sinks listen on, allowed only
 /// with the `test-hooks` feature (never in the shipped zip): the one exemption of the
@@ -123,21 +108,5 @@ mod tests {
             None
         );
         assert_eq!(account_of("Prod"), None);
-    }
-
-    #[test]
-    fn a_pinned_function_serves_only_its_own_stack() {
-        let own = "arn:aws:cloudformation:eu-central-1:123456789012:stack/Prod/11111111-2222";
-        assert!(is_own_stack(Some(own), own));
-        assert!(
-            is_own_stack(Some(own), "Prod"),
-            "a drift event names the stack"
-        );
-        assert!(!is_own_stack(
-            Some(own),
-            "arn:aws:cloudformation:eu-central-1:123456789012:stack/Prod/99999999-0000"
-        ));
-        assert!(!is_own_stack(Some(own), "Test"));
-        assert!(is_own_stack(None, "anything"));
     }
 }
