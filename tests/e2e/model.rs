@@ -888,12 +888,14 @@ impl<'d, D: Driver> Sim<'d, D> {
         }
         let mut touched = vec![(s.region, s.profile.clone())];
         if let Some(id) = &physical
-            && let syncscope_core::cfn::IdKind::Managed { region, profile } =
-                syncscope_core::cfn::classify_id(id)
+            && let syncscope_core::cfn::IdKind::Managed(key) = syncscope_core::cfn::classify_id(id)
         {
             touched.push((
-                REGIONS.iter().position(|r| *r == region).unwrap_or(0),
-                profile,
+                REGIONS
+                    .iter()
+                    .position(|r| *r == key.region.as_str())
+                    .unwrap_or(0),
+                key.profile.to_string(),
             ));
         }
         if let Some(old) = event["OldResourceProperties"].as_object() {
@@ -913,7 +915,7 @@ impl<'d, D: Driver> Sim<'d, D> {
         for (region, profile) in touched {
             let (region, profile) = (*region, profile.as_str());
             {
-                let key = ProfileKey::new(REGIONS[region], profile);
+                let key = ProfileKey::parse(REGIONS[region], profile).expect("a valid key");
                 let record = self
                     .driver
                     .rt()

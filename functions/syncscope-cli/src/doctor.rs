@@ -24,7 +24,7 @@ use syncscope::teams::TeamsNotifier;
 use syncscope_core::config::{CardFormat, Config};
 use syncscope_core::directory::{AdStatus, DirectoryCheck, Wanted};
 use syncscope_core::names::WebhookRef;
-use syncscope_core::scope::{FilterKind, ProfileKey};
+use syncscope_core::scope::FilterKind;
 use syncscope_core::store;
 use syncscope_core::synth::ParameterNames;
 use tokio::time::Instant;
@@ -329,7 +329,7 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
     let names = crate::live::names_of(config);
     let check = deployed_filters(&store, &names, config).await;
     doctor.report("stack filters (SSM)", check);
-    let key = ProfileKey::new(region.clone(), profile);
+    let key = clients.key.clone();
     let at = syncscope::ssm::RecordAt {
         owners: &names.owners,
         ledger_base: &names.ledger,

@@ -14,6 +14,7 @@ use syncscope::stacks::{OtherStacks, StackReader};
 use syncscope_core::config::Config;
 use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs};
+use syncscope_core::names::Region;
 use syncscope_core::plan::Plan;
 use syncscope_core::scope::{CurrentFilter, Ledger, ProfileKey};
 use syncscope_core::store;
@@ -46,6 +47,8 @@ pub struct Clients {
     pub identity_sync: IdentitySyncClient,
     /// The region of IAM Identity Center (the config's `Region`, else the default).
     pub region: String,
+    /// The resource the config names: its sync profile in that region.
+    pub key: ProfileKey,
 }
 
 impl Clients {
@@ -63,10 +66,15 @@ impl Clients {
             .map_or(default_region, |r| r.as_str().to_owned());
         let endpoint = resolve_endpoint(&region, |n| std::env::var(n).ok());
         let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, &region, endpoint)?;
+        let key = ProfileKey::new(
+            Region::parse(&region).map_err(|e| format!("the AWS region {region:?}: {e}"))?,
+            config.sso.sync_profile.clone(),
+        );
         Ok(Self {
             sdk,
             identity_sync,
             region,
+            key,
         })
     }
 
@@ -167,7 +175,7 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
     let clients = Clients::from_env(config).await?;
     let profile = config.sso.sync_profile.as_str();
     let names = names_of(config);
-    let key = ProfileKey::new(clients.region.clone(), profile);
+    let key = clients.key.clone();
     let deadline = Instant::now() + LIST_TIME;
     let store = clients.parameter_store();
     let stacks = StackReader::new(&clients.sdk);

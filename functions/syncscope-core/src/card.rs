@@ -131,9 +131,9 @@ fn subtitle(outcome: &Outcome) -> String {
     };
     format!(
         "{what} · profile {} · domain {} · {}",
-        clip(&outcome.profile, 128),
-        clip(&outcome.domain, 253),
-        clip(&outcome.started_at, 40)
+        clip(outcome.profile.as_str(), 128),
+        clip(outcome.domain.as_str(), 253),
+        clip(&outcome.started_at.to_string(), 40)
     )
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::names::{Region, SyncProfileName};
+use crate::scope::ProfileKey;
 
 /// The largest response body CloudFormation accepts.
 pub const MAX_RESPONSE_BYTES: usize = 4096;
@@ -30,8 +30,8 @@ const FAILED_CREATE: &str = "syncscope:failed-create:";
 
 /// The physical resource id: derived from the sync profile (and its region), so it
 /// never changes when the filters change.
-pub fn physical_id(region: &str, profile: &SyncProfileName) -> String {
-    format!("{ID_PREFIX}:{region}:{profile}")
+pub fn physical_id(key: &ProfileKey) -> String {
+    format!("{ID_PREFIX}:{}:{}", key.region, key.profile)
 }
 
 /// The id answered for a Create that failed; its Delete succeeds untouched.
@@ -47,13 +47,8 @@ pub fn failed_create_id(request_id: &str) -> String {
 /// What a physical id that CloudFormation sends back means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdKind {
-    /// An id this resource issued for a profile.
-    Managed {
-        /// Region of the profile.
-        region: String,
-        /// The profile.
-        profile: String,
-    },
+    /// An id this resource issued for a profile: the profile and its region.
+    Managed(ProfileKey),
     /// The id of a Create that failed.
     FailedCreate,
     /// Anything else: an id this resource never issued.
@@ -67,13 +62,8 @@ pub fn classify_id(id: &str) -> IdKind {
     }
     let mut parts = id.splitn(3, ':');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(ID_PREFIX), Some(region), Some(profile))
-            if Region::parse(region).is_ok() && SyncProfileName::parse(profile).is_ok() =>
-        {
-            IdKind::Managed {
-                region: region.to_owned(),
-                profile: profile.to_owned(),
-            }
+        (Some(ID_PREFIX), Some(region), Some(profile)) => {
+            ProfileKey::parse(region, profile).map_or(IdKind::Foreign, IdKind::Managed)
         }
         _ => IdKind::Foreign,
     }
@@ -106,10 +96,7 @@ pub fn failed_create_answer(real_id: &str, may_have_changed: bool, request_id: &
 /// it belongs to the resource CloudFormation knows, so a request whose id names
 /// another sync profile or region than the one it reconciles (a replacement) does
 /// not; a Create or a drift check (no id yet) does.
-pub fn reads_legacy_ledger(
-    sent: Option<&crate::scope::ProfileKey>,
-    target: &crate::scope::ProfileKey,
-) -> bool {
+pub fn reads_legacy_ledger(sent: Option<&ProfileKey>, target: &ProfileKey) -> bool {
     sent.is_none_or(|key| key == target)
 }
 
@@ -212,7 +199,6 @@ pub fn render(mut body: ResponseBody) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::ProfileKey;
 
     #[test]
     fn the_id_a_request_answers_before_the_work_knows_better() {
@@ -253,8 +239,8 @@ mod tests {
 
     #[test]
     fn the_legacy_ledger_is_read_only_for_the_resource_cloudformation_knows() {
-        let here = ProfileKey::new("eu-central-1", "P");
-        let elsewhere = ProfileKey::new("eu-west-1", "P");
+        let here = ProfileKey::parse("eu-central-1", "P").unwrap();
+        let elsewhere = ProfileKey::parse("eu-west-1", "P").unwrap();
         assert!(
             reads_legacy_ledger(None, &here),
             "a Create or a drift check"
@@ -293,19 +279,14 @@ mod tests {
 
     #[test]
     fn ids_are_classified() {
-        let profile = SyncProfileName::default();
-        let id = physical_id("eu-central-1", &profile);
+        let key =
+            ProfileKey::parse("eu-central-1", crate::names::SyncProfileName::DEFAULT).unwrap();
+        let id = physical_id(&key);
         assert_eq!(
             id,
             "syncscope:eu-central-1:SynchronizationToActiveDirectoryAwsSso"
         );
-        assert_eq!(
-            classify_id(&id),
-            IdKind::Managed {
-                region: "eu-central-1".into(),
-                profile: profile.as_str().into()
-            }
-        );
+        assert_eq!(classify_id(&id), IdKind::Managed(key));
         assert_eq!(
             classify_id(&failed_create_id("abc-123")),
             IdKind::FailedCreate

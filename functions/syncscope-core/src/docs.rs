@@ -20,11 +20,11 @@ use crate::names::{Caseless, DisplayName, NameMap, display_name, name_key};
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
 use crate::plan::{Action, Op};
 use crate::scope::{FilterKind, Keyed, ScopeKeyRef};
+use crate::timestamp::Timestamp;
 
 pub mod layout;
 
-use layout::is_rfc3339_utc;
-pub use layout::{DOCUMENTS, Layout, history_stamp, layout, stage_segment};
+pub use layout::{DOCUMENTS, Layout, layout, stage_segment};
 
 /// The version of the `groups.json` format.
 pub const FORMAT: u32 = 1;
@@ -387,8 +387,8 @@ pub struct DocsView<'a> {
     pub domain: String,
     /// The ownership mode (`managed` / `authoritative`).
     pub mode: String,
-    /// When the run started (RFC 3339, UTC).
-    pub generated_at: String,
+    /// When the run started.
+    pub generated_at: Timestamp,
     /// What started the run.
     pub trigger: String,
     /// `changed`, `no_change`, `partial_failure` or `failed`.
@@ -652,10 +652,10 @@ impl<'a> DocsView<'a> {
             title: format!("AWS sign-in groups: {}", outcome.stage),
             stage: outcome.stage.clone(),
             stack: outcome.stack.clone(),
-            profile: outcome.profile.clone(),
-            domain: outcome.domain.clone(),
+            profile: outcome.profile.to_string(),
+            domain: outcome.domain.to_string(),
             mode: outcome.mode.as_str().to_owned(),
-            generated_at: outcome.started_at.clone(),
+            generated_at: outcome.started_at,
             trigger: outcome.trigger.as_str().to_owned(),
             verdict: outcome.verdict,
             verdict_text: outcome.verdict.as_str().to_owned(),
@@ -680,24 +680,6 @@ impl<'a> DocsView<'a> {
                 added_groups: Vec::new(),
                 ..impact.clone()
             }),
-        }
-    }
-
-    /// Whether `generated_at` is an RFC 3339 UTC time (usable in `<time datetime>`).
-    pub fn has_machine_time(&self) -> bool {
-        is_rfc3339_utc(&self.generated_at)
-    }
-
-    /// The run time for people: `2026-11-22 08:45:21 UTC`.
-    pub fn human_time(&self) -> String {
-        if self.has_machine_time() {
-            let t = self
-                .generated_at
-                .trim_end_matches('Z')
-                .replacen('T', " ", 1);
-            format!("{t} UTC")
-        } else {
-            self.generated_at.clone()
         }
     }
 
@@ -905,7 +887,10 @@ mod tests {
             .find(|e| e.kind == FilterKind::Group && e.status == AdStatus::NotInAd)
             .unwrap();
         let mut enrichment = Enrichment::default();
-        enrichment.insert(&display_name(&typo.name, &outcome.domain), Lookup::Missing);
+        enrichment.insert(
+            &display_name(&typo.name, outcome.domain.as_str()),
+            Lookup::Missing,
+        );
         let with_typo = DocsView::build(&outcome, &enrichment);
         assert_eq!(
             with_typo.counts.pending, 0,

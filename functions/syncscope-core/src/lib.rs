@@ -31,6 +31,7 @@
 //! - [`preview`]: a plan and its impact as text, pull-request markdown or JSON.
 //! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store.
 //! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
+//! - [`timestamp`]: when a run started (UTC, to the second), in each form it is written.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
 
 pub mod arn;
@@ -54,3 +55,4 @@ pub mod scope;
 pub mod store;
 pub mod suggest;
 pub mod synth;
+pub mod timestamp;

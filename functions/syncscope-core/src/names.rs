@@ -61,6 +61,15 @@ macro_rules! newtype {
             }
         }
 
+        /// Deserialised through [`Self::parse`]: a value read back is as valid as one
+        /// read from a config.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(deserializer)?;
+                Self::parse(&raw).map_err(serde::de::Error::custom)
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = String;
 
@@ -92,7 +101,7 @@ newtype! {
     /// An AWS region code such as `eu-central-1`.
     ///
     /// Rule: region syntax (`xx-name-N`, including gov and iso partitions).
-    Region = region;
+    Region[PartialOrd, Ord] = region;
     /// A CloudFormation stack name.
     ///
     /// Rule: starts with a letter; letters, digits and hyphens; at most 128 characters.
@@ -100,7 +109,7 @@ newtype! {
     /// The name of an identity-sync sync profile.
     ///
     /// Rule: 1 to 128 letters, digits, `_`, `-` or `.`.
-    SyncProfileName[Deserialize] = sync_profile_name;
+    SyncProfileName[PartialOrd, Ord] = sync_profile_name;
     /// An identity store id, e.g. `d-1234567890`.
     ///
     /// Rule: the `d-` followed by 10 hexadecimal digits form.

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::{DomainName, SyncProfileName};
 use crate::plan::{Action, Mode, Op, Plan};
 use crate::scope::CurrentFilter;
+use crate::timestamp::Timestamp;
 
 /// Why a change that never started did not happen.
 pub const NOT_STARTED: &str = "not started before the deadline";
@@ -154,13 +156,13 @@ pub struct Outcome {
     /// The stack (or a label for local and CLI runs).
     pub stack: String,
     /// The sync profile.
-    pub profile: String,
+    pub profile: SyncProfileName,
     /// The AD domain.
-    pub domain: String,
+    pub domain: DomainName,
     /// The ownership mode.
     pub mode: Mode,
-    /// When the run started (RFC 3339, UTC).
-    pub started_at: String,
+    /// When the run started.
+    pub started_at: Timestamp,
     /// How long it took, in milliseconds.
     pub duration_ms: u64,
     /// The plan, if the run got that far.

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::arn::Arn;
 use crate::cfn::{self, IdKind};
+use crate::names::Region;
 use crate::outcome::{Findings, Outcome, Trigger};
 use crate::properties::{self, Properties};
 use crate::scope::ProfileKey;
@@ -226,15 +227,15 @@ pub fn parse_properties(props: &Value) -> Result<Properties, String> {
 }
 
 /// The region of IAM Identity Center that `props` act in: theirs, or the function's.
-pub fn region_of<'a>(props: &'a Properties, default_region: &'a str) -> &'a str {
-    props.region.as_ref().map_or(default_region, |r| r.as_str())
+pub fn region_of<'a>(props: &'a Properties, default_region: &'a Region) -> &'a Region {
+    props.region.as_ref().unwrap_or(default_region)
 }
 
 /// The resource `props` name: their sync profile in their region.
-pub fn profile_key(props: &Properties, default_region: &str) -> ProfileKey {
+pub fn profile_key(props: &Properties, default_region: &Region) -> ProfileKey {
     ProfileKey::new(
-        region_of(props, default_region),
-        props.sync_profile.as_str(),
+        region_of(props, default_region).clone(),
+        props.sync_profile.clone(),
     )
 }
 
@@ -339,7 +340,7 @@ impl Step {
 
 /// Decides what a request does, from the request alone. `default_region` is the
 /// function's region (properties without `Region` act there).
-pub fn decide(request: &Request, default_region: &str) -> Step {
+pub fn decide(request: &Request, default_region: &Region) -> Step {
     let fail = |reason: String, id: &str| Step::Fail {
         reason,
         id: id.to_owned(),
@@ -388,7 +389,7 @@ pub fn decide(request: &Request, default_region: &str) -> Step {
                     return untouched("the create of this resource had failed".to_owned());
                 }
                 IdKind::Foreign => return untouched("this resource never issued that id".into()),
-                IdKind::Managed { region, profile } => ProfileKey::new(region, profile),
+                IdKind::Managed(key) => key,
             };
             match parse_properties(properties) {
                 Ok(props) => Step::Delete {
@@ -408,14 +409,14 @@ fn reconcile(
     trigger: Trigger,
     sent: Option<&String>,
     request: &Request,
-    default_region: &str,
+    default_region: &Region,
     old: Option<&Value>,
 ) -> Step {
     let key = profile_key(&properties, default_region);
     // The resource CloudFormation knows: the one its id names, when this resource
     // issued it.
     let current = sent.and_then(|id| match cfn::classify_id(id) {
-        IdKind::Managed { region, profile } => Some(ProfileKey::new(region, profile)),
+        IdKind::Managed(key) => Some(key),
         _ => None,
     });
     let abandoned = current
@@ -427,7 +428,7 @@ fn reconcile(
         .and_then(Value::as_str)
         .map(|hash| store::short(&hash.to_ascii_lowercase()));
     Step::Reconcile(Box::new(Reconcile {
-        id: cfn::physical_id(&key.region, &properties.sync_profile),
+        id: cfn::physical_id(&key),
         // The 0.1 ledger belongs to the resource CloudFormation knows (the id it
         // sent), not to the new one of a replacement.
         legacy_ledger: cfn::reads_legacy_ledger(current.as_ref(), &key),
@@ -450,7 +451,7 @@ pub fn abandoned_replacement(
     old_properties: &Value,
     current: &ProfileKey,
     target: &ProfileKey,
-    default_region: &str,
+    default_region: &Region,
 ) -> Option<Abandoned> {
     let properties = parse_properties(old_properties).ok()?;
     let key = profile_key(&properties, default_region);
@@ -527,7 +528,7 @@ mod tests {
     }
 
     fn step(raw: Value) -> Step {
-        decide(&request(raw), REGION)
+        decide(&request(raw), &Region::parse(REGION).unwrap())
     }
 
     fn reconcile(step: Step) -> Reconcile {
@@ -605,7 +606,7 @@ mod tests {
             );
             assert_eq!(request.fallback_id, fallback, "{request_type} {sent:?}");
             assert_eq!(
-                decide(&request, REGION),
+                decide(&request, &Region::parse(REGION).unwrap()),
                 Step::Fail {
                     reason: reason.clone(),
                     id: fallback.into()
@@ -623,7 +624,7 @@ mod tests {
             None,
         )));
         assert_eq!(run.trigger, Trigger::Create);
-        assert_eq!(run.key, ProfileKey::new(REGION, "P"));
+        assert_eq!(run.key, ProfileKey::parse(REGION, "P").unwrap());
         assert_eq!(run.id, id("P"));
         assert!(run.legacy_ledger);
         assert_eq!(run.previous_config, None);
@@ -738,7 +739,7 @@ mod tests {
             Some(props(json!({"SyncProfileName": "B", "OnDelete": "remove"}))),
         )));
         let abandoned = run.abandoned.expect("B was abandoned");
-        assert_eq!(abandoned.key, ProfileKey::new(REGION, "B"));
+        assert_eq!(abandoned.key, ProfileKey::parse(REGION, "B").unwrap());
         assert_eq!(
             abandoned.properties.on_delete,
             crate::config::OnDelete::Remove
@@ -764,7 +765,7 @@ mod tests {
         else {
             panic!("not a delete")
         };
-        assert_eq!(key, ProfileKey::new(REGION, "FromId"));
+        assert_eq!(key, ProfileKey::parse(REGION, "FromId").unwrap());
         assert_eq!(answered, id("FromId"));
         for (sent, properties, why) in [
             (

@@ -12,6 +12,7 @@ use crate::plan::{self, Action, GuardLimits, Op, Plan};
 use crate::properties::Properties;
 use crate::scope::{CurrentFilter, Keyed, ProfileKey, ScopeKey};
 use crate::store;
+use crate::timestamp::Timestamp;
 
 /// An outcome with the run's identity filled in and nothing done yet. A drift check
 /// is always a dry run.
@@ -19,7 +20,7 @@ pub fn blank(
     props: &Properties,
     trigger: Trigger,
     stack: &str,
-    started_at: String,
+    started_at: Timestamp,
     verdict: Verdict,
 ) -> Outcome {
     Outcome {
@@ -28,8 +29,8 @@ pub fn blank(
         dry_run: props.dry_run || trigger == Trigger::Drift,
         stage: props.stage.clone(),
         stack: stack.to_owned(),
-        profile: props.sync_profile.to_string(),
-        domain: props.domain.to_string(),
+        profile: props.sync_profile.clone(),
+        domain: props.domain.clone(),
         mode: props.mode,
         started_at,
         duration_ms: 0,
@@ -473,7 +474,7 @@ mod tests {
 
     #[test]
     fn a_teardown_that_removed_nothing_says_why() {
-        let key = ProfileKey::new("eu-central-1", "P");
+        let key = ProfileKey::parse("eu-central-1", "P").unwrap();
         assert!(teardown_note(3, &key, &[]).starts_with(
             "deleted; none of the 3 filter(s) recorded for P in eu-central-1 is in the scope any more"
         ));

@@ -7,9 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::docs::{Enrichment, Lookup};
+use crate::names::{DomainName, SyncProfileName};
 use crate::outcome::{ChangeResult, ChangeStatus, Outcome, Trigger, Verdict};
 use crate::plan::{Action, Mode, Op, Plan};
 use crate::scope::{CurrentFilter, FilterKind};
+use crate::timestamp::Timestamp;
 
 /// The AD domain of every sample.
 pub const DOMAIN: &str = "corp.example.com";
@@ -281,10 +283,10 @@ pub fn outcome(spec: Spec) -> Outcome {
             "TEST".to_owned()
         },
         stack: "COMPANY-SSO-AD-GroupSync-TEST".to_owned(),
-        profile: "SynchronizationToActiveDirectoryAwsSso".to_owned(),
-        domain: DOMAIN.to_owned(),
+        profile: SyncProfileName::default(),
+        domain: DomainName::parse(DOMAIN).expect("a valid domain"),
         mode: Mode::Managed,
-        started_at: "2026-11-22T08:45:21Z".to_owned(),
+        started_at: Timestamp::parse("2026-11-22T08:45:21Z").expect("an RFC 3339 time"),
         duration_ms: 1234,
         plan: Some(plan),
         results,

@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use crate::names::FilterKind;
-use crate::names::{Caseless, Description, DomainName, FilterName, name_key};
+use crate::names::{
+    Caseless, Description, DomainName, FilterName, Region, SyncProfileName, name_key,
+};
 
 /// A sync filter that exists in the scope now (as listed by the identity-sync API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,9 +232,9 @@ pub struct Owner {
     /// The CloudFormation StackId (an ARN ending in a UUID).
     pub stack_id: String,
     /// The region of the sync profile.
-    pub region: String,
+    pub region: Region,
     /// The sync profile.
-    pub profile: String,
+    pub profile: SyncProfileName,
 }
 
 /// The names other live stacks of the same sync profile list (their ownership
@@ -269,18 +271,24 @@ impl CoOwners {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ProfileKey {
     /// The region of IAM Identity Center.
-    pub region: String,
+    pub region: Region,
     /// The sync profile.
-    pub profile: String,
+    pub profile: SyncProfileName,
 }
 
 impl ProfileKey {
     /// The key of a region and profile.
-    pub fn new(region: impl Into<String>, profile: impl Into<String>) -> Self {
-        Self {
-            region: region.into(),
-            profile: profile.into(),
-        }
+    pub fn new(region: Region, profile: SyncProfileName) -> Self {
+        Self { region, profile }
+    }
+
+    /// The key of a region and profile given as text; the error names the rule the
+    /// one that is not valid breaks.
+    pub fn parse(region: &str, profile: &str) -> Result<Self, String> {
+        Ok(Self::new(
+            Region::parse(region)?,
+            SyncProfileName::parse(profile)?,
+        ))
     }
 }
 

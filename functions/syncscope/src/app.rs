@@ -17,6 +17,7 @@ use aws_config::timeout::TimeoutConfig;
 
 use crate::directory::DirectoryReader;
 use crate::identity_store::IdentityStoreReader;
+use syncscope_core::names::Region;
 use syncscope_core::properties::Properties;
 
 use crate::identity_sync::{IdentitySyncClient, executor};
@@ -67,7 +68,7 @@ pub struct App {
     /// Secrets Manager: the Teams webhook, when referenced by ARN (built on first use).
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     /// The function's region.
-    pub region: String,
+    pub region: Region,
     /// Tunables.
     pub settings: Settings,
     /// The identity-sync endpoint of a region.
@@ -137,7 +138,10 @@ impl App {
             .region()
             .map(|r| r.as_ref().to_owned())
             .ok_or("no AWS region configured (AWS_REGION is not set)")?;
-        let identity_sync = IdentitySyncClient::from_sdk_config(&sdk, &region, endpoints(&region))?;
+        let region = Region::parse(&region)
+            .map_err(|e| format!("the function's region {region:?} is not valid: {e}"))?;
+        let identity_sync =
+            IdentitySyncClient::from_sdk_config(&sdk, region.as_str(), endpoints(region.as_str()))?;
         let http = crate::http::client(Duration::from_secs(3), Some(Duration::from_secs(10)))
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let aws_calls = crate::aws_calls::AwsCalls::default();
@@ -186,10 +190,10 @@ impl App {
 
     /// The identity store reader for `region` (the shared one for the function's own).
     pub fn identity_store_in(&self, region: &str) -> std::borrow::Cow<'_, IdentityStoreReader> {
-        if region == self.region {
+        if region == self.region.as_str() {
             std::borrow::Cow::Borrowed(
                 self.identity_store
-                    .get_or_init(|| IdentityStoreReader::new(&self.sdk, &self.region)),
+                    .get_or_init(|| IdentityStoreReader::new(&self.sdk, self.region.as_str())),
             )
         } else {
             std::borrow::Cow::Owned(IdentityStoreReader::new(&self.sdk, region))
@@ -200,10 +204,10 @@ impl App {
     /// the function's own).
     pub fn directory_in(&self, region: &str) -> std::borrow::Cow<'_, DirectoryReader> {
         let endpoint = self.directory_endpoint.as_deref();
-        if region == self.region {
+        if region == self.region.as_str() {
             std::borrow::Cow::Borrowed(
                 self.directory
-                    .get_or_init(|| DirectoryReader::at(&self.sdk, &self.region, endpoint)),
+                    .get_or_init(|| DirectoryReader::at(&self.sdk, self.region.as_str(), endpoint)),
             )
         } else {
             std::borrow::Cow::Owned(DirectoryReader::at(&self.sdk, region, endpoint))
@@ -219,7 +223,7 @@ impl App {
     /// A client for the identity-sync API in `region`, with counters of its own (one
     /// per run). The function's own region shares the client built at start-up.
     pub fn identity_sync_in(&self, region: &str) -> Result<IdentitySyncClient, String> {
-        if region == self.region {
+        if region == self.region.as_str() {
             return Ok(self.identity_sync.for_run());
         }
         IdentitySyncClient::from_sdk_config(&self.sdk, region, (self.endpoints)(region))

@@ -27,6 +27,7 @@ use syncscope_core::properties::Properties;
 use syncscope_core::rules::{self, Gate};
 use syncscope_core::scope::{CoOwners, CurrentFilter, Keyed, Owner, ProfileKey, ScopeKey};
 use syncscope_core::store;
+use syncscope_core::timestamp::Timestamp;
 use tokio::time::Instant;
 
 use crate::app::App;
@@ -86,7 +87,7 @@ impl Run<'_> {
 
     /// The resource this run's properties name: their sync profile in their region.
     pub fn key(&self, app: &App) -> ProfileKey {
-        ProfileKey::new(self.region(app), self.props.sync_profile.as_str())
+        syncscope_core::request::profile_key(self.props, &app.region)
     }
 }
 
@@ -102,16 +103,13 @@ pub fn untouched(run: &Run<'_>, note: String) -> Outcome {
 /// An outcome with the run's identity filled in and nothing done yet
 /// ([`rules::blank`]).
 fn blank(run: &Run<'_>, verdict: Verdict) -> Outcome {
-    rules::blank(run.props, run.trigger, &run.stack, now_rfc3339(), verdict)
-}
-
-/// The current time as RFC 3339 (UTC, seconds).
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(time::OffsetDateTime::now_utc());
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    rules::blank(
+        run.props,
+        run.trigger,
+        &run.stack,
+        Timestamp::at(std::time::SystemTime::now()),
+        verdict,
+    )
 }
 
 fn fail(mut outcome: Outcome, reason: String) -> Outcome {
@@ -143,7 +141,7 @@ enum Job {
 /// Does `job` on `key`'s scope with a client of its own (one run's calls), timed.
 async fn timed(app: &App, run: &Run<'_>, key: &ProfileKey, job: Job) -> Outcome {
     let started = Instant::now();
-    let mut outcome = match app.identity_sync_in(&key.region) {
+    let mut outcome = match app.identity_sync_in(key.region.as_str()) {
         Ok(client) => {
             let cx = Cx {
                 app,
@@ -265,7 +263,7 @@ async fn read_state(cx: &Cx<'_>, config: Option<String>) -> Result<State, String
         read_record(cx.app, run, key),
         read_others(cx),
         cx.client
-            .list_filters(&key.profile, run.deadlines.apply_end)
+            .list_filters(key.profile.as_str(), run.deadlines.apply_end)
     );
     let ledger =
         ledger.map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
@@ -274,7 +272,7 @@ async fn read_state(cx: &Cx<'_>, config: Option<String>) -> Result<State, String
         dead,
         mut warnings,
     } = others?;
-    let listing = listing.map_err(|e| listing_failed(&e, &key.profile))?;
+    let listing = listing.map_err(|e| listing_failed(&e, key.profile.as_str()))?;
     warnings.extend(record_warnings(&ledger));
     Ok(State {
         ledger,
@@ -474,7 +472,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     let applied = if plan.has_changes() {
         executor::apply(
             client,
-            &key.profile,
+            key.profile.as_str(),
             &plan,
             ExecOptions {
                 concurrency: app.settings.concurrency,
@@ -545,7 +543,7 @@ async fn assess_impact(cx: &Cx<'_>, plan: &Plan) -> Option<Impact> {
     let by = cx.run.deadlines.share_of_apply(0.25);
     let impact = cx
         .app
-        .identity_store_in(&cx.key.region)
+        .identity_store_in(cx.key.region.as_str())
         .impact(
             cx.run
                 .props
@@ -576,7 +574,7 @@ async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<D
     let by = cx.run.deadlines.share_of_apply(0.25);
     let configured = props.directory_id.as_ref().map(|id| id.as_str());
     let (directory_id, region) =
-        match crate::directory::locate(cx.client, &cx.key.profile, configured, by).await {
+        match crate::directory::locate(cx.client, cx.key.profile.as_str(), configured, by).await {
             Ok(found) => found,
             Err(why) => return Some(DirectoryReport::unlocated(&names, &why)),
         };
@@ -659,7 +657,7 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
         return outcome;
     }
     let current = match client
-        .list_filters(&key.profile, run.deadlines.apply_end)
+        .list_filters(key.profile.as_str(), run.deadlines.apply_end)
         .await
     {
         Ok(listing) => listing.filters,
@@ -674,7 +672,7 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
             ));
             return outcome;
         }
-        Err(e) => return fail(outcome, listing_failed(&e, &key.profile)),
+        Err(e) => return fail(outcome, listing_failed(&e, key.profile.as_str())),
     };
     let OtherStacks {
         co: others,

@@ -578,7 +578,8 @@ impl World {
         stack_id: &str,
         profile: &str,
     ) -> syncscope::ssm::StoredLedger {
-        let key = syncscope_core::scope::ProfileKey::new(REGION, profile);
+        let key = syncscope_core::scope::ProfileKey::parse(REGION, profile)
+            .expect("a valid region and profile");
         let names = self.names_of(stack);
         let at = syncscope::ssm::RecordAt {
             owners: &names.owners,
