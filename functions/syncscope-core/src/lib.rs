@@ -16,17 +16,24 @@
 //!   bucket names, URLs, webhook hosts, ...).
 //! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
 //!   for unit tests and the browser checks' files.
+//! - [`settings`]: every setting declared once (config key, property, type, default,
+//!   doc line), giving the config sections, the properties, the synthesiser's mapping
+//!   and `config/schema.json` ([`settings::schema`]).
 //! - [`scope`]: what a sync scope holds: filters that exist, desired filters, the
 //!   ledger, and who else wants a filter.
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
-//! - [`properties`]: the custom resource's properties, declared once: the struct,
-//!   its parser (the handler) and its writer (the synthesiser).
+//! - [`properties`]: the types a setting can hold (read, written, described in the
+//!   schema) and how the custom resource's properties are read; the properties
+//!   themselves are declared in [`settings`].
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
 //! - [`preview`]: a plan and its impact as text, pull-request markdown or JSON.
 //! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store.
 //! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
+
+// The settings table is sorted by a recursive macro, two steps an entry.
+#![recursion_limit = "256"]
 
 pub mod arn;
 pub mod card;
@@ -44,6 +51,7 @@ pub mod properties;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod scope;
+pub mod settings;
 pub mod store;
 pub mod suggest;
 pub mod synth;
