@@ -151,6 +151,54 @@ impl Property for WebhookRef {
     }
 }
 
+/// One line of text (a title, a label): trimmed, not empty, at most `MAX`
+/// characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line<const MAX: usize>(String);
+
+impl<const MAX: usize> Line<MAX> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> Property for Line<MAX> {
+    fn read(value: &str) -> Result<Self, String> {
+        let text = value.trim();
+        if text.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if let Some((position, c)) = text.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(format!(
+                "contains a control character (U+{:04X}) at position {}; write it on one line",
+                c as u32,
+                position + 1
+            ));
+        }
+        let length = text.chars().count();
+        if length > MAX {
+            return Err(format!(
+                "{} is {length} characters long; at most {MAX} are allowed",
+                quoted(text)
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+    fn write(&self) -> String {
+        self.0.clone()
+    }
+    fn schema() -> Value {
+        serde_json::json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX,
+            "pattern": r#"^[^\u0000-\u001F\u007F-\u009F]*$"#,
+            "patternErrorMessage": "One line, without control characters.",
+        })
+    }
+}
+
 /// A whole number from 0 to `MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count<const MAX: u32>(pub u32);
@@ -333,6 +381,26 @@ mod tests {
             assert!(problems.iter().any(|p| p == expected), "{problems:?}");
         }
         assert!(problems.iter().any(|p| p.starts_with("FiltersParameter:")));
+    }
+
+    #[test]
+    fn a_line_is_trimmed_and_refuses_control_characters_and_excess_length() {
+        assert_eq!(
+            Line::<5>::read("  Hi  ").map(|l| l.write()),
+            Ok("Hi".into())
+        );
+        assert_eq!(
+            Line::<5>::read("a\nb"),
+            Err("contains a control character (U+000A) at position 2; write it on one line".into())
+        );
+        assert_eq!(
+            Line::<5>::read("abcdef"),
+            Err("\"abcdef\" is 6 characters long; at most 5 are allowed".into())
+        );
+        assert_eq!(
+            Line::<5>::read("äöüßé").map(|l| l.write()),
+            Ok("äöüßé".into())
+        );
     }
 
     #[test]
