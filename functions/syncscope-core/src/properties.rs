@@ -419,6 +419,7 @@ mod tests {
             ("DocsBucket", "company-docs"),
             ("DocsPrefix", "wiki/sso"),
             ("DocsWebsite", "https://wiki.example.com/sso"),
+            ("DocsTitle", "Who can sign in to AWS"),
             ("TeamsWebhook", "ssm:/company/teams"),
             ("WebhookHosts", "teams-proxy.corp.example,hooks.example.net"),
             ("TeamsCardFormat", "MessageCard"),

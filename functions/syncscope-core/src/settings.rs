@@ -33,7 +33,7 @@ use crate::names::{
     StackName, SyncProfileName, WebhookHosts, WebhookRef,
 };
 use crate::plan::{GuardLimits, Mode};
-use crate::properties::{Absent, Count, Property, Sha256Hex, SsmPath, field};
+use crate::properties::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
 use crate::scope::{DesiredFilter, FilterKind};
 use crate::synth::{Context, deployed_webhook};
 
@@ -177,6 +177,14 @@ settings! {
             "title": "Documentation website",
             "examples": ["https://wiki.example.com/aws/sso-groups"],
         }),
+    }
+
+    /// The title of the published documentation page (optional; default "AWS sign-in
+    /// groups: " and the stage): one line, at most 120 characters.
+    docs_title: Line<120> {
+        config: (general "DocsTitle" optional),
+        property: ("DocsTitle" optional),
+        schema: json!({ "title": "Documentation page title", "examples": ["Who can sign in to AWS"] }),
     }
 
     /// The AWS region of IAM Identity Center (optional; default: the region the stack
@@ -460,6 +468,7 @@ mod tests {
         assert_eq!(props.stage, general.stage);
         assert_eq!(props.docs_bucket.as_ref(), Some(&general.docs_bucket));
         assert_eq!(props.docs_prefix, general.docs_prefix);
+        assert_eq!(props.docs_title, general.docs_title);
         assert_eq!(props.region, general.region);
         assert_eq!(props.card_format, general.card_format);
         assert_eq!(props.webhook_hosts.as_ref(), Some(&general.webhook_hosts));
