@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use syncscope_core::properties::{Line, Property};
 use syncscope_harness::sink::Reply;
 
 use crate::helpers::*;
@@ -416,6 +417,26 @@ fn every_outcome_posts_one_card_with_its_title() {
         "{failure}"
     );
     assert!(texts(adaptive(&cards[4])).contains("OnDelete is retain"));
+}
+
+#[test]
+fn a_configured_docs_title_reaches_the_published_page_through_the_template_properties() {
+    let world = World::start();
+    let group = format!("Titled-{}", world.ns);
+    let mut config = config(&[&group]);
+    config.general.docs_title = Some(Line::read("Who signs in to AWS <test>").unwrap());
+
+    let (props, _) = create(&world, &config);
+
+    assert_eq!(props["DocsTitle"], "Who signs in to AWS <test>");
+    let bucket = props["DocsBucket"].as_str().unwrap();
+    let prefix = format!("{}/TEST/", props["DocsPrefix"].as_str().unwrap());
+    let page = get(&world, bucket, &format!("{prefix}index.html")).body;
+    assert!(
+        page.contains("<title>Who signs in to AWS &#60;test&#62;</title>"),
+        "{page}"
+    );
+    assert!(!page.contains("AWS sign-in groups"));
 }
 
 #[test]

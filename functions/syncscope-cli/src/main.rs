@@ -1,6 +1,6 @@
 //! `syncscope`: validate a config, synthesise its CloudFormation template, preview the
-//! plan (offline or against the live scope), and bootstrap a new sync profile, from a
-//! laptop or CI.
+//! plan (offline or against the live scope), bootstrap a new sync profile, and print
+//! the config's JSON Schema, from a laptop or CI.
 //!
 //! Live modes (`plan` without `--current`, `bootstrap`, `doctor`) use the standard AWS
 //! credential chain and the same identity-sync client as the Lambda; they honour
@@ -149,11 +149,19 @@ enum Command {
         #[arg(long)]
         post_test_card: bool,
     },
+    /// Print the config file's JSON Schema, generated from the settings table (the
+    /// committed `config/schema.json` is this output).
+    Schema {
+        /// Write it to this file instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Schema { write } => schema(write.as_deref()),
         Command::Validate { config, json } => validate(&config, json),
         Command::Plan {
             config,
@@ -515,6 +523,24 @@ fn deployable(
         print_problems(path, &problems[..1]);
     }
     Err((ExitCode::FAILURE, problems))
+}
+
+/// `syncscope schema`: the config's JSON Schema, printed or written.
+fn schema(write: Option<&Path>) -> ExitCode {
+    let text = syncscope_core::settings::schema::render();
+    match write {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
+    }
 }
 
 fn validate(path: &Path, as_json: bool) -> ExitCode {

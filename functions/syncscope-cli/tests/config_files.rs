@@ -417,6 +417,22 @@ fn the_seed_only_fixture_holds_exactly_the_seeds_keys() {
 }
 
 #[test]
+fn the_committed_schema_is_the_one_the_settings_table_generates() {
+    let out = syncscope(&["schema"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let committed = std::fs::read_to_string(Path::new(REPO).join("config/schema.json")).unwrap();
+    assert!(
+        committed == generated,
+        "config/schema.json is not what the settings table generates; regenerate it with: cargo run -p syncscope-cli -- schema --write config/schema.json"
+    );
+}
+
+#[test]
 fn the_schema_is_a_valid_draft_07_schema() {
     let schema = schema();
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");

@@ -9,6 +9,10 @@ pub trait Choice: Copy + Sized + 'static {
     /// The spelling of a value.
     fn as_str(self) -> &'static str;
 
+    /// What a value means: its doc comment, on one line (the schema's
+    /// `enumDescriptions`).
+    fn doc(self) -> String;
+
     /// The value of a spelling (exact: spellings are case-sensitive).
     fn parse(value: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.as_str() == value)
@@ -35,17 +39,17 @@ macro_rules! choice {
     (
         $(#[$doc:meta])*
         pub enum $name:ident {
-            $(#[$first_doc:meta])* $first:ident = $first_spelling:literal,
-            $( $(#[$value_doc:meta])* $value:ident = $spelling:literal, )*
+            $(#[doc = $first_doc:literal])* $first:ident = $first_spelling:literal,
+            $( $(#[doc = $value_doc:literal])* $value:ident = $spelling:literal, )*
         }
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
         pub enum $name {
-            $(#[$first_doc])*
+            $(#[doc = $first_doc])*
             #[default]
             $first,
-            $( $(#[$value_doc])* $value, )*
+            $( $(#[doc = $value_doc])* $value, )*
         }
 
         impl $crate::choice::Choice for $name {
@@ -56,6 +60,14 @@ macro_rules! choice {
                     Self::$first => $first_spelling,
                     $( Self::$value => $spelling, )*
                 }
+            }
+
+            fn doc(self) -> String {
+                let lines: &[&str] = match self {
+                    Self::$first => &[$($first_doc),*],
+                    $( Self::$value => &[$($value_doc),*], )*
+                };
+                lines.iter().map(|line| line.trim()).collect::<Vec<_>>().join(" ")
             }
         }
 

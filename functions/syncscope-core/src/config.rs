@@ -12,82 +12,27 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::choice::Choice;
 use crate::directory::DirectoryCheck;
 use crate::names::{
-    BucketName, Description, DirectoryId, DomainName, FilterName, HttpsUrl, IdentityStoreId,
-    KeyPrefix, Region, Schedule, StackName, SyncProfileName, WebhookHosts, WebhookRef, quoted,
+    Description, DirectoryId, FilterName, StackName, WebhookHosts, WebhookRef, quoted,
 };
-use crate::plan::{GuardLimits, Mode};
+use crate::plan::GuardLimits;
+use crate::properties::Property;
 use crate::scope::{Desired, DesiredFilter, FilterKind};
 use crate::suggest;
 
 /// Most filters (groups and users together) one config may hold.
 pub const MAX_FILTERS: usize = 10_000;
 
+pub use crate::settings::{General, Sso};
+
 /// A validated configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `general`: naming, docs and notification settings.
     pub general: General,
     /// `SSO`: the AD domain and the sync scope.
     pub sso: Sso,
-}
-
-/// The `general` section.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct General {
-    /// `produkt`: the product name (part of the stack name).
-    pub product: String,
-    /// `stage`: the deployment stage, e.g. `TEST` or `PROD`.
-    pub stage: String,
-    /// `prefix`: the organisation prefix (first part of the stack name).
-    pub prefix: String,
-    /// `{prefix}-{produkt}-{stage}`.
-    pub stack_name: StackName,
-    /// `s3_DOKUBUCKET`: the bucket the documentation is published to.
-    pub docs_bucket: BucketName,
-    /// `DocsPrefix`: key prefix of the documentation in the bucket (default `sso`).
-    pub docs_prefix: KeyPrefix,
-    /// `WebhookUrlTeams`: where the Teams webhook URL comes from.
-    #[serde(skip)]
-    pub webhook: WebhookRef,
-    /// `WebhookHosts`: hosts besides Microsoft's that the card may be posted to (a
-    /// proxy); see [`WebhookHosts`].
-    pub webhook_hosts: WebhookHosts,
-    /// `DocuWebsite`: the page the Teams card's button opens.
-    pub docs_website: HttpsUrl,
-    /// `Region`: the region of IAM Identity Center (default: the deployment's region).
-    pub region: Option<Region>,
-    /// `TeamsCardFormat`: Adaptive Card (default) or legacy MessageCard.
-    pub card_format: CardFormat,
-    /// `DriftSchedule`: run a report-only reconcile on this schedule.
-    pub drift_schedule: Option<Schedule>,
-}
-
-/// The `SSO` section.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sso {
-    /// `ad_DomainName`: the Active Directory domain.
-    pub domain: DomainName,
-    /// `GroupFilters`: the AD groups to synchronise.
-    pub groups: Vec<DesiredFilter>,
-    /// `UserFilters`: individual AD users to synchronise.
-    pub users: Vec<DesiredFilter>,
-    /// `SyncProfileName`: the identity-sync profile (default: the console's).
-    pub sync_profile: SyncProfileName,
-    /// `IdentityStoreId`: skips looking the id up with sso-admin.
-    pub identity_store_id: Option<IdentityStoreId>,
-    /// `Mode`: `managed` (default) or `authoritative`.
-    pub mode: Mode,
-    /// `OnDelete`: what deleting the stack does to the scope.
-    pub on_delete: OnDelete,
-    /// `DeletionGuard`: the most one run may remove.
-    pub guard: GuardLimits,
-    /// `DirectoryCheck`: whether names must exist in AD (`warn`, `require`, `off`).
-    pub directory_check: DirectoryCheck,
-    /// `DirectoryId`: the directory to check names in (default: the sync profile's).
-    pub directory_id: Option<DirectoryId>,
 }
 
 impl Config {
@@ -238,42 +183,17 @@ pub fn from_value(value: &Value) -> Result<Parsed, Invalid> {
 }
 
 const ROOT_KEYS: &[&str] = &["$schema", "general", "SSO"];
-const GENERAL_KEYS: &[&str] = &[
-    "produkt",
-    "stage",
-    "prefix",
-    "s3_DOKUBUCKET",
-    "WebhookUrlTeams",
-    "DocuWebsite",
-    "Region",
-    "DocsPrefix",
-    "TeamsCardFormat",
-    "DriftSchedule",
-    "WebhookHosts",
-];
-const SSO_KEYS: &[&str] = &[
-    "ad_DomainName",
-    "GroupFilters",
-    "UserFilters",
-    "SyncProfileName",
-    "IdentityStoreId",
-    "Mode",
-    "OnDelete",
-    "DeletionGuard",
-    "DirectoryCheck",
-    "DirectoryId",
-];
 const FILTER_KEYS: &[&str] = &["Name", "Description"];
 const GUARD_KEYS: &[&str] = &["MaxRemovals", "MaxRemovalPercent", "MaxUsersLosingAccess"];
 
 /// Walks the JSON document, collecting problems.
 #[derive(Default)]
-struct Walker {
+pub(crate) struct Walker {
     problems: Vec<Problem>,
 }
 
 /// A JSON object with its path, for reading keys.
-struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     path: String,
     map: &'a Map<String, Value>,
     known: &'static [&'static str],
@@ -322,7 +242,7 @@ impl Walker {
     }
 
     /// Opens `value` as an object, warning about unknown keys.
-    fn object<'a>(
+    pub(crate) fn object<'a>(
         &mut self,
         path: &str,
         value: &'a Value,
@@ -418,63 +338,55 @@ impl Walker {
         result.map_err(|message| self.error(path, message)).ok()
     }
 
-    /// An optional value with a fixed set of spellings.
-    fn choice<T: Choice + Default>(&mut self, obj: &Obj<'_>, key: &str) -> Option<T> {
-        let Ok(value) = self.optional_str(obj, key) else {
-            return None;
-        };
-        let Some(value) = value else {
-            return Some(T::default());
-        };
-        if let Some(parsed) = T::parse(value) {
-            return Some(parsed);
-        }
-        let list = T::allowed();
-        let hint = suggest::closest(value, &T::spellings())
-            .map(|a| format!(" (did you mean {a:?}?)"))
-            .unwrap_or_default();
-        self.error(
-            obj.child(key),
-            format!("{} is not allowed: use {list}{hint}", quoted(value)),
-        );
-        None
+    /// A required setting (a non-empty string), read by its type.
+    pub(crate) fn required_setting<T: Property>(&mut self, obj: &Obj<'_>, key: &str) -> Option<T> {
+        let path = obj.child(key);
+        let value = self.required_str(obj, key)?;
+        self.check(&path, T::read_config(value))
+    }
+
+    /// An optional setting: `Some(None)` when absent, `None` when invalid (reported).
+    pub(crate) fn optional_setting<T: Property>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+    ) -> Option<Option<T>> {
+        self.optional_parsed(obj, key, T::read_config)
+    }
+
+    /// A setting with a default for when it is absent.
+    pub(crate) fn default_setting<T: Property>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        default: impl FnOnce() -> T,
+    ) -> Option<T> {
+        self.optional_setting(obj, key)
+            .map(|value| value.unwrap_or_else(default))
     }
 
     fn config(&mut self, root: &Value) -> Option<Config> {
         let root = self.object("", root, ROOT_KEYS)?;
         let general = self.required(&root, "general");
         let sso = self.required(&root, "SSO");
-        let general = general.and_then(|g| self.general(g));
-        let sso = sso.and_then(|s| self.sso(s));
+        let general = general.and_then(|g| crate::settings::read_general(self, g));
+        let sso = sso.and_then(|s| crate::settings::read_sso(self, s));
         Some(Config {
             general: general?,
             sso: sso?,
         })
     }
 
-    fn general(&mut self, value: &Value) -> Option<General> {
-        let obj = self.object("general", value, GENERAL_KEYS)?;
-        let product = self.required_str(&obj, "produkt");
-        let stage = self.required_str(&obj, "stage");
-        let prefix = self.required_str(&obj, "prefix");
-        let stack_name = match (prefix, product, stage) {
-            (Some(prefix), Some(product), Some(stage)) => {
-                self.stack_name(&obj, prefix, product, stage)
-            }
-            _ => None,
-        };
-
-        let bucket_path = obj.child("s3_DOKUBUCKET");
-        let docs_bucket = self
-            .required_str(&obj, "s3_DOKUBUCKET")
-            .and_then(|b| self.check(&bucket_path, BucketName::parse(b)));
-
+    /// The webhook URL against the hosts: a literal URL is a secret kept in git (a
+    /// warning), and refused on a host that is neither Microsoft's nor listed.
+    pub(crate) fn literal_webhook(
+        &mut self,
+        webhook: &Option<WebhookRef>,
+        hosts: &Option<WebhookHosts>,
+        obj: &Obj<'_>,
+    ) {
         let webhook_path = obj.child("WebhookUrlTeams");
-        let webhook = self
-            .required_str(&obj, "WebhookUrlTeams")
-            .and_then(|w| self.check(&webhook_path, WebhookRef::parse(w)));
-        let webhook_hosts = self.webhook_hosts(&obj);
-        if let (Some(WebhookRef::Literal(url)), Some(hosts)) = (&webhook, &webhook_hosts) {
+        if let (Some(WebhookRef::Literal(url)), Some(hosts)) = (webhook, hosts) {
             if hosts.allows(&url.host()) {
                 self.warning(
                     &webhook_path,
@@ -487,37 +399,10 @@ impl Walker {
                 );
             }
         }
-
-        let website_path = obj.child("DocuWebsite");
-        let docs_website = self
-            .required_str(&obj, "DocuWebsite")
-            .and_then(|w| self.check(&website_path, HttpsUrl::parse(w)));
-
-        let region = self.optional_parsed(&obj, "Region", Region::parse);
-        let docs_prefix = self
-            .optional_parsed(&obj, "DocsPrefix", KeyPrefix::parse)
-            .map(|p| p.unwrap_or_else(KeyPrefix::docs_default));
-        let card_format = self.choice::<CardFormat>(&obj, "TeamsCardFormat");
-        let drift_schedule = self.optional_parsed(&obj, "DriftSchedule", Schedule::parse);
-
-        Some(General {
-            product: product?.to_owned(),
-            stage: stage?.to_owned(),
-            prefix: prefix?.to_owned(),
-            stack_name: stack_name?,
-            docs_bucket: docs_bucket?,
-            docs_prefix: docs_prefix?,
-            webhook: webhook?,
-            webhook_hosts: webhook_hosts?,
-            docs_website: docs_website?,
-            region: region?,
-            card_format: card_format?,
-            drift_schedule: drift_schedule?,
-        })
     }
 
     /// `WebhookHosts`: an optional list of DNS names, each checked where it stands.
-    fn webhook_hosts(&mut self, obj: &Obj<'_>) -> Option<WebhookHosts> {
+    pub(crate) fn webhook_hosts(&mut self, obj: &Obj<'_>) -> Option<WebhookHosts> {
         let key = "WebhookHosts";
         let items = match obj.map.get(key) {
             None | Some(Value::Null) => return Some(WebhookHosts::default()),
@@ -567,7 +452,7 @@ impl Walker {
     }
 
     /// `{prefix}-{produkt}-{stage}`, blaming the key that breaks the rule.
-    fn stack_name(
+    pub(crate) fn stack_name(
         &mut self,
         obj: &Obj<'_>,
         prefix: &str,
@@ -621,21 +506,31 @@ impl Walker {
         self.check(&obj.path, StackName::parse(&name))
     }
 
-    fn sso(&mut self, value: &Value) -> Option<Sso> {
-        let obj = self.object("SSO", value, SSO_KEYS)?;
-        let domain_path = obj.child("ad_DomainName");
-        let domain = self
-            .required_str(&obj, "ad_DomainName")
-            .and_then(|d| self.check(&domain_path, DomainName::parse(d)));
+    /// `GroupFilters` (required) or `UserFilters` (default: none).
+    pub(crate) fn filter_list(
+        &mut self,
+        obj: &Obj<'_>,
+        kind: FilterKind,
+    ) -> Option<Vec<DesiredFilter>> {
+        match kind {
+            FilterKind::Group => self
+                .required(obj, "GroupFilters")
+                .and_then(|g| self.filters(&obj.child("GroupFilters"), g, kind)),
+            FilterKind::User => match obj.map.get("UserFilters") {
+                None | Some(Value::Null) => Some(Vec::new()),
+                Some(u) => self.filters(&obj.child("UserFilters"), u, kind),
+            },
+        }
+    }
 
-        let groups = self
-            .required(&obj, "GroupFilters")
-            .and_then(|g| self.filters(&obj.child("GroupFilters"), g, FilterKind::Group));
-        let users = match obj.map.get("UserFilters") {
-            None | Some(Value::Null) => Some(Vec::new()),
-            Some(u) => self.filters(&obj.child("UserFilters"), u, FilterKind::User),
-        };
-        if let (Some(groups), Some(users)) = (&groups, &users) {
+    /// Groups and users together: a warning for none, an error above [`MAX_FILTERS`].
+    pub(crate) fn filter_count(
+        &mut self,
+        groups: &Option<Vec<DesiredFilter>>,
+        users: &Option<Vec<DesiredFilter>>,
+        obj: &Obj<'_>,
+    ) {
+        if let (Some(groups), Some(users)) = (groups, users) {
             let total = groups.len() + users.len();
             if total == 0 {
                 self.warning(
@@ -650,39 +545,21 @@ impl Walker {
                 );
             }
         }
+    }
 
-        let sync_profile = self
-            .optional_parsed(&obj, "SyncProfileName", SyncProfileName::parse)
-            .map(Option::unwrap_or_default);
-        let identity_store_id =
-            self.optional_parsed(&obj, "IdentityStoreId", IdentityStoreId::parse);
-        let mode = self.choice::<Mode>(&obj, "Mode");
-        let on_delete = self.choice::<OnDelete>(&obj, "OnDelete");
-        let guard = match obj.map.get("DeletionGuard") {
-            None | Some(Value::Null) => Some(GuardLimits::default()),
-            Some(g) => self.guard(&obj.child("DeletionGuard"), g),
-        };
-        let directory_check = self.choice::<DirectoryCheck>(&obj, "DirectoryCheck");
-        let directory_id = self.optional_parsed(&obj, "DirectoryId", DirectoryId::parse);
+    /// A directory id with the directory check off: a warning.
+    pub(crate) fn directory_id_unused(
+        &mut self,
+        directory_check: Option<DirectoryCheck>,
+        directory_id: &Option<Option<DirectoryId>>,
+        obj: &Obj<'_>,
+    ) {
         if directory_check == Some(DirectoryCheck::Off) && matches!(directory_id, Some(Some(_))) {
             self.warning(
                 obj.child("DirectoryId"),
                 "has no effect: SSO.DirectoryCheck is off, so no directory is asked",
             );
         }
-
-        Some(Sso {
-            domain: domain?,
-            groups: groups?,
-            users: users?,
-            sync_profile: sync_profile?,
-            identity_store_id: identity_store_id?,
-            mode: mode?,
-            on_delete: on_delete?,
-            guard: guard?,
-            directory_check: directory_check?,
-            directory_id: directory_id?,
-        })
     }
 
     fn filters(
@@ -760,8 +637,13 @@ impl Walker {
         ok.then_some(filters)
     }
 
-    fn guard(&mut self, path: &str, value: &Value) -> Option<GuardLimits> {
-        let obj = self.object(path, value, GUARD_KEYS)?;
+    /// `DeletionGuard`: an object of limits, each with its default.
+    pub(crate) fn guard(&mut self, sso: &Obj<'_>) -> Option<GuardLimits> {
+        let value = match sso.map.get("DeletionGuard") {
+            None | Some(Value::Null) => return Some(GuardLimits::default()),
+            Some(value) => value,
+        };
+        let obj = self.object(&sso.child("DeletionGuard"), value, GUARD_KEYS)?;
         let defaults = GuardLimits::default();
         let max_removals = self.whole_number(&obj, "MaxRemovals", defaults.max_removals, u32::MAX);
         let max_percent =
@@ -807,6 +689,8 @@ impl Walker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::SyncProfileName;
+    use crate::plan::Mode;
 
     /// The seed's format with two groups (the shared fixture).
     fn seed() -> Value {

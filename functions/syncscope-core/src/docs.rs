@@ -683,6 +683,18 @@ impl<'a> DocsView<'a> {
         }
     }
 
+    /// The view with the configured page title (`general.DocsTitle`), if one is set;
+    /// otherwise the default, "AWS sign-in groups: STAGE".
+    pub fn titled(self, title: Option<&str>) -> Self {
+        match title {
+            Some(title) => Self {
+                title: title.to_owned(),
+                ..self
+            },
+            None => self,
+        }
+    }
+
     /// The verdict's CSS modifier.
     pub fn verdict_class(&self) -> &'static str {
         match self.verdict {
@@ -817,6 +829,37 @@ mod tests {
                 ],
             );
         }
+    }
+
+    #[test]
+    fn a_configured_title_heads_the_page_and_the_snippet_escaped_and_the_default_stays_without_one()
+    {
+        let outcome = sample(Verdict::Changed, false, 2, false);
+        let default = view(&outcome).titled(None);
+        assert_eq!(default.title, "AWS sign-in groups: TEST");
+        assert!(
+            default
+                .page()
+                .unwrap()
+                .contains("<title>AWS sign-in groups: TEST</title>")
+        );
+
+        let titled = view(&outcome).titled(Some("Who signs in to AWS <Prod> & \"more\""));
+        let escaped = "Who signs in to AWS &#60;Prod&#62; &#38; &#34;more&#34;";
+        let page = titled.page().unwrap();
+        assert!(
+            page.contains(&format!("<title>{escaped}</title>")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "id=\"syncscope-title\" class=\"syncscope-title\">{escaped}</h1>"
+            )),
+            "{page}"
+        );
+        assert!(!page.contains("<Prod>") && !page.contains("AWS sign-in groups"));
+        let snippet = titled.snippet().unwrap();
+        assert!(snippet.contains(escaped), "{snippet}");
     }
 
     #[test]

@@ -16,11 +16,15 @@
 //!   bucket names, URLs, webhook hosts, ...).
 //! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
 //!   for unit tests and the browser checks' files.
+//! - [`settings`]: every setting declared once (config key, property, type, default,
+//!   doc line), giving the config sections, the properties, the synthesiser's mapping
+//!   and `config/schema.json` ([`settings::schema`]).
 //! - [`scope`]: what a sync scope holds: filters that exist, desired filters, the
 //!   ledger, and who else wants a filter.
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
-//! - [`properties`]: the custom resource's properties, declared once: the struct,
-//!   its parser (the handler) and its writer (the synthesiser).
+//! - [`properties`]: the types a setting can hold (read, written, described in the
+//!   schema) and how the custom resource's properties are read; the properties
+//!   themselves are declared in [`settings`].
 //! - [`request`]: an invocation's payload read once into a typed event, and what a
 //!   CloudFormation request asks for (reconcile, settings only, delete or not, which
 //!   id each answer carries), decided before any I/O.
@@ -33,6 +37,9 @@
 //! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
 //! - [`timestamp`]: when a run started (UTC, to the second), in each form it is written.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
+
+// The settings table is sorted by a recursive macro, two steps an entry.
+#![recursion_limit = "256"]
 
 pub mod arn;
 pub mod card;
@@ -52,6 +59,7 @@ pub mod rules;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 pub mod scope;
+pub mod settings;
 pub mod store;
 pub mod suggest;
 pub mod synth;

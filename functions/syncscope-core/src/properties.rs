@@ -1,7 +1,9 @@
-//! The custom resource's properties: one declaration ([`properties!`]) gives the
-//! typed struct, the parser the handler uses (every problem collected, each naming
-//! its key; unknown keys ignored, as CloudFormation adds its own) and the writer the
-//! synthesiser uses. A property is added in one place.
+//! The custom resource's properties: the types a setting can hold ([`Property`]:
+//! read, written, described) and how a property is read. The properties themselves
+//! are declared in the settings table ([`crate::settings`]), which gives the typed
+//! struct, the parser the handler uses (every problem collected, each naming its key;
+//! unknown keys ignored, as CloudFormation adds its own) and the writer the
+//! synthesiser uses.
 //!
 //! Scalars arrive as strings (CloudFormation turns numbers and booleans into
 //! strings); numbers and booleans are read too. An empty string is a missing value.
@@ -12,23 +14,37 @@ use crate::choice::Choice;
 use crate::config::{CardFormat, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
-    BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region,
+    BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,
     SyncProfileName, WebhookHosts, WebhookRef, parse_ssm_name, quoted,
 };
-use crate::plan::{GuardLimits, Mode};
+use crate::plan::Mode;
+use crate::settings::schema;
+use crate::suggest;
 
-/// A type a property can hold: read from its (trimmed, non-empty) scalar, written as
-/// one.
+pub use crate::settings::{KEYS, Properties, parse};
+
+/// A type a setting can hold: read from its (trimmed, non-empty) scalar, written as
+/// one, and described in the config's JSON Schema.
 pub trait Property: Sized {
     /// Reads a value; the error is the rule it breaks (the key is added).
     fn read(value: &str) -> Result<Self, String>;
     /// The scalar written into the template.
     fn write(&self) -> String;
+    /// Reads a value of the config file (the same rule; a type may say more there,
+    /// e.g. "did you mean").
+    fn read_config(value: &str) -> Result<Self, String> {
+        Self::read(value)
+    }
+    /// The type's JSON Schema fragment in the config file (type, pattern, enum, ...).
+    fn schema() -> Value {
+        serde_json::json!({ "type": "string" })
+    }
 }
 
-/// Implements [`Property`] for types with `parse` and `as_str`.
+/// Implements [`Property`] for types with `parse` and `as_str`, each with its schema
+/// fragment.
 macro_rules! textual {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $schema:expr),* $(,)?) => {$(
         impl Property for $ty {
             fn read(value: &str) -> Result<Self, String> {
                 <$ty>::parse(value)
@@ -36,19 +52,23 @@ macro_rules! textual {
             fn write(&self) -> String {
                 self.as_str().to_owned()
             }
+            fn schema() -> Value {
+                $schema
+            }
         }
     )*};
 }
 
 textual!(
-    BucketName,
-    DirectoryId,
-    DomainName,
-    HttpsUrl,
-    IdentityStoreId,
-    KeyPrefix,
-    Region,
-    SyncProfileName
+    BucketName => schema::bucket_name(),
+    DirectoryId => schema::directory_style_id(),
+    DomainName => schema::domain_name(),
+    HttpsUrl => schema::https_url(),
+    IdentityStoreId => schema::directory_style_id(),
+    KeyPrefix => schema::key_prefix(),
+    Region => schema::region(),
+    Schedule => schema::schedule(),
+    SyncProfileName => schema::sync_profile_name(),
 );
 
 /// Implements [`Property`] for [`Choice`] enums: `"x" is not allowed: use "a" or "b"`.
@@ -62,6 +82,22 @@ macro_rules! chosen {
             }
             fn write(&self) -> String {
                 Choice::as_str(*self).to_owned()
+            }
+            /// As [`Property::read`], with "did you mean" for a near miss.
+            fn read_config(value: &str) -> Result<Self, String> {
+                <$ty as Choice>::parse(value).ok_or_else(|| {
+                    let hint = suggest::closest(value, &<$ty as Choice>::spellings())
+                        .map(|a| format!(" (did you mean {a:?}?)"))
+                        .unwrap_or_default();
+                    format!(
+                        "{} is not allowed: use {}{hint}",
+                        quoted(value),
+                        <$ty as Choice>::allowed()
+                    )
+                })
+            }
+            fn schema() -> Value {
+                schema::choice::<$ty>()
             }
         }
     )*};
@@ -109,6 +145,57 @@ impl Property for WebhookRef {
     }
     fn write(&self) -> String {
         self.to_property()
+    }
+    fn schema() -> Value {
+        schema::webhook_ref()
+    }
+}
+
+/// One line of text (a title, a label): trimmed, not empty, at most `MAX`
+/// characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line<const MAX: usize>(String);
+
+impl<const MAX: usize> Line<MAX> {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> Property for Line<MAX> {
+    fn read(value: &str) -> Result<Self, String> {
+        let text = value.trim();
+        if text.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if let Some((position, c)) = text.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(format!(
+                "contains a control character (U+{:04X}) at position {}; write it on one line",
+                c as u32,
+                position + 1
+            ));
+        }
+        let length = text.chars().count();
+        if length > MAX {
+            return Err(format!(
+                "{} is {length} characters long; at most {MAX} are allowed",
+                quoted(text)
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+    fn write(&self) -> String {
+        self.0.clone()
+    }
+    fn schema() -> Value {
+        serde_json::json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX,
+            "pattern": r#"^[^\u0000-\u001F\u007F-\u009F]*$"#,
+            "patternErrorMessage": "One line, without control characters.",
+        })
     }
 }
 
@@ -198,7 +285,7 @@ impl From<String> for Sha256Hex {
 }
 
 /// The scalar of `key`, trimmed; `Ok(None)` when missing, null or empty.
-fn scalar(props: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+pub(crate) fn scalar(props: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match props.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -211,7 +298,7 @@ fn scalar(props: &Map<String, Value>, key: &str) -> Result<Option<String>, Strin
 }
 
 /// How a property's absence is met.
-enum Absent<T> {
+pub(crate) enum Absent<T> {
     /// Required: a problem (`required property is missing`, or `must not be empty`).
     Required,
     /// Optional: `None`.
@@ -221,7 +308,7 @@ enum Absent<T> {
 }
 
 /// Reads one property, adding a problem (with its key) when it is bad.
-fn field<T: Property>(
+pub(crate) fn field<T: Property>(
     props: &Map<String, Value>,
     key: &str,
     absent: Absent<T>,
@@ -249,132 +336,6 @@ fn field<T: Property>(
                 })
             }
         },
-    }
-}
-
-/// Declares the properties: each field with its key and what its absence means.
-macro_rules! properties {
-    ($(
-        $(#[$doc:meta])*
-        $field:ident: $kind:ident $ty:ty = $key:literal $(=> $default:expr)?;
-    )*) => {
-        /// The resource properties, validated.
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct Properties {
-            $( $(#[$doc])* pub $field: properties!(@type $kind $ty), )*
-        }
-
-        /// Every key, in template order.
-        pub const KEYS: &[&str] = &[$($key),*];
-
-        /// Parses `ResourceProperties`, collecting every problem (each naming its key).
-        /// Unknown keys are ignored, as CloudFormation may add its own.
-        pub fn parse(props: &Map<String, Value>) -> Result<Properties, Vec<String>> {
-            let mut problems = Vec::new();
-            $( let $field = field::<$ty>(
-                props,
-                $key,
-                properties!(@absent $kind $($default)?),
-                &mut problems,
-            ); )*
-            let built = (|| Some(Properties {
-                $( $field: properties!(@take $kind $field?), )*
-            }))();
-            match built {
-                Some(properties) if problems.is_empty() => Ok(properties),
-                _ => Err(problems),
-            }
-        }
-
-        impl Properties {
-            /// The properties as the template writes them: string scalars, optional
-            /// ones left out when unset.
-            pub fn to_map(&self) -> Map<String, Value> {
-                let mut map = Map::new();
-                $( properties!(@write $kind map, $key, &self.$field); )*
-                map
-            }
-        }
-    };
-    (@type required $ty:ty) => { $ty };
-    (@type default $ty:ty) => { $ty };
-    (@type optional $ty:ty) => { Option<$ty> };
-    (@absent required) => { Absent::Required };
-    (@absent optional) => { Absent::Optional };
-    (@absent default $default:expr) => { Absent::Default($default) };
-    (@take optional $value:expr) => { $value };
-    (@take $kind:ident $value:expr) => { $value? };
-    (@write optional $map:ident, $key:literal, $value:expr) => {
-        if let Some(v) = $value {
-            $map.insert($key.to_owned(), Value::String(v.write()));
-        }
-    };
-    (@write $kind:ident $map:ident, $key:literal, $value:expr) => {
-        $map.insert($key.to_owned(), Value::String($value.write()));
-    };
-}
-
-properties! {
-    /// `FiltersParameter`: the SSM parameter, or path of shards, holding the filters.
-    filters_parameter: required SsmPath = "FiltersParameter";
-    /// `FiltersHash`: the SHA-256 of the filters, so every config change is an Update.
-    filters_hash: optional Sha256Hex = "FiltersHash";
-    /// `LedgerParameter`: the SSM path of the stack's ledgers (before they moved to
-    /// `OwnersParameter`: read until the next write moves them).
-    ledger_parameter: required SsmPath = "LedgerParameter";
-    /// `OwnersParameter`: the SSM path under which every stack of a sync profile keeps
-    /// its ownership record (`OWNERS/REGION/PROFILE/STACK`), so each sees the others'.
-    owners_parameter: default SsmPath = "OwnersParameter" => SsmPath::owners_default();
-    /// `SyncProfileName` (default: the console's).
-    sync_profile: default SyncProfileName = "SyncProfileName" => SyncProfileName::default();
-    /// `Region`: the region of IAM Identity Center (default: the function's).
-    region: optional Region = "Region";
-    /// `AdDomainName`.
-    domain: required DomainName = "AdDomainName";
-    /// `Stage`.
-    stage: required String = "Stage";
-    /// `DocsBucket`: where the documentation goes (none: not published).
-    docs_bucket: optional BucketName = "DocsBucket";
-    /// `DocsPrefix` (default `sso`).
-    docs_prefix: default KeyPrefix = "DocsPrefix" => KeyPrefix::docs_default();
-    /// `DocsWebsite`: the link on the Teams card.
-    docs_website: optional HttpsUrl = "DocsWebsite";
-    /// `TeamsWebhook`: reference to the webhook URL (none: no card).
-    webhook: optional WebhookRef = "TeamsWebhook";
-    /// `WebhookHosts`: hosts besides Microsoft's the card may go to (comma-separated).
-    webhook_hosts: optional WebhookHosts = "WebhookHosts";
-    /// `TeamsCardFormat`.
-    card_format: default CardFormat = "TeamsCardFormat" => CardFormat::default();
-    /// `Mode`.
-    mode: default Mode = "Mode" => Mode::default();
-    /// `OnDelete`.
-    on_delete: default OnDelete = "OnDelete" => OnDelete::default();
-    /// `MaxRemovals`: the deletion guard's count limit.
-    max_removals: default Count<{ u32::MAX }> = "MaxRemovals"
-        => Count(GuardLimits::default().max_removals);
-    /// `MaxRemovalPercent`: the deletion guard's share limit.
-    max_removal_percent: default Count<100> = "MaxRemovalPercent"
-        => Count(GuardLimits::default().max_removal_percent);
-    /// `MaxUsersLosingAccess`: the people guard's limit (none: no limit).
-    max_users_losing_access: optional Count<{ u32::MAX }> = "MaxUsersLosingAccess";
-    /// `DryRun`: plan and report, change nothing.
-    dry_run: default bool = "DryRun" => false;
-    /// `IdentityStoreId`: skips the sso-admin lookup.
-    identity_store_id: optional IdentityStoreId = "IdentityStoreId";
-    /// `DirectoryCheck`: whether names must exist in AD.
-    directory_check: default DirectoryCheck = "DirectoryCheck" => DirectoryCheck::default();
-    /// `DirectoryId`: the directory to check names in (default: the sync profile's).
-    directory_id: optional DirectoryId = "DirectoryId";
-}
-
-impl Properties {
-    /// The deletion guard's limits.
-    pub fn guard(&self) -> GuardLimits {
-        GuardLimits {
-            max_removals: self.max_removals.0,
-            max_removal_percent: self.max_removal_percent.0,
-            max_users_losing_access: self.max_users_losing_access.map(|c| c.0),
-        }
     }
 }
 
@@ -423,6 +384,26 @@ mod tests {
     }
 
     #[test]
+    fn a_line_is_trimmed_and_refuses_control_characters_and_excess_length() {
+        assert_eq!(
+            Line::<5>::read("  Hi  ").map(|l| l.write()),
+            Ok("Hi".into())
+        );
+        assert_eq!(
+            Line::<5>::read("a\nb"),
+            Err("contains a control character (U+000A) at position 2; write it on one line".into())
+        );
+        assert_eq!(
+            Line::<5>::read("abcdef"),
+            Err("\"abcdef\" is 6 characters long; at most 5 are allowed".into())
+        );
+        assert_eq!(
+            Line::<5>::read("äöüßé").map(|l| l.write()),
+            Ok("äöüßé".into())
+        );
+    }
+
+    #[test]
     fn an_empty_required_property_is_named_as_empty() {
         let mut m = props();
         m.insert("Stage".into(), "  ".into());
@@ -438,6 +419,7 @@ mod tests {
             ("DocsBucket", "company-docs"),
             ("DocsPrefix", "wiki/sso"),
             ("DocsWebsite", "https://wiki.example.com/sso"),
+            ("DocsTitle", "Who can sign in to AWS"),
             ("TeamsWebhook", "ssm:/company/teams"),
             ("WebhookHosts", "teams-proxy.corp.example,hooks.example.net"),
             ("TeamsCardFormat", "MessageCard"),

@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use crate::config::Config;
 use crate::directory::DirectoryCheck;
 use crate::names::WebhookRef;
-use crate::properties::{Count, Properties};
+use crate::properties::Properties;
 use crate::store::{self, Shard};
 
 /// Memory of the function, in MB. The work is I/O-bound (one HTTPS call per change,
@@ -105,39 +105,30 @@ pub fn deployed_webhook(config: &Config, names: &ParameterNames) -> WebhookRef {
     }
 }
 
-/// The custom resource's properties for a config, as the deployment writes them.
+/// What the synthesiser knows besides the config: where the stack's parameters live
+/// and the filters' hash. The settings table's `synth:` mappings read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Where the parameters live.
+    pub names: &'a ParameterNames,
+    /// The filters' hash.
+    pub filters_hash: &'a str,
+}
+
+/// The custom resource's properties for a config, as the deployment writes them
+/// (the mapping is the settings table's: [`Properties::of_config`]).
 pub fn properties_for(
     config: &Config,
     names: &ParameterNames,
     filters_hash: &str,
 ) -> Map<String, Value> {
-    let (general, sso) = (&config.general, &config.sso);
-    Properties {
-        filters_parameter: names.filters_version(filters_hash).into(),
-        filters_hash: Some(filters_hash.to_owned().into()),
-        ledger_parameter: names.ledger.clone().into(),
-        owners_parameter: names.owners.clone().into(),
-        sync_profile: sso.sync_profile.clone(),
-        region: general.region.clone(),
-        domain: sso.domain.clone(),
-        stage: general.stage.clone(),
-        docs_bucket: Some(general.docs_bucket.clone()),
-        docs_prefix: general.docs_prefix.clone(),
-        docs_website: Some(general.docs_website.clone()),
-        webhook: Some(deployed_webhook(config, names)),
-        webhook_hosts: (!general.webhook_hosts.extra().is_empty())
-            .then(|| general.webhook_hosts.clone()),
-        card_format: general.card_format,
-        mode: sso.mode,
-        on_delete: sso.on_delete,
-        max_removals: Count(sso.guard.max_removals),
-        max_removal_percent: Count(sso.guard.max_removal_percent),
-        max_users_losing_access: sso.guard.max_users_losing_access.map(Count),
-        dry_run: false,
-        identity_store_id: sso.identity_store_id.clone(),
-        directory_check: sso.directory_check,
-        directory_id: sso.directory_id.clone(),
-    }
+    Properties::of_config(
+        config,
+        &Context {
+            names,
+            filters_hash,
+        },
+    )
     .to_map()
 }
 

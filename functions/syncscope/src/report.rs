@@ -117,7 +117,8 @@ async fn publish_docs(
     // The view borrows the outcome; the identity store's answers are not needed once
     // it is built. One document at a time, in the order of DOCUMENTS: rendered into a
     // scratch file as it is written, streamed from there to S3.
-    let view = DocsView::build(&outcome, &enriched.enrichment);
+    let title = props.docs_title.as_ref().map(|t| t.as_str());
+    let view = DocsView::build(&outcome, &enriched.enrichment).titled(title);
     drop(enriched.enrichment);
     let scratch = ScratchFile::new();
     let mut failed = None;
