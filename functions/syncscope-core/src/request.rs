@@ -57,10 +57,26 @@ pub struct Request {
     /// The id to answer when the request fails before the work knows better
     /// ([`cfn::fallback_id`]).
     pub fallback_id: String,
-    /// What it asks; `Err` with the reason when the event is malformed (answered
-    /// FAILED with that reason).
-    pub ask: Result<Ask, String>,
+    /// What it asks; `Err` when the event is malformed (answered FAILED with the
+    /// reason).
+    pub ask: Result<Ask, Malformed>,
 }
+
+/// Why a request cannot be read (it is still answered, FAILED, with this reason).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    /// It does not have the shape of a custom resource request.
+    #[error("malformed CloudFormation event: {0} (RequestType must be Create, Update or Delete)")]
+    Shape(String),
+    /// A request type the event types know and this function does not.
+    #[error("unsupported RequestType")]
+    Unsupported,
+}
+
+/// The resource properties are not valid: every problem, each naming its key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid resource properties: {}", .0.join("; "))]
+pub struct InvalidProperties(pub Vec<String>);
 
 /// What a well-formed request asks.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,14 +128,10 @@ impl Event {
         }
         let raw = Value::Object(map);
         match Typed::deserialize(&raw) {
-            Ok(typed) => Self::typed(typed)
-                .unwrap_or_else(|| Self::malformed(&raw, "unsupported RequestType".to_owned())),
-            Err(e) => Self::malformed(
-                &raw,
-                format!(
-                    "malformed CloudFormation event: {e} (RequestType must be Create, Update or Delete)"
-                ),
-            ),
+            Ok(typed) => {
+                Self::typed(typed).unwrap_or_else(|| Self::malformed(&raw, Malformed::Unsupported))
+            }
+            Err(e) => Self::malformed(&raw, Malformed::Shape(e.to_string())),
         }
     }
 
@@ -178,7 +190,7 @@ impl Event {
     }
 
     /// A request that cannot be typed: answered FAILED with `reason`.
-    fn malformed(raw: &Value, reason: String) -> Self {
+    fn malformed(raw: &Value, reason: Malformed) -> Self {
         // Each field on its own: one of the wrong type does not lose the others.
         let text = |key: &str| raw.get(key).and_then(Value::as_str).unwrap_or_default();
         let sent = Some(text("PhysicalResourceId")).filter(|id| !id.is_empty());
@@ -219,11 +231,10 @@ pub fn is_own_stack(own: Option<&str>, stack_id: &str) -> bool {
 }
 
 /// Parses `ResourceProperties`; the error says every problem, each naming its key.
-pub fn parse_properties(props: &Value) -> Result<Properties, String> {
+pub fn parse_properties(props: &Value) -> Result<Properties, InvalidProperties> {
     let empty = Map::new();
     let map = props.as_object().unwrap_or(&empty);
-    properties::parse(map)
-        .map_err(|problems| format!("invalid resource properties: {}", problems.join("; ")))
+    properties::parse(map).map_err(InvalidProperties)
 }
 
 /// The region of IAM Identity Center that `props` act in: theirs, or the function's.
@@ -347,12 +358,12 @@ pub fn decide(request: &Request, default_region: &Region) -> Step {
     };
     let ask = match &request.ask {
         Ok(ask) => ask,
-        Err(reason) => return fail(reason.clone(), &request.fallback_id),
+        Err(reason) => return fail(reason.to_string(), &request.fallback_id),
     };
     match ask {
         Ask::Create { properties } => match parse_properties(properties) {
             Ok(props) => reconcile(props, Trigger::Create, None, request, default_region, None),
-            Err(reason) => fail(reason, &request.fallback_id),
+            Err(reason) => fail(reason.to_string(), &request.fallback_id),
         },
         Ask::Update {
             id,
@@ -376,7 +387,7 @@ pub fn decide(request: &Request, default_region: &Region) -> Step {
                     default_region,
                     Some(old_properties),
                 ),
-                Err(reason) => fail(reason, id),
+                Err(reason) => fail(reason.to_string(), id),
             }
         }
         Ask::Delete { id, properties } => {
@@ -599,7 +610,7 @@ mod tests {
                 raw.as_object_mut().unwrap().remove("StackId");
             }
             let request = request(raw);
-            let reason = request.ask.as_ref().unwrap_err();
+            let reason = request.ask.as_ref().unwrap_err().to_string();
             assert!(
                 reason.starts_with("malformed CloudFormation event: "),
                 "{reason}"

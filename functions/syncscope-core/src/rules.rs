@@ -6,9 +6,9 @@
 use std::collections::HashSet;
 
 use crate::directory::{DirectoryCheck, DirectoryReport};
-use crate::impact::{Impact, check_people_guard};
+use crate::impact::{Impact, PeopleGuardTripped, check_people_guard};
 use crate::outcome::{ChangeResult, Outcome, Trigger, Verdict};
-use crate::plan::{self, Action, GuardLimits, Op, Plan};
+use crate::plan::{self, Action, GuardLimits, GuardTripped, Op, Plan};
 use crate::properties::Properties;
 use crate::scope::{CurrentFilter, Keyed, ProfileKey, ScopeKey};
 use crate::store;
@@ -48,16 +48,34 @@ pub fn blank(
     }
 }
 
+/// The filters in SSM are not the ones the deployment wrote (another deployment, or
+/// a hand edit, changed them since).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the filters under {parameter} (hash {found}) are not the ones this deployment wrote (hash {expected}); deploy again"
+)]
+pub struct NotDeployed {
+    /// The filters' parameter.
+    pub parameter: String,
+    /// The short hash of the filters found.
+    pub found: String,
+    /// The short hash the deployment wrote.
+    pub expected: String,
+}
+
 /// Whether the filters read from SSM (`found`, their SHA-256) are the ones this
 /// deployment wrote (`expected`, the `FiltersHash` property; None: not pinned).
-/// `Err` says what differs and what to do.
-pub fn check_deployed(parameter: &str, expected: Option<&str>, found: &str) -> Result<(), String> {
+pub fn check_deployed(
+    parameter: &str,
+    expected: Option<&str>,
+    found: &str,
+) -> Result<(), NotDeployed> {
     match expected {
-        Some(expected) if expected != found => Err(format!(
-            "the filters under {parameter} (hash {}) are not the ones this deployment wrote (hash {}); deploy again",
-            store::short(found),
-            store::short(expected)
-        )),
+        Some(expected) if expected != found => Err(NotDeployed {
+            parameter: parameter.to_owned(),
+            found: store::short(found),
+            expected: store::short(expected),
+        }),
         _ => Ok(()),
     }
 }
@@ -78,16 +96,37 @@ pub fn invalid_filters(parameter: &str, problems: &[String]) -> String {
     )
 }
 
+/// Why a guard refuses a plan.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The deletion guard: too many removals.
+    #[error(transparent)]
+    Removals(#[from] GuardTripped),
+    /// The people guard: too many users would lose access, or it cannot tell.
+    #[error(transparent)]
+    People(#[from] PeopleGuardTripped),
+    /// `DirectoryCheck: require`: a wanted name is not in AD, or was not checked.
+    #[error("{0}")]
+    Directory(String),
+}
+
 /// What the guards make of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
     /// The plan may change the scope.
     Open,
     /// Refused: nothing is changed, the run fails with the reason.
-    Refused(String),
+    Refused(Refusal),
     /// A drift check changes nothing, so it only warns that a deployment now would be
-    /// refused.
-    Warned(String),
+    /// refused ([`Gate::warning`]).
+    Warned(Refusal),
+}
+
+impl Gate {
+    /// The warning of a drift check that a deployment would be refused.
+    pub fn warning(refusal: &Refusal) -> String {
+        format!("a deployment now would be refused: {refusal}")
+    }
 }
 
 /// The guards, in order: the deletion guard (`limits`), the people guard (on the
@@ -102,24 +141,22 @@ pub fn gate(
     check: DirectoryCheck,
     directory: Option<&DirectoryReport>,
 ) -> Gate {
-    let tripped = plan
-        .check_guard(limits)
-        .map_err(|t| t.to_string())
-        .and_then(|()| match impact {
-            Some(impact) => check_people_guard(impact, limits.max_users_losing_access)
-                .map_err(|t| t.to_string()),
-            None => Ok(()),
-        })
-        .and_then(|()| match directory {
-            Some(report) => check.judge(report, plan),
-            None => Ok(()),
-        });
+    let tripped =
+        plan.check_guard(limits)
+            .map_err(Refusal::from)
+            .and_then(|()| match impact {
+                Some(impact) => check_people_guard(impact, limits.max_users_losing_access)
+                    .map_err(Refusal::from),
+                None => Ok(()),
+            })
+            .and_then(|()| match directory {
+                Some(report) => check.judge(report, plan).map_err(Refusal::Directory),
+                None => Ok(()),
+            });
     match (tripped, trigger) {
         (Ok(()), _) | (Err(_), Trigger::Delete) => Gate::Open,
-        (Err(why), Trigger::Drift) => {
-            Gate::Warned(format!("a deployment now would be refused: {why}"))
-        }
-        (Err(why), _) => Gate::Refused(why),
+        (Err(refusal), Trigger::Drift) => Gate::Warned(refusal),
+        (Err(refusal), _) => Gate::Refused(refusal),
     }
 }
 
@@ -290,15 +327,19 @@ mod tests {
                 Gate::Open => "open",
                 Gate::Refused(why) => {
                     assert!(
-                        why.starts_with("refusing to remove 2 of 3 filters"),
+                        matches!(why, Refusal::Removals(t) if t.removals == 2),
                         "{why}"
+                    );
+                    assert!(
+                        why.to_string()
+                            .starts_with("refusing to remove 2 of 3 filters")
                     );
                     "refused"
                 }
                 Gate::Warned(why) => {
                     assert!(
-                        why.starts_with("a deployment now would be refused: "),
-                        "{why}"
+                        Gate::warning(why)
+                            .starts_with("a deployment now would be refused: refusing to remove 2")
                     );
                     "warned"
                 }
@@ -335,10 +376,10 @@ mod tests {
         };
         assert_eq!(gate_with(None), Gate::Open);
         assert_eq!(gate_with(Some(&losing(2))), Gate::Open);
-        let Gate::Refused(why) = gate_with(Some(&losing(3))) else {
+        let Gate::Refused(Refusal::People(why)) = gate_with(Some(&losing(3))) else {
             panic!("three users over a limit of two")
         };
-        assert!(why.contains('3'), "{why}");
+        assert!(why.to_string().contains("disable 3 user(s)"), "{why}");
         // Not read: fails closed.
         assert!(matches!(
             gate_with(Some(&Impact::unknown("the identity store did not answer"))),
@@ -354,7 +395,9 @@ mod tests {
         let gate_with = |check, report: Option<&DirectoryReport>| {
             gate(Trigger::Create, &plan, &guard, None, check, report)
         };
-        let Gate::Refused(why) = gate_with(DirectoryCheck::Require, Some(&report)) else {
+        let Gate::Refused(Refusal::Directory(why)) =
+            gate_with(DirectoryCheck::Require, Some(&report))
+        else {
             panic!("require refuses a name AD lacks")
         };
         assert!(why.contains("Typo"), "{why}");
@@ -452,7 +495,9 @@ mod tests {
         let found = "a".repeat(64);
         assert_eq!(check_deployed("/p", None, &found), Ok(()));
         assert_eq!(check_deployed("/p", Some(&found), &found), Ok(()));
-        let why = check_deployed("/p", Some(&"b".repeat(64)), &found).unwrap_err();
+        let why = check_deployed("/p", Some(&"b".repeat(64)), &found)
+            .unwrap_err()
+            .to_string();
         assert!(
             why.starts_with("the filters under /p (hash aaaaaaaaaaaaaaaa) are not the ones this deployment wrote (hash bbbbbbbbbbbbbbbb)"),
             "{why}"

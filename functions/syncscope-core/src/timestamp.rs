@@ -32,16 +32,7 @@ impl Timestamp {
 
     /// A compact, sortable, URL-safe stamp for history keys: `20261122T084521Z`.
     pub fn stamp(&self) -> String {
-        let t = self.0;
-        format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
+        self.to_string().replace(['-', ':'], "")
     }
 
     /// The time for people: `2026-11-22 08:45:21 UTC`.

@@ -45,7 +45,7 @@ async fn drift(app: &'static App, stack: String, properties: &Value, deadline: I
         Ok(props) => props,
         Err(reason) => {
             tracing::error!(reason = %reason, "drift check: bad properties");
-            return json!({ "Status": "FAILED", "Reason": reason });
+            return json!({ "Status": "FAILED", "Reason": reason.to_string() });
         }
     };
     let own = crate::trust::own_stack_id();

@@ -183,7 +183,7 @@ async fn reconcile_with(cx: &Cx<'_>) -> Outcome {
         props.filters_hash.as_ref().map(|h| h.as_str()),
         &stored.hash,
     ) {
-        return fail(outcome, reason);
+        return fail(outcome, reason.to_string());
     }
     let store::Stored {
         entries: stored,
@@ -422,11 +422,11 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
         outcome.directory.as_ref(),
     ) {
         Gate::Open => {}
-        Gate::Warned(warning) => outcome.warnings.push(warning),
-        Gate::Refused(reason) => {
+        Gate::Warned(refusal) => outcome.warnings.push(Gate::warning(&refusal)),
+        Gate::Refused(refusal) => {
             outcome.plan = Some(plan);
             outcome.scope_after = Some(before);
-            return fail(outcome, reason);
+            return fail(outcome, refusal.to_string());
         }
     }
     let Some(owner) = owner(run, key)
