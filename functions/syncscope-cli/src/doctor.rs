@@ -420,26 +420,16 @@ async fn directory(clients: &Clients, config: &Config) -> Check {
         kind,
         name: filter.name.as_str().to_owned(),
     }];
-    let report = DirectoryReader::new(&clients.sdk, &region)
-        .check(&id, config.sso.domain.as_str(), names, 1, deadline)
+    let (report, unreadable) = DirectoryReader::new(&clients.sdk, &region)
+        .check_why(&id, config.sso.domain.as_str(), names, 1, deadline)
         .await;
     let status = report.entries.first().map(|e| e.status.clone());
     match status {
         Some(AdStatus::NotChecked { why }) => {
-            let fix = if why.contains("data access is disabled") {
-                format!(
-                    "enable directory data access on {id} (Directory Service console, or `aws ds enable-directory-data-access --directory-id {id}`), or set SSO.DirectoryCheck to off"
-                )
-            } else if why.contains("not an AWS Managed Microsoft AD") {
-                "set SSO.DirectoryCheck to off: an AD Connector has no directory data API"
-                    .to_owned()
-            } else if why.contains("permission") || why.contains("denied") {
-                format!(
-                    "allow ds-data:DescribeUser, ds-data:ListGroupMembers, ds-data:ListGroups, ds-data:ListUsers and ds:AccessDSData on {id} (the deployed function gets them from the stack), or set SSO.DirectoryId to the right directory"
-                )
-            } else {
-                "try again; if it persists, set SSO.DirectoryCheck to off".to_owned()
-            };
+            let fix = unreadable.map_or_else(
+                || "try again; if it persists, set SSO.DirectoryCheck to off".to_owned(),
+                |unreadable| unreadable.fix(),
+            );
             Check::Fail(format!("directory {id}: {why}"), fix)
         }
         Some(status) => Check::Ok(format!(

@@ -167,7 +167,61 @@ enum Answer {
     /// About the name.
     Name(AdStatus),
     /// About the whole directory: no name can be checked, and why.
-    Directory(String),
+    Directory(Unreadable),
+}
+
+/// Why a directory cannot be read at all (no name in it can be checked). Each reason
+/// has its fix ([`Unreadable::fix`]), so `doctor` need not read the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    /// Directory data access is not enabled on it.
+    #[error(
+        "directory data access is disabled on {0} (enable it in the Directory Service console, or set SSO.DirectoryCheck to off)"
+    )]
+    DataDisabled(String),
+    /// IAM does not allow the reads.
+    #[error(
+        "no permission to read {0} (the function needs ds-data:DescribeUser, ds-data:ListGroupMembers, ds-data:ListGroups, ds-data:ListUsers and ds:AccessDSData on it)"
+    )]
+    NoPermission(String),
+    /// Denied for another reason (the service's message).
+    #[error("access to {0} was denied: {1}")]
+    Denied(String, String),
+    /// An AD Connector: it has no directory data API.
+    #[error("{0} is not an AWS Managed Microsoft AD (an AD Connector has no directory data API)")]
+    NotManagedAd(String),
+    /// The config's domain is neither the directory's nor one it trusts.
+    #[error("{realm} is not the domain of {directory} or one it trusts")]
+    ForeignRealm {
+        /// The domain asked about.
+        realm: String,
+        /// The directory.
+        directory: String,
+    },
+    /// The directory is unavailable (the service's reason).
+    #[error("{0} is unavailable ({1})")]
+    Unavailable(String, String),
+}
+
+impl Unreadable {
+    /// What a person does about it.
+    pub fn fix(&self) -> String {
+        match self {
+            Self::DataDisabled(id) => format!(
+                "enable directory data access on {id} (Directory Service console, or `aws ds enable-directory-data-access --directory-id {id}`), or set SSO.DirectoryCheck to off"
+            ),
+            Self::NotManagedAd(_) => {
+                "set SSO.DirectoryCheck to off: an AD Connector has no directory data API".to_owned()
+            }
+            Self::NoPermission(id) | Self::Denied(id, _) => format!(
+                "allow ds-data:DescribeUser, ds-data:ListGroupMembers, ds-data:ListGroups, ds-data:ListUsers and ds:AccessDSData on {id} (the deployed function gets them from the stack), or set SSO.DirectoryId to the right directory"
+            ),
+            Self::ForeignRealm { .. } => {
+                "set SSO.ad_DomainName to the directory's domain, or SSO.DirectoryId to the directory of that domain".to_owned()
+            }
+            Self::Unavailable(..) => "try again; if it persists, set SSO.DirectoryCheck to off".to_owned(),
+        }
+    }
 }
 
 impl DirectoryReader {
@@ -209,12 +263,27 @@ impl DirectoryReader {
         concurrency: usize,
         deadline: Instant,
     ) -> DirectoryReport {
+        self.check_why(directory_id, realm, names, concurrency, deadline)
+            .await
+            .0
+    }
+
+    /// [`Self::check`], and why the directory could not be read when it could not
+    /// (for `doctor`'s fix).
+    pub async fn check_why(
+        &self,
+        directory_id: &str,
+        realm: &str,
+        names: Vec<Wanted>,
+        concurrency: usize,
+        deadline: Instant,
+    ) -> (DirectoryReport, Option<Unreadable>) {
         let mut statuses: Vec<Option<AdStatus>> = vec![None; names.len()];
         let list = |kind| self.list(kind, directory_id, realm, &names, concurrency, deadline);
         let (groups, users) = tokio::join!(list(FilterKind::Group), list(FilterKind::User));
         let settled = match (groups, users) {
             (Ok(groups), Ok(users)) => groups.into_iter().chain(users),
-            (Err(why), _) | (_, Err(why)) => return skipped(directory_id, &names, &why),
+            (Err(why), _) | (_, Err(why)) => return skipped(directory_id, &names, why),
         };
         for (i, in_ad) in settled {
             statuses[i] = Some(if in_ad {
@@ -238,7 +307,7 @@ impl DirectoryReader {
             .await
         {
             Ok(refused) => refused,
-            Err(why) => return skipped(directory_id, &names, &why),
+            Err(why) => return skipped(directory_id, &names, why),
         };
         let late = statuses.iter().filter(|s| s.is_none()).count();
         let total = names.len();
@@ -253,8 +322,8 @@ impl DirectoryReader {
                 }),
             })
             .collect();
-        let skipped = match (late, refused) {
-            (0, refused) => refused,
+        let skipped = match (late, &refused) {
+            (0, refused) => refused.as_ref().map(Unreadable::to_string),
             (late, _) => Some(format!(
                 "out of time: {late} of {total} names were not checked"
             )),
@@ -262,11 +331,12 @@ impl DirectoryReader {
         if let Some(why) = &skipped {
             tracing::warn!(directory = directory_id, why = %why, "the directory check is partial");
         }
-        DirectoryReport {
+        let report = DirectoryReport {
             directory_id: directory_id.to_owned(),
             entries,
             skipped,
-        }
+        };
+        (report, refused)
     }
 
     /// Asks the names the listings left open (`statuses` None) one by one: the first
@@ -281,7 +351,7 @@ impl DirectoryReader {
         statuses: &mut [Option<AdStatus>],
         concurrency: usize,
         deadline: Instant,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<Unreadable>, Unreadable> {
         let open: Vec<usize> = (0..names.len())
             .filter(|i| statuses[*i].is_none())
             .collect();
@@ -302,8 +372,9 @@ impl DirectoryReader {
             statuses[i] = Some(match answer {
                 Answer::Name(status) => status,
                 Answer::Directory(why) => {
-                    refused.get_or_insert_with(|| why.clone());
-                    AdStatus::NotChecked { why }
+                    let said = why.to_string();
+                    refused.get_or_insert(why);
+                    AdStatus::NotChecked { why: said }
                 }
             });
         })
@@ -325,7 +396,7 @@ impl DirectoryReader {
         names: &[Wanted],
         concurrency: usize,
         deadline: Instant,
-    ) -> Result<Vec<(usize, bool)>, String> {
+    ) -> Result<Vec<(usize, bool)>, Unreadable> {
         let mut unseen = Unseen::of(names, kind);
         let mut settled = Vec::new();
         let count = unseen.len();
@@ -462,9 +533,16 @@ impl DirectoryReader {
 }
 
 /// The report of a check the directory refused as a whole: no name checked, and why.
-fn skipped(directory_id: &str, names: &[Wanted], why: &str) -> DirectoryReport {
+fn skipped(
+    directory_id: &str,
+    names: &[Wanted],
+    why: Unreadable,
+) -> (DirectoryReport, Option<Unreadable>) {
     tracing::warn!(directory = directory_id, why = %why, "the directory check was skipped");
-    DirectoryReport::not_checked(directory_id, names, why)
+    (
+        DirectoryReport::not_checked(directory_id, names, &why.to_string()),
+        Some(why),
+    )
 }
 
 /// The directory to check names in, and its region: `configured` (in the region of
@@ -538,27 +616,28 @@ where
         });
     }
     match refusal(service) {
-        Refusal::Denied(Some(AccessDeniedReason::DataDisabled)) => Answer::Directory(format!(
-            "directory data access is disabled on {directory_id} (enable it in the Directory Service console, or set SSO.DirectoryCheck to off)"
-        )),
-        Refusal::Denied(Some(AccessDeniedReason::IamAuth)) => Answer::Directory(format!(
-            "no permission to read {directory_id} (the function needs ds-data:DescribeUser, ds-data:ListGroupMembers, ds-data:ListGroups, ds-data:ListUsers and ds:AccessDSData on it)"
-        )),
-        Refusal::Denied(_) => Answer::Directory(format!(
-            "access to {directory_id} was denied: {}",
-            service.message().unwrap_or("no reason given")
+        Refusal::Denied(Some(AccessDeniedReason::DataDisabled)) => {
+            Answer::Directory(Unreadable::DataDisabled(directory_id.to_owned()))
+        }
+        Refusal::Denied(Some(AccessDeniedReason::IamAuth)) => {
+            Answer::Directory(Unreadable::NoPermission(directory_id.to_owned()))
+        }
+        Refusal::Denied(_) => Answer::Directory(Unreadable::Denied(
+            directory_id.to_owned(),
+            service.message().unwrap_or("no reason given").to_owned(),
         )),
         Refusal::Invalid(Some(ValidationExceptionReason::InvalidDirectoryType)) => {
-            Answer::Directory(format!(
-                "{directory_id} is not an AWS Managed Microsoft AD (an AD Connector has no directory data API)"
-            ))
+            Answer::Directory(Unreadable::NotManagedAd(directory_id.to_owned()))
         }
-        Refusal::Invalid(Some(ValidationExceptionReason::InvalidRealm)) => Answer::Directory(
-            format!("{realm} is not the domain of {directory_id} or one it trusts"),
-        ),
-        Refusal::Unavailable(reason) => Answer::Directory(format!(
-            "{directory_id} is unavailable ({})",
-            reason.as_deref().unwrap_or("no reason given")
+        Refusal::Invalid(Some(ValidationExceptionReason::InvalidRealm)) => {
+            Answer::Directory(Unreadable::ForeignRealm {
+                realm: realm.to_owned(),
+                directory: directory_id.to_owned(),
+            })
+        }
+        Refusal::Unavailable(reason) => Answer::Directory(Unreadable::Unavailable(
+            directory_id.to_owned(),
+            reason.unwrap_or_else(|| "no reason given".to_owned()),
         )),
         Refusal::Invalid(_) | Refusal::Other => Answer::Name(AdStatus::NotChecked {
             why: format!("{code}: {}", service.message().unwrap_or("no message")),
@@ -569,6 +648,41 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_reason_a_directory_cannot_be_read_has_its_own_fix() {
+        let id = || "d-1234567890".to_owned();
+        let table = [
+            (
+                Unreadable::DataDisabled(id()),
+                "enable-directory-data-access --directory-id d-1234567890",
+            ),
+            (
+                Unreadable::NotManagedAd(id()),
+                "set SSO.DirectoryCheck to off: an AD Connector",
+            ),
+            (Unreadable::NoPermission(id()), "allow ds-data:DescribeUser"),
+            (
+                Unreadable::Denied(id(), "SCP".into()),
+                "allow ds-data:DescribeUser",
+            ),
+            (
+                Unreadable::ForeignRealm {
+                    realm: "corp.example.com".into(),
+                    directory: id(),
+                },
+                "set SSO.ad_DomainName",
+            ),
+            (
+                Unreadable::Unavailable(id(), "maintenance".into()),
+                "try again",
+            ),
+        ];
+        for (reason, fix) in table {
+            assert!(reason.fix().contains(fix), "{reason}: {}", reason.fix());
+            assert!(reason.to_string().contains("d-1234567890"), "{reason}");
+        }
+    }
 
     #[test]
     fn a_listed_name_settles_every_wanted_spelling_of_it_and_the_rest_stay_unseen() {
