@@ -159,6 +159,11 @@ fn a_panic_answers_failed_once() {
         body["Reason"].as_str().unwrap().contains("panicked"),
         "{body}"
     );
+    // The run never reached its report: its card goes out after the answer.
+    let cards = crate::reporting::cards(&world);
+    assert_eq!(cards.len(), 1, "one card for the run cut short");
+    let text = crate::reporting::texts(&cards[0]);
+    assert!(text.contains("syncscope panicked"), "{text}");
 }
 
 #[test]
@@ -221,6 +226,33 @@ fn a_hang_in_the_apply_is_cut_by_the_deadline_guard_with_one_failed() {
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(world.cfn.requests().len(), 1, "exactly one response");
     assert!(world.scope().contains(&"GROUP AWS-Admins".to_owned()));
+}
+
+#[test]
+fn work_that_outlives_the_deadline_guard_is_answered_failed_once_and_still_gets_its_card() {
+    let world = World::with(WorldOptions {
+        lambda_env: vec![("SYNCSCOPE_TEST_FAULT".into(), "hang".into())],
+        ..Default::default()
+    });
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    let timeout = Duration::from_secs(8);
+    let started = Instant::now();
+    let delivered = world.send(&world.event("Create", &props, None, None), timeout);
+    let body = expect_status(&delivered, "FAILED");
+    assert!(started.elapsed() < timeout + Duration::from_secs(1));
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(reason.starts_with("timed out: syncscope had no result"), "{reason}");
+    assert_eq!(
+        body["PhysicalResourceId"],
+        format!("syncscope:eu-central-1:{PROFILE}"),
+        "a Create cut short may have changed the scope: the rollback Delete must find it"
+    );
+    assert_eq!(world.cfn.requests().len(), 1, "exactly one response");
+    // The run never reached its report: one card, sent after the answer.
+    let cards = crate::reporting::cards(&world);
+    assert_eq!(cards.len(), 1, "one card for the run cut short");
+    let text = crate::reporting::texts(&cards[0]);
+    assert!(text.contains("timed out: syncscope had no result"), "{text}");
 }
 
 #[test]

@@ -349,6 +349,21 @@ impl Step {
     }
 }
 
+impl Step {
+    /// The properties a step acts with, and what it does (for the card of a run cut
+    /// short); None when the properties are not usable.
+    pub fn acts_with(&self) -> Option<(&Properties, Trigger)> {
+        match self {
+            Self::Reconcile(run) => Some((&run.properties, run.trigger)),
+            Self::Delete { properties, .. } => Some((properties, Trigger::Delete)),
+            Self::SettingsOnly { properties, .. } => {
+                properties.as_deref().map(|p| (p, Trigger::Update))
+            }
+            Self::DeleteUntouched { .. } | Self::Fail { .. } => None,
+        }
+    }
+}
+
 /// Decides what a request does, from the request alone. `default_region` is the
 /// function's region (properties without `Region` act there).
 pub fn decide(request: &Request, default_region: &Region) -> Step {

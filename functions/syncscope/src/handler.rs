@@ -20,6 +20,8 @@ use syncscope_core::config::OnDelete;
 use syncscope_core::outcome::{Outcome, Trigger, Verdict};
 use syncscope_core::properties::Properties;
 use syncscope_core::request::{self, Event, Request, Step};
+use syncscope_core::rules;
+use syncscope_core::timestamp::Timestamp;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -30,6 +32,8 @@ use crate::report;
 
 /// The timer answers FAILED this long before the Lambda deadline.
 pub const GUARD_MARGIN: Duration = Duration::from_secs(3);
+/// The card of a run cut short is sent by this long before the Lambda deadline.
+pub const CARD_MARGIN: Duration = Duration::from_millis(500);
 /// Verification, the ledger and reports must be done this long before the deadline.
 pub const WORK_MARGIN: Duration = Duration::from_secs(4);
 /// API calls must be done this long before the deadline.
@@ -171,6 +175,8 @@ async fn answer(
         }
         let step = request::decide(&request, &app.region);
         let interrupted_id = step.interrupted_id(&fallback);
+        let acts_with = step.acts_with().map(|(props, trigger)| (props.clone(), trigger));
+        let started_at = Timestamp::at(std::time::SystemTime::now());
         let touched = Arc::new(AtomicBool::new(false));
         let mut work = tokio::spawn(work(
             app,
@@ -181,29 +187,40 @@ async fn answer(
             touched.clone(),
         ));
         let guard_at = deadline.checked_sub(GUARD_MARGIN).unwrap_or(deadline);
-        let answer = tokio::select! {
+        let (answer, cut_short) = tokio::select! {
             joined = &mut work => match joined {
-                Ok(answer) => answer,
+                Ok(answer) => (answer, false),
                 Err(e) if e.is_panic() => {
                     let message = panic_message(e.into_panic());
                     tracing::error!(panic = %message, "the handler panicked");
                     // Like the deadline guard: once the run may have changed the
                     // scope, the real id, so the rollback Delete finds its record.
                     let id = if touched.load(Ordering::SeqCst) { interrupted_id } else { fallback };
-                    Answer::failed(format!("internal error: syncscope panicked ({message}); nothing more was changed, the next run converges"), id)
+                    (Answer::failed(format!("internal error: syncscope panicked ({message}); nothing more was changed, the next run converges"), id), true)
                 }
-                Err(e) => Answer::failed(format!("internal error: {e}"), fallback),
+                Err(e) => (Answer::failed(format!("internal error: {e}"), fallback), true),
             },
             () = tokio::time::sleep_until(guard_at) => {
                 work.abort();
                 tracing::error!("no result before the deadline guard; answering FAILED");
-                Answer::failed(
+                (Answer::failed(
                     "timed out: syncscope had no result a few seconds before the Lambda deadline (a backend did not answer in time); changes that were made stay, the next run converges",
                     interrupted_id,
-                )
+                ), true)
             }
         };
-        deliver(app, &request, answer, deadline).await
+        let reason = cut_short.then(|| answer.reason.clone());
+        let delivered = deliver(app, &request, answer, deadline).await;
+        // A run cut short never reached its report: its card goes out now, after
+        // CloudFormation has its answer.
+        if let (Some(reason), Some((props, trigger))) = (reason, acts_with) {
+            let mut outcome =
+                rules::blank(&props, trigger, request.stack_name(), started_at, Verdict::Failed);
+            outcome.failure = Some(reason);
+            let end = deadline.checked_sub(CARD_MARGIN).unwrap_or(deadline);
+            report::cut_short(app, &props, outcome, end).await;
+        }
+        delivered
     }
     .instrument(span)
     .await
@@ -271,6 +288,9 @@ async fn work(
             "test fault injected through {}",
             crate::faults::TEST_FAULT_ENV
         );
+    }
+    if crate::faults::injected("hang") {
+        std::future::pending::<()>().await;
     }
     let deadlines = deadlines(deadline);
     match step {

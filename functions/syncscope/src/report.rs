@@ -64,6 +64,15 @@ pub async fn report(
     )
 }
 
+/// The card of a run cut short (a panic, the deadline guard), sent after
+/// CloudFormation has its answer, in the time left before `end`: the failure and
+/// nothing else (no docs: the run did not finish). Returns whether Teams accepted it.
+pub async fn cut_short(app: &App, props: &Properties, outcome: Outcome, end: Instant) -> bool {
+    let (outcome, notified) = notify(app, props, outcome, end).await;
+    log(app, &outcome);
+    notified
+}
+
 /// An instant `fraction` of the way from now to `end`.
 fn share(end: Instant, fraction: f64) -> Instant {
     let now = Instant::now();
