@@ -241,7 +241,10 @@ fn work_that_outlives_the_deadline_guard_is_answered_failed_once_and_still_gets_
     let body = expect_status(&delivered, "FAILED");
     assert!(started.elapsed() < timeout + Duration::from_secs(1));
     let reason = body["Reason"].as_str().unwrap();
-    assert!(reason.starts_with("timed out: syncscope had no result"), "{reason}");
+    assert!(
+        reason.starts_with("timed out: syncscope had no result"),
+        "{reason}"
+    );
     assert_eq!(
         body["PhysicalResourceId"],
         format!("syncscope:eu-central-1:{PROFILE}"),
@@ -252,7 +255,10 @@ fn work_that_outlives_the_deadline_guard_is_answered_failed_once_and_still_gets_
     let cards = crate::reporting::cards(&world);
     assert_eq!(cards.len(), 1, "one card for the run cut short");
     let text = crate::reporting::texts(&cards[0]);
-    assert!(text.contains("timed out: syncscope had no result"), "{text}");
+    assert!(
+        text.contains("timed out: syncscope had no result"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -278,7 +284,21 @@ fn an_oversized_reason_with_multibyte_names_stays_under_4096_bytes() {
 #[test]
 fn a_non_cloudformation_event_is_logged_and_returns_ok() {
     let world = World::start();
-    let delivered = world.send(&json!({ "hello": "world" }), Duration::from_secs(10));
+    let delivered = world.send(
+        &json!({ "hello": "world-value-never-logged" }),
+        Duration::from_secs(10),
+    );
     assert!(delivered.returned_ok());
     assert!(world.cfn.requests().is_empty());
+    let logs = world.lambda_logs();
+    assert!(
+        logs.iter().any(
+            |l| l.contains("not a CloudFormation custom resource request") && l.contains("hello")
+        ),
+        "the event is logged with its keys: {logs:#?}"
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("world-value-never-logged")),
+        "never its values"
+    );
 }

@@ -931,6 +931,10 @@ mod tests {
     fn refuses<T: fmt::Debug>(parse: impl Fn(&str) -> Result<T, String>, cases: &[(&str, &str)]) {
         for (value, fragment) in cases {
             let e = parse(value).expect_err(value);
+            assert!(
+                !fragment.is_empty(),
+                "{value:?}: name the fragment the message must hold"
+            );
             assert!(e.contains(fragment), "{value:?}: {e}");
         }
     }
@@ -1001,9 +1005,9 @@ mod tests {
             DomainName::parse,
             &[
                 ("corp", "fully qualified"),
-                ("corp..com", ""),
-                ("-corp.com", ""),
-                ("cor_p.com", ""),
+                ("corp..com", "label \"\" must be 1 to 63"),
+                ("-corp.com", "label \"-corp\" must be"),
+                ("cor_p.com", "label \"cor_p\" must be"),
             ],
         );
     }
@@ -1058,8 +1062,11 @@ mod tests {
             WebhookRef::parse,
             &[
                 ("ssm:company/teams", "start with"),
-                ("arn:aws:ssm:eu-central-1:123456789012:parameter/x", ""),
-                ("teams", ""),
+                (
+                    "arn:aws:ssm:eu-central-1:123456789012:parameter/x",
+                    "not a valid Secrets Manager secret ARN",
+                ),
+                ("teams", "not a webhook reference"),
             ],
         );
     }
@@ -1112,10 +1119,10 @@ mod tests {
         refuses(
             Schedule::parse,
             &[
-                ("rate(1 hours)", ""),
-                ("rate(5 minutes)", ""),
-                ("cron(0 6 * *)", ""),
-                ("hourly", ""),
+                ("rate(1 hours)", "write e.g. \"rate(1 hour)\""),
+                ("rate(5 minutes)", "more often than every 15 minutes"),
+                ("cron(0 6 * *)", "has six fields"),
+                ("hourly", "is not a schedule"),
             ],
         );
     }
@@ -1123,13 +1130,16 @@ mod tests {
     #[test]
     fn identity_store_ids_and_regions_are_checked() {
         accepts(IdentityStoreId::parse, &["d-1234567890"]);
-        refuses(IdentityStoreId::parse, &[("d-12345", "")]);
+        refuses(
+            IdentityStoreId::parse,
+            &[("d-12345", "is not an identity store id")],
+        );
         accepts(DirectoryId::parse, &["d-1234567890"]);
         refuses(
             DirectoryId::parse,
             &[("d-ABCDEF1234", "not a directory id")],
         );
         accepts(Region::parse, &["eu-central-1", "us-gov-west-1"]);
-        refuses(Region::parse, &[("europe", "")]);
+        refuses(Region::parse, &[("europe", "is not an AWS region code")]);
     }
 }

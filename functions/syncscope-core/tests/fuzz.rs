@@ -19,7 +19,7 @@ use proptest::test_runner::FileFailurePersistence;
 use serde_json::{Map, Value, json};
 use syncscope_core::cfn::{self, IdKind, ResponseBody, Status};
 use syncscope_core::config::{self, Severity};
-use syncscope_core::scope::FilterKind;
+use syncscope_core::scope::{FilterKind, ProfileKey};
 use syncscope_core::store::{self, Entry};
 
 /// Every property the parser knows (a problem must start with one of them).
@@ -488,9 +488,21 @@ proptest! {
     }
 
     #[test]
-    fn physical_ids_classify_without_panicking(id in ".{0,100}", request in ".{0,100}") {
-        let _ = cfn::classify_id(&id);
+    fn physical_ids_classify_and_a_managed_one_round_trips(
+        id in "(syncscope:)?.{0,100}",
+        request in ".{0,100}",
+        region in "(eu|us|ap)-(central|west|east)-[1-3]",
+        profile in "[A-Za-z0-9_.-]{1,60}",
+    ) {
+        // Whatever arrives: a managed id is exactly the one its key writes.
+        match cfn::classify_id(&id) {
+            IdKind::Managed(key) => prop_assert_eq!(cfn::physical_id(&key), id),
+            IdKind::FailedCreate => prop_assert!(id.starts_with("syncscope:failed-create:")),
+            IdKind::Foreign => prop_assert!(!id.starts_with("syncscope:failed-create:")),
+        }
         prop_assert_eq!(cfn::classify_id(&cfn::failed_create_id(&request)), IdKind::FailedCreate);
+        let key = ProfileKey::parse(&region, &profile).unwrap();
+        prop_assert_eq!(cfn::classify_id(&cfn::physical_id(&key)), IdKind::Managed(key));
     }
 }
 
