@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::arn::Arn;
 use crate::cfn::{self, IdKind};
+use crate::choice::Choice;
+use crate::config::OnDelete;
 use crate::names::Region;
 use crate::outcome::{Findings, Outcome, Trigger};
 use crate::properties::{self, Properties};
@@ -423,10 +425,28 @@ pub fn decide(request: &Request, default_region: &Region) -> Step {
                     key,
                     id: id.clone(),
                 },
+                // The stack asked for its filters to go, and they cannot be found
+                // without the properties: fail closed, saying how to go on.
+                Err(reason) if says_remove(properties) => Step::Fail {
+                    reason: format!(
+                        "the stack says OnDelete remove, but its properties are not usable ({reason}), so the filters it recorded in {key} cannot be removed safely; update the stack with valid properties and delete it again, or delete it with --retain-resources to leave the filters in place"
+                    ),
+                    id: id.clone(),
+                },
                 Err(reason) => untouched(format!("the properties are not usable ({reason})")),
             }
         }
     }
+}
+
+/// Whether `OnDelete` alone, read from properties that do not parse as a whole, says
+/// `remove`.
+fn says_remove(properties: &Value) -> bool {
+    properties
+        .get("OnDelete")
+        .and_then(Value::as_str)
+        .and_then(|value| <OnDelete as Choice>::parse(value.trim()))
+        == Some(OnDelete::Remove)
 }
 
 /// A Create (`sent` None) or an Update (`sent`: its id, `old`: its old properties).
@@ -793,6 +813,17 @@ mod tests {
         };
         assert_eq!(key, ProfileKey::parse(REGION, "FromId").unwrap());
         assert_eq!(answered, id("FromId"));
+        // The stack asked for removal: bad properties fail the Delete, naming the fix.
+        let step = step_of(&id("P"), props(json!({"Mode": "x", "OnDelete": "remove"})));
+        let Step::Fail { reason, id: kept } = &step else {
+            panic!("{step:?}")
+        };
+        assert!(
+            reason.starts_with("the stack says OnDelete remove, but its properties are not usable (invalid resource properties: Mode: "),
+            "{reason}"
+        );
+        assert!(reason.contains("--retain-resources"), "{reason}");
+        assert_eq!(*kept, id("P"));
         for (sent, properties, why) in [
             (
                 "syncscope:failed-create:req-0",
