@@ -24,6 +24,7 @@ use crate::suggest;
 /// Most filters (groups and users together) one config may hold.
 pub const MAX_FILTERS: usize = 10_000;
 
+pub use crate::choice::{CardFormat, OnDelete};
 pub use crate::settings::{General, Sso};
 
 /// A validated configuration.
@@ -48,26 +49,6 @@ impl Config {
                 .cloned()
                 .collect(),
         }
-    }
-}
-
-crate::choice::choice! {
-    /// What deleting the stack does to the sync scope.
-    pub enum OnDelete {
-        /// Leave the scope as it is (default).
-        Retain = "retain",
-        /// Remove the filters this stack manages.
-        Remove = "remove",
-    }
-}
-
-crate::choice::choice! {
-    /// The format of the Teams message.
-    pub enum CardFormat {
-        /// A Workflows envelope with an Adaptive Card 1.4 (default).
-        AdaptiveCard = "AdaptiveCard",
-        /// A legacy Office 365 connector MessageCard.
-        MessageCard = "MessageCard",
     }
 }
 

@@ -10,8 +10,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::choice::Choice;
-use crate::config::{CardFormat, OnDelete};
+use crate::choice::{CardFormat, Choice, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,

@@ -26,7 +26,8 @@ pub mod schema;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{CardFormat, Config, Obj, OnDelete, Walker};
+use crate::choice::{CardFormat, OnDelete};
+use crate::config::{Config, Obj, Walker};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,
