@@ -17,9 +17,9 @@ use crate::names::{
     Description, DirectoryId, FilterName, StackName, WebhookHosts, WebhookRef, quoted,
 };
 use crate::plan::GuardLimits;
-use crate::properties::Property;
 use crate::scope::{Desired, DesiredFilter, FilterKind};
 use crate::suggest;
+use crate::values::Property;
 
 /// Most filters (groups and users together) one config may hold.
 pub const MAX_FILTERS: usize = 10_000;

@@ -64,3 +64,4 @@ pub mod store;
 pub mod suggest;
 pub mod synth;
 pub mod timestamp;
+pub mod values;

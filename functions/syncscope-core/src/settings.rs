@@ -34,9 +34,10 @@ use crate::names::{
     StackName, SyncProfileName, WebhookHosts, WebhookRef,
 };
 use crate::plan::{GuardLimits, Mode};
-use crate::properties::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
 use crate::scope::{DesiredFilter, FilterKind};
+use crate::store::OWNERS_ROOT;
 use crate::synth::{Context, deployed_webhook};
+use crate::values::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
 
 /// Runs a hand-written config reader (`read:`).
 fn custom<T>(
@@ -366,7 +367,7 @@ settings! {
     owners_parameter: SsmPath {
         config: none,
         property: ("OwnersParameter" default),
-        default: SsmPath::owners_default(),
+        default: SsmPath::from(OWNERS_ROOT.to_owned()),
         synth: |_, cx| cx.names.owners.clone().into(),
     }
 
