@@ -27,7 +27,8 @@ pub mod schema;
 use serde_json::{Map, Value, json};
 
 use crate::choice::{CardFormat, OnDelete};
-use crate::config::{Config, Obj, Walker};
+use crate::config::Config;
+use crate::config::walker::{Obj, Walker};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,

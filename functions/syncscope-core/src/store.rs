@@ -32,7 +32,7 @@ use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{MAX_FILTERS, json_error_text};
+use crate::config::walker::{MAX_FILTERS, json_error_text};
 use crate::names::{Description, DomainName, FilterName};
 use crate::scope::{Desired, DesiredFilter, FilterKind, Ledger, LedgerEntry};
 

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::MAX_FILTERS;
+use crate::config::walker::MAX_FILTERS;
 use crate::names::{MAX_DESCRIPTION_CHARS, MAX_GROUP_NAME_CHARS, MAX_USER_NAME_CHARS};
 use crate::scope::FilterKind;
 
