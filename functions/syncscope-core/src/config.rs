@@ -10,39 +10,12 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::scope::Desired;
-
 pub(crate) mod walker;
 
 pub use crate::choice::{CardFormat, OnDelete};
-pub use crate::settings::{General, Sso};
+pub use crate::settings::{Config, General, Sso};
 use walker::Walker;
 pub use walker::{MAX_FILTERS, Problem, Severity, json_error_text};
-
-/// A validated configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Config {
-    /// `general`: naming, docs and notification settings.
-    pub general: General,
-    /// `SSO`: the AD domain and the sync scope.
-    pub sso: Sso,
-}
-
-impl Config {
-    /// The desired scope: every group and user filter, in the config's domain.
-    pub fn desired(&self) -> Desired {
-        Desired {
-            domain: self.sso.domain.clone(),
-            filters: self
-                .sso
-                .groups
-                .iter()
-                .chain(&self.sso.users)
-                .cloned()
-                .collect(),
-        }
-    }
-}
 
 /// A config that failed validation: every problem found (errors first, then warnings).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -27,7 +27,6 @@ pub mod schema;
 use serde_json::{Map, Value, json};
 
 use crate::choice::{CardFormat, OnDelete};
-use crate::config::Config;
 use crate::config::walker::{Obj, Walker};
 use crate::directory::DirectoryCheck;
 use crate::names::{
@@ -35,10 +34,55 @@ use crate::names::{
     StackName, SyncProfileName, WebhookHosts, WebhookRef,
 };
 use crate::plan::{GuardLimits, Mode};
-use crate::scope::{DesiredFilter, FilterKind};
-use crate::store::OWNERS_ROOT;
-use crate::synth::{Context, deployed_webhook};
+use crate::scope::{Desired, DesiredFilter, FilterKind};
+use crate::store::{OWNERS_ROOT, ParameterNames};
 use crate::values::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `general`: naming, docs and notification settings.
+    pub general: General,
+    /// `SSO`: the AD domain and the sync scope.
+    pub sso: Sso,
+}
+
+impl Config {
+    /// The desired scope: every group and user filter, in the config's domain.
+    pub fn desired(&self) -> Desired {
+        Desired {
+            domain: self.sso.domain.clone(),
+            filters: self
+                .sso
+                .groups
+                .iter()
+                .chain(&self.sso.users)
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// The webhook reference the template carries: the config's, except a literal URL.
+/// A template is read by anyone who may describe the stack (and the drift rule's input
+/// by anyone who may read the rule), so a literal URL, a secret, is replaced by the
+/// stack's SecureString ([`ParameterNames::webhook`](crate::store::ParameterNames::webhook)), where `task deploy` puts it.
+pub fn deployed_webhook(config: &Config, names: &ParameterNames) -> WebhookRef {
+    match &config.general.webhook {
+        WebhookRef::Literal(_) => WebhookRef::Ssm(names.webhook.clone()),
+        other => other.clone(),
+    }
+}
+
+/// What the synthesiser knows besides the config: where the stack's parameters live
+/// and the filters' hash. The settings table's `synth:` mappings read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Where the parameters live.
+    pub names: &'a ParameterNames,
+    /// The filters' hash.
+    pub filters_hash: &'a str,
+}
 
 /// Runs a hand-written config reader (`read:`).
 fn custom<T>(
@@ -420,7 +464,6 @@ impl Properties {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::ParameterNames;
 
     #[test]
     fn each_section_reads_exactly_the_keys_its_schema_describes() {

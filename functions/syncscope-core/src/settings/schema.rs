@@ -18,9 +18,12 @@ pub(crate) const STACK_PART: &str = "Letters, digits and hyphens only: it is par
 /// What the CLI does with keys this schema flags.
 const UNKNOWN_KEYS: &str = "Unknown keys are ignored by the CLI with a warning (with a \"did you mean\" hint); this schema flags them.";
 
-/// The schema as committed: pretty JSON with a trailing newline.
+/// The schema as committed: pretty JSON with a trailing newline (as the template is
+/// written).
 pub fn render() -> String {
-    crate::synth::render(&document())
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The JSON Schema (draft-07) of the config file.
