@@ -5,17 +5,21 @@
 //! collects every error and warning, each naming its JSON path and the rule broken,
 //! e.g. `SSO.GroupFilters[3].Name: "aws-admins" duplicates [1] "AWS-Admins" (names
 //! compare case-insensitively)`. A [`Config`] exists only if there were no errors.
+//!
+//! This module reads the file (the JSON text, the root's keys) and hands each section
+//! to its reader; [`Config`] and its sections are declared by the settings table
+//! ([`crate::settings`]), the walker that collects the problems is
+//! [`crate::walker`], and the choices are in [`crate::choice`]. Their types are
+//! re-exported here, where the other crates find them.
 
 use std::fmt;
 
 use serde_json::Value;
 
-pub(crate) mod walker;
-
 pub use crate::choice::{CardFormat, OnDelete};
 pub use crate::settings::{Config, General, Sso};
-use walker::Walker;
-pub use walker::{MAX_FILTERS, Problem, Severity, json_error_text};
+use crate::walker::Walker;
+pub use crate::walker::{MAX_FILTERS, Problem, Severity, json_error_text};
 
 /// A config that failed validation: every problem found (errors first, then warnings).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

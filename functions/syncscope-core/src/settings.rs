@@ -19,6 +19,13 @@
 //! properties). Properties that are not config settings (the filters' parameter and
 //! hash, the ledger and owners paths, the dry-run switch) say how the synthesiser
 //! fills them (`synth:`).
+//!
+//! [`Config`] itself (the two sections and the desired scope) and what the
+//! synthesiser knows besides it ([`Context`], [`deployed_webhook`]) are declared here
+//! too, so the table imports only what stands below it: the choices, the value types
+//! ([`crate::values`]), the config walker ([`crate::walker`]) and the store's
+//! parameter names. [`crate::config`], [`crate::properties`] and [`crate::synth`]
+//! build on it and re-export what they always offered.
 
 #[macro_use]
 mod macros;
@@ -27,7 +34,6 @@ pub mod schema;
 use serde_json::{Map, Value, json};
 
 use crate::choice::{CardFormat, OnDelete};
-use crate::config::walker::{Obj, Walker};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,
@@ -37,6 +43,7 @@ use crate::plan::{GuardLimits, Mode};
 use crate::scope::{Desired, DesiredFilter, FilterKind};
 use crate::store::{OWNERS_ROOT, ParameterNames};
 use crate::values::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
+use crate::walker::{Obj, Walker};
 
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq)]

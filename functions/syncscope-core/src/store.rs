@@ -20,6 +20,10 @@
 //! a tenth of the parameters, so a run makes a tenth of the SSM writes. The desired
 //! filters stay format 1: the deployment writes them, and people read them in the
 //! console.
+//!
+//! The paths are here too: where a stack keeps its parameters ([`ParameterNames`]),
+//! and where every stack of a sync profile keeps its ownership record
+//! ([`OWNERS_ROOT`]).
 
 use std::io::{Read, Write};
 
@@ -32,9 +36,9 @@ use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::walker::{MAX_FILTERS, json_error_text};
 use crate::names::{Description, DomainName, FilterName};
 use crate::scope::{Desired, DesiredFilter, FilterKind, Ledger, LedgerEntry};
+use crate::walker::{MAX_FILTERS, json_error_text};
 
 /// The format version of shards that hold their entries as JSON.
 pub const FORMAT: u32 = 1;

@@ -18,6 +18,10 @@
 //! - optionally the docs bucket, and a schedule for report-only drift runs.
 //!
 //! The template uses no transform and needs `CAPABILITY_IAM` (the role is unnamed).
+//!
+//! The mapping from a config to the properties, and what it reads besides the config
+//! ([`Context`], [`deployed_webhook`]), are the settings table's; the parameters'
+//! names ([`ParameterNames`]) are the store's. Both are re-exported here.
 
 use serde_json::{Map, Value, json};
 
@@ -25,8 +29,7 @@ use crate::config::Config;
 use crate::directory::DirectoryCheck;
 use crate::names::WebhookRef;
 use crate::properties::Properties;
-use crate::settings::Context;
-pub use crate::settings::deployed_webhook;
+pub use crate::settings::{Context, deployed_webhook};
 pub use crate::store::ParameterNames;
 use crate::store::{self, Shard};
 

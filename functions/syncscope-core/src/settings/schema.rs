@@ -8,9 +8,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::walker::MAX_FILTERS;
 use crate::names::{MAX_DESCRIPTION_CHARS, MAX_GROUP_NAME_CHARS, MAX_USER_NAME_CHARS};
 use crate::scope::FilterKind;
+use crate::walker::MAX_FILTERS;
 
 /// The pattern message of the stack name's parts.
 pub(crate) const STACK_PART: &str = "Letters, digits and hyphens only: it is part of the CloudFormation stack name {prefix}-{produkt}-{stage}.";

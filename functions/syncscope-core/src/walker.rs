@@ -1,10 +1,12 @@
 //! The config walker: reads a JSON document key by key, collecting every problem
 //! ([`Problem`]: an error or a warning at a JSON path) instead of stopping at the
-//! first. It knows how to read a setting of any [`Property`] type and the settings
-//! with a shape of their own (the stack name, the webhook hosts, the filters, the
-//! deletion guard); which keys a section holds, and in which order they are read, is
-//! the settings table's ([`crate::settings`]). It depends on nothing above the value
-//! types.
+//! first. It reads a setting of any [`Property`] type and the settings with a shape
+//! of their own (the stack name, the webhook hosts, the filters, the deletion guard);
+//! which keys a section holds, and the order they are read in, is the settings
+//! table's ([`crate::settings`]), and [`crate::config`] reads the file with it. It
+//! imports nothing above the value types ([`crate::values`]); the limit on filters
+//! ([`MAX_FILTERS`]) and the JSON error text are here, below the store that shares
+//! them.
 
 use std::collections::HashMap;
 use std::fmt;
