@@ -3,10 +3,23 @@
 //! CloudFormation adds its own) and the writer the synthesiser uses. The properties
 //! are declared in the settings table ([`crate::settings`]), and the types they hold
 //! ([`Property`]: read, written, described) are in [`crate::values`]; both are
-//! re-exported here.
+//! re-exported here, beside what the properties mean together (the deletion guard's
+//! limits).
 
+use crate::plan::GuardLimits;
 pub use crate::settings::{KEYS, Properties, parse};
 pub use crate::values::{Count, Line, Property, Sha256Hex, SsmPath};
+
+impl Properties {
+    /// The deletion guard's limits.
+    pub fn guard(&self) -> GuardLimits {
+        GuardLimits {
+            max_removals: self.max_removals.0,
+            max_removal_percent: self.max_removal_percent.0,
+            max_users_losing_access: self.max_users_losing_access.map(|c| c.0),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -457,17 +457,6 @@ settings! {
     }
 }
 
-impl Properties {
-    /// The deletion guard's limits.
-    pub fn guard(&self) -> GuardLimits {
-        GuardLimits {
-            max_removals: self.max_removals.0,
-            max_removal_percent: self.max_removal_percent.0,
-            max_users_losing_access: self.max_users_losing_access.map(|c| c.0),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
