@@ -1,5 +1,7 @@
 //! Enums with one spelling per value, written once: the config, the resource
-//! properties, serde and the messages that list what is allowed all use it.
+//! properties, serde and the messages that list what is allowed all use it. The
+//! choices of the Teams card's format and of what deleting the stack does live here
+//! too (the others stand by the modules they belong to).
 
 /// An enum whose values each have one spelling.
 pub trait Choice: Copy + Sized + 'static {
@@ -110,3 +112,23 @@ macro_rules! choice {
 }
 
 pub(crate) use choice;
+
+choice! {
+    /// What deleting the stack does to the sync scope.
+    pub enum OnDelete {
+        /// Leave the scope as it is (default).
+        Retain = "retain",
+        /// Remove the filters this stack manages.
+        Remove = "remove",
+    }
+}
+
+choice! {
+    /// The format of the Teams message.
+    pub enum CardFormat {
+        /// A Workflows envelope with an Adaptive Card 1.4 (default).
+        AdaptiveCard = "AdaptiveCard",
+        /// A legacy Office 365 connector MessageCard.
+        MessageCard = "MessageCard",
+    }
+}

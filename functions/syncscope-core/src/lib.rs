@@ -5,8 +5,10 @@
 //! - [`card`]: Teams cards (Adaptive Card 1.4 in a Workflows envelope, or a legacy
 //!   MessageCard) from an outcome, under a size budget.
 //! - [`cfn`]: the custom resource protocol: physical ids, the 4 KB response.
-//! - [`choice`]: enums with one spelling per value (modes, formats, delete behaviour).
-//! - [`config`]: the seed-compatible JSON configuration, parsed into validated types.
+//! - [`choice`]: enums with one spelling per value, and the choices the config, the
+//!   properties and the card share (the card format, what deleting the stack does).
+//! - [`config`]: the seed-compatible JSON configuration, parsed into validated types
+//!   (the file and its root; the sections are read by the settings table).
 //! - [`directory`]: the directory check's model: each name's status in Active
 //!   Directory, and what `warn`, `require` and `off` make of it.
 //! - [`docs`]: the documentation view model and its page, snippet and JSON renderings;
@@ -17,14 +19,14 @@
 //! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
 //!   for unit tests and the browser checks' files.
 //! - [`settings`]: every setting declared once (config key, property, type, default,
-//!   doc line), giving the config sections, the properties, the synthesiser's mapping
-//!   and `config/schema.json` ([`settings::schema`]).
+//!   doc line), giving the config sections and [`config::Config`], the properties, the
+//!   synthesiser's mapping (with its [`settings::Context`]) and `config/schema.json`
+//!   ([`settings::schema`]).
 //! - [`scope`]: what a sync scope holds: filters that exist, desired filters, the
 //!   ledger, and who else wants a filter.
 //! - [`outcome`]: what a run did, rendered into docs, cards and the response.
-//! - [`properties`]: the types a setting can hold (read, written, described in the
-//!   schema) and how the custom resource's properties are read; the properties
-//!   themselves are declared in [`settings`].
+//! - [`properties`]: the custom resource's properties (declared in [`settings`], their
+//!   value types in [`values`]) and the deletion guard they carry.
 //! - [`request`]: an invocation's payload read once into a typed event, and what a
 //!   CloudFormation request asks for (reconcile, settings only, delete or not, which
 //!   id each answer carries), decided before any I/O.
@@ -33,10 +35,15 @@
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
 //! - [`preview`]: a plan and its impact as text, pull-request markdown or JSON.
-//! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store.
+//! - [`store`]: the sharded format of filter lists and the ledger in SSM Parameter Store,
+//!   and where a stack keeps its parameters ([`store::ParameterNames`]).
 //! - [`synth`]: the CloudFormation template of a deployment, synthesised from a config.
 //! - [`timestamp`]: when a run started (UTC, to the second), in each form it is written.
 //! - [`suggest`]: "did you mean" for unknown keys and values.
+//! - [`values`]: the types a setting can hold (read, written, described in the schema)
+//!   and how one property is read.
+//! - [`walker`]: the config walker: a JSON document read key by key, every problem
+//!   collected at its path; the limit on filters.
 
 // The settings table is sorted by a recursive macro, two steps an entry.
 #![recursion_limit = "256"]
@@ -64,3 +71,5 @@ pub mod store;
 pub mod suggest;
 pub mod synth;
 pub mod timestamp;
+pub mod values;
+pub mod walker;

@@ -19,6 +19,13 @@
 //! properties). Properties that are not config settings (the filters' parameter and
 //! hash, the ledger and owners paths, the dry-run switch) say how the synthesiser
 //! fills them (`synth:`).
+//!
+//! [`Config`] itself (the two sections and the desired scope) and what the
+//! synthesiser knows besides it ([`Context`], [`deployed_webhook`]) are declared here
+//! too, so the table imports only what stands below it: the choices, the value types
+//! ([`crate::values`]), the config walker ([`crate::walker`]) and the store's
+//! parameter names. [`crate::config`], [`crate::properties`] and [`crate::synth`]
+//! build on it and re-export what they always offered.
 
 #[macro_use]
 mod macros;
@@ -26,16 +33,63 @@ pub mod schema;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{CardFormat, Config, Obj, OnDelete, Walker};
+use crate::choice::{CardFormat, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,
     StackName, SyncProfileName, WebhookHosts, WebhookRef,
 };
 use crate::plan::{GuardLimits, Mode};
-use crate::properties::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
-use crate::scope::{DesiredFilter, FilterKind};
-use crate::synth::{Context, deployed_webhook};
+use crate::scope::{Desired, DesiredFilter, FilterKind};
+use crate::store::{OWNERS_ROOT, ParameterNames};
+use crate::values::{Absent, Count, Line, Property, Sha256Hex, SsmPath, field};
+use crate::walker::{Obj, Walker};
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `general`: naming, docs and notification settings.
+    pub general: General,
+    /// `SSO`: the AD domain and the sync scope.
+    pub sso: Sso,
+}
+
+impl Config {
+    /// The desired scope: every group and user filter, in the config's domain.
+    pub fn desired(&self) -> Desired {
+        Desired {
+            domain: self.sso.domain.clone(),
+            filters: self
+                .sso
+                .groups
+                .iter()
+                .chain(&self.sso.users)
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// The webhook reference the template carries: the config's, except a literal URL.
+/// A template is read by anyone who may describe the stack (and the drift rule's input
+/// by anyone who may read the rule), so a literal URL, a secret, is replaced by the
+/// stack's SecureString ([`ParameterNames::webhook`](crate::store::ParameterNames::webhook)), where `task deploy` puts it.
+pub fn deployed_webhook(config: &Config, names: &ParameterNames) -> WebhookRef {
+    match &config.general.webhook {
+        WebhookRef::Literal(_) => WebhookRef::Ssm(names.webhook.clone()),
+        other => other.clone(),
+    }
+}
+
+/// What the synthesiser knows besides the config: where the stack's parameters live
+/// and the filters' hash. The settings table's `synth:` mappings read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Where the parameters live.
+    pub names: &'a ParameterNames,
+    /// The filters' hash.
+    pub filters_hash: &'a str,
+}
 
 /// Runs a hand-written config reader (`read:`).
 fn custom<T>(
@@ -365,7 +419,7 @@ settings! {
     owners_parameter: SsmPath {
         config: none,
         property: ("OwnersParameter" default),
-        default: SsmPath::owners_default(),
+        default: SsmPath::from(OWNERS_ROOT.to_owned()),
         synth: |_, cx| cx.names.owners.clone().into(),
     }
 
@@ -403,21 +457,9 @@ settings! {
     }
 }
 
-impl Properties {
-    /// The deletion guard's limits.
-    pub fn guard(&self) -> GuardLimits {
-        GuardLimits {
-            max_removals: self.max_removals.0,
-            max_removal_percent: self.max_removal_percent.0,
-            max_users_losing_access: self.max_users_losing_access.map(|c| c.0),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::ParameterNames;
 
     #[test]
     fn each_section_reads_exactly_the_keys_its_schema_describes() {

@@ -20,6 +20,10 @@
 //! a tenth of the parameters, so a run makes a tenth of the SSM writes. The desired
 //! filters stay format 1: the deployment writes them, and people read them in the
 //! console.
+//!
+//! The paths are here too: where a stack keeps its parameters ([`ParameterNames`]),
+//! and where every stack of a sync profile keeps its ownership record
+//! ([`OWNERS_ROOT`]).
 
 use std::io::{Read, Write};
 
@@ -32,9 +36,9 @@ use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{MAX_FILTERS, json_error_text};
 use crate::names::{Description, DomainName, FilterName};
 use crate::scope::{Desired, DesiredFilter, FilterKind, Ledger, LedgerEntry};
+use crate::walker::{MAX_FILTERS, json_error_text};
 
 /// The format version of shards that hold their entries as JSON.
 pub const FORMAT: u32 = 1;
@@ -530,6 +534,40 @@ pub fn decode(base: &str, parameters: &[(String, String)]) -> Result<Stored, Sto
 
 /// Where every stack keeps its ownership records unless its properties say otherwise.
 pub const OWNERS_ROOT: &str = "/syncscope/owners";
+
+/// Where a stack keeps its parameters in SSM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterNames {
+    /// Base of every version of the filters: `/syncscope/STACK/filters`.
+    pub filters_base: String,
+    /// Base of the ledgers of syncscope before co-ownership: `/syncscope/STACK/ledger`
+    /// (read until a run moves them to `owners`).
+    pub ledger: String,
+    /// Where every stack keeps its ownership record of a sync profile:
+    /// `/syncscope/owners` (`OWNERS/REGION/PROFILE/STACK`).
+    pub owners: String,
+    /// The SecureString holding a literal webhook URL of the config, which the
+    /// template never carries: `/syncscope/STACK/teams-webhook`.
+    pub webhook: String,
+}
+
+impl ParameterNames {
+    /// The names for a stack.
+    pub fn for_stack(stack: &str) -> Self {
+        Self {
+            filters_base: format!("/syncscope/{stack}/filters"),
+            ledger: format!("/syncscope/{stack}/ledger"),
+            owners: OWNERS_ROOT.to_owned(),
+            webhook: format!("/syncscope/{stack}/teams-webhook"),
+        }
+    }
+
+    /// The path of one version of the filters: content-addressed, so a rollback finds
+    /// the previous version still in place.
+    pub fn filters_version(&self, hash: &str) -> String {
+        format!("{}/{}", self.filters_base, short(hash))
+    }
+}
 
 /// The SSM path of a resource's ownership record under the ledger base `base`:
 /// `BASE/REGION/PROFILE` (both are valid SSM path segments by their own rules). Since

@@ -18,6 +18,10 @@
 //! - optionally the docs bucket, and a schedule for report-only drift runs.
 //!
 //! The template uses no transform and needs `CAPABILITY_IAM` (the role is unnamed).
+//!
+//! The mapping from a config to the properties, and what it reads besides the config
+//! ([`Context`], [`deployed_webhook`]), are the settings table's; the parameters'
+//! names ([`ParameterNames`]) are the store's. Both are re-exported here.
 
 use serde_json::{Map, Value, json};
 
@@ -25,6 +29,8 @@ use crate::config::Config;
 use crate::directory::DirectoryCheck;
 use crate::names::WebhookRef;
 use crate::properties::Properties;
+pub use crate::settings::{Context, deployed_webhook};
+pub use crate::store::ParameterNames;
 use crate::store::{self, Shard};
 
 /// Memory of the function, in MB. The work is I/O-bound (one HTTPS call per change,
@@ -59,61 +65,6 @@ pub const MAX_RESOURCES: usize = 500;
 pub const MAX_TEMPLATE_BYTES: usize = 1_048_576;
 /// Largest template that can be passed inline (deploy uploads larger ones to S3).
 pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
-
-/// Where a stack keeps its parameters in SSM.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParameterNames {
-    /// Base of every version of the filters: `/syncscope/STACK/filters`.
-    pub filters_base: String,
-    /// Base of the ledgers of syncscope before co-ownership: `/syncscope/STACK/ledger`
-    /// (read until a run moves them to `owners`).
-    pub ledger: String,
-    /// Where every stack keeps its ownership record of a sync profile:
-    /// `/syncscope/owners` (`OWNERS/REGION/PROFILE/STACK`).
-    pub owners: String,
-    /// The SecureString holding a literal webhook URL of the config, which the
-    /// template never carries: `/syncscope/STACK/teams-webhook`.
-    pub webhook: String,
-}
-
-impl ParameterNames {
-    /// The names for a stack.
-    pub fn for_stack(stack: &str) -> Self {
-        Self {
-            filters_base: format!("/syncscope/{stack}/filters"),
-            ledger: format!("/syncscope/{stack}/ledger"),
-            owners: crate::store::OWNERS_ROOT.to_owned(),
-            webhook: format!("/syncscope/{stack}/teams-webhook"),
-        }
-    }
-
-    /// The path of one version of the filters: content-addressed, so a rollback finds
-    /// the previous version still in place.
-    pub fn filters_version(&self, hash: &str) -> String {
-        format!("{}/{}", self.filters_base, crate::store::short(hash))
-    }
-}
-
-/// The webhook reference the template carries: the config's, except a literal URL.
-/// A template is read by anyone who may describe the stack (and the drift rule's input
-/// by anyone who may read the rule), so a literal URL, a secret, is replaced by the
-/// stack's SecureString ([`ParameterNames::webhook`]), where `task deploy` puts it.
-pub fn deployed_webhook(config: &Config, names: &ParameterNames) -> WebhookRef {
-    match &config.general.webhook {
-        WebhookRef::Literal(_) => WebhookRef::Ssm(names.webhook.clone()),
-        other => other.clone(),
-    }
-}
-
-/// What the synthesiser knows besides the config: where the stack's parameters live
-/// and the filters' hash. The settings table's `synth:` mappings read it.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    /// Where the parameters live.
-    pub names: &'a ParameterNames,
-    /// The filters' hash.
-    pub filters_hash: &'a str,
-}
 
 /// The custom resource's properties for a config, as the deployment writes them
 /// (the mapping is the settings table's: [`Properties::of_config`]).

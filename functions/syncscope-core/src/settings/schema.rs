@@ -1,16 +1,16 @@
 //! `config/schema.json`, generated: the document around the sections, each setting's
-//! fragment (its type's [`crate::properties::Property::schema`], its doc line as the description, its
-//! default, and the entry's `schema:` extras), and the hand-written fragments of the
-//! settings with a shape of their own (the webhook hosts, the filters, the deletion
-//! guard). `syncscope schema` prints [`render`]; a test and `./task check` compare it
-//! with the committed file.
+//! fragment (its type's [`crate::values::Property::schema`], its doc line as the
+//! description, its default, and the entry's `schema:` extras), and the hand-written
+//! fragments of the settings with a shape of their own (the webhook hosts, the
+//! filters, the deletion guard). The value types' fragments are in [`crate::values`].
+//! `syncscope schema` prints [`render`]; a test and `./task check` compare it with the
+//! committed file.
 
 use serde_json::{Map, Value, json};
 
-use crate::choice::Choice;
-use crate::config::MAX_FILTERS;
 use crate::names::{MAX_DESCRIPTION_CHARS, MAX_GROUP_NAME_CHARS, MAX_USER_NAME_CHARS};
 use crate::scope::FilterKind;
+use crate::walker::MAX_FILTERS;
 
 /// The pattern message of the stack name's parts.
 pub(crate) const STACK_PART: &str = "Letters, digits and hyphens only: it is part of the CloudFormation stack name {prefix}-{produkt}-{stage}.";
@@ -18,9 +18,12 @@ pub(crate) const STACK_PART: &str = "Letters, digits and hyphens only: it is par
 /// What the CLI does with keys this schema flags.
 const UNKNOWN_KEYS: &str = "Unknown keys are ignored by the CLI with a warning (with a \"did you mean\" hint); this schema flags them.";
 
-/// The schema as committed: pretty JSON with a trailing newline.
+/// The schema as committed: pretty JSON with a trailing newline (as the template is
+/// written).
 pub fn render() -> String {
-    crate::synth::render(&document())
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// The JSON Schema (draft-07) of the config file.
@@ -91,103 +94,6 @@ pub(crate) fn setting(
         fragment.extend(extra);
     }
     Value::Object(fragment)
-}
-
-fn string_pattern(pattern: &str, message: &str) -> Value {
-    json!({ "type": "string", "pattern": pattern, "patternErrorMessage": message })
-}
-
-/// A [`Choice`]: its spellings, each described by its doc line.
-pub fn choice<T: Choice>() -> Value {
-    json!({
-        "type": "string",
-        "enum": T::spellings(),
-        "enumDescriptions": T::ALL.iter().map(|c| c.doc()).collect::<Vec<_>>(),
-    })
-}
-
-/// [`crate::names::BucketName`].
-pub fn bucket_name() -> Value {
-    let rule = |pattern: &str, message: &str| json!({ "pattern": pattern, "patternErrorMessage": message });
-    json!({
-        "type": "string",
-        "minLength": 3,
-        "maxLength": 63,
-        "allOf": [
-            rule(r#"^[a-z0-9.-]*$"#, "Only lowercase letters, digits, dots and hyphens are allowed in an S3 bucket name."),
-            rule(r#"^[a-z0-9]([\s\S]*[a-z0-9])?$"#, "An S3 bucket name must begin and end with a letter or digit."),
-            rule(r#"^(?![\s\S]*\.\.)"#, "An S3 bucket name must not contain two adjacent periods."),
-            rule(r#"^(?!(?:0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$)"#, "An S3 bucket name must not be formatted as an IP address."),
-            rule(r#"^(?!xn--|sthree-|amzn-s3-demo-)"#, "The prefixes xn--, sthree- and amzn-s3-demo- are reserved by S3."),
-            rule(r#"^(?![\s\S]*(?:-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)"#, "The suffixes -s3alias, --ol-s3, .mrap, --x-s3 and --table-s3 are reserved by S3."),
-        ],
-    })
-}
-
-/// [`crate::names::WebhookRef`].
-pub fn webhook_ref() -> Value {
-    string_pattern(
-        r#"^(?:ssm:(?=[\s\S]{2,1011}$)(?!/[Aa][Ww][Ss]|/[Ss][Ss][Mm])(?:/[A-Za-z0-9_.-]+)+|arn:aws[^:]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]):[0-9]{12}:secret:[\s\S]+|[Hh][Tt][Tt][Pp][Ss]://(?:[^/?#\s\u0000-\u001F\u007F-\u009F]*@)?[A-Za-z0-9.:\[\]-]+(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?)$"#,
-        r#"Expected "ssm:/parameter/name", a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), or an https URL."#,
-    )
-}
-
-/// [`crate::names::HttpsUrl`].
-pub fn https_url() -> Value {
-    string_pattern(
-        r#"^[Hh][Tt][Tt][Pp][Ss]://(?:[^/?#\s\u0000-\u001F\u007F-\u009F]*@)?[A-Za-z0-9.:\[\]-]+(?:[/?#][^\s\u0000-\u001F\u007F-\u009F]*)?$"#,
-        "Expected an absolute https URL, e.g. https://wiki.example.com/aws/sso-groups (no spaces).",
-    )
-}
-
-/// [`crate::names::Region`].
-pub fn region() -> Value {
-    string_pattern(
-        r#"^[a-z]{2}(?:-[a-z]+)+-0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"#,
-        "Expected an AWS region code such as eu-central-1.",
-    )
-}
-
-/// [`crate::names::KeyPrefix`].
-pub fn key_prefix() -> Value {
-    let mut fragment = string_pattern(
-        r#"^/*(?!\.\.?(?:/|$))[A-Za-z0-9._-]+(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._-]+)*/*$"#,
-        "Expected segments of letters, digits, - _ . separated by / (no empty, . or .. segments).",
-    );
-    fragment["maxLength"] = json!(256);
-    fragment
-}
-
-/// [`crate::names::Schedule`].
-pub fn schedule() -> Value {
-    string_pattern(
-        r#"^(?:rate\(\s*(?:0*1\s+(?:hour|day)|0*(?:[2-9]|[1-9][0-9]+)\s+(?:hours|days)|0*(?:1[5-9]|[2-9][0-9]|[1-9][0-9]{2,})\s+minutes)\s*\)|cron\(\s*\S+(?:\s+\S+){5}\s*\))$"#,
-        r#"Expected e.g. "rate(6 hours)", "rate(1 day)" (at least 15 minutes) or "cron(0 6 * * ? *)" (six fields)."#,
-    )
-}
-
-/// [`crate::names::DomainName`].
-pub fn domain_name() -> Value {
-    string_pattern(
-        r#"^(?=[\s\S]{1,253}\.*$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\.*$"#,
-        "Expected a fully qualified DNS domain name such as corp.example.com.",
-    )
-}
-
-/// [`crate::names::SyncProfileName`].
-pub fn sync_profile_name() -> Value {
-    string_pattern(
-        r#"^[A-Za-z0-9_.-]{1,128}$"#,
-        "1 to 128 letters, digits, _ - or .",
-    )
-}
-
-/// [`crate::names::IdentityStoreId`] and [`crate::names::DirectoryId`].
-pub fn directory_style_id() -> Value {
-    string_pattern(
-        r#"^d-[0-9a-f]{10}$"#,
-        r#"Expected "d-" and 10 lowercase hex digits, e.g. d-1234567890."#,
-    )
 }
 
 /// `general.WebhookHosts`: a list in the config (a comma-separated property).
