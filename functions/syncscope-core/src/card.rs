@@ -18,7 +18,7 @@
 
 use serde_json::{Value, json};
 
-use crate::config::CardFormat;
+use crate::choice::CardFormat;
 use crate::outcome::{Outcome, Trigger, Verdict};
 use crate::plan::Action;
 

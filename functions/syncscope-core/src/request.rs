@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::arn::Arn;
 use crate::cfn::{self, IdKind};
 use crate::choice::Choice;
-use crate::config::OnDelete;
+use crate::choice::OnDelete;
 use crate::names::Region;
 use crate::outcome::{Findings, Outcome, Trigger};
 use crate::properties::{self, Properties};
@@ -788,7 +788,7 @@ mod tests {
         assert_eq!(abandoned.key, ProfileKey::parse(REGION, "B").unwrap());
         assert_eq!(
             abandoned.properties.on_delete,
-            crate::config::OnDelete::Remove
+            crate::choice::OnDelete::Remove
         );
         // An id this resource never issued: nothing is known to be abandoned.
         let run = reconcile(step(event(
