@@ -181,3 +181,73 @@ fn a_card_is_not_posted_to_a_host_outside_the_allow_list_and_the_url_is_not_show
         );
     }
 }
+
+/// A plain web server where AWS should be: every request answered 404 with a page.
+fn not_aws() -> syncscope_harness::sink::Sink {
+    syncscope_harness::sink::Sink::answering(
+        syncscope_harness::sink::Reply::status(404)
+            .body("<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>"),
+    )
+    .expect("start the plain server")
+}
+
+#[test]
+fn an_identity_sync_endpoint_that_is_not_aws_is_named_by_status_and_host() {
+    let server = not_aws();
+    let world = World::with(WorldOptions {
+        lambda_env: vec![(
+            "AWS_ENDPOINT_URL_IDENTITY_SYNC".into(),
+            format!("http://{}", server.addr),
+        )],
+        ..Default::default()
+    });
+    let props = world.deploy(&config(&["AWS-Admins"]));
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "FAILED",
+    );
+    let why = reason(&body);
+    assert!(
+        why.contains(&format!(
+            "HTTP 404 from {}, an answer without an AWS error code",
+            server.addr
+        )),
+        "{why}"
+    );
+    assert!(!server.requests().is_empty(), "the server was asked");
+    assert_eq!(world.write_calls(), 0, "nothing was changed");
+}
+
+#[test]
+fn a_directory_endpoint_that_is_not_aws_is_named_by_status_and_host() {
+    let server = not_aws();
+    let world = World::with(WorldOptions {
+        directories: vec![json!({
+            "id": "d-1234567890", "domain": DOMAIN, "type": "managed",
+            "data_access": true, "users": ["alice"], "groups": {"AWS-Admins": {"users": ["alice"]}},
+        })],
+        lambda_env: vec![(
+            "AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA".into(),
+            format!("http://{}", server.addr),
+        )],
+        ..Default::default()
+    });
+    let mut props = world.deploy(&config_with(
+        &["AWS-Admins"],
+        json!({"DirectoryCheck": "require"}),
+    ));
+    props.insert("MaxRemovalPercent".into(), json!("100"));
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "FAILED",
+    );
+    let why = reason(&body);
+    assert!(
+        why.contains(&format!(
+            "HTTP 404 from {}, an answer without an AWS error code",
+            server.addr
+        )) && !why.contains("no message"),
+        "{why}"
+    );
+    assert_eq!(world.write_calls(), 0, "nothing was changed");
+}

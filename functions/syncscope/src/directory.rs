@@ -29,6 +29,7 @@ use aws_sdk_directoryservicedata::error::SdkError;
 use aws_sdk_directoryservicedata::types::{
     AccessDeniedReason, MemberType, ValidationExceptionReason,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use futures_util::StreamExt;
 use syncscope_core::directory::{AdEntry, AdStatus, DirectoryReport, Wanted};
 use syncscope_core::names::Caseless;
@@ -591,22 +592,26 @@ enum Refusal {
 
 /// What an error says: no such name, something about the whole directory, or a
 /// name that could not be checked (throttled, a fault, a timeout).
-fn classify<E, R>(
+fn classify<E>(
     directory_id: &str,
     realm: &str,
-    error: &SdkError<E, R>,
+    error: &SdkError<E, HttpResponse>,
     refusal: impl Fn(&E) -> Refusal,
 ) -> Answer
 where
     E: aws_sdk_directoryservicedata::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let Some(service) = error.as_service_error() else {
         return Answer::Name(AdStatus::NotChecked {
             why: format!("no answer ({})", crate::http::unanswered(error)),
         });
     };
-    let code = service.code().unwrap_or_default();
+    let Some(code) = service.code() else {
+        // Not an AWS answer (a wrong endpoint, a proxy's page): where it came from.
+        return Answer::Name(AdStatus::NotChecked {
+            why: crate::http::sdk_error(error),
+        });
+    };
     if code == "ResourceNotFoundException" {
         return Answer::Name(AdStatus::NotInAd);
     }

@@ -18,11 +18,13 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// The roots of Amazon Trust Services (`certs/aws-roots.pem`).
 pub const AWS_ROOTS_PEM: &[u8] = include_bytes!("../certs/aws-roots.pem");
@@ -101,11 +103,25 @@ pub const MAX_SDK_BODY_BYTES: usize = 8 << 20;
 #[derive(Debug)]
 struct CappedBodies(SharedHttpConnector);
 
+/// The host (and port) an SDK answer came from, kept on the response so that an
+/// error without an AWS code can say where it came from ([`sdk_error`]).
+#[derive(Debug, Clone)]
+struct AnsweredBy(String);
+
+/// The host and port of a URL, never its path or query.
+pub fn host_of(uri: &str) -> String {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.rsplit('@').next().unwrap_or_default().to_owned()
+}
+
 impl HttpConnector for CappedBodies {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let host = host_of(request.uri());
         let answer = self.0.call(request);
         HttpConnectorFuture::new(async move {
-            let response = answer.await?;
+            let mut response = answer.await?;
+            response.add_extension(AnsweredBy(host));
             let declared = response
                 .headers()
                 .get("content-length")
@@ -127,6 +143,28 @@ impl HttpConnector for CappedBodies {
     }
 }
 
+/// An SDK error as one line for people. An answer without an AWS error code (a wrong
+/// endpoint, a proxy's error page) names its HTTP status and the host it came from
+/// (never a URL with its query); any other error reads as the SDK writes it.
+pub fn sdk_error<E>(error: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match error {
+        SdkError::ServiceError(service) if service.err().code().is_none() => {
+            let raw = service.raw();
+            let host = raw
+                .extension::<AnsweredBy>()
+                .map_or("the endpoint", |h| h.0.as_str());
+            format!(
+                "HTTP {} from {host}, an answer without an AWS error code (is the endpoint AWS's?)",
+                raw.status().as_u16()
+            )
+        }
+        _ => DisplayErrorContext(error).to_string(),
+    }
+}
+
 /// An SDK error without an AWS error code (no answer, or one that could not be read),
 /// as one line: the causes' messages, never the raw response's `Debug`; an answer cut
 /// at [`MAX_SDK_BODY_BYTES`] says so.
@@ -135,7 +173,6 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_smithy_runtime_api::client::result::SdkError;
     let causes = error_chain(std::error::Error::source(error));
     match error {
         SdkError::ResponseError(_) if causes.contains("length limit exceeded") => format!(
@@ -212,6 +249,27 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn a_host_is_named_without_path_query_or_user() {
+        for (uri, host) in [
+            (
+                "https://ds-data.eu-central-1.amazonaws.com/Users?Max=1&X-Amz-Signature=s",
+                "ds-data.eu-central-1.amazonaws.com",
+            ),
+            ("http://127.0.0.1:4566/", "127.0.0.1:4566"),
+            (
+                "https://user:secret@proxy.example.com?sig=1",
+                "proxy.example.com",
+            ),
+            (
+                "identitystore.eu-west-1.amazonaws.com#x",
+                "identitystore.eu-west-1.amazonaws.com",
+            ),
+        ] {
+            assert_eq!(host_of(uri), host, "{uri}");
+        }
+    }
 
     #[test]
     fn clients_build_with_the_compiled_roots() {

@@ -10,7 +10,6 @@
 //! counted by then is reported as unknown, with one warning.
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, MemberId, UniqueAttribute};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use futures_util::StreamExt;
 use syncscope_core::docs::{Enrichment, Lookup};
 use syncscope_core::impact::{self, Impact, Needs, Person, StoreFacts};
@@ -98,10 +97,9 @@ impl IdentityStoreReader {
     }
 
     async fn instance_store_id(&self) -> Result<String, IdentityStoreError> {
-        let out =
-            self.admin.list_instances().send().await.map_err(|e| {
-                IdentityStoreError::ListInstances(DisplayErrorContext(&e).to_string())
-            })?;
+        let out = self.admin.list_instances().send().await.map_err(|e| {
+            IdentityStoreError::ListInstances(crate::http::sdk_error(&e).to_string())
+        })?;
         out.instances()
             .iter()
             .find_map(|i| i.identity_store_id().map(str::to_owned))
@@ -125,7 +123,7 @@ impl IdentityStoreReader {
         let mut ids = NameMap::default();
         while let Some(page) = pages.next().await {
             let page =
-                page.map_err(|e| format!("ListGroups failed: {}", DisplayErrorContext(&e)))?;
+                page.map_err(|e| format!("ListGroups failed: {}", crate::http::sdk_error(&e)))?;
             for group in page.groups() {
                 if let Some(name) = group.display_name() {
                     ids.insert(name, group.group_id().to_owned());
@@ -174,8 +172,12 @@ impl IdentityStoreReader {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| format!("ListGroupMemberships failed: {}", DisplayErrorContext(&e)))?;
+            let page = page.map_err(|e| {
+                format!(
+                    "ListGroupMemberships failed: {}",
+                    crate::http::sdk_error(&e)
+                )
+            })?;
             for membership in page.group_memberships() {
                 if let Some(MemberId::UserId(id)) = membership.member_id() {
                     each(id);
@@ -196,7 +198,7 @@ impl IdentityStoreReader {
             .user_id(user_id)
             .send()
             .await
-            .map_err(|e| format!("DescribeUser failed: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("DescribeUser failed: {}", crate::http::sdk_error(&e)))?;
         let person = Person {
             user_name: described.user_name().unwrap_or_default().to_owned(),
             display_name: described.display_name().unwrap_or_default().to_owned(),
@@ -214,7 +216,7 @@ impl IdentityStoreReader {
             let page = page.map_err(|e| {
                 format!(
                     "ListGroupMembershipsForMember failed: {}",
-                    DisplayErrorContext(&e)
+                    crate::http::sdk_error(&e)
                 )
             })?;
             groups.extend(
@@ -248,7 +250,7 @@ impl IdentityStoreReader {
             {
                 Ok(None)
             }
-            Err(e) => Err(format!("GetUserId failed: {}", DisplayErrorContext(&e))),
+            Err(e) => Err(format!("GetUserId failed: {}", crate::http::sdk_error(&e))),
         }
     }
 

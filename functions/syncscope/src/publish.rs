@@ -9,7 +9,6 @@ use std::path::Path;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use syncscope_core::docs::{DOCUMENTS, Layout};
 use tokio::time::Instant;
 
@@ -102,7 +101,7 @@ impl DocsPublisher {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => Err(failed(key, DisplayErrorContext(&e).to_string())),
+            Err(e) => Err(failed(key, crate::http::sdk_error(&e).to_string())),
         }
     }
 

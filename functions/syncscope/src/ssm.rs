@@ -15,9 +15,9 @@
 //! of syncscope 0.1 (`LEDGER/head`, format 1, one per stack), read as the record of
 //! the resource it is attributed to.
 
-use aws_sdk_ssm::error::SdkError;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::{Deserialize, Serialize};
 use syncscope_core::scope::{Ledger, Owner, ProfileKey};
 use syncscope_core::store::{self, StoreError};
@@ -58,13 +58,13 @@ pub enum SsmError {
     },
 }
 
-fn api<E: std::error::Error + 'static, R: std::fmt::Debug>(
+fn api<E: ProvideErrorMetadata + std::error::Error + 'static>(
     what: impl Into<String>,
-) -> impl FnOnce(SdkError<E, R>) -> SsmError {
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> SsmError {
     let what = what.into();
     move |e| SsmError::Api {
         what,
-        message: DisplayErrorContext(&e).to_string(),
+        message: crate::http::sdk_error(&e),
     }
 }
 

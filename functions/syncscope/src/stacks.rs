@@ -7,7 +7,6 @@
 //! never removes a name on a doubt.
 
 use aws_sdk_cloudformation::types::StackStatus;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use syncscope_core::scope::{CoOwners, ProfileKey};
 use tokio::time::Instant;
 
@@ -112,7 +111,7 @@ impl StackReader {
                 if code == "ValidationError" && message.contains("does not exist") {
                     Liveness::Gone("does not exist".to_owned())
                 } else {
-                    Liveness::Unknown(DisplayErrorContext(&e).to_string())
+                    Liveness::Unknown(crate::http::sdk_error(&e).to_string())
                 }
             }
         }

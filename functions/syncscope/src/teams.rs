@@ -15,7 +15,6 @@
 
 use std::time::Duration;
 
-use aws_smithy_types::error::display::DisplayErrorContext;
 use syncscope_core::names::{WebhookHosts, WebhookRef};
 use tokio::time::Instant;
 
@@ -282,7 +281,7 @@ impl<'a> TeamsNotifier<'a> {
                     .await
                     .map_err(|e| NotifyError::Secret {
                         arn: arn.clone(),
-                        message: DisplayErrorContext(&e).to_string(),
+                        message: crate::http::sdk_error(&e).to_string(),
                     })?;
                 let secret = out.secret_string().ok_or_else(|| NotifyError::Secret {
                     arn: arn.clone(),

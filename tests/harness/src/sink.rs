@@ -167,13 +167,18 @@ async fn record(
 impl Sink {
     /// Starts a sink answering `default_status` unless scripted otherwise.
     pub fn start(default_status: u16) -> std::io::Result<Self> {
+        Self::answering(Reply::status(default_status))
+    }
+
+    /// Starts a sink answering `default` unless scripted otherwise.
+    pub fn answering(default: Reply) -> std::io::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Mutex::new(Inner::default()));
         let shared = Shared {
             inner: inner.clone(),
-            default: Reply::status(default_status),
+            default,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         crate::spawn_server("sink", async move {

@@ -417,7 +417,13 @@ impl IdentitySyncClient {
             {
                 Ok((status, body)) if (200..300).contains(&status) => Step::Done(body.0),
                 Ok((status, body)) => {
-                    let (code, message) = wire::parse_error(body.1.as_deref(), &body.0);
+                    let (code, mut message) = wire::parse_error(body.1.as_deref(), &body.0);
+                    if !wire::has_error_code(body.1.as_deref(), &body.0) {
+                        message = format!(
+                            "HTTP {status} from {}, an answer without an AWS error code (is the endpoint identity-sync's?)",
+                            crate::http::host_of(&self.endpoint)
+                        );
+                    }
                     let retryable = wire::is_retryable(status, &code);
                     let unlimited = wire::is_throttling(status, &code);
                     let error = IdentitySyncError::Service {

@@ -395,6 +395,16 @@ pub fn parse_error(error_type_header: Option<&str>, body: &[u8]) -> (String, Str
     (code, without_signing_echo(message).to_owned())
 }
 
+/// Whether an error answer is an AWS one: it names its error code (in the
+/// `x-amzn-errortype` header or the body's `__type`). Anything else (a proxy's page,
+/// another server) is described by its status and host instead.
+pub fn has_error_code(error_type_header: Option<&str>, body: &[u8]) -> bool {
+    error_type_header.is_some()
+        || serde_json::from_slice::<Value>(body)
+            .ok()
+            .is_some_and(|v| v.get("__type").is_some_and(Value::is_string))
+}
+
 /// A signature error's message quotes the canonical request and the string to sign,
 /// and with them the signed headers, the session token among them. Only the
 /// explanation before them is kept: it goes to logs, the CloudFormation Reason and
@@ -641,6 +651,21 @@ fn fields_of(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_answer_that_names_its_code_is_an_aws_error() {
+        assert!(has_error_code(Some("AccessDeniedException"), b""));
+        assert!(has_error_code(
+            None,
+            br#"{"__type": "x#ValidationException", "message": "m"}"#
+        ));
+        assert!(!has_error_code(
+            None,
+            b"<html><body>Not Found</body></html>"
+        ));
+        assert!(!has_error_code(None, br#"{"message": "no type"}"#));
+        assert!(!has_error_code(None, b""));
+    }
 
     #[test]
     fn refusals_are_told_apart_by_code_here_and_only_here() {
