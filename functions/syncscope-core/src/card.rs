@@ -742,6 +742,16 @@ mod tests {
         );
         let legacy = build(&outcome, CardFormat::MessageCard, None).to_string();
         assert!(legacy.contains("more users losing access"), "{legacy}");
+        // Within the budget, exactly the first 20, then "+N more".
+        let outcome = spec(Verdict::Changed, false, 120, false);
+        let losing = outcome.impact.as_ref().unwrap().losing.len();
+        assert!(losing > 20, "{losing}");
+        let (_, all) = adaptive(&outcome);
+        assert_eq!(all.matches("🚫 ").count(), 20, "{all}");
+        assert!(
+            all.contains(&format!("+{} more users losing access", losing - 20)),
+            "{all}"
+        );
         // A run that touches no group has no impact section.
         let (_, quiet) = adaptive(&spec(Verdict::NoChange, false, 0, false));
         assert!(!quiet.contains("Impact"), "{quiet}");

@@ -958,6 +958,12 @@ mod tests {
         assert!(e.contains("U+0007") && e.contains("position 4"), "{e}");
         let e = FilterName::parse("AWS<Admins>", FilterKind::Group).unwrap_err();
         assert!(e.contains("'<'"), "{e}");
+        // Each of the 15 characters AD forbids, named in the refusal.
+        assert_eq!(AD_FORBIDDEN_CHARS.len(), 15);
+        for c in AD_FORBIDDEN_CHARS {
+            let e = FilterName::parse(&format!("AWS{c}Admins"), FilterKind::User).unwrap_err();
+            assert!(e.contains(&format!("{c:?}")), "{c}: {e}");
+        }
         assert!(FilterName::parse("Admins.", FilterKind::Group).is_err());
     }
 

@@ -1294,6 +1294,18 @@ mod tests {
             b["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
             true
         );
+        // Encrypted, versioned, and kept when the stack goes (README's promise).
+        assert_eq!(
+            b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+                ["SSEAlgorithm"],
+            "AES256"
+        );
+        assert_eq!(
+            b["Properties"]["VersioningConfiguration"]["Status"],
+            "Enabled"
+        );
+        assert_eq!(b["DeletionPolicy"], "Retain");
+        assert_eq!(b["UpdateReplacePolicy"], "Retain");
         let deny = &s.template["Resources"][ids::DOCS_BUCKET_POLICY]["Properties"]["PolicyDocument"]
             ["Statement"][0];
         assert_eq!(deny["Condition"]["Bool"]["aws:SecureTransport"], "false");
