@@ -191,6 +191,29 @@ fn not_aws() -> syncscope_harness::sink::Sink {
     .expect("start the plain server")
 }
 
+/// Sends a Create and asserts it fails naming the plain server by status and host,
+/// without the old ": no message", and that nothing was changed.
+fn fails_naming(
+    world: &World,
+    props: &serde_json::Map<String, serde_json::Value>,
+    server: &syncscope_harness::sink::Sink,
+) {
+    let body = expect_status(
+        &world.send(&world.event("Create", props, None, None), TIMEOUT),
+        "FAILED",
+    );
+    let why = reason(&body);
+    assert!(
+        why.contains(&format!(
+            "HTTP 404 from {}, an answer without an AWS error code",
+            server.addr
+        )) && !why.contains("no message"),
+        "{why}"
+    );
+    assert!(!server.requests().is_empty(), "the server was asked");
+    assert_eq!(world.write_calls(), 0, "nothing was changed");
+}
+
 #[test]
 fn an_identity_sync_endpoint_that_is_not_aws_is_named_by_status_and_host() {
     let server = not_aws();
@@ -202,20 +225,7 @@ fn an_identity_sync_endpoint_that_is_not_aws_is_named_by_status_and_host() {
         ..Default::default()
     });
     let props = world.deploy(&config(&["AWS-Admins"]));
-    let body = expect_status(
-        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
-        "FAILED",
-    );
-    let why = reason(&body);
-    assert!(
-        why.contains(&format!(
-            "HTTP 404 from {}, an answer without an AWS error code",
-            server.addr
-        )),
-        "{why}"
-    );
-    assert!(!server.requests().is_empty(), "the server was asked");
-    assert_eq!(world.write_calls(), 0, "nothing was changed");
+    fails_naming(&world, &props, &server);
 }
 
 #[test]
@@ -237,17 +247,5 @@ fn a_directory_endpoint_that_is_not_aws_is_named_by_status_and_host() {
         json!({"DirectoryCheck": "require"}),
     ));
     props.insert("MaxRemovalPercent".into(), json!("100"));
-    let body = expect_status(
-        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
-        "FAILED",
-    );
-    let why = reason(&body);
-    assert!(
-        why.contains(&format!(
-            "HTTP 404 from {}, an answer without an AWS error code",
-            server.addr
-        )) && !why.contains("no message"),
-        "{why}"
-    );
-    assert_eq!(world.write_calls(), 0, "nothing was changed");
+    fails_naming(&world, &props, &server);
 }
