@@ -375,13 +375,8 @@ impl World {
     /// Writes a config's filters for another stack of this world (its own SSM paths,
     /// the world's owners' path); returns the properties its custom resource gets.
     pub fn deploy_as(&self, stack: &str, config: &Config) -> Map<String, Value> {
-        let entries = store::entries_of(&config.desired());
-        let hash = store::hash(&entries);
         let names = self.names_of(stack);
-        let store = syncscope::ssm::ParameterStore::new(self.ssm.clone());
-        self.rt
-            .block_on(store.write_list(&names.filters_version(&hash), &entries))
-            .expect("write the filters to SSM");
+        let hash = self.put_synthesized_at(&names, config);
         let mut props = self.deploy(config);
         for (key, value) in properties_for(config, &names, &hash) {
             if key.ends_with("Parameter") {
@@ -447,9 +442,14 @@ impl World {
     /// Writes the filter shards `syncscope synth`'s template holds for `config` (the
     /// same values) under this world's content-addressed path; returns the hash.
     pub fn put_synthesized(&self, config: &Config) -> String {
+        self.put_synthesized_at(&self.names(), config)
+    }
+
+    /// [`Self::put_synthesized`] under another stack's parameter names.
+    pub fn put_synthesized_at(&self, names: &ParameterNames, config: &Config) -> String {
         let synthesis = syncscope_core::synth::synthesize(config, &Default::default())
             .expect("the config synthesises");
-        let base = self.names().filters_version(&synthesis.hash);
+        let base = names.filters_version(&synthesis.hash);
         let ssm = syncscope::ssm::ParameterStore::new(self.ssm.clone());
         self.rt
             .block_on(ssm.write_shards(&base, &synthesis.shards))
