@@ -735,7 +735,7 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
 fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
     let emulator = identity_sync_emulator::spawn(identity_sync_emulator::Options {
         knobs: identity_sync_emulator::Knobs {
-            short_target_arn: true,
+            target_form: identity_sync_emulator::TargetForm::Store,
             ..Default::default()
         },
         ..Default::default()
