@@ -697,10 +697,16 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
     );
     assert_eq!(profile["state"], "ACTIVE");
     assert_eq!(profile["filters"].as_array().unwrap().len(), 9);
-    let target_arn = profile["targets"][0]["target_arn"].as_str().unwrap();
+    // The first form tried is the one the public clients send.
+    assert_eq!(
+        profile["targets"][0]["target_arn"],
+        "identitystore/d-1234567890"
+    );
     assert!(
-        target_arn.starts_with(&format!("arn:aws:identitystore::{ACCOUNT}:identitystore/")),
-        "{target_arn}"
+        stdout.contains(
+            "created it -> identitystore/d-1234567890 (short form with the directory id)"
+        ),
+        "{stdout}"
     );
     let after_first = requests(&emulator);
 
@@ -727,46 +733,179 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
     assert_eq!(profiles(&emulator), state);
 }
 
-/// A service that takes only the short `identitystore/<id>` form as the target's
-/// `TargetResourceArn` (as one public client sends it): bootstrap tries the full ARN,
-/// falls back, says which form worked, and a second run finds the target in either
-/// form.
+/// The identity store of moto's IAM Identity Center instance.
+fn instance_store(moto: &Moto) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let sdk = syncscope_harness::world::moto_sdk_config(&moto.url).await;
+        aws_sdk_ssoadmin::Client::new(&sdk)
+            .list_instances()
+            .send()
+            .await
+            .unwrap()
+            .instances()[0]
+            .identity_store_id()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+/// A service that takes one form of `TargetResourceArn` only: bootstrap tries the
+/// short form with the directory id, the short form with the identity store id and
+/// the full ARN, in this order, stops at the first that works, names every form
+/// refused before it, and a second run finds the target and creates nothing.
 #[test]
-fn bootstrap_falls_back_to_the_short_target_arn_and_says_so() {
-    let emulator = identity_sync_emulator::spawn(identity_sync_emulator::Options {
-        knobs: identity_sync_emulator::Knobs {
-            short_target_arn: true,
+fn bootstrap_tries_each_target_form_in_order_and_names_every_refusal() {
+    use identity_sync_emulator::TargetForm;
+    let store = instance_store(moto());
+    let directory_form = "identitystore/d-1234567890 (short form with the directory id)";
+    let store_form = format!("identitystore/{store} (short form with the identity store id)");
+    let full = format!("arn:aws:identitystore::{ACCOUNT}:identitystore/{store}");
+    let full_form = format!("{full} (full ARN)");
+    // (the form taken, the value stored, the form that worked, the forms refused)
+    let cases = [
+        (
+            TargetForm::Directory,
+            "identitystore/d-1234567890".to_owned(),
+            directory_form.to_owned(),
+            vec![],
+        ),
+        (
+            TargetForm::Store,
+            format!("identitystore/{store}"),
+            store_form.clone(),
+            vec![directory_form.to_owned()],
+        ),
+        (
+            TargetForm::Full,
+            full.clone(),
+            full_form,
+            vec![directory_form.to_owned(), store_form.clone()],
+        ),
+    ];
+    for (form, stored, worked, refused) in cases {
+        let emulator = identity_sync_emulator::spawn(identity_sync_emulator::Options {
+            knobs: identity_sync_emulator::Knobs {
+                target_form: form,
+                ..Default::default()
+            },
             ..Default::default()
-        },
+        })
+        .unwrap();
+        let (code, stdout, stderr) = bootstrap(&emulator, &[]);
+        assert_eq!(code, 0, "{form:?}: {stdout}\n{stderr}");
+        let line = stdout
+            .lines()
+            .find(|l| {
+                l.starts_with("3/4 sync target IdentityStoreForSSO: not found; created it -> ")
+            })
+            .unwrap_or_else(|| panic!("{form:?}: {stdout}"));
+        assert!(
+            line.contains(&format!("created it -> {worked}")),
+            "{form:?}: {line}"
+        );
+        for r in &refused {
+            assert!(
+                line.contains(&format!("{r}: ValidationException")),
+                "{form:?}: {r} not named in {line}"
+            );
+        }
+        if refused.is_empty() {
+            assert!(!line.contains("refused"), "{form:?}: {line}");
+        }
+        let state = profiles(&emulator);
+        assert_eq!(state[0]["targets"][0]["target_arn"], stored, "{form:?}");
+        assert_eq!(
+            requests(&emulator)["CreateSyncTarget"],
+            refused.len() as u64 + 1,
+            "{form:?}: one try per form until one works"
+        );
+
+        let (code, stdout, stderr) = bootstrap(&emulator, &[]);
+        assert_eq!(code, 0, "{form:?}: {stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!(
+                "3/4 sync target IdentityStoreForSSO: found (-> {stored}); nothing to do"
+            )),
+            "{form:?}: {stdout}"
+        );
+        assert_eq!(
+            requests(&emulator)["CreateSyncTarget"],
+            refused.len() as u64 + 1,
+            "{form:?}: nothing created again"
+        );
+    }
+}
+
+/// An emulator with the example's profile (directory d-1234567890, ACTIVE) and a sync
+/// target writing to `target_arn`.
+fn emulator_with_target(target_arn: &str) -> identity_sync_emulator::Running {
+    let seed = json!({"profiles": [{
+        "name": "SynchronizationToActiveDirectoryAwsSso",
+        "source_arn": format!("arn:aws:ds:{REGION}:{ACCOUNT}:directory/d-1234567890"),
+        "state": "ACTIVE",
+        "targets": [{"name": "IdentityStoreForSSO", "target_arn": target_arn}],
+    }]});
+    identity_sync_emulator::spawn(identity_sync_emulator::Options {
+        seed: Some(identity_sync_emulator::Seed::from_json(&seed.to_string()).unwrap()),
         ..Default::default()
     })
-    .unwrap();
-    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("created it -> identitystore/") && stdout.contains("the short form worked"),
-        "{stdout}"
-    );
-    let state = profiles(&emulator);
-    let target_arn = state[0]["targets"][0]["target_arn"].as_str().unwrap();
-    assert!(target_arn.starts_with("identitystore/"), "{target_arn}");
-    assert_eq!(
-        requests(&emulator)["CreateSyncTarget"],
-        2,
-        "full, then short"
-    );
+    .unwrap()
+}
 
+/// A target that names the instance's identity store in any of the three forms is
+/// the right one: bootstrap finds it and has nothing to do. A full ARN of another
+/// store (here the directory's id, which only the short form may carry) stops the
+/// run before anything is written, naming both stores and the fix.
+#[test]
+fn bootstrap_takes_an_existing_target_in_any_of_the_three_forms_and_no_other() {
+    let store = instance_store(moto());
+    for target_arn in [
+        format!("arn:aws:identitystore::{ACCOUNT}:identitystore/{store}"),
+        format!("identitystore/{store}"),
+        "identitystore/d-1234567890".to_owned(),
+    ] {
+        let emulator = emulator_with_target(&target_arn);
+        let (code, stdout, stderr) = bootstrap(&emulator, &[]);
+        assert_eq!(code, 0, "{target_arn}: {stdout}\n{stderr}");
+        assert!(
+            stdout.contains(&format!(
+                "3/4 sync target IdentityStoreForSSO: found (-> {target_arn}); nothing to do"
+            )),
+            "{target_arn}: {stdout}"
+        );
+        assert_eq!(
+            requests(&emulator)
+                .get("CreateSyncTarget")
+                .copied()
+                .unwrap_or(0),
+            0,
+            "{target_arn}"
+        );
+    }
+
+    let elsewhere = format!("arn:aws:identitystore::{ACCOUNT}:identitystore/d-1234567890");
+    let emulator = emulator_with_target(&elsewhere);
+    let before = profiles(&emulator);
     let (code, stdout, stderr) = bootstrap(&emulator, &[]);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("3/4 sync target IdentityStoreForSSO: found"),
-        "{stdout}"
+        stderr.contains(&format!(
+            "sync target IdentityStoreForSSO of profile SynchronizationToActiveDirectoryAwsSso writes to {elsewhere}, not to the identity store arn:aws:identitystore::{ACCOUNT}:identitystore/{store}"
+        )),
+        "{stderr}"
     );
-    assert_eq!(
-        requests(&emulator)["CreateSyncTarget"],
-        2,
-        "nothing created again"
+    assert!(
+        stderr.contains(&format!(
+            "or pass --target-name of the target that writes to {store}"
+        )),
+        "{stderr}"
     );
+    let counts = requests(&emulator);
+    for op in WRITES {
+        assert_eq!(counts.get(op).copied().unwrap_or(0), 0, "{op}: {counts:?}");
+    }
+    assert_eq!(profiles(&emulator), before);
 }
 
 /// The Lambda is linked at a fixed address (`functions/syncscope/build.rs`), so the

@@ -27,6 +27,35 @@ struct Broken {
     no_bucket: bool,
     missing_shard: bool,
     no_data_access: bool,
+    target: Target,
+}
+
+/// What the sync target's `TargetResourceArn` is.
+#[derive(Default, Clone, Copy, Debug)]
+enum Target {
+    /// The full ARN of moto's instance's identity store.
+    #[default]
+    Full,
+    /// `identitystore/<the instance's identity store id>`.
+    StoreShort,
+    /// `identitystore/<the profile's directory id>`.
+    DirectoryShort,
+    /// The full ARN of another identity store (the case: `d-1234567890`,
+    /// the directory's id, in an identity store ARN).
+    OtherStore,
+}
+
+impl Target {
+    fn arn(self, store: &str) -> String {
+        match self {
+            Target::Full => format!("arn:aws:identitystore::123456789012:identitystore/{store}"),
+            Target::StoreShort => format!("identitystore/{store}"),
+            Target::DirectoryShort => "identitystore/d-1234567890".to_owned(),
+            Target::OtherStore => {
+                "arn:aws:identitystore::123456789012:identitystore/d-1234567890".to_owned()
+            }
+        }
+    }
 }
 
 /// A deployed stack on moto and a sync profile on the emulator, with a config file.
@@ -34,6 +63,8 @@ struct DoctorWorld {
     emulator: Running,
     config: PathBuf,
     dir: PathBuf,
+    /// The identity store of moto's IAM Identity Center instance.
+    store: String,
 }
 
 fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
@@ -67,7 +98,7 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
     let config = syncscope_core::config::from_value(&doc).unwrap().config;
 
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    let store = rt.block_on(async {
         let sdk = moto_sdk_config(&moto.url).await;
         let ssm = aws_sdk_ssm::Client::new(&sdk);
         ssm.put_parameter()
@@ -109,6 +140,15 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
                 .await
                 .unwrap();
         }
+        aws_sdk_ssoadmin::Client::new(&sdk)
+            .list_instances()
+            .send()
+            .await
+            .unwrap()
+            .instances()[0]
+            .identity_store_id()
+            .unwrap()
+            .to_owned()
     });
 
     let directory = json!({
@@ -122,8 +162,7 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
             "name": PROFILE,
             "source_arn": "arn:aws:ds:eu-central-1:123456789012:directory/d-1234567890",
             "state": "ACTIVE",
-            "targets": [{ "name": "IdentityStoreForSSO",
-                          "target_arn": "arn:aws:identitystore::123456789012:identitystore/d-1234567890" }],
+            "targets": [{ "name": "IdentityStoreForSSO", "target_arn": broken.target.arn(&store) }],
             "filters": [{ "type": "GROUP", "name": "AWS-Team-00", "domain": DOMAIN },
                         { "type": "USER", "name": "svc-deploy", "domain": DOMAIN }]
         }], "directories": [directory]})
@@ -138,6 +177,7 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
         emulator,
         config: config_path,
         dir,
+        store,
     }
 }
 
@@ -226,7 +266,17 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
 fn each_broken_world_gives_exactly_one_red_line_that_names_the_fix() {
     // (case, what is broken, extra environment, the red line, words of its fix)
     type Case<'a> = (&'a str, Broken, &'a [(&'a str, &'a str)], &'a str, &'a str);
-    let cases: [Case<'_>; 6] = [
+    let cases: [Case<'_>; 7] = [
+        (
+            "sync target writes to another identity store",
+            Broken {
+                target: Target::OtherStore,
+                ..Broken::default()
+            },
+            &[],
+            "FAIL  sync target IdentityStoreForSSO: writes to arn:aws:identitystore::123456789012:identitystore/d-1234567890, not to the instance's identity store d-",
+            "delete the sync target IdentityStoreForSSO in the IAM Identity Center console and run `syncscope bootstrap`, or pass --target-name of the target that writes to d-",
+        ),
         (
             "directory data access disabled",
             Broken {
@@ -303,6 +353,61 @@ fn each_broken_world_gives_exactly_one_red_line_that_names_the_fix() {
         );
         assert_eq!(writes(&w), 0, "{name}");
     }
+}
+
+/// A target that names the instance's identity store in any of the three forms
+/// bootstrap may create it with is ok, and says which form it is; one that writes to
+/// another store is the one red line, naming both stores.
+#[test]
+fn the_sync_target_must_write_to_the_instance_store_in_one_of_the_three_forms() {
+    for (target, form) in [
+        (Target::Full, "full ARN"),
+        (Target::StoreShort, "short form with the identity store id"),
+        (Target::DirectoryShort, "short form with the directory id"),
+    ] {
+        let w = world(
+            Broken {
+                target,
+                ..Broken::default()
+            },
+            Knobs::default(),
+        );
+        let (code, out) = doctor(&w, &[], &[]);
+        assert_eq!(code, 0, "{target:?}: {out}");
+        let line = format!(
+            "ok    sync target IdentityStoreForSSO: -> {} (the instance's identity store {}, {form})",
+            target.arn(&w.store),
+            w.store
+        );
+        assert!(out.lines().any(|l| l == line), "{target:?}: {line}\n{out}");
+    }
+
+    let w = world(
+        Broken {
+            target: Target::OtherStore,
+            ..Broken::default()
+        },
+        Knobs::default(),
+    );
+    let (code, out) = doctor(&w, &[], &[]);
+    assert_eq!(code, 1, "{out}");
+    let failed = lines_starting(&out, "FAIL");
+    assert_eq!(failed.len(), 1, "{out}");
+    let store = &w.store;
+    assert_eq!(
+        failed[0],
+        format!(
+            "FAIL  sync target IdentityStoreForSSO: writes to arn:aws:identitystore::123456789012:identitystore/d-1234567890, not to the instance's identity store {store} (identitystore/d-1234567890 or identitystore/{store} or arn:aws:identitystore::123456789012:identitystore/{store})"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "      fix: delete the sync target IdentityStoreForSSO in the IAM Identity Center console and run `syncscope bootstrap`, or pass --target-name of the target that writes to {store}\n"
+        )),
+        "{out}"
+    );
+    assert_eq!(writes(&w), 0);
 }
 
 #[test]

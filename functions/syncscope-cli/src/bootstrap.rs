@@ -60,13 +60,22 @@ pub async fn run(request: &Request<'_>) -> ExitCode {
     }
 }
 
+/// The forms' values, comma-separated, in order.
+fn values(forms: &[wire::TargetForm]) -> String {
+    forms
+        .iter()
+        .map(|f| f.value.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The partition of an ARN (`arn:PARTITION:...`).
 fn partition_of(arn: &str) -> &str {
     Arn::parse(arn).map_or("aws", |a| a.partition)
 }
 
-/// The directory id at the end of a `...:directory/d-...` ARN.
-fn directory_of(arn: &str) -> &str {
+/// The id at the end of a `...:directory/d-...` or `...:identitystore/d-...` ARN.
+fn id_of(arn: &str) -> &str {
     Arn::parse(arn).map_or(arn, |a| a.resource_id())
 }
 
@@ -99,9 +108,7 @@ async fn identity_store_arn(
         .as_ref()
         .map(|i| i.as_str());
     let instance = live::identity_center(clients, wanted).await?;
-    let id = instance.identity_store_id().unwrap_or_default();
-    let owner = instance.owner_account_id().unwrap_or(account);
-    let arn = format!("arn:{partition}:identitystore::{owner}:identitystore/{id}");
+    let arn = live::identity_store_arn(&instance, partition, account);
     println!(
         "    identity store: {arn} (instance {})",
         instance.instance_arn().unwrap_or("?")
@@ -109,43 +116,53 @@ async fn identity_store_arn(
     Ok(arn)
 }
 
-/// The short form of an identity store ARN, `identitystore/d-...`, which one public
-/// client passes as `TargetResourceArn` (docs/identity-sync-api.md).
-fn short_form(store_arn: &str) -> &str {
-    Arn::parse(store_arn).map_or(store_arn, |a| a.resource)
-}
-
-/// Creates the sync target with the full identity store ARN, or, when the service
-/// refuses that form (a validation error naming `TargetResourceArn`), the short form.
-/// Returns the form that worked, with a note when it was the second.
+/// Creates the sync target, trying each of [`wire::target_forms`] in order while the
+/// service refuses the form (a validation error naming `TargetResourceArn`). Returns
+/// what to print: the form that worked, and every form refused before it with the
+/// service's words.
 async fn create_target(
     client: &IdentitySyncClient,
     profile: &str,
     target: &str,
-    store_arn: &str,
+    forms: &[wire::TargetForm],
     deadline: Instant,
 ) -> Result<String, Stop> {
-    let create = |arn: &str| {
-        let request = wire::create_sync_target(profile, target, arn);
-        async move { client.post::<wire::SyncTarget>(&request, deadline).await }
-    };
-    match create(store_arn).await {
-        Ok(_) => Ok(store_arn.to_owned()),
-        Err(IdentitySyncError::Service { code, message, .. })
-            if wire::refuses_target_arn_form(&code, &message) =>
-        {
-            let short = short_form(store_arn);
-            create(short).await.map_err(|e| {
-                Stop(format!(
-                    "{e} (the full ARN was refused too: {code}: {message})"
-                ))
-            })?;
-            Ok(format!(
-                "{short} (the service refused the full ARN: {message}; the short form worked)"
-            ))
+    let mut refused: Vec<String> = Vec::new();
+    for form in forms {
+        let request = wire::create_sync_target(profile, target, &form.value);
+        match client.post::<wire::SyncTarget>(&request, deadline).await {
+            Ok(_) if refused.is_empty() => {
+                return Ok(format!("{} ({})", form.value, form.label));
+            }
+            Ok(_) => {
+                return Ok(format!(
+                    "{} ({}); refused first: {}",
+                    form.value,
+                    form.label,
+                    refused.join("; ")
+                ));
+            }
+            Err(IdentitySyncError::Service { code, message, .. })
+                if wire::refuses_target_arn_form(&code, &message) =>
+            {
+                refused.push(format!(
+                    "{} ({}): {code}: {message}",
+                    form.value, form.label
+                ));
+            }
+            Err(e) if refused.is_empty() => return Err(Stop(e.to_string())),
+            Err(e) => {
+                return Err(Stop(format!(
+                    "{e} (refused before: {})",
+                    refused.join("; ")
+                )));
+            }
         }
-        Err(e) => Err(Stop(e.to_string())),
     }
+    Err(Stop(format!(
+        "the service refused every form of TargetResourceArn for sync target {target}: {}; nothing else was changed (report it with `syncscope doctor --capture DIR` attached)",
+        refused.join("; ")
+    )))
 }
 
 async fn steps(request: &Request<'_>) -> Result<(), Stop> {
@@ -208,11 +225,11 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         .map_err(|e| explain(&e, profile, &region))?;
     if let Some(found) = &existing {
         let source = found.source_arn.as_deref().unwrap_or_default();
-        if !source.is_empty() && directory_of(source) != request.directory_id {
+        if !source.is_empty() && id_of(source) != request.directory_id {
             return Err(Stop(format!(
                 "sync profile {profile} exists and syncs from {source}, not {}; nothing was changed (pass --directory-id {} or remove the old profile first)",
                 request.directory_id,
-                directory_of(source)
+                id_of(source)
             )));
         }
     }
@@ -226,12 +243,15 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             .map_err(|e| explain(&e, profile, &region))?,
         None => None,
     };
+    let forms = wire::target_forms(&store_arn, request.directory_id);
     if let Some(found) = &target {
         let arn = found.target_arn.as_deref().unwrap_or_default();
-        if !arn.is_empty() && arn != store_arn && arn != short_form(&store_arn) {
+        if !arn.is_empty() && !wire::names_store(arn, &store_arn, request.directory_id) {
             return Err(Stop(format!(
-                "sync target {} of profile {profile} writes to {arn}, not {store_arn}; nothing was changed",
-                request.target_name
+                "sync target {} of profile {profile} writes to {arn}, not to the identity store {store_arn} (in any of its forms: {}); nothing was changed (delete the sync target in the IAM Identity Center console and run `syncscope bootstrap` again, or pass --target-name of the target that writes to {})",
+                request.target_name,
+                values(&forms),
+                id_of(&store_arn)
             )));
         }
     }
@@ -345,12 +365,13 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             found.target_arn.as_deref().unwrap_or("?")
         ),
         None if request.dry_run => println!(
-            "3/4 sync target {}: not found; would create it -> {store_arn}",
-            request.target_name
+            "3/4 sync target {}: not found; would create it -> the identity store {store_arn}, trying {} in this order",
+            request.target_name,
+            values(&forms)
         ),
         None => {
             let used =
-                create_target(client, profile, request.target_name, &store_arn, deadline).await?;
+                create_target(client, profile, request.target_name, &forms, deadline).await?;
             println!(
                 "3/4 sync target {}: not found; created it -> {used}",
                 request.target_name
@@ -400,7 +421,7 @@ mod tests {
         assert!(!valid_directory_id("d-12345678"));
         assert!(!valid_directory_id("d-ABCDEF1234"));
         assert_eq!(
-            directory_of("arn:aws:ds:eu-central-1:1:directory/d-1234567890"),
+            id_of("arn:aws:ds:eu-central-1:1:directory/d-1234567890"),
             "d-1234567890"
         );
         assert_eq!(partition_of("arn:aws-cn:iam::1:user/x"), "aws-cn");

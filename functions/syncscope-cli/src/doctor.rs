@@ -21,6 +21,7 @@ use syncscope::directory::DirectoryReader;
 use syncscope::identity_sync::{Exchange, IdentitySyncClient, wire};
 use syncscope::ssm::{Found, ParameterStore};
 use syncscope::teams::TeamsNotifier;
+use syncscope_core::arn::Arn;
 use syncscope_core::config::{CardFormat, Config};
 use syncscope_core::directory::{AdStatus, DirectoryCheck, Wanted};
 use syncscope_core::names::WebhookRef;
@@ -260,15 +261,26 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
 
     // Credentials.
     let sts = aws_sdk_sts::Client::new(&clients.sdk);
-    let credentials = match sts.get_caller_identity().send().await {
-        Ok(who) => Check::Ok(format!(
-            "{} (account {})",
-            who.arn().unwrap_or("?"),
-            who.account().unwrap_or("?")
-        )),
-        Err(e) => Check::Fail(
-            format!("sts:GetCallerIdentity failed: {}", DisplayErrorContext(&e)),
-            "configure credentials: AWS_PROFILE (and `aws sso login` for an SSO profile), or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables".into(),
+    let (credentials, partition, account) = match sts.get_caller_identity().send().await {
+        Ok(who) => (
+            Check::Ok(format!(
+                "{} (account {})",
+                who.arn().unwrap_or("?"),
+                who.account().unwrap_or("?")
+            )),
+            who.arn()
+                .and_then(Arn::parse)
+                .map_or("aws", |a| a.partition)
+                .to_owned(),
+            who.account().unwrap_or_default().to_owned(),
+        ),
+        Err(e) => (
+            Check::Fail(
+                format!("sts:GetCallerIdentity failed: {}", DisplayErrorContext(&e)),
+                "configure credentials: AWS_PROFILE (and `aws sso login` for an SSO profile), or the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables".into(),
+            ),
+            String::new(),
+            String::new(),
         ),
     };
     if !doctor.report("credentials", credentials) {
@@ -277,34 +289,62 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
 
     // IAM Identity Center.
     let wanted = config.sso.identity_store_id.as_ref().map(|i| i.as_str());
-    let instance = match live::identity_center(&clients, wanted).await {
-        Ok(instance) => Check::Ok(format!(
-            "instance {}, identity store {}",
-            instance.instance_arn().unwrap_or("?"),
-            instance.identity_store_id().unwrap_or("?")
-        )),
-        Err(e) => Check::Fail(
-            e,
-            "set general.Region to the region of IAM Identity Center (and SSO.IdentityStoreId when there are several instances)".into(),
+    let (instance, store_arn) = match live::identity_center(&clients, wanted).await {
+        Ok(instance) => (
+            Check::Ok(format!(
+                "instance {}, identity store {}",
+                instance.instance_arn().unwrap_or("?"),
+                instance.identity_store_id().unwrap_or("?")
+            )),
+            instance
+                .identity_store_id()
+                .is_some()
+                .then(|| live::identity_store_arn(&instance, &partition, &account)),
+        ),
+        Err(e) => (
+            Check::Fail(
+                e,
+                "set general.Region to the region of IAM Identity Center (and SSO.IdentityStoreId when there are several instances)".into(),
+            ),
+            None,
         ),
     };
     let identity_center = doctor.report("IAM Identity Center", instance);
 
     // identity-sync: the profile, its target, both listings.
     let client = &clients.identity_sync;
-    let profile_ok = if identity_center {
-        let check = sync_profile(doctor, client, profile, &region).await;
-        doctor.report(&format!("sync profile {profile}"), check)
+    let (profile_ok, source) = if identity_center {
+        let (check, source) = sync_profile(doctor, client, profile, &region).await;
+        (
+            doctor.report(&format!("sync profile {profile}"), check),
+            source,
+        )
     } else {
         doctor.report(
             &format!("sync profile {profile}"),
             Check::Skip("needs IAM Identity Center in this region".into()),
         );
-        false
+        (false, None)
     };
     let target = format!("sync target {}", request.target_name);
     if profile_ok {
-        let check = sync_target(doctor, client, profile, request.target_name).await;
+        // The directory the profile syncs from (else the config's): a short target
+        // form may carry its id (docs/identity-sync-api.md).
+        let directory = source
+            .as_deref()
+            .and_then(Arn::parse)
+            .filter(|a| a.service == "ds")
+            .map(|a| a.resource_id().to_owned())
+            .or_else(|| {
+                config
+                    .sso
+                    .directory_id
+                    .as_ref()
+                    .map(|d| d.as_str().to_owned())
+            })
+            .unwrap_or_default();
+        let store = store_arn.as_deref().map(|arn| (arn, directory.as_str()));
+        let check = sync_target(doctor, client, profile, request.target_name, store).await;
         doctor.report(&target, check);
         for kind in [FilterKind::Group, FilterKind::User] {
             let check = listing(doctor, client, profile, kind).await;
@@ -442,24 +482,29 @@ async fn directory(clients: &Clients, config: &Config) -> Check {
     }
 }
 
-/// GetSyncProfile, explained.
+/// GetSyncProfile, explained; with the profile's `SourceResourceArn` when it has one.
 async fn sync_profile(
     doctor: &mut Doctor<'_>,
     client: &IdentitySyncClient,
     profile: &str,
     region: &str,
-) -> Check {
+) -> (Check, Option<String>) {
     let answer = match doctor
         .exchange(client, &wire::get_sync_profile(profile))
         .await
     {
         Ok(answer) => answer,
-        Err(e) => return unreachable_service(e, client),
+        Err(e) => return (unreachable_service(e, client), None),
     };
     if !(200..300).contains(&answer.status) {
-        return service_error(&answer, &format!("sync profile {profile}"), region);
+        return (
+            service_error(&answer, &format!("sync profile {profile}"), region),
+            None,
+        );
     }
-    match serde_json::from_slice::<wire::SyncProfile>(&answer.body) {
+    let found = serde_json::from_slice::<wire::SyncProfile>(&answer.body);
+    let source = found.as_ref().ok().and_then(|p| p.source_arn.clone());
+    let check = match found {
         Ok(found) if found.state.as_deref() == Some("PAUSED") => Check::Fail(
             format!(
                 "PAUSED (source {}): nothing syncs, and users are disabled after 28 days paused",
@@ -474,15 +519,19 @@ async fn sync_profile(
             found.source_arn.as_deref().unwrap_or("not given")
         )),
         Err(e) => unreadable(format!("unreadable answer: {e}")),
-    }
+    };
+    (check, source)
 }
 
-/// GetSyncTarget, explained.
+/// GetSyncTarget, explained: the identity store it writes to must be the instance's,
+/// `store` (its ARN, and the id of the directory the profile syncs from, empty when
+/// not known), in one of the forms bootstrap would send ([`wire::target_forms`]).
 async fn sync_target(
     doctor: &mut Doctor<'_>,
     client: &IdentitySyncClient,
     profile: &str,
     target: &str,
+    store: Option<(&str, &str)>,
 ) -> Check {
     let request = wire::get_sync_target(profile, target);
     let answer = match doctor.exchange(client, &request).await {
@@ -498,15 +547,38 @@ async fn sync_target(
     if !(200..300).contains(&answer.status) {
         return service_error(&answer, &format!("sync target {target}"), "");
     }
-    match serde_json::from_slice::<wire::SyncTarget>(&answer.body) {
-        Ok(found) => Check::Ok(format!(
-            "-> {}",
-            found
-                .target_arn
-                .as_deref()
-                .unwrap_or("(TargetResourceArn not given)")
+    let found = match serde_json::from_slice::<wire::SyncTarget>(&answer.body) {
+        Ok(found) => found,
+        Err(e) => return unreadable(format!("unreadable answer: {e}")),
+    };
+    let Some(arn) = found.target_arn.as_deref().filter(|a| !a.is_empty()) else {
+        return Check::Ok("-> (TargetResourceArn not given: not compared)".into());
+    };
+    let Some((store_arn, directory)) = store else {
+        return Check::Ok(format!(
+            "-> {arn} (the instance's identity store is not known: not compared)"
+        ));
+    };
+    let store_id = Arn::parse(store_arn).map_or(store_arn, |a| a.resource_id());
+    let forms = wire::target_forms(store_arn, directory);
+    match forms.iter().find(|f| f.value == arn) {
+        Some(form) => Check::Ok(format!(
+            "-> {arn} (the instance's identity store {store_id}, {})",
+            form.label
         )),
-        Err(e) => unreadable(format!("unreadable answer: {e}")),
+        None => Check::Fail(
+            format!(
+                "writes to {arn}, not to the instance's identity store {store_id} ({})",
+                forms
+                    .iter()
+                    .map(|f| f.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            format!(
+                "delete the sync target {target} in the IAM Identity Center console and run `syncscope bootstrap`, or pass --target-name of the target that writes to {store_id}"
+            ),
+        ),
     }
 }
 

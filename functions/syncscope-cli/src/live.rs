@@ -294,6 +294,20 @@ pub async fn directory(config: &Config) -> Result<Option<DirectoryReport>, Strin
 /// Identity store calls in flight at once for the impact.
 const IMPACT_CONCURRENCY: usize = 8;
 
+/// The ARN of an IAM Identity Center instance's identity store
+/// (`arn:PARTITION:identitystore::OWNER:identitystore/d-...`), in the caller's
+/// partition and the instance's owner account (the caller's `account` if it names
+/// none).
+pub fn identity_store_arn(
+    instance: &aws_sdk_ssoadmin::types::InstanceMetadata,
+    partition: &str,
+    account: &str,
+) -> String {
+    let id = instance.identity_store_id().unwrap_or_default();
+    let owner = instance.owner_account_id().unwrap_or(account);
+    format!("arn:{partition}:identitystore::{owner}:identitystore/{id}")
+}
+
 /// The IAM Identity Center instance in the clients' region (the one whose identity
 /// store is `wanted`, if given), or why there is not exactly one.
 pub async fn identity_center(

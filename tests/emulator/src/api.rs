@@ -250,13 +250,15 @@ fn answer(
             Ok(ctx.target_json(profile, store.target(profile, target)?))
         }
         Route::CreateSyncTarget { profile } => {
-            store.profile(profile)?;
+            let source = store.profile(profile)?.source_arn.clone();
             let body = json_object(body, false)?;
             let name = required_string(&body, "SyncTargetName")?;
             let arn = required_string(&body, "TargetResourceArn")?;
-            if ctx.knobs.short_target_arn && !arn.starts_with("identitystore/") {
+            let form = ctx.knobs.target_form;
+            if !form.accepts(&arn, &source) {
                 return Err(Failure::Api(ApiError::validation(format!(
-                    "1 validation error detected: Value '{arn}' at 'TargetResourceArn' failed to satisfy constraint: must be identitystore/<IdentityStoreId>"
+                    "1 validation error detected: Value '{arn}' at 'TargetResourceArn' failed to satisfy constraint: must be {}",
+                    form.describe()
                 ))));
             }
             let target = store.create_target(profile, &name, &arn, ctx.now)?;

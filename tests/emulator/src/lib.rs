@@ -37,7 +37,7 @@ pub mod store;
 
 pub use clock::Clock;
 pub use error::{ApiError, ErrorCode};
-pub use knobs::{DEFAULT_PAGE_SIZE, Knobs, KnobsError};
+pub use knobs::{DEFAULT_PAGE_SIZE, Knobs, KnobsError, TargetForm};
 pub use model::{FilterType, Operation, ProfileState};
 pub use seed::{Seed, SeedError, SeedFilter, SeedProfile, SeedTarget};
 pub use server::{

@@ -7,6 +7,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use syncscope_core::arn::Arn;
 use syncscope_core::scope::{CurrentFilter, FilterKind};
 
 /// The SigV4 signing name of the service.
@@ -479,11 +480,65 @@ pub fn refusal(code: &str, message: &str) -> Refusal {
     }
 }
 
-/// Whether `CreateSyncTarget` refused the full identity store ARN as
-/// `TargetResourceArn` (a validation error naming the field), so the short form
-/// `identitystore/<id>` is worth a try.
+/// Whether `CreateSyncTarget` refused the form of `TargetResourceArn` it was given (a
+/// validation error naming the field), so the next of [`target_forms`] is worth a try.
 pub fn refuses_target_arn_form(code: &str, message: &str) -> bool {
     code == "ValidationException" && message.contains("TargetResourceArn")
+}
+
+/// One way of writing the instance's identity store as a sync target's
+/// `TargetResourceArn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetForm {
+    /// What is sent (and what GetSyncTarget answers for a target created with it).
+    pub value: String,
+    /// Which form it is, for the user: `short form with the directory id`, ...
+    pub label: &'static str,
+}
+
+/// The forms of `TargetResourceArn` that name the identity store `store_arn`
+/// (`arn:PARTITION:identitystore::ACCOUNT:identitystore/d-...`) of an AD source whose
+/// directory is `directory_id`, in the order bootstrap tries them
+/// (docs/identity-sync-api.md, "The sync target's form"):
+///
+/// 1. `identitystore/<directory id>`: the only form public code sends;
+/// 2. `identitystore/<identity store id>`: the same shape with the other id the
+///    public docstring's `directoryid` may mean;
+/// 3. the full identity store ARN: what the field's name says, sent by no one.
+///
+/// A form equal to an earlier one (the two ids may be the same) is left out.
+pub fn target_forms(store_arn: &str, directory_id: &str) -> Vec<TargetForm> {
+    let short_store = Arn::parse(store_arn).map_or(store_arn, |a| a.resource);
+    let candidates = [
+        (!directory_id.is_empty()).then(|| {
+            (
+                format!("identitystore/{directory_id}"),
+                "short form with the directory id",
+            )
+        }),
+        Some((
+            short_store.to_owned(),
+            "short form with the identity store id",
+        )),
+        Some((store_arn.to_owned(), "full ARN")),
+    ];
+    let mut forms: Vec<TargetForm> = Vec::with_capacity(3);
+    for (value, label) in candidates.into_iter().flatten() {
+        if !forms.iter().any(|f| f.value == value) {
+            forms.push(TargetForm { value, label });
+        }
+    }
+    forms
+}
+
+/// Whether a sync target's `TargetResourceArn` names the identity store `store_arn` in
+/// one of the [`target_forms`]: the full ARN, or `identitystore/` with the identity
+/// store's id or the directory's (`directory_id`, empty when not known). A full ARN
+/// with any other id, or another account's, names another store.
+pub fn names_store(found: &str, store_arn: &str, directory_id: &str) -> bool {
+    target_forms(store_arn, directory_id)
+        .iter()
+        .any(|form| form.value == found)
 }
 
 /// The fields and codes the contract documents (docs/identity-sync-api.md), for
@@ -699,6 +754,74 @@ mod tests {
             "ConflictException",
             "TargetResourceArn"
         ));
+    }
+
+    const STORE: &str = "arn:aws:identitystore::123456789012:identitystore/d-99999999aa";
+
+    #[test]
+    fn target_forms_come_in_the_order_the_evidence_supports() {
+        let forms = target_forms(STORE, "d-1234567890");
+        let values: Vec<&str> = forms.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "identitystore/d-1234567890",
+                "identitystore/d-99999999aa",
+                STORE
+            ]
+        );
+        let labels: Vec<&str> = forms.iter().map(|f| f.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "short form with the directory id",
+                "short form with the identity store id",
+                "full ARN"
+            ]
+        );
+    }
+
+    #[test]
+    fn target_forms_are_not_tried_twice_when_the_ids_are_equal_or_one_is_unknown() {
+        let same = "arn:aws:identitystore::123456789012:identitystore/d-1234567890";
+        let values: Vec<String> = target_forms(same, "d-1234567890")
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(values, ["identitystore/d-1234567890", same]);
+        let labels: Vec<&str> = target_forms(STORE, "")
+            .into_iter()
+            .map(|f| f.label)
+            .collect();
+        assert_eq!(
+            labels,
+            ["short form with the identity store id", "full ARN"]
+        );
+    }
+
+    #[test]
+    fn a_target_names_the_store_in_any_of_the_three_forms_and_no_other() {
+        for found in [
+            STORE,
+            "identitystore/d-99999999aa",
+            "identitystore/d-1234567890",
+        ] {
+            assert!(names_store(found, STORE, "d-1234567890"), "{found}");
+        }
+        for found in [
+            // The case: a full ARN of another store (here: the directory's id).
+            "arn:aws:identitystore::123456789012:identitystore/d-1234567890",
+            "arn:aws:identitystore::210987654321:identitystore/d-99999999aa",
+            "identitystore/d-0000000000",
+            "d-99999999aa",
+            "",
+        ] {
+            assert!(!names_store(found, STORE, "d-1234567890"), "{found}");
+        }
+        // The directory unknown: only the store's own forms count.
+        assert!(!names_store("identitystore/d-1234567890", STORE, ""));
+        assert!(!names_store("identitystore/", STORE, ""));
+        assert!(names_store("identitystore/d-99999999aa", STORE, ""));
     }
 
     #[test]
