@@ -475,7 +475,7 @@ fn answers_outside_the_contract_are_each_named_and_still_read() {
     assert_eq!(code, 0, "{out}");
     for difference in [
         "contract difference: GetSyncProfile: the profile has the field \"UnexpectedField\"",
-        "contract difference: GetSyncProfile: the profile's CreateTime is a string",
+        "contract difference: GetSyncProfile: the profile's CreateTime is neither a number nor a string",
         "contract difference: GetSyncTarget: the target has the field \"UnexpectedField\"",
         "contract difference: ListSyncFilters: a filter has the field \"UnexpectedField\"",
         "contract difference: ListSyncFilters: the page has the field \"UnexpectedField\"",

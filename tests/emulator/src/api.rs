@@ -174,14 +174,14 @@ pub(crate) fn execute(
 }
 
 /// An answer in shapes a real service may send but the contract does not promise:
-/// an unknown field in every object, `CreateTime` as a string, no `SyncFilterId` in a
-/// create answer.
+/// an unknown field in every object, `CreateTime` as an object (neither of the two
+/// types the contract allows), no `SyncFilterId` in a create answer.
 fn odd(answer: Value, route: &Route) -> Value {
     fn visit(value: &mut Value) {
         match value {
             Value::Object(map) => {
                 if let Some(time) = map.get("CreateTime").and_then(Value::as_f64) {
-                    map.insert("CreateTime".into(), Value::String(format!("{time}")));
+                    map.insert("CreateTime".into(), json!({ "EpochSeconds": time }));
                 }
                 map.values_mut().for_each(visit);
                 map.insert("UnexpectedField".into(), json!({ "Nested": [1, "two"] }));

@@ -45,7 +45,7 @@ pub struct Knobs {
     /// deleted within it is not yet (or still) listed (eventual consistency).
     pub list_lag_ms: u64,
     /// Answers in shapes the contract does not promise but a real service may send:
-    /// unknown fields everywhere, `CreateTime` as a string, a create answer without
+    /// unknown fields everywhere, `CreateTime` as an object, a create answer without
     /// `SyncFilterId`.
     pub odd_shapes: bool,
     /// The one form of `TargetResourceArn` CreateSyncTarget takes; any other is
