@@ -57,8 +57,8 @@ case "$on_delete" in
     echo "OnDelete: remove. The Delete runs the custom resource, which REMOVES from the sync scope"
     echo "          every filter its ledger lists (the filters this stack manages); users of a"
     echo "          removed group are disabled in IAM Identity Center after 28 days. Filters added"
-    echo "          in the console stay. The managed filters now (read-only):"
-    "${syncscope[@]}" plan --config "$config" 2>&1 | sed 's/^/          /' \
+    echo "          in the console stay. What the Delete would remove now (read-only):"
+    "${syncscope[@]}" plan --config "$config" --teardown 2>&1 | sed 's/^/          /' \
       || echo "          (could not read the live scope; see the ledger in SSM under /syncscope/$stack/ledger)"
     ;;
   *)

@@ -180,3 +180,63 @@ fn doctor_posts_a_test_card_only_when_asked() {
     );
     assert!(!out.contains(WEBHOOK_CANARY) && !err.contains(WEBHOOK_CANARY));
 }
+
+#[test]
+fn a_teardown_plan_removes_what_the_ledger_lists_and_no_guard_stops_it() {
+    let world = World::start();
+    world.console_add(PROFILE, "AWS-Admins");
+    world.console_add(PROFILE, "AWS-Ops");
+    world.console_add(PROFILE, "Console-Kept");
+    let config = config_file(&world, "t.json", &["AWS-Admins", "AWS-Ops"], json!({}));
+    let scope = in_dir(&world, "t-scope.json");
+    let (code, _, err) = world.cli(&[
+        "plan",
+        "--config",
+        &config,
+        "--save-current",
+        &scope.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ledger = in_dir(&world, "t-ledger.json");
+    std::fs::write(
+        &ledger,
+        json!({"entries": [
+            {"Type": "GROUP", "Name": "AWS-Admins", "Domain": DOMAIN},
+            {"Type": "GROUP", "Name": "AWS-Ops", "Domain": DOMAIN},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let teardown = |extra: &[&str]| {
+        let scope = scope.display().to_string();
+        let ledger = ledger.display().to_string();
+        let mut args = vec![
+            "plan",
+            "--config",
+            &config,
+            "--current",
+            &scope,
+            "--ledger",
+            &ledger,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        world.cli(&args)
+    };
+    // As a deployment, the config keeps both.
+    let (code, out, _) = teardown(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(counts(&out), (0, 0, 1));
+    // As the stack's Delete: both of its filters go, the console's stays, and the
+    // guards (two removals of three is over 25 %) do not stop it.
+    let (code, out, err) = teardown(&["--teardown"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(counts(&out), (0, 2, 1), "{out}");
+    let parsed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(parsed["refused"], json!([]), "{parsed}");
+    assert!(
+        err.contains("The stack's Delete with OnDelete remove"),
+        "{err}"
+    );
+}

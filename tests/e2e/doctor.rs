@@ -411,7 +411,7 @@ fn the_sync_target_must_write_to_the_instance_store_in_one_of_the_three_forms() 
 }
 
 #[test]
-fn a_capture_holds_every_exchange_and_no_secret() {
+fn a_capture_holds_every_identity_sync_exchange_and_no_secret() {
     let w = world(Broken::default(), Knobs::default());
     let capture = w.dir.join("capture");
     let capture_arg = capture.display().to_string();

@@ -79,6 +79,11 @@ enum Command {
         /// Write the live scope to this file (the format `--current` reads).
         #[arg(long, conflicts_with = "current")]
         save_current: Option<PathBuf>,
+        /// Plan the stack's Delete with `OnDelete: remove` instead of a deployment:
+        /// what it removes (the filters its ledger lists that no other live stack
+        /// lists) and who loses access. The guards do not apply to a Delete.
+        #[arg(long)]
+        teardown: bool,
         /// The output: `text`, `markdown` (a pull-request comment, at most 65,000
         /// characters) or `json` (for scripts).
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
@@ -168,13 +173,17 @@ fn main() -> ExitCode {
             current,
             ledger,
             save_current,
+            teardown,
             format,
             json,
         } => plan(
             &config,
-            current.as_deref(),
-            ledger.as_deref(),
-            save_current.as_deref(),
+            Sources {
+                current: current.as_deref(),
+                ledger: ledger.as_deref(),
+                save_current: save_current.as_deref(),
+            },
+            teardown,
             if json { PlanFormat::Json } else { format },
         )
         .unwrap_or_else(|code| code),
@@ -345,18 +354,45 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
+/// Where a plan reads the scope and the ledger from.
+struct Sources<'a> {
+    /// A scope snapshot (None: the live scope).
+    current: Option<&'a Path>,
+    /// A ledger file (None: the live ledger, or none offline).
+    ledger: Option<&'a Path>,
+    /// Where to save the live scope, if asked.
+    save_current: Option<&'a Path>,
+}
+
 /// Plans from a scope snapshot (`current`) or, without one, from the live scope
-/// (read-only), with the ledger of a file, else the live one (none offline).
+/// (read-only), with the ledger of a file, else the live one (none offline). With
+/// `teardown`, the plan of the stack's Delete under `OnDelete: remove`, which no guard
+/// stops (deleting the stack is its confirmation).
 fn plan(
     config_path: &Path,
-    current: Option<&Path>,
-    ledger: Option<&Path>,
-    save_current: Option<&Path>,
+    sources: Sources<'_>,
+    teardown: bool,
     format: PlanFormat,
 ) -> Result<ExitCode, ExitCode> {
-    let c = &load_config(config_path, false)
+    let Sources {
+        current,
+        ledger,
+        save_current,
+    } = sources;
+    let mut loaded = load_config(config_path, false)
         .map_err(|(code, _)| code)?
         .config;
+    if teardown {
+        eprintln!(
+            "The stack's Delete with OnDelete remove: it removes what its ledger lists and no other live stack lists; the guards do not apply to it."
+        );
+        loaded.sso.guard = plan::GuardLimits {
+            max_removals: u32::MAX,
+            max_removal_percent: 100,
+            max_users_losing_access: None,
+        };
+    }
+    let c = &loaded;
     let ledger_file = ledger.map(read_ledger).transpose()?;
     let (filters, live_ledger, directory, others) = match current {
         Some(path) => (
@@ -368,7 +404,13 @@ fn plan(
         None => read_live(c, ledger_file.is_none(), save_current)?,
     };
     let ledger = ledger_file.or(live_ledger).unwrap_or_default();
-    let plan = plan::plan(&c.desired(), &filters, &ledger, c.sso.mode, &others);
+    // A Delete wants no name: the directory check has nothing to say about it.
+    let directory = directory.filter(|_| !teardown);
+    let plan = if teardown {
+        plan::teardown(&c.sso.domain, &filters, &ledger, &others)
+    } else {
+        plan::plan(&c.desired(), &filters, &ledger, c.sso.mode, &others)
+    };
     let (impact, impact_note) = match current {
         Some(_) => (
             None,
