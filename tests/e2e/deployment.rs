@@ -308,6 +308,14 @@ fn deploy_script_creates_updates_and_destroys_the_example_stack_in_moto() {
         );
     }
     assert!(stdout.contains("CREATE_COMPLETE"), "{stdout}");
+    // The outputs, printed last. moto's change sets record no stack outputs, so here
+    // the script says so; the template's outputs are synth's tests.
+    assert!(
+        stdout.contains(&format!(
+            "Stack {stack}: CREATE_COMPLETE. Outputs:\n  (none reported)"
+        )),
+        "{stdout}"
+    );
 
     // SSM: every shard, with exactly the synthesised value and tier.
     assert_eq!(moto_shards(moto, &stack), template_shards(&synthesis));

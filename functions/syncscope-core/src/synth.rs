@@ -1274,6 +1274,26 @@ mod tests {
     }
 
     #[test]
+    fn the_outputs_name_the_function_its_logs_the_docs_and_the_filters() {
+        let s = synthesize(&config(2), &Options::default()).unwrap();
+        let outputs = &s.template["Outputs"];
+        assert_eq!(outputs["FunctionArn"]["Value"], get_att(ids::FUNCTION, "Arn"));
+        assert_eq!(outputs["FunctionLogGroup"]["Value"], reference(ids::LOG_GROUP));
+        assert!(
+            outputs["DocsLocation"]["Value"]
+                .as_str()
+                .unwrap()
+                .starts_with("s3://company-sso-docs/"),
+            "{outputs}"
+        );
+        assert_eq!(
+            outputs["FiltersParameter"]["Value"],
+            ParameterNames::for_stack(&s.stack_name).filters_version(&s.hash)
+        );
+        assert!(outputs.get("DocsBucket").is_none());
+    }
+
+    #[test]
     fn the_docs_bucket_is_optional_private_encrypted_and_tls_only() {
         let without = synthesize(&config(1), &Options::default()).unwrap();
         assert!(
