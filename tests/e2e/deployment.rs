@@ -739,6 +739,30 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
         assert_eq!(after_second.get(op), after_first.get(op), "{op}");
     }
     assert_eq!(profiles(&emulator), state);
+
+    // A filter the config does not list (added in the console) is never removed.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    syncscope_harness::world::console_add_at(
+        &rt,
+        &emulator.base_url(),
+        syncscope_harness::world::PROFILE,
+        "Console-Only",
+    );
+    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let names: Vec<String> = profiles(&emulator)[0]["filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(names.contains(&"Console-Only".to_owned()), "{names:?}");
+    assert_eq!(names.len(), 10, "{names:?}");
+    assert_eq!(
+        requests(&emulator).get("DeleteSyncFilter"),
+        after_first.get("DeleteSyncFilter"),
+        "bootstrap never removes a filter"
+    );
 }
 
 /// The identity store of moto's IAM Identity Center instance.

@@ -352,6 +352,18 @@ fn each_broken_world_gives_exactly_one_red_line_that_names_the_fix() {
             "{name}: {fix} not in {fix_line:?}\n{out}"
         );
         assert_eq!(writes(&w), 0, "{name}");
+        // What depends on the failed check is skipped, saying on what.
+        if name == "no profile" {
+            for check in [
+                "sync target IdentityStoreForSSO",
+                "group filters",
+                "user filters",
+                "directory data",
+            ] {
+                let line = format!("skip  {check}: needs the sync profile");
+                assert!(out.lines().any(|l| l == line), "{line}\n{out}");
+            }
+        }
     }
 }
 

@@ -1277,8 +1277,14 @@ mod tests {
     fn the_outputs_name_the_function_its_logs_the_docs_and_the_filters() {
         let s = synthesize(&config(2), &Options::default()).unwrap();
         let outputs = &s.template["Outputs"];
-        assert_eq!(outputs["FunctionArn"]["Value"], get_att(ids::FUNCTION, "Arn"));
-        assert_eq!(outputs["FunctionLogGroup"]["Value"], reference(ids::LOG_GROUP));
+        assert_eq!(
+            outputs["FunctionArn"]["Value"],
+            get_att(ids::FUNCTION, "Arn")
+        );
+        assert_eq!(
+            outputs["FunctionLogGroup"]["Value"],
+            reference(ids::LOG_GROUP)
+        );
         assert!(
             outputs["DocsLocation"]["Value"]
                 .as_str()

@@ -606,25 +606,7 @@ impl World {
     /// Adds a group filter to a profile the way the console does (through the
     /// signed API), so it is someone else's filter, not the stack's.
     pub fn console_add(&self, profile: &str, name: &str) {
-        let client = syncscope::identity_sync::IdentitySyncClient::new(
-            self.emulator.base_url(),
-            REGION,
-            aws_credential_types::provider::SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new("testing", "testing", None, None, "console"),
-            ),
-            syncscope::identity_sync::ClientOptions::default(),
-        )
-        .expect("a console client");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        self.rt
-            .block_on(client.create_filter(
-                profile,
-                syncscope_core::scope::FilterKind::Group,
-                DOMAIN,
-                name,
-                deadline,
-            ))
-            .expect("the console adds a filter");
+        console_add_at(&self.rt, &self.emulator.base_url(), profile, name);
     }
 
     /// Write calls (create + delete) the emulator received.
@@ -749,4 +731,27 @@ fn seed(options: &WorldOptions) -> Seed {
     };
     let doc = json!({ "profiles": profiles, "directories": directories });
     Seed::from_json(&doc.to_string()).expect("a valid seed")
+}
+
+/// Adds a group filter to a profile of the emulator at `base_url` the way the console
+/// does (through the signed API).
+pub fn console_add_at(rt: &tokio::runtime::Runtime, base_url: &str, profile: &str, name: &str) {
+    let client = syncscope::identity_sync::IdentitySyncClient::new(
+        base_url,
+        REGION,
+        aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("testing", "testing", None, None, "console"),
+        ),
+        syncscope::identity_sync::ClientOptions::default(),
+    )
+    .expect("a console client");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    rt.block_on(client.create_filter(
+        profile,
+        syncscope_core::scope::FilterKind::Group,
+        DOMAIN,
+        name,
+        deadline,
+    ))
+    .expect("the console adds a filter");
 }
