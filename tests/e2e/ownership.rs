@@ -400,6 +400,63 @@ fn the_calls_a_run_reports_are_its_own_on_a_warm_process() {
 }
 
 #[test]
+fn the_retries_a_run_reports_are_its_own_on_a_warm_process() {
+    let retries = |world: &World| -> Vec<String> {
+        world
+            .lambda_logs()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|v| v["fields"]["message"] == "outcome")
+            .map(|v| {
+                v["fields"]["retries"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let world = World::start();
+    // Creating B is throttled every time: the first run retries it, then gives up.
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "fail_filters": { "B": "ThrottlingException" } }))
+        .unwrap();
+    let props = world.deploy(&config(&["A", "B"]));
+    let first = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    expect_status(&first, "FAILED");
+    let id = first.response()["PhysicalResourceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world
+        .emulator
+        .emulator()
+        .update_knobs(&json!({ "fail_filters": {} }))
+        .unwrap();
+    // The same warm process: the second run retries nothing, and says so.
+    let props_again = with(&props, "MaxRemovals", "11");
+    expect_status(
+        &world.send(
+            &world.event("Update", &props_again, Some(&props), Some(&id)),
+            TIMEOUT,
+        ),
+        "SUCCESS",
+    );
+    let reported = retries(&world);
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert!(
+        reported[0].starts_with("CreateSyncFilter=") && reported[0] != "CreateSyncFilter=0",
+        "the first run's retries: {reported:?}"
+    );
+    assert_eq!(
+        reported[1], "",
+        "the second run retried nothing: {reported:?}"
+    );
+    assert_eq!(world.scope(), groups(&["A", "B"]));
+}
+
+#[test]
 fn a_replacement_adopts_the_configs_filters_that_already_exist_in_the_new_profile() {
     let world = World::with(WorldOptions {
         extra_profiles: vec!["ProfileB"],
