@@ -4,6 +4,8 @@
 //! guard, and a panic after the first create. Each of these failed before
 //! co-ownership.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value, json};
 use syncscope::ssm::Found;
 
@@ -357,6 +359,33 @@ fn a_panic_after_the_first_create_answers_the_real_id_and_the_rollback_removes_i
         "filters were created: the rollback Delete must find them"
     );
     assert_eq!(world.scope(), groups(&["P-1", "P-2"]));
+    let id = body["PhysicalResourceId"].as_str().unwrap();
+    let rollback = world.send(&world.event("Delete", &props, None, Some(id)), TIMEOUT);
+    assert_eq!(expect_status(&rollback, "SUCCESS")["Data"]["Removed"], "2");
+    assert_eq!(world.scope(), Vec::<String>::new());
+}
+
+#[test]
+fn a_create_stopped_by_the_deadline_guard_after_its_creates_is_undone_by_its_rollback() {
+    let world = World::with(WorldOptions {
+        lambda_env: vec![("SYNCSCOPE_TEST_FAULT".into(), "hang-after-create".into())],
+        ..Default::default()
+    });
+    let props = world.deploy(&config_with(&["H-1", "H-2"], remove()));
+    let create = world.send(
+        &world.event("Create", &props, None, None),
+        Duration::from_secs(10),
+    );
+    let body = expect_status(&create, "FAILED");
+    assert!(reason(&body).starts_with("timed out"), "{body:#}");
+    assert_eq!(
+        body["PhysicalResourceId"],
+        format!("syncscope:eu-central-1:{PROFILE}"),
+        "the Create may have changed the scope: the rollback Delete must find it"
+    );
+    assert_eq!(world.scope(), groups(&["H-1", "H-2"]));
+    // The run stopped before it recorded what it created; its intent, recorded before
+    // the creates, is enough for the rollback.
     let id = body["PhysicalResourceId"].as_str().unwrap();
     let rollback = world.send(&world.event("Delete", &props, None, Some(id)), TIMEOUT);
     assert_eq!(expect_status(&rollback, "SUCCESS")["Data"]["Removed"], "2");

@@ -3,7 +3,9 @@
 //! `panic-after-create` right after the first create was applied, to prove a panic
 //! still answers CloudFormation, with the id its rollback needs; `hang` makes the
 //! work wait forever, to prove the deadline guard answers (every call the work makes
-//! has its own deadline, so no local server can make the work outlive the guard).
+//! has its own deadline, so no local server can make the work outlive the guard), and
+//! `hang-after-create` waits forever once the creates are applied (before the ledger
+//! records them), to prove the rollback Delete still finds them.
 //! No local server can produce a panic either.
 
 /// The environment variable naming the fault.

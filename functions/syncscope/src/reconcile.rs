@@ -487,12 +487,14 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     outcome.warnings.extend(applied.warnings);
     let listed_after = applied.listed_after;
     let applied = applied.results;
-    if crate::faults::injected("panic-after-create")
-        && applied
-            .iter()
-            .any(|r| r.action.op == Op::Create && r.succeeded())
-    {
+    let created_any = applied
+        .iter()
+        .any(|r| r.action.op == Op::Create && r.succeeded());
+    if crate::faults::injected("panic-after-create") && created_any {
         panic!("test fault injected after the first create");
+    }
+    if crate::faults::injected("hang-after-create") && created_any {
+        std::future::pending::<()>().await;
     }
 
     // 7. Record ownership: what the run did, against what it started from.
