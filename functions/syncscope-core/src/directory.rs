@@ -320,29 +320,7 @@ pub fn check_required(report: &DirectoryReport, plan: &Plan) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Action;
-
-    fn action(op: Op, kind: FilterKind, name: &str) -> Action {
-        Action {
-            op,
-            kind,
-            name: name.to_owned(),
-            domain: "corp.example.com".to_owned(),
-            id: None,
-            description: String::new(),
-            wanted_by: Vec::new(),
-            undo: false,
-        }
-    }
-
-    fn plan(actions: Vec<Action>) -> Plan {
-        Plan {
-            mode: crate::plan::Mode::Managed,
-            domain: "corp.example.com".to_owned(),
-            scope_size: 0,
-            actions,
-        }
-    }
+    use crate::samples::{action, plan_of as plan};
 
     fn entry(kind: FilterKind, name: &str, status: AdStatus) -> AdEntry {
         AdEntry {

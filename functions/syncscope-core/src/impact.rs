@@ -394,32 +394,10 @@ pub fn check_people_guard(impact: &Impact, max: Option<u32>) -> Result<(), Peopl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Mode;
+    use crate::samples::{action, plan_of as plan};
     use proptest::prelude::*;
 
     const DOMAIN: &str = "corp.example.com";
-
-    fn action(op: Op, kind: FilterKind, name: &str) -> Action {
-        Action {
-            op,
-            kind,
-            name: name.to_owned(),
-            domain: DOMAIN.to_owned(),
-            id: None,
-            description: String::new(),
-            wanted_by: Vec::new(),
-            undo: false,
-        }
-    }
-
-    fn plan(actions: Vec<Action>) -> Plan {
-        Plan {
-            mode: Mode::Managed,
-            domain: DOMAIN.to_owned(),
-            scope_size: actions.len(),
-            actions,
-        }
-    }
 
     fn person(name: &str) -> Person {
         Person {

@@ -461,3 +461,27 @@ pub fn contains_all(text: &str, needles: &[&str]) {
         assert!(text.contains(needle), "{needle:?} is missing from:\n{text}");
     }
 }
+
+/// An action of `op` on a filter in [`DOMAIN`] (no id, no description), for tests.
+pub fn action(op: Op, kind: FilterKind, name: &str) -> Action {
+    Action {
+        op,
+        kind,
+        name: name.to_owned(),
+        domain: DOMAIN.to_owned(),
+        id: None,
+        description: String::new(),
+        wanted_by: Vec::new(),
+        undo: false,
+    }
+}
+
+/// A managed plan of `actions` in [`DOMAIN`] over a scope of as many filters.
+pub fn plan_of(actions: Vec<Action>) -> Plan {
+    Plan {
+        mode: Mode::Managed,
+        domain: DOMAIN.to_owned(),
+        scope_size: actions.len(),
+        actions,
+    }
+}
