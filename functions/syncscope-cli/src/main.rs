@@ -112,6 +112,13 @@ enum Command {
         /// deploy` uses it; the URL is never printed.
         #[arg(long, value_name = "FILE")]
         webhook_input: Option<PathBuf>,
+        /// Also write the read-only plan role's template to
+        /// `OUT/<stack>-plan-role.template.json`: an IAM role that GitHub Actions runs
+        /// of `general.CiRepository` (pull requests, and `general.CiBranches`) assume
+        /// through the account's OIDC provider to run `plan` and `doctor`; it cannot
+        /// write anything.
+        #[arg(long)]
+        plan_role: bool,
     },
     /// The initial setup, idempotent: sync profile, first filters, sync target, start sync.
     ///
@@ -193,12 +200,16 @@ fn main() -> ExitCode {
             create_docs_bucket,
             json,
             webhook_input,
+            plan_role,
         } => synth(
             &config,
             &out,
-            create_docs_bucket,
-            json,
-            webhook_input.as_deref(),
+            &SynthChoices {
+                create_docs_bucket,
+                as_json: json,
+                webhook_input: webhook_input.as_deref(),
+                plan_role,
+            },
         ),
         Command::Bootstrap {
             config,
@@ -258,17 +269,36 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-fn synth(
-    config_path: &Path,
-    out: &Path,
+/// What `synth` was asked besides the config and the output directory.
+struct SynthChoices<'a> {
     create_docs_bucket: bool,
     as_json: bool,
-    webhook_input: Option<&Path>,
-) -> ExitCode {
+    webhook_input: Option<&'a Path>,
+    plan_role: bool,
+}
+
+fn synth(config_path: &Path, out: &Path, choices: &SynthChoices<'_>) -> ExitCode {
     use syncscope_core::synth::{self, MAX_INLINE_TEMPLATE_BYTES, Options};
+    let SynthChoices {
+        create_docs_bucket,
+        as_json,
+        webhook_input,
+        plan_role,
+    } = *choices;
     let parsed = match load_config(config_path, as_json) {
         Ok(parsed) => parsed,
         Err((code, _)) => return code,
+    };
+    // Refused before anything is written: a plan role needs a repository to trust.
+    let plan_role = match plan_role
+        .then(|| syncscope_core::plan_role::synthesize(&parsed.config))
+        .transpose()
+    {
+        Ok(role) => role,
+        Err(e) => {
+            eprintln!("error: {}: {e}", config_path.display());
+            return ExitCode::FAILURE;
+        }
     };
     let synthesis = match synth::synthesize(&parsed.config, &Options { create_docs_bucket }) {
         Ok(s) => s,
@@ -301,6 +331,15 @@ fn synth(
             return ExitCode::FAILURE;
         }
     }
+    let role_path = plan_role
+        .as_ref()
+        .map(|role| out.join(format!("{}.template.json", role.stack_name)));
+    if let (Some(role), Some(role_path)) = (&plan_role, &role_path)
+        && let Err(e) = std::fs::write(role_path, &role.text)
+    {
+        eprintln!("error: cannot write {}: {e}", role_path.display());
+        return ExitCode::FAILURE;
+    }
     let bytes = synthesis.text.len();
     if as_json {
         let out = json!({
@@ -314,6 +353,12 @@ fn synth(
             "identity_center_region": parsed.config.general.region.as_ref().map(|r| r.as_str()),
             "on_delete": parsed.config.sso.on_delete.as_str(),
             "webhook_parameter": synthesis.webhook_parameter,
+            "plan_role": plan_role.as_ref().zip(role_path.as_ref()).map(|(role, path)| json!({
+                "stack_name": role.stack_name,
+                "template": path.display().to_string(),
+                "repository": role.repository.as_str(),
+                "subjects": role.subjects,
+            })),
         });
         println!("{out:#}");
     } else {
@@ -335,6 +380,16 @@ fn synth(
         if let Some(name) = &synthesis.webhook_parameter {
             println!(
                 "The config's literal Teams webhook URL is not in the template: it names the SSM SecureString {name} instead. `task deploy` stores the URL there; deploying the template by other means, put it there first (aws ssm put-parameter --type SecureString --name {name} ...)."
+            );
+        }
+        if let (Some(role), Some(path)) = (&plan_role, &role_path) {
+            println!(
+                "{}: the read-only plan role for GitHub Actions runs of {} ({}). Deploy it in the stack's region: aws cloudformation deploy --template-file {} --stack-name {} --capabilities CAPABILITY_IAM (add --parameter-overrides CreateOidcProvider=true if the account has no OIDC provider for token.actions.githubusercontent.com yet)",
+                path.display(),
+                role.repository,
+                role.subjects.join(", "),
+                path.display(),
+                role.stack_name,
             );
         }
     }

@@ -32,6 +32,8 @@
 //!   id each answer carries), decided before any I/O.
 //! - [`rules`]: the decisions of one run: the guards' gate, whether it writes, its
 //!   verdict, the scope after, and what it tells.
+//! - [`plan_role`]: the read-only IAM role CI assumes (GitHub's OIDC) to run `plan` and
+//!   `doctor`, as a second template.
 //! - [`plan`]: desired x current x ledger -> a plan (create, remove, adopt, keep,
 //!   unmanaged), the deletion guard, and the ledger after an apply.
 //! - [`preview`]: a plan and its impact as text, pull-request markdown or JSON.
@@ -59,6 +61,7 @@ pub mod impact;
 pub mod names;
 pub mod outcome;
 pub mod plan;
+pub mod plan_role;
 pub mod preview;
 pub mod properties;
 pub mod request;

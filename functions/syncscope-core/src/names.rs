@@ -126,6 +126,18 @@ newtype! {
     ///
     /// Rule: `rate(N unit)` (minute/hour/day, singular only for 1) or `cron(6 fields)`.
     Schedule = schedule;
+    /// A GitHub repository, `owner/name`, whose CI may assume the plan role.
+    ///
+    /// Rule: GitHub's names: an owner of 1 to 39 letters, digits or single hyphens
+    /// (not at either end), `/`, and a name of 1 to 100 letters, digits, `.`, `_` or
+    /// `-` (not `.` or `..`).
+    CiRepository = ci_repository;
+    /// A git branch whose CI runs may assume the plan role, e.g. `main`.
+    ///
+    /// Rule: 1 to 255 letters, digits, `.`, `_`, `-` or `/`; no empty, `.`-led or
+    /// `.lock` segment, no `..`, not starting with `-` (git's ref rules, without
+    /// characters IAM would read as a wildcard or a policy variable).
+    CiBranch = ci_branch;
 }
 
 /// Quotes a value for an error message, shortening very long values.
@@ -824,6 +836,117 @@ fn directory_id(raw: &str) -> Result<String, String> {
         is_d_id(id),
         "is not a directory id (expected \"d-\" and 10 lowercase hex digits)",
     )
+}
+
+/// Longest GitHub user or organisation name.
+const MAX_GITHUB_OWNER_CHARS: usize = 39;
+/// Longest GitHub repository name.
+const MAX_GITHUB_REPO_CHARS: usize = 100;
+
+fn ci_repository(raw: &str) -> Result<String, String> {
+    let repo = raw.trim();
+    let q = quoted(repo);
+    let Some((owner, name)) = repo.split_once('/') else {
+        return Err(format!(
+            "{q} is not a GitHub repository: expected owner/name, e.g. \"acme/sso-config\""
+        ));
+    };
+    let owner_ok = !owner.is_empty()
+        && owner.len() <= MAX_GITHUB_OWNER_CHARS
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !owner.starts_with('-')
+        && !owner.ends_with('-')
+        && !owner.contains("--");
+    if !owner_ok {
+        return Err(format!(
+            "{q} is not a GitHub repository: the owner {} must be 1 to {MAX_GITHUB_OWNER_CHARS} letters, digits or single hyphens, not starting or ending with a hyphen",
+            quoted(owner)
+        ));
+    }
+    let name_ok = !name.is_empty()
+        && name.len() <= MAX_GITHUB_REPO_CHARS
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name != "."
+        && name != "..";
+    if !name_ok {
+        return Err(format!(
+            "{q} is not a GitHub repository: the name {} must be 1 to {MAX_GITHUB_REPO_CHARS} letters, digits, '.', '_' or '-' (and not \".\" or \"..\")",
+            quoted(name)
+        ));
+    }
+    Ok(repo.to_owned())
+}
+
+fn ci_branch(raw: &str) -> Result<String, String> {
+    let branch = raw.trim();
+    let ok = !branch.is_empty()
+        && branch.len() <= 255
+        && branch
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && !branch.starts_with('-')
+        && !branch.contains("..")
+        && branch.split('/').all(|segment| {
+            !segment.is_empty() && !segment.starts_with('.') && !segment.ends_with(".lock")
+        })
+        && !branch.ends_with('.');
+    accept(
+        branch,
+        ok,
+        "is not a branch name syncscope accepts (1 to 255 letters, digits, . _ - or /, in segments that are not empty and do not start with '.'; no '..')",
+    )
+}
+
+impl CiRepository {
+    /// The subject GitHub's OIDC token names for a `pull_request` run of the
+    /// repository.
+    pub fn pull_request_subject(&self) -> String {
+        format!("repo:{}:pull_request", self.0)
+    }
+
+    /// The subject of a run on `branch` (a push, a schedule, a manual dispatch).
+    pub fn branch_subject(&self, branch: &CiBranch) -> String {
+        format!("repo:{}:ref:refs/heads/{}", self.0, branch.0)
+    }
+}
+
+/// The branches whose CI runs may assume the plan role: checked, in the config's
+/// order, each once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct CiBranches(Vec<CiBranch>);
+
+impl CiBranches {
+    /// The branch a repository's default branch usually is.
+    pub fn main_only() -> Self {
+        Self(vec![CiBranch("main".to_owned())])
+    }
+
+    /// Checks each name (the error is the first bad name's rule); duplicates are
+    /// dropped.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, String> {
+        let mut branches: Vec<CiBranch> = Vec::new();
+        for name in names {
+            let branch = CiBranch::parse(name)?;
+            if !branches.contains(&branch) {
+                branches.push(branch);
+            }
+        }
+        Ok(Self(branches))
+    }
+
+    /// The branches.
+    pub fn branches(&self) -> &[CiBranch] {
+        &self.0
+    }
+}
+
+impl Default for CiBranches {
+    fn default() -> Self {
+        Self::main_only()
+    }
 }
 
 impl KeyPrefix {

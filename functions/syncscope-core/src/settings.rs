@@ -36,8 +36,8 @@ use serde_json::{Map, Value, json};
 use crate::choice::{CardFormat, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
-    BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,
-    StackName, SyncProfileName, WebhookHosts, WebhookRef,
+    BucketName, CiBranches, CiRepository, DirectoryId, DomainName, HttpsUrl, IdentityStoreId,
+    KeyPrefix, Region, Schedule, StackName, SyncProfileName, WebhookHosts, WebhookRef,
 };
 use crate::plan::{GuardLimits, Mode};
 use crate::scope::{Desired, DesiredFilter, FilterKind};
@@ -282,6 +282,29 @@ settings! {
             "title": "Drift schedule",
             "examples": ["rate(6 hours)", "cron(0 6 * * ? *)"],
         }),
+    }
+
+    /// The GitHub repository (owner/name, as GitHub spells it: the token's subject is
+    /// compared exactly) whose Actions runs may assume the read-only plan role that
+    /// `syncscope synth --plan-role` writes (optional; required by --plan-role).
+    /// Pull-request runs and runs on CiBranches may assume it, through the account's
+    /// OIDC provider for token.actions.githubusercontent.com.
+    ci_repository: CiRepository {
+        config: (general "CiRepository" optional),
+        property: none,
+        schema: json!({ "title": "CI repository", "examples": ["acme/sso-config"] }),
+    }
+
+    /// The branches of CiRepository whose runs (a push, a schedule, a manual run) may
+    /// assume the plan role besides pull-request runs (optional; default ["main"]; []
+    /// for pull requests only): names such as main or release/2025, matched exactly
+    /// (no wildcards).
+    ci_branches: CiBranches {
+        config: (general "CiBranches" default),
+        property: none,
+        read: |w, obj| w.ci_branches(obj),
+        check: |w, obj| w.ci_branches_unused(&ci_repository, obj),
+        schema: schema::ci_branches(),
     }
 
     // ---- SSO -----------------------------------------------------------------------

@@ -190,20 +190,20 @@ pub enum SynthError {
 }
 
 /// `Fn::Sub` of a string.
-fn sub(text: impl Into<String>) -> Value {
+pub(crate) fn sub(text: impl Into<String>) -> Value {
     json!({ "Fn::Sub": text.into() })
 }
 
 /// A literal part of an `Fn::Sub` string (`${` escaped).
-fn lit(text: &str) -> String {
+pub(crate) fn lit(text: &str) -> String {
     text.replace("${", "${!")
 }
 
-fn get_att(id: &str, attribute: &str) -> Value {
+pub(crate) fn get_att(id: &str, attribute: &str) -> Value {
     json!({ "Fn::GetAtt": [id, attribute] })
 }
 
-fn reference(id: &str) -> Value {
+pub(crate) fn reference(id: &str) -> Value {
     json!({ "Ref": id })
 }
 
@@ -386,7 +386,7 @@ fn role(stack: &str) -> Value {
 }
 
 /// The region of IAM Identity Center in `Fn::Sub` form.
-fn identity_center_region(config: &Config) -> String {
+pub(crate) fn identity_center_region(config: &Config) -> String {
     config
         .general
         .region
@@ -395,7 +395,7 @@ fn identity_center_region(config: &Config) -> String {
 }
 
 /// The ARN of an SSM parameter of the stack's account and region, in `Fn::Sub` form.
-fn ssm_arn(path: &str) -> Value {
+pub(crate) fn ssm_arn(path: &str) -> Value {
     sub(format!(
         "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}",
         lit(path)
@@ -403,7 +403,7 @@ fn ssm_arn(path: &str) -> Value {
 }
 
 /// A statement allowing `actions` on the parameter `base` and everything under it.
-fn ssm_statement(sid: &str, actions: &[&str], base: &str) -> Value {
+pub(crate) fn ssm_statement(sid: &str, actions: &[&str], base: &str) -> Value {
     json!({
         "Sid": sid,
         "Effect": "Allow",
@@ -418,12 +418,28 @@ fn ssm_statement(sid: &str, actions: &[&str], base: &str) -> Value {
 /// function may then read the profile, and the directories of its account and
 /// region (set `DirectoryId` to narrow this to one).
 fn directory_statements(config: &Config, region: &str) -> Vec<Value> {
+    let mut statements = vec![directory_read_statement(config, region)];
+    if config.sso.directory_id.is_none() {
+        statements.push(json!({
+            "Sid": "FindSyncedDirectory",
+            "Effect": "Allow",
+            "Action": "identity-sync:GetSyncProfile",
+            "Resource": sync_profile_arn(config, region),
+        }));
+    }
+    statements
+}
+
+/// The directory check's reads (`CheckNamesInDirectory`): the ds-data actions it
+/// calls and `ds:AccessDSData` (which ds-data requires beside each action), on the
+/// configured directory, or on every directory of the account in `region`.
+pub(crate) fn directory_read_statement(config: &Config, region: &str) -> Value {
     let directory = config
         .sso
         .directory_id
         .as_ref()
         .map_or("*", |id| id.as_str());
-    let mut statements = vec![json!({
+    json!({
         "Sid": "CheckNamesInDirectory",
         "Effect": "Allow",
         "Action": [
@@ -437,19 +453,16 @@ fn directory_statements(config: &Config, region: &str) -> Vec<Value> {
             "arn:${{AWS::Partition}}:ds:{region}:${{AWS::AccountId}}:directory/{}",
             lit(directory)
         )),
-    })];
-    if config.sso.directory_id.is_none() {
-        statements.push(json!({
-            "Sid": "FindSyncedDirectory",
-            "Effect": "Allow",
-            "Action": "identity-sync:GetSyncProfile",
-            "Resource": sub(format!(
-                "arn:${{AWS::Partition}}:identity-sync:{region}:${{AWS::AccountId}}:profile/{}",
-                lit(config.sso.sync_profile.as_str())
-            )),
-        }));
-    }
-    statements
+    })
+}
+
+/// The ARN of the config's sync profile in IAM Identity Center's `region` (`Fn::Sub`
+/// form).
+pub(crate) fn sync_profile_arn(config: &Config, region: &str) -> Value {
+    sub(format!(
+        "arn:${{AWS::Partition}}:identity-sync:{region}:${{AWS::AccountId}}:profile/{}",
+        lit(config.sso.sync_profile.as_str())
+    ))
 }
 
 /// The statements of the function's policy, in `Fn::Sub` form. Every statement has a
@@ -465,10 +478,7 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
                 "identity-sync:DeleteSyncFilter",
                 "identity-sync:ListSyncFilters",
             ],
-            "Resource": sub(format!(
-                "arn:${{AWS::Partition}}:identity-sync:{region}:${{AWS::AccountId}}:profile/{}",
-                lit(config.sso.sync_profile.as_str())
-            )),
+            "Resource": sync_profile_arn(config, &region),
         }),
         ssm_statement(
             "ReadDesiredFilters",
@@ -519,32 +529,7 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
             "Condition": { "StringEquals": { "aws:ResourceAccount": sub("${AWS::AccountId}") } },
         }),
     ];
-    let store_arn = match &config.sso.identity_store_id {
-        Some(id) => format!(
-            "arn:${{AWS::Partition}}:identitystore::${{AWS::AccountId}}:identitystore/{}",
-            lit(id.as_str())
-        ),
-        None => "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*".to_owned(),
-    };
-    statements.push(json!({
-        "Sid": "ReadIdentityStore",
-        "Effect": "Allow",
-        // Groups and their members for the docs; users and the groups they are in
-        // for the impact of a removal (who loses access).
-        "Action": [
-            "identitystore:DescribeUser",
-            "identitystore:GetUserId",
-            "identitystore:ListGroupMemberships",
-            "identitystore:ListGroupMembershipsForMember",
-            "identitystore:ListGroups",
-        ],
-        "Resource": [
-            sub(store_arn),
-            sub("arn:${AWS::Partition}:identitystore:::group/*"),
-            sub("arn:${AWS::Partition}:identitystore:::membership/*"),
-            sub("arn:${AWS::Partition}:identitystore:::user/*"),
-        ],
-    }));
+    statements.push(identity_store_statement(config));
     if config.sso.directory_check != DirectoryCheck::Off {
         statements.extend(directory_statements(config, &region));
     }
@@ -621,6 +606,38 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
         "Resource": get_att(ids::LOG_GROUP, "Arn"),
     }));
     statements
+}
+
+/// The identity store reads (`ReadIdentityStore`): groups and their members for the
+/// docs; users and the groups they are in for the impact of a removal (who loses
+/// access). On the configured store, or every store of the account.
+pub(crate) fn identity_store_statement(config: &Config) -> Value {
+    let store_arn = match &config.sso.identity_store_id {
+        Some(id) => format!(
+            "arn:${{AWS::Partition}}:identitystore::${{AWS::AccountId}}:identitystore/{}",
+            lit(id.as_str())
+        ),
+        None => "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*".to_owned(),
+    };
+    json!({
+        "Sid": "ReadIdentityStore",
+        "Effect": "Allow",
+        // Groups and their members for the docs; users and the groups they are in
+        // for the impact of a removal (who loses access).
+        "Action": [
+            "identitystore:DescribeUser",
+            "identitystore:GetUserId",
+            "identitystore:ListGroupMemberships",
+            "identitystore:ListGroupMembershipsForMember",
+            "identitystore:ListGroups",
+        ],
+        "Resource": [
+            sub(store_arn),
+            sub("arn:${AWS::Partition}:identitystore:::group/*"),
+            sub("arn:${AWS::Partition}:identitystore:::membership/*"),
+            sub("arn:${AWS::Partition}:identitystore:::user/*"),
+        ],
+    })
 }
 
 fn policy(config: &Config, names: &ParameterNames) -> Value {

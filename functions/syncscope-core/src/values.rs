@@ -13,8 +13,8 @@ use serde_json::{Map, Value, json};
 use crate::choice::{CardFormat, Choice, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
-    BucketName, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix, Region, Schedule,
-    SyncProfileName, WebhookHosts, WebhookRef, parse_ssm_name, quoted,
+    BucketName, CiRepository, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix,
+    Region, Schedule, SyncProfileName, WebhookHosts, WebhookRef, parse_ssm_name, quoted,
 };
 use crate::plan::Mode;
 use crate::suggest;
@@ -57,6 +57,7 @@ macro_rules! textual {
 
 textual!(
     BucketName => bucket_name(),
+    CiRepository => ci_repository(),
     DirectoryId => directory_style_id(),
     DomainName => domain_name(),
     HttpsUrl => https_url(),
@@ -418,6 +419,14 @@ pub fn sync_profile_name() -> Value {
     string_pattern(
         r#"^[A-Za-z0-9_.-]{1,128}$"#,
         "1 to 128 letters, digits, _ - or .",
+    )
+}
+
+/// [`crate::names::CiRepository`]: GitHub's `owner/name`.
+pub fn ci_repository() -> Value {
+    string_pattern(
+        r#"^(?=[A-Za-z0-9-]{1,39}/)[A-Za-z0-9](?:-?[A-Za-z0-9])*/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$"#,
+        "Expected a GitHub repository as owner/name, e.g. acme/sso-config: the owner 1 to 39 letters, digits or single hyphens, the name 1 to 100 letters, digits, . _ or -.",
     )
 }
 

@@ -16,7 +16,8 @@ use serde_json::{Map, Value};
 
 use crate::directory::DirectoryCheck;
 use crate::names::{
-    Description, DirectoryId, FilterName, StackName, WebhookHosts, WebhookRef, quoted,
+    CiBranches, CiRepository, Description, DirectoryId, FilterName, StackName, WebhookHosts,
+    WebhookRef, quoted,
 };
 use crate::plan::GuardLimits;
 use crate::scope::{DesiredFilter, FilterKind};
@@ -307,6 +308,59 @@ impl Walker {
             return None;
         }
         self.check(&obj.child(key), WebhookHosts::from_names(names))
+    }
+
+    /// `CiBranches`: an optional list of branch names, each checked where it stands
+    /// (absent: `main`).
+    pub(crate) fn ci_branches(&mut self, obj: &Obj<'_>) -> Option<CiBranches> {
+        let key = "CiBranches";
+        let items = match obj.map.get(key) {
+            None | Some(Value::Null) => return Some(CiBranches::default()),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                let found = describe(other);
+                self.error(
+                    obj.child(key),
+                    format!("expected a list of branch names, found {found}"),
+                );
+                return None;
+            }
+        };
+        let mut names = Vec::new();
+        let mut ok = true;
+        for (index, item) in items.iter().enumerate() {
+            let path = format!("{}[{index}]", obj.child(key));
+            match self.string(&path, item) {
+                Some(name) => match CiBranches::from_names([name]) {
+                    Ok(_) => names.push(name),
+                    Err(why) => {
+                        self.error(path, why);
+                        ok = false;
+                    }
+                },
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        self.check(&obj.child(key), CiBranches::from_names(names))
+    }
+
+    /// `CiBranches` without `CiRepository` names branches of no repository.
+    pub(crate) fn ci_branches_unused(
+        &mut self,
+        repository: &Option<Option<CiRepository>>,
+        obj: &Obj<'_>,
+    ) {
+        if matches!(repository, Some(None))
+            && obj.map.get("CiBranches").is_some_and(|v| !v.is_null())
+        {
+            self.warning(
+                obj.child("CiBranches"),
+                "has no effect: general.CiRepository is not set, so no CI may assume a plan role",
+            );
+        }
     }
 
     /// An optional key checked by a newtype constructor. `None` = invalid (reported).

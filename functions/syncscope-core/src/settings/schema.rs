@@ -112,6 +112,23 @@ pub(crate) fn webhook_hosts() -> Value {
     })
 }
 
+/// `general.CiBranches`: a list of branch names (absent: `["main"]`).
+pub(crate) fn ci_branches() -> Value {
+    json!({
+        "title": "CI branches",
+        "type": "array",
+        "uniqueItems": true,
+        "default": ["main"],
+        "items": {
+            "type": "string",
+            "maxLength": 255,
+            "pattern": r#"^(?![-/.])(?!.*\.\.)(?!.*//)(?!.*/\.)(?!.*[/.]$)(?!.*\.lock(?:/|$))[A-Za-z0-9._/-]{1,255}$"#,
+            "patternErrorMessage": "Expected a branch name such as main or release/2025: letters, digits, . _ - and /, segments not empty and not starting with a dot, no \"..\".",
+        },
+        "examples": [["main"], ["main", "release/2025"]],
+    })
+}
+
 /// `SSO.GroupFilters` and `SSO.UserFilters`: lists of `{Name, Description}`.
 pub(crate) fn filters(kind: FilterKind) -> Value {
     let (title, noun, max, name_rule, names, example) = match kind {
