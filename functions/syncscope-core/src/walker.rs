@@ -276,52 +276,37 @@ impl Walker {
 
     /// `WebhookHosts`: an optional list of DNS names, each checked where it stands.
     pub(crate) fn webhook_hosts(&mut self, obj: &Obj<'_>) -> Option<WebhookHosts> {
-        let key = "WebhookHosts";
-        let items = match obj.map.get(key) {
-            None | Some(Value::Null) => return Some(WebhookHosts::default()),
-            Some(Value::Array(items)) => items,
-            Some(other) => {
-                let found = describe(other);
-                self.error(
-                    obj.child(key),
-                    format!("expected a list of host names, found {found}"),
-                );
-                return None;
-            }
-        };
-        let mut names = Vec::new();
-        let mut ok = true;
-        for (index, item) in items.iter().enumerate() {
-            let path = format!("{}[{index}]", obj.child(key));
-            match self.string(&path, item) {
-                Some(name) => match WebhookHosts::from_names([name]) {
-                    Ok(_) => names.push(name),
-                    Err(why) => {
-                        self.error(path, why);
-                        ok = false;
-                    }
-                },
-                None => ok = false,
-            }
-        }
-        if !ok {
-            return None;
-        }
-        self.check(&obj.child(key), WebhookHosts::from_names(names))
+        self.name_list(obj, "WebhookHosts", "host names", |names| {
+            WebhookHosts::from_names(names)
+        })
     }
 
     /// `CiBranches`: an optional list of branch names, each checked where it stands
     /// (absent: `main`).
     pub(crate) fn ci_branches(&mut self, obj: &Obj<'_>) -> Option<CiBranches> {
-        let key = "CiBranches";
+        self.name_list(obj, "CiBranches", "branch names", |names| {
+            CiBranches::from_names(names)
+        })
+    }
+
+    /// An optional list of names under `key` (absent: the default), read by `parse`:
+    /// each name alone first, so a bad one is reported at its own entry, then the
+    /// whole list (duplicates, ...). `noun` says what the list holds.
+    fn name_list<T: Default>(
+        &mut self,
+        obj: &Obj<'_>,
+        key: &str,
+        noun: &str,
+        parse: impl Fn(Vec<&str>) -> Result<T, String>,
+    ) -> Option<T> {
         let items = match obj.map.get(key) {
-            None | Some(Value::Null) => return Some(CiBranches::default()),
+            None | Some(Value::Null) => return Some(T::default()),
             Some(Value::Array(items)) => items,
             Some(other) => {
                 let found = describe(other);
                 self.error(
                     obj.child(key),
-                    format!("expected a list of branch names, found {found}"),
+                    format!("expected a list of {noun}, found {found}"),
                 );
                 return None;
             }
@@ -331,7 +316,7 @@ impl Walker {
         for (index, item) in items.iter().enumerate() {
             let path = format!("{}[{index}]", obj.child(key));
             match self.string(&path, item) {
-                Some(name) => match CiBranches::from_names([name]) {
+                Some(name) => match parse(vec![name]) {
                     Ok(_) => names.push(name),
                     Err(why) => {
                         self.error(path, why);
@@ -344,7 +329,7 @@ impl Walker {
         if !ok {
             return None;
         }
-        self.check(&obj.child(key), CiBranches::from_names(names))
+        self.check(&obj.child(key), parse(names))
     }
 
     /// `CiBranches` without `CiRepository` names branches of no repository.
