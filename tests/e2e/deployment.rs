@@ -765,6 +765,29 @@ fn bootstrap_sets_up_the_sync_once_and_is_idempotent() {
     );
 }
 
+#[test]
+fn bootstrap_starts_the_sync_with_the_other_public_body_when_the_first_is_refused() {
+    let emulator = identity_sync_emulator::spawn(identity_sync_emulator::Options {
+        knobs: identity_sync_emulator::Knobs {
+            start_sync_string_body: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let (code, stdout, stderr) = bootstrap(&emulator, &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("4/4 synchronisation: ")
+            && stdout.contains(
+                "(the service refused the body {}: ValidationException: the request body must be the JSON string \"\"; the JSON string \"\" worked)"
+            ),
+        "{stdout}"
+    );
+    assert_eq!(profiles(&emulator)[0]["state"], "ACTIVE");
+    assert_eq!(requests(&emulator).get("StartSync"), Some(&2));
+}
+
 /// The identity store of moto's IAM Identity Center instance.
 fn instance_store(moto: &Moto) -> String {
     let rt = tokio::runtime::Runtime::new().unwrap();

@@ -165,6 +165,32 @@ async fn create_target(
     )))
 }
 
+/// Starts the sync with the body syncscope sends (`{}`), or, when the service refuses
+/// that body, the one S1-py sends (the JSON string `""`); returns a note saying so.
+async fn start_sync(
+    client: &IdentitySyncClient,
+    profile: &str,
+    deadline: Instant,
+) -> Result<String, Stop> {
+    match client.send(&wire::start_sync(profile), deadline).await {
+        Ok(_) => Ok(String::new()),
+        Err(IdentitySyncError::Service { code, message, .. }) if wire::refuses_body(&code) => {
+            client
+                .send(&wire::start_sync_string_body(profile), deadline)
+                .await
+                .map_err(|e| {
+                    Stop(format!(
+                        "{e} (the body {{}} was refused too: {code}: {message})"
+                    ))
+                })?;
+            Ok(format!(
+                " (the service refused the body {{}}: {code}: {message}; the JSON string \"\" worked)"
+            ))
+        }
+        Err(e) => Err(Stop(e.to_string())),
+    }
+}
+
 async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     let config = request.config;
     let profile = config.sso.sync_profile.as_str();
@@ -383,14 +409,12 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     match state.as_deref() {
         Some("ACTIVE") => println!("4/4 synchronisation: ACTIVE; nothing to do"),
         other => {
+            let mut note = String::new();
             if !request.dry_run {
-                client
-                    .send(&wire::start_sync(profile), deadline)
-                    .await
-                    .map_err(|e| format!("{e}"))?;
+                note = start_sync(client, profile, deadline).await?;
             }
             println!(
-                "4/4 synchronisation: {}; {}",
+                "4/4 synchronisation: {}; {}{note}",
                 other.unwrap_or("no profile yet"),
                 would("started", "start it")
             );

@@ -265,7 +265,15 @@ fn answer(
             Ok(ctx.target_json(profile, target))
         }
         Route::StartSync { profile } => {
-            json_object(body, true)?;
+            let string_body = serde_json::from_slice::<Value>(body).ok() == Some(json!(""));
+            if ctx.knobs.start_sync_string_body && !string_body {
+                return Err(Failure::Api(ApiError::validation(
+                    "the request body must be the JSON string \"\"",
+                )));
+            }
+            if !string_body {
+                json_object(body, true)?;
+            }
             store.set_state(profile, ProfileState::Active)?;
             Ok(json!({}))
         }

@@ -70,6 +70,9 @@ pub struct Knobs {
     /// signing-echo cut finds it), so a client's redaction of the credentials it
     /// resolved is what keeps them out of its output.
     pub echo_token: bool,
+    /// StartSync takes only the JSON string `""` as its body (what S1-py sends) and
+    /// refuses an object with a `ValidationException`.
+    pub start_sync_string_body: bool,
 }
 
 impl Default for Knobs {
@@ -94,6 +97,7 @@ impl Default for Knobs {
             huge_body_mib: 0,
             ds_data_huge_body_mib: 0,
             echo_token: false,
+            start_sync_string_body: false,
         }
     }
 }

@@ -280,6 +280,18 @@ pub fn start_sync(profile: &str) -> Request {
     sync_switch(Operation::StartSync, profile, "startSync", "start")
 }
 
+/// StartSync with the body S1-py sends, the JSON string `""`, for a service that
+/// refuses the empty object ([`refuses_body`]).
+pub fn start_sync_string_body(profile: &str) -> Request {
+    sync_switch(Operation::StartSync, profile, "startSync", "start").json(Value::from(""))
+}
+
+/// Whether an error refuses a request's body as such (its shape, not its values):
+/// worth one more try with the other body a public client sends.
+pub fn refuses_body(code: &str) -> bool {
+    matches!(code, "ValidationException" | "SerializationException")
+}
+
 /// StopSync.
 pub fn stop_sync(profile: &str) -> Request {
     sync_switch(Operation::StopSync, profile, "stopSync", "stop")
@@ -705,6 +717,17 @@ fn fields_of(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_sync_has_a_second_body_for_a_service_that_refuses_the_first() {
+        assert_eq!(start_sync("P").body.as_deref(), Some(&b"{}"[..]));
+        assert_eq!(
+            start_sync_string_body("P").body.as_deref(),
+            Some(&br#""""#[..])
+        );
+        assert!(refuses_body("ValidationException") && refuses_body("SerializationException"));
+        assert!(!refuses_body("AccessDeniedException") && !refuses_body("ThrottlingException"));
+    }
 
     #[test]
     fn only_an_answer_that_names_its_code_is_an_aws_error() {
