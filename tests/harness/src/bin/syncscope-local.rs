@@ -287,6 +287,16 @@ fn main() -> ExitCode {
     let logs = world.lambda_logs();
     let _ = std::fs::write(out.join("lambda.log"), logs.join("\n") + "\n");
     println!("wrote {}", out.display());
+    // Every server this run started, for the check that nothing is left running once
+    // it has exited (`infra/check-nothing-left.sh`, run by `task local`).
+    let servers = [
+        world.moto.url.clone(),
+        world.emulator.base_url(),
+        format!("http://{}", world.teams.addr),
+        format!("http://{}", world.cfn.addr),
+        world.runtime.endpoint(),
+    ];
+    let _ = std::fs::write(out.join("servers.txt"), servers.join("\n") + "\n");
     drop(world);
     if check.failures.is_empty() {
         println!("local lifecycle: all 4 steps as expected");
