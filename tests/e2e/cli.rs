@@ -240,3 +240,28 @@ fn a_teardown_plan_removes_what_the_ledger_lists_and_no_guard_stops_it() {
         "{err}"
     );
 }
+
+#[test]
+fn the_cli_names_an_ssm_endpoint_that_is_not_aws_by_status_and_host() {
+    let server = syncscope_harness::sink::Sink::answering(
+        syncscope_harness::sink::Reply::status(404).body("<html><body>Not Found</body></html>"),
+    )
+    .unwrap();
+    let world = World::start();
+    let config = config_file(&world, "ssm.json", &["AWS-Admins"], json!({}));
+    let out = world
+        .cli_command(&["plan", "--config", &config])
+        .env("AWS_ENDPOINT_URL_SSM", format!("http://{}", server.addr))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "HTTP 404 from {}, an answer without an AWS error code",
+            server.addr
+        )),
+        "{err}"
+    );
+    assert!(!server.requests().is_empty(), "the plain server was asked");
+}

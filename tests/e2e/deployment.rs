@@ -547,6 +547,56 @@ fn a_literal_webhook_url_is_stored_as_a_secure_string_and_never_reaches_the_temp
     );
 }
 
+/// With `OnDelete: remove`, destroy shows what the Delete will remove (the stack's own
+/// plan of its Delete, `syncscope plan --teardown`) before it deletes.
+#[test]
+fn destroy_with_remove_shows_the_deletes_plan_first() {
+    let moto = moto();
+    let emulator = emulator_with_profile();
+    let dir = paths::build_dir("e2e-deployment");
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(paths::workspace().join("config/example.json")).unwrap(),
+    )
+    .unwrap();
+    doc["general"]["stage"] = json!("REMOVE");
+    doc["SSO"]["OnDelete"] = json!("remove");
+    let config = dir.join("remove.json");
+    std::fs::write(&config, doc.to_string()).unwrap();
+    let (code, stdout, stderr) = deploy_yes(moto, &config, &fake_zip("remove-bootstrap.zip"));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let root = paths::workspace();
+    let mut cmd = Command::new("bash");
+    local_env(&mut cmd, moto);
+    let out = cmd
+        .current_dir(&root)
+        .arg(root.join("infra/destroy.sh"))
+        .args(["--config", &config.display().to_string(), "--yes"])
+        .env("AWS", aws_bin())
+        .env("SYNCSCOPE", paths::binary("syncscope"))
+        .env("AWS_ENDPOINT_URL_IDENTITY_SYNC", emulator.base_url())
+        .env("SYNCSCOPE_DEPLOY_POLL", "1")
+        .env("SYNCSCOPE_DEPLOY_TIMEOUT", "120")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let shown = stdout
+        .split_once("What the Delete would remove now (read-only):")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        shown.contains("The stack's Delete with OnDelete remove")
+            && shown.contains("Sync scope plan (mode managed")
+            && shown.contains("not managed by this config: left alone"),
+        "{stdout}"
+    );
+}
+
 /// The identity-sync emulator with a profile holding one configured and one foreign group.
 fn emulator_with_profile() -> identity_sync_emulator::Running {
     let seed = json!({"profiles": [{

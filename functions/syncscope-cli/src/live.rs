@@ -55,6 +55,13 @@ impl Clients {
     /// Builds the clients from the environment.
     pub async fn from_env(config: &Config) -> Result<Self, String> {
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        // Answers read up to the Lambda's cap, and an answer without an AWS error code
+        // names its status and host (syncscope::http::sdk_error).
+        let client = sdk.http_client().map_or_else(
+            syncscope::http::answering_default,
+            syncscope::http::answering,
+        );
+        let sdk = sdk.to_builder().http_client(client).build();
         let default_region = sdk
             .region()
             .map(|r| r.as_ref().to_owned())

@@ -57,6 +57,13 @@ pub fn aws_sdk_client(region: &str) -> Option<SharedHttpClient> {
     )))
 }
 
+/// Another SDK HTTP client (the CLI's default one, with the system's roots and proxy
+/// settings) with the same caps and host naming as the Lambda's ([`CappedBodies`],
+/// [`sdk_error`]).
+pub fn answering(client: SharedHttpClient) -> SharedHttpClient {
+    SharedHttpClient::new(BuiltOnFirstUse(client))
+}
+
 /// An SDK HTTP client without the check each SDK client's `from_conf` runs on it.
 ///
 /// The hyper client's `validate_base_client_config` builds a whole TLS connector (the
@@ -144,25 +151,44 @@ impl HttpConnector for CappedBodies {
 }
 
 /// An SDK error as one line for people. An answer without an AWS error code (a wrong
-/// endpoint, a proxy's error page) names its HTTP status and the host it came from
-/// (never a URL with its query); any other error reads as the SDK writes it.
+/// endpoint, a proxy's error page: the SDK cannot even read it as an error) names its
+/// HTTP status and the host it came from (never a URL with its query); no answer says
+/// why ([`unanswered`]); an AWS error reads as the SDK writes it.
 pub fn sdk_error<E>(error: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    let not_aws = |raw: &HttpResponse| {
+        let host = raw
+            .extension::<AnsweredBy>()
+            .map_or("the endpoint", |h| h.0.as_str());
+        format!(
+            "HTTP {} from {host}, an answer without an AWS error code (is the endpoint AWS's?)",
+            raw.status().as_u16()
+        )
+    };
     match error {
-        SdkError::ServiceError(service) if service.err().code().is_none() => {
-            let raw = service.raw();
-            let host = raw
-                .extension::<AnsweredBy>()
-                .map_or("the endpoint", |h| h.0.as_str());
-            format!(
-                "HTTP {} from {host}, an answer without an AWS error code (is the endpoint AWS's?)",
-                raw.status().as_u16()
-            )
+        SdkError::ServiceError(service) if service.err().code().is_none() => not_aws(service.raw()),
+        SdkError::ServiceError(_) => DisplayErrorContext(error).to_string(),
+        SdkError::ResponseError(response)
+            if !error_chain(std::error::Error::source(error)).contains("length limit exceeded") =>
+        {
+            not_aws(response.raw())
         }
-        _ => DisplayErrorContext(error).to_string(),
+        _ => unanswered(error),
     }
+}
+
+/// The SDK's default HTTPS client (the system's roots, as the CLI wants behind a
+/// proxy) with the Lambda's caps and host naming ([`answering`]).
+pub fn answering_default() -> SharedHttpClient {
+    answering(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https(),
+    )
 }
 
 /// An SDK error without an AWS error code (no answer, or one that could not be read),
