@@ -88,6 +88,16 @@ fn aws_json(moto: &Moto, args: &[&str]) -> Value {
 
 /// Runs an infra script against moto; returns (exit code, stdout, stderr).
 fn script(moto: &Moto, name: &str, args: &[&str]) -> (i32, String, String) {
+    script_with(moto, name, args, &[])
+}
+
+/// [`script`] with more environment.
+fn script_with(
+    moto: &Moto,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (i32, String, String) {
     let root = paths::workspace();
     let mut cmd = Command::new("bash");
     local_env(&mut cmd, moto);
@@ -97,7 +107,8 @@ fn script(moto: &Moto, name: &str, args: &[&str]) -> (i32, String, String) {
         .env("AWS", aws_bin())
         .env("SYNCSCOPE", paths::binary("syncscope"))
         .env("SYNCSCOPE_DEPLOY_POLL", "1")
-        .env("SYNCSCOPE_DEPLOY_TIMEOUT", "120");
+        .env("SYNCSCOPE_DEPLOY_TIMEOUT", "120")
+        .envs(env.iter().map(|(k, v)| (*k, v)));
     let out = cmd.output().expect("run the script");
     (
         out.status.code().unwrap_or(-1),
@@ -564,27 +575,13 @@ fn destroy_with_remove_shows_the_deletes_plan_first() {
     std::fs::write(&config, doc.to_string()).unwrap();
     let (code, stdout, stderr) = deploy_yes(moto, &config, &fake_zip("remove-bootstrap.zip"));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let root = paths::workspace();
-    let mut cmd = Command::new("bash");
-    local_env(&mut cmd, moto);
-    let out = cmd
-        .current_dir(&root)
-        .arg(root.join("infra/destroy.sh"))
-        .args(["--config", &config.display().to_string(), "--yes"])
-        .env("AWS", aws_bin())
-        .env("SYNCSCOPE", paths::binary("syncscope"))
-        .env("AWS_ENDPOINT_URL_IDENTITY_SYNC", emulator.base_url())
-        .env("SYNCSCOPE_DEPLOY_POLL", "1")
-        .env("SYNCSCOPE_DEPLOY_TIMEOUT", "120")
-        .output()
-        .unwrap();
-    let stdout = text(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        text(&out.stderr)
+    let (code, stdout, stderr) = script_with(
+        moto,
+        "destroy.sh",
+        &["--config", &config.display().to_string(), "--yes"],
+        &[("AWS_ENDPOINT_URL_IDENTITY_SYNC", emulator.base_url())],
     );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
     let shown = stdout
         .split_once("What the Delete would remove now (read-only):")
         .map(|(_, rest)| rest)
