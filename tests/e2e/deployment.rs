@@ -840,15 +840,7 @@ fn instance_store(moto: &Moto) -> String {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let sdk = syncscope_harness::world::moto_sdk_config(&moto.url).await;
-        aws_sdk_ssoadmin::Client::new(&sdk)
-            .list_instances()
-            .send()
-            .await
-            .unwrap()
-            .instances()[0]
-            .identity_store_id()
-            .unwrap()
-            .to_owned()
+        syncscope_harness::world::instance_store_id(&sdk).await
     })
 }
 

@@ -140,15 +140,7 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
                 .await
                 .unwrap();
         }
-        aws_sdk_ssoadmin::Client::new(&sdk)
-            .list_instances()
-            .send()
-            .await
-            .unwrap()
-            .instances()[0]
-            .identity_store_id()
-            .unwrap()
-            .to_owned()
+        syncscope_harness::world::instance_store_id(&sdk).await
     });
 
     let directory = json!({

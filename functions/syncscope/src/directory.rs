@@ -603,7 +603,7 @@ where
 {
     let Some(service) = error.as_service_error() else {
         return Answer::Name(AdStatus::NotChecked {
-            why: format!("no answer ({})", crate::http::unanswered(error)),
+            why: format!("no answer ({})", crate::http::sdk_error(error)),
         });
     };
     let Some(code) = service.code() else {

@@ -150,10 +150,11 @@ impl HttpConnector for CappedBodies {
     }
 }
 
-/// An SDK error as one line for people. An answer without an AWS error code (a wrong
-/// endpoint, a proxy's error page: the SDK cannot even read it as an error) names its
-/// HTTP status and the host it came from (never a URL with its query); no answer says
-/// why ([`unanswered`]); an AWS error reads as the SDK writes it.
+/// An SDK error as one line for people, never the raw response's `Debug`. An answer
+/// without an AWS error code (a wrong endpoint, a proxy's error page: the SDK may not
+/// even read it as an error) names its HTTP status and the host it came from (never a
+/// URL with its query); an answer cut at [`MAX_SDK_BODY_BYTES`] says so; no answer
+/// says why; an AWS error reads as the SDK writes it.
 pub fn sdk_error<E>(error: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -167,15 +168,17 @@ where
             raw.status().as_u16()
         )
     };
+    let causes = error_chain(std::error::Error::source(error));
     match error {
         SdkError::ServiceError(service) if service.err().code().is_none() => not_aws(service.raw()),
         SdkError::ServiceError(_) => DisplayErrorContext(error).to_string(),
-        SdkError::ResponseError(response)
-            if !error_chain(std::error::Error::source(error)).contains("length limit exceeded") =>
-        {
-            not_aws(response.raw())
-        }
-        _ => unanswered(error),
+        SdkError::ResponseError(_) if causes.contains("length limit exceeded") => format!(
+            "the answer is longer than {MAX_SDK_BODY_BYTES} bytes, the most syncscope reads of an AWS answer"
+        ),
+        SdkError::ResponseError(response) => not_aws(response.raw()),
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(_) => format!("network error: {causes}"),
+        _ => format!("{error}: {causes}"),
     }
 }
 
@@ -189,26 +192,6 @@ pub fn answering_default() -> SharedHttpClient {
             ))
             .build_https(),
     )
-}
-
-/// An SDK error without an AWS error code (no answer, or one that could not be read),
-/// as one line: the causes' messages, never the raw response's `Debug`; an answer cut
-/// at [`MAX_SDK_BODY_BYTES`] says so.
-pub fn unanswered<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let causes = error_chain(std::error::Error::source(error));
-    match error {
-        SdkError::ResponseError(_) if causes.contains("length limit exceeded") => format!(
-            "the answer is longer than {MAX_SDK_BODY_BYTES} bytes, the most syncscope reads of an AWS answer"
-        ),
-        SdkError::ResponseError(_) => format!("the answer could not be read: {causes}"),
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
-        SdkError::DispatchFailure(_) => format!("network error: {causes}"),
-        _ => format!("{error}: {causes}"),
-    }
 }
 
 /// An error and its sources as one line, `a: b: c`; a message already said (an error

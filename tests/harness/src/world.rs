@@ -132,6 +132,20 @@ pub async fn moto_sdk_config(moto_url: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// The identity store of the IAM Identity Center instance that `sdk` reaches (moto's).
+pub async fn instance_store_id(sdk: &aws_config::SdkConfig) -> String {
+    aws_sdk_ssoadmin::Client::new(sdk)
+        .list_instances()
+        .send()
+        .await
+        .expect("list moto's IAM Identity Center instances")
+        .instances()
+        .first()
+        .and_then(|i| i.identity_store_id())
+        .expect("moto has an IAM Identity Center instance")
+        .to_owned()
+}
+
 impl World {
     /// Starts a world with the default options.
     pub fn start() -> Self {
@@ -250,15 +264,7 @@ impl World {
     /// The identity store of moto's IAM Identity Center instance (what the Lambda
     /// finds by itself with sso-admin ListInstances).
     pub fn instance_store_id(&self) -> String {
-        let admin = aws_sdk_ssoadmin::Client::new(&self.sdk);
-        self.rt
-            .block_on(admin.list_instances().send())
-            .expect("list moto's IAM Identity Center instances")
-            .instances()
-            .first()
-            .and_then(|i| i.identity_store_id())
-            .expect("moto has an IAM Identity Center instance")
-            .to_owned()
+        self.rt.block_on(instance_store_id(&self.sdk))
     }
 
     /// Seeds moto's identity store `store_id` the way a sync leaves it: one group per
