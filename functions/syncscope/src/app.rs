@@ -232,10 +232,7 @@ impl App {
     /// The region of IAM Identity Center for a resource: its `Region` property, or
     /// the function's own.
     pub fn region_of<'a>(&'a self, props: &'a Properties) -> &'a str {
-        props
-            .region
-            .as_ref()
-            .map_or(self.region.as_str(), |r| r.as_str())
+        syncscope_core::request::region_of(props, &self.region).as_str()
     }
 }
 

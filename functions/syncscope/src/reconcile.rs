@@ -80,11 +80,6 @@ pub struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The region of IAM Identity Center for this run.
-    pub fn region<'b>(&'b self, app: &'b App) -> &'b str {
-        app.region_of(self.props)
-    }
-
     /// The resource this run's properties name: their sync profile in their region.
     pub fn key(&self, app: &App) -> ProfileKey {
         syncscope_core::request::profile_key(self.props, &app.region)
