@@ -11,8 +11,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 use syncscope_core::arn::Arn;
 
-use syncscope::identity_sync::executor::{self, DEFAULT_CONCURRENCY};
-use syncscope::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncError, wire};
+use syncscope::engine::Engine;
+use syncscope::executor::{self, DEFAULT_CONCURRENCY, ExecOptions};
+use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError, wire};
 use syncscope_core::config::Config;
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode, Op};
@@ -347,8 +348,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         }
     } else {
         let applied = executor::apply(
-            client,
-            profile,
+            &Engine::sync_filters(client, profile),
             &plan,
             ExecOptions::until(DEFAULT_CONCURRENCY, deadline),
         )

@@ -26,6 +26,10 @@ const SCHEMA_CANNOT_EXPRESS: &[(&str, &str)] = &[
         "uniqueItems compares whole entries exactly; names equal only ignoring case and spaces are beyond JSON Schema",
     ),
     (
+        "60-parent-group-in-its-own-filters",
+        "the parent group's name and a filter's name are equal only ignoring case; JSON Schema cannot compare two values",
+    ),
+    (
         "22-stack-name-too-long",
         "the 128-character limit is on prefix-produkt-stage combined; JSON Schema cannot measure a length across keys",
     ),

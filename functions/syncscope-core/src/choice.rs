@@ -124,6 +124,17 @@ choice! {
 }
 
 choice! {
+    /// How the sync scope is changed.
+    pub enum Engine {
+        /// One identity-sync filter per group and user (default; any AD source).
+        SyncFilters = "sync-filters",
+        /// One parent group in the sync scope, whose members are changed with AWS
+        /// Directory Service Data (AWS Managed Microsoft AD only).
+        ParentGroup = "parent-group",
+    }
+}
+
+choice! {
     /// The format of the Teams message.
     pub enum CardFormat {
         /// A Workflows envelope with an Adaptive Card 1.4 (default).

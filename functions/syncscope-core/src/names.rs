@@ -118,6 +118,11 @@ newtype! {
     ///
     /// Rule: the `d-` followed by 10 lowercase hexadecimal digits form.
     DirectoryId = directory_id;
+    /// The sAMAccountName of the parent sync group (engine `parent-group`): the one
+    /// group in the sync scope, whose members syncscope manages.
+    ///
+    /// Rule: a group filter's name.
+    ParentGroupName = parent_group_name;
     /// A prefix for S3 object keys: segments of safe characters separated by `/`.
     ///
     /// Rule: segments of letters, digits, `-`, `_`, `.` (no leading or trailing `/`).
@@ -228,6 +233,10 @@ impl FilterName {
     pub fn key(&self) -> String {
         name_key(&self.0)
     }
+}
+
+fn parent_group_name(raw: &str) -> Result<String, String> {
+    filter_name(raw, FilterKind::Group)
 }
 
 fn filter_name(raw: &str, kind: FilterKind) -> Result<String, String> {

@@ -6,11 +6,29 @@
 //! re-exported here, beside what the properties mean together (the deletion guard's
 //! limits).
 
+use crate::choice::Engine;
 use crate::plan::GuardLimits;
 pub use crate::settings::{KEYS, Properties, parse};
 pub use crate::values::{Count, Line, Property, Sha256Hex, SsmPath};
 
 impl Properties {
+    /// What the properties lack together (each problem naming its key): the
+    /// `parent-group` engine needs `ParentGroup` and `DirectoryId`.
+    pub fn missing_together(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.engine == Engine::ParentGroup {
+            for (key, unset) in [
+                ("ParentGroup", self.parent_group.is_none()),
+                ("DirectoryId", self.directory_id.is_none()),
+            ] {
+                if unset {
+                    problems.push(format!("{key}: is required with Engine \"parent-group\""));
+                }
+            }
+        }
+        problems
+    }
+
     /// The deletion guard's limits.
     pub fn guard(&self) -> GuardLimits {
         GuardLimits {
@@ -70,6 +88,32 @@ mod tests {
     }
 
     #[test]
+    fn the_parent_group_engine_needs_its_group_and_directory() {
+        let mut m = props();
+        m.insert("Engine".into(), "parent-group".into());
+        m.remove("DirectoryId");
+        let parsed = parse(&m).unwrap();
+        assert_eq!(
+            parsed.missing_together(),
+            [
+                "ParentGroup: is required with Engine \"parent-group\"",
+                "DirectoryId: is required with Engine \"parent-group\""
+            ]
+        );
+        m.insert(
+            "ParentGroup".into(),
+            "IAMIdentityCenterAllUsersAndGroups".into(),
+        );
+        m.insert("DirectoryId".into(), "d-1234567890".into());
+        assert!(parse(&m).unwrap().missing_together().is_empty());
+        m.insert("Engine".into(), "parent".into());
+        assert_eq!(
+            parse(&m).unwrap_err(),
+            ["Engine: \"parent\" is not allowed: use \"sync-filters\" or \"parent-group\""]
+        );
+    }
+
+    #[test]
     fn a_line_is_trimmed_and_refuses_control_characters_and_excess_length() {
         assert_eq!(
             Line::<5>::read("  Hi  ").map(|l| l.write()),
@@ -116,6 +160,8 @@ mod tests {
             ("IdentityStoreId", "d-0123456789"),
             ("DirectoryCheck", "require"),
             ("DirectoryId", "d-0123456789"),
+            ("Engine", "parent-group"),
+            ("ParentGroup", "IAMIdentityCenterAllUsersAndGroups"),
         ] {
             m.insert(key.into(), value.into());
         }

@@ -236,7 +236,11 @@ pub fn is_own_stack(own: Option<&str>, stack_id: &str) -> bool {
 pub fn parse_properties(props: &Value) -> Result<Properties, InvalidProperties> {
     let empty = Map::new();
     let map = props.as_object().unwrap_or(&empty);
-    properties::parse(map).map_err(InvalidProperties)
+    let properties = properties::parse(map).map_err(InvalidProperties)?;
+    match properties.missing_together() {
+        problems if problems.is_empty() => Ok(properties),
+        problems => Err(InvalidProperties(problems)),
+    }
 }
 
 /// The region of IAM Identity Center that `props` act in: theirs, or the function's.

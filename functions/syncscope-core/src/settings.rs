@@ -33,11 +33,12 @@ pub mod schema;
 
 use serde_json::{Map, Value, json};
 
-use crate::choice::{CardFormat, OnDelete};
+use crate::choice::{CardFormat, Engine, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, CiBranches, CiRepository, DirectoryId, DomainName, HttpsUrl, IdentityStoreId,
-    KeyPrefix, Region, Schedule, StackName, SyncProfileName, WebhookHosts, WebhookRef,
+    KeyPrefix, ParentGroupName, Region, Schedule, StackName, SyncProfileName, WebhookHosts,
+    WebhookRef,
 };
 use crate::plan::{GuardLimits, Mode};
 use crate::scope::{Desired, DesiredFilter, FilterKind};
@@ -391,6 +392,18 @@ settings! {
         schema: schema::deletion_guard(),
     }
 
+    /// How the sync scope is changed (optional): "sync-filters" (default) puts each
+    /// group and user in the sync scope as a filter of its own, through identity-sync
+    /// (any AD source); "parent-group" keeps one parent group (SSO.ParentGroup) in the
+    /// scope and makes each group and user a member of it, through AWS Directory
+    /// Service Data (AWS Managed Microsoft AD only; needs SSO.DirectoryId).
+    engine: Engine {
+        config: (SSO "Engine" default),
+        property: ("Engine" default),
+        default: Engine::default(),
+        schema: json!({ "title": "Engine" }),
+    }
+
     /// Whether every configured name must exist in Active Directory, checked with AWS
     /// Directory Service Data (optional; AWS Managed Microsoft AD with directory data
     /// access enabled): "warn" (default) reports names not in AD and still syncs them;
@@ -409,8 +422,21 @@ settings! {
     directory_id: DirectoryId {
         config: (SSO "DirectoryId" optional),
         property: ("DirectoryId" optional),
-        check: |w, obj| w.directory_id_unused(directory_check, &directory_id, obj),
+        check: |w, obj| w.directory_id_unused(engine, directory_check, &directory_id, obj),
         schema: json!({ "title": "Directory id", "examples": ["d-1234567890"] }),
+    }
+
+    /// The parent sync group's sAMAccountName (required with the "parent-group"
+    /// engine, which manages its direct members): the one group in the sync scope.
+    /// `syncscope bootstrap --engine parent-group` creates it and puts it there.
+    parent_group: ParentGroupName {
+        config: (SSO "ParentGroup" optional),
+        property: ("ParentGroup" optional),
+        check: |w, obj| w.parent_group(engine, &parent_group, &directory_id, &groups, obj),
+        schema: json!({
+            "title": "Parent group",
+            "examples": ["IAMIdentityCenterAllUsersAndGroups"],
+        }),
     }
 
     // ---- properties the synthesiser fills, not config settings ---------------------
@@ -543,6 +569,9 @@ mod tests {
         assert_eq!(props.guard(), sso.guard);
         assert_eq!(props.directory_check, sso.directory_check);
         assert_eq!(props.directory_id, sso.directory_id);
+        assert_eq!(props.engine, sso.engine);
+        assert_eq!(props.parent_group, sso.parent_group);
+        assert!(props.missing_together().is_empty());
         assert_eq!(props.identity_store_id, sso.identity_store_id);
         assert_eq!(
             props.filters_hash.as_ref().map(|h| h.as_str()),

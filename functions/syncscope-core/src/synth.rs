@@ -25,6 +25,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::choice::Engine;
 use crate::config::Config;
 use crate::directory::DirectoryCheck;
 use crate::names::WebhookRef;
@@ -449,10 +450,7 @@ pub(crate) fn directory_read_statement(config: &Config, region: &str) -> Value {
             "ds-data:ListUsers",
             "ds:AccessDSData",
         ],
-        "Resource": sub(format!(
-            "arn:${{AWS::Partition}}:ds:{region}:${{AWS::AccountId}}:directory/{}",
-            lit(directory)
-        )),
+        "Resource": directory_arn(region, directory),
     })
 }
 
@@ -465,12 +463,24 @@ pub(crate) fn sync_profile_arn(config: &Config, region: &str) -> Value {
     ))
 }
 
-/// The statements of the function's policy, in `Fn::Sub` form. Every statement has a
-/// `Sid` naming its purpose; `docs/deployment.md` explains each.
-pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> {
-    let region = identity_center_region(config);
-    let mut statements = vec![
-        json!({
+/// What changes the scope, by engine: identity-sync's filter calls on the one sync
+/// profile, or Directory Service Data's member calls (and `ds:AccessDSData`, which
+/// ds-data requires beside each) on the one directory, with nothing of identity-sync.
+fn scope_statement(config: &Config, region: &str) -> Value {
+    match (config.sso.engine, &config.sso.directory_id) {
+        (Engine::ParentGroup, Some(directory)) => json!({
+            "Sid": "ReconcileParentGroup",
+            "Effect": "Allow",
+            "Action": [
+                "ds-data:AddGroupMember",
+                "ds-data:DescribeGroup",
+                "ds-data:ListGroupMembers",
+                "ds-data:RemoveGroupMember",
+                "ds:AccessDSData",
+            ],
+            "Resource": directory_arn(region, directory.as_str()),
+        }),
+        _ => json!({
             "Sid": "ReconcileSyncFilters",
             "Effect": "Allow",
             "Action": [
@@ -478,8 +488,26 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
                 "identity-sync:DeleteSyncFilter",
                 "identity-sync:ListSyncFilters",
             ],
-            "Resource": sync_profile_arn(config, &region),
+            "Resource": sync_profile_arn(config, region),
         }),
+    }
+}
+
+/// The ARN of a directory (or `*`: every directory) of the account in `region`
+/// (`Fn::Sub` form).
+fn directory_arn(region: &str, directory: &str) -> Value {
+    sub(format!(
+        "arn:${{AWS::Partition}}:ds:{region}:${{AWS::AccountId}}:directory/{}",
+        lit(directory)
+    ))
+}
+
+/// The statements of the function's policy, in `Fn::Sub` form. Every statement has a
+/// `Sid` naming its purpose; `docs/deployment.md` explains each.
+pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> {
+    let region = identity_center_region(config);
+    let mut statements = vec![
+        scope_statement(config, &region),
         ssm_statement(
             "ReadDesiredFilters",
             &["ssm:GetParameter", "ssm:GetParametersByPath"],
@@ -1150,6 +1178,41 @@ mod tests {
             statement(&s, "PublishDocs")["Condition"]["StringEquals"]["aws:ResourceAccount"],
             sub("${AWS::AccountId}")
         );
+    }
+
+    #[test]
+    fn the_parent_group_engine_changes_members_of_its_one_directory_and_never_calls_identity_sync()
+    {
+        let c = config_with(
+            json!({}),
+            json!({
+                "Engine": "parent-group",
+                "ParentGroup": "IAMIdentityCenterAllUsersAndGroups",
+                "DirectoryId": "d-0123456789",
+            }),
+            1,
+        );
+        let s = synthesize(&c, &Options::default()).unwrap();
+        let policy = s.template["Resources"][ids::POLICY].to_string();
+        assert!(!policy.contains("identity-sync"), "{policy}");
+        let members = statement(&s, "ReconcileParentGroup");
+        assert_eq!(
+            members["Action"],
+            json!([
+                "ds-data:AddGroupMember",
+                "ds-data:DescribeGroup",
+                "ds-data:ListGroupMembers",
+                "ds-data:RemoveGroupMember",
+                "ds:AccessDSData"
+            ])
+        );
+        assert_eq!(
+            members["Resource"],
+            sub("arn:${AWS::Partition}:ds:${AWS::Region}:${AWS::AccountId}:directory/d-0123456789")
+        );
+        let props = &s.template["Resources"][ids::SYNC_SCOPE]["Properties"];
+        assert_eq!(props["Engine"], "parent-group");
+        assert_eq!(props["ParentGroup"], "IAMIdentityCenterAllUsersAndGroups");
     }
 
     #[test]

@@ -10,11 +10,12 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::choice::{CardFormat, Choice, OnDelete};
+use crate::choice::{CardFormat, Choice, Engine, OnDelete};
 use crate::directory::DirectoryCheck;
 use crate::names::{
     BucketName, CiRepository, DirectoryId, DomainName, HttpsUrl, IdentityStoreId, KeyPrefix,
-    Region, Schedule, SyncProfileName, WebhookHosts, WebhookRef, parse_ssm_name, quoted,
+    ParentGroupName, Region, Schedule, SyncProfileName, WebhookHosts, WebhookRef, parse_ssm_name,
+    quoted,
 };
 use crate::plan::Mode;
 use crate::suggest;
@@ -63,6 +64,7 @@ textual!(
     HttpsUrl => https_url(),
     IdentityStoreId => directory_style_id(),
     KeyPrefix => key_prefix(),
+    ParentGroupName => parent_group_name(),
     Region => region(),
     Schedule => schedule(),
     SyncProfileName => sync_profile_name(),
@@ -100,7 +102,7 @@ macro_rules! chosen {
     )*};
 }
 
-chosen!(CardFormat, Mode, OnDelete, DirectoryCheck);
+chosen!(CardFormat, Engine, Mode, OnDelete, DirectoryCheck);
 
 impl Property for String {
     fn read(value: &str) -> Result<Self, String> {
@@ -420,6 +422,21 @@ pub fn sync_profile_name() -> Value {
         r#"^[A-Za-z0-9_.-]{1,128}$"#,
         "1 to 128 letters, digits, _ - or .",
     )
+}
+
+/// The pattern of an AD sAMAccountName in the schema: not blank, no trailing period,
+/// none of the characters AD forbids.
+pub(crate) const AD_NAME_PATTERN: &str =
+    r#"^(?=[\s\S]*\S)(?![\s\S]*\.\s*$)[^"/\\\[\]:;|=,+*?<>\u0000-\u001F\u007F-\u009F]*$"#;
+
+/// What [`AD_NAME_PATTERN`] refuses, for the schema's message.
+pub(crate) const AD_NAME_MESSAGE: &str = "Not blank, no trailing period, none of \" / \\ [ ] : ; | = , + * ? < > and no control characters (Active Directory forbids them in a sAMAccountName).";
+
+/// [`crate::names::ParentGroupName`]: an AD group's sAMAccountName.
+pub fn parent_group_name() -> Value {
+    let mut schema = string_pattern(AD_NAME_PATTERN, AD_NAME_MESSAGE);
+    schema["maxLength"] = json!(crate::names::MAX_GROUP_NAME_CHARS);
+    schema
 }
 
 /// [`crate::names::CiRepository`]: GitHub's `owner/name`.

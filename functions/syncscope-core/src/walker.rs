@@ -14,10 +14,11 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::choice::Engine;
 use crate::directory::DirectoryCheck;
 use crate::names::{
-    CiBranches, CiRepository, Description, DirectoryId, FilterName, StackName, WebhookHosts,
-    WebhookRef, quoted,
+    CiBranches, CiRepository, Description, DirectoryId, FilterName, ParentGroupName, StackName,
+    WebhookHosts, WebhookRef, quoted,
 };
 use crate::plan::GuardLimits;
 use crate::scope::{DesiredFilter, FilterKind};
@@ -458,18 +459,67 @@ impl Walker {
         }
     }
 
-    /// A directory id with the directory check off: a warning.
+    /// A directory id with the directory check off (and no engine that writes to the
+    /// directory): a warning.
     pub(crate) fn directory_id_unused(
         &mut self,
+        engine: Option<Engine>,
         directory_check: Option<DirectoryCheck>,
         directory_id: &Option<Option<DirectoryId>>,
         obj: &Obj<'_>,
     ) {
-        if directory_check == Some(DirectoryCheck::Off) && matches!(directory_id, Some(Some(_))) {
+        if engine == Some(Engine::SyncFilters)
+            && directory_check == Some(DirectoryCheck::Off)
+            && matches!(directory_id, Some(Some(_)))
+        {
             self.warning(
                 obj.child("DirectoryId"),
                 "has no effect: SSO.DirectoryCheck is off, so no directory is asked",
             );
+        }
+    }
+
+    /// The parent group: required with the `parent-group` engine, with a directory
+    /// id, and never one of the groups it holds; without that engine, a warning.
+    pub(crate) fn parent_group(
+        &mut self,
+        engine: Option<Engine>,
+        parent: &Option<Option<ParentGroupName>>,
+        directory_id: &Option<Option<DirectoryId>>,
+        groups: &Option<Vec<DesiredFilter>>,
+        obj: &Obj<'_>,
+    ) {
+        match engine {
+            Some(Engine::ParentGroup) => {
+                let why = "the \"parent-group\" engine (SSO.Engine) needs it";
+                if matches!(parent, Some(None)) {
+                    self.error(
+                        obj.child("ParentGroup"),
+                        format!("is missing: {why} (the group the sync scope holds, e.g. \"IAMIdentityCenterAllUsersAndGroups\")"),
+                    );
+                }
+                if matches!(directory_id, Some(None)) {
+                    self.error(
+                        obj.child("DirectoryId"),
+                        format!("is missing: {why} (the AWS Managed Microsoft AD directory the parent group is in)"),
+                    );
+                }
+                if let (Some(Some(parent)), Some(groups)) = (parent, groups)
+                    && let Some(index) = groups
+                        .iter()
+                        .position(|g| crate::names::name_key(g.name.as_str()) == crate::names::name_key(parent.as_str()))
+                {
+                    self.error(
+                        format!("{}[{index}].Name", obj.child("GroupFilters")),
+                        format!("{} is the parent group (SSO.ParentGroup): a group cannot be a member of itself", crate::names::quoted(parent.as_str())),
+                    );
+                }
+            }
+            Some(Engine::SyncFilters) if matches!(parent, Some(Some(_))) => self.warning(
+                obj.child("ParentGroup"),
+                "has no effect: SSO.Engine is \"sync-filters\" (set it to \"parent-group\" to use a parent group)",
+            ),
+            _ => {}
         }
     }
 

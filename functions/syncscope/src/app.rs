@@ -20,7 +20,8 @@ use crate::identity_store::IdentityStoreReader;
 use syncscope_core::names::Region;
 use syncscope_core::properties::Properties;
 
-use crate::identity_sync::{IdentitySyncClient, executor};
+use crate::executor;
+use crate::identity_sync::IdentitySyncClient;
 use crate::publish::DocsPublisher;
 use crate::ssm::ParameterStore;
 use crate::stacks::StackReader;

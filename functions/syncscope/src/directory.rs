@@ -226,6 +226,11 @@ impl Unreadable {
 }
 
 impl DirectoryReader {
+    /// The Directory Service Data client (the parent-group engine shares it).
+    pub(crate) fn client(&self) -> &aws_sdk_directoryservicedata::Client {
+        &self.client
+    }
+
     /// A client for the directory's region.
     pub fn new(sdk: &aws_config::SdkConfig, region: &str) -> Self {
         Self::at(sdk, region, None)

@@ -67,6 +67,7 @@ async fn drift(app: &'static App, stack: String, properties: &Value, deadline: I
         legacy_ledger: true,
         deadlines,
         previous_config: None,
+        request_id: None,
         touched: &touched,
     };
     let outcome = reconcile::reconcile(app, &run).await;
@@ -183,6 +184,7 @@ async fn answer(
             step,
             request.stack_name().to_owned(),
             request.stack_id.clone(),
+            request.request_id.clone(),
             deadline,
             touched.clone(),
         ));
@@ -279,6 +281,7 @@ async fn work(
     step: Step,
     stack: String,
     stack_id: String,
+    request_id: String,
     deadline: Instant,
     touched: Arc<AtomicBool>,
 ) -> Answer {
@@ -319,6 +322,7 @@ async fn work(
                 legacy_ledger: true,
                 deadlines,
                 previous_config: None,
+                request_id: Some(request_id),
                 touched,
             };
             let outcome = match properties.on_delete {
@@ -336,6 +340,7 @@ async fn work(
                 legacy_ledger: step.legacy_ledger,
                 deadlines,
                 previous_config: step.previous_config.clone(),
+                request_id: Some(request_id),
                 touched,
             };
             let mut outcome = reconcile::reconcile(app, &run).await;
@@ -372,6 +377,7 @@ async fn undo_replacement(
         legacy_ledger: false,
         deadlines: run.deadlines,
         previous_config: None,
+        request_id: run.request_id.clone(),
         touched: run.touched,
     };
     let undone = match abandoned.properties.on_delete {
@@ -429,6 +435,7 @@ async fn settings_only(
         legacy_ledger: false,
         deadlines,
         previous_config: None,
+        request_id: None,
         touched: &touched,
     };
     let outcome = reconcile::untouched(&run, note.to_owned());

@@ -9,7 +9,12 @@
 //! - [`identity_store`]: which groups Identity Center has synced, and their members.
 //! - [`publish`]: the documentation into the S3 docs bucket (live and history).
 //! - [`teams`]: the webhook URL (SSM, Secrets Manager, literal) and the card's POST.
-//! - [`identity_sync`]: the identity-sync API: wire contract, signed client, executor.
+//! - [`engine`]: what changes the scope, by `SSO.Engine`: identity-sync's filters, or a
+//!   parent group's members.
+//! - [`executor`]: applies a plan through an engine (bounded concurrency, a deadline,
+//!   failed changes settled from a listing).
+//! - [`identity_sync`]: the identity-sync API: wire contract, signed client.
+//! - [`parent_group`]: the parent group's members (Directory Service Data).
 //! - [`ssm`]: filters and the ownership records (every stack's of a profile) in SSM.
 //! - [`stacks`]: whether the stack behind another ownership record still exists.
 //! - [`directory`]: the directory check (Directory Service Data).
@@ -28,12 +33,15 @@ pub mod app;
 pub mod aws_calls;
 pub mod cfn_response;
 pub mod directory;
+pub mod engine;
+pub mod executor;
 pub mod faults;
 pub mod handler;
 pub mod http;
 pub mod identity_store;
 pub mod identity_sync;
 pub mod logging;
+pub mod parent_group;
 pub mod publish;
 pub mod reconcile;
 pub mod report;

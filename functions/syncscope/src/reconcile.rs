@@ -31,7 +31,9 @@ use syncscope_core::timestamp::Timestamp;
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::identity_sync::{ExecOptions, IdentitySyncClient, IdentitySyncError, executor};
+use crate::engine::{Engine, ScopeError};
+use crate::executor::{self, ExecOptions};
+use crate::parent_group::ParentGroup;
 use crate::ssm::{CoRecord, Found, RecordAt, StoredLedger};
 use crate::stacks::OtherStacks;
 
@@ -74,6 +76,9 @@ pub struct Run<'a> {
     /// The short hash of the filters of an Update's old properties: the config the
     /// stack had before this run, as CloudFormation says.
     pub previous_config: Option<String>,
+    /// CloudFormation's RequestId (None: a drift run): a redelivered request carries
+    /// the same, so the parent-group engine's changes carry the same tokens.
+    pub request_id: Option<String>,
     /// Set once the run may have changed the scope (its intent is recorded and its
     /// first create is about to be sent): a panic after that answers the real id.
     pub touched: &'a AtomicBool,
@@ -117,8 +122,8 @@ fn fail(mut outcome: Outcome, reason: String) -> Outcome {
 /// Everything one run's steps need: the clients, the run, the resource.
 struct Cx<'a> {
     app: &'a App,
-    /// Identity-sync in the resource's region, counting this run's calls.
-    client: &'a IdentitySyncClient,
+    /// What changes the resource's scope, counting this run's calls.
+    engine: &'a Engine,
     run: &'a Run<'a>,
     /// The resource: the sync profile and region the run acts on.
     key: &'a ProfileKey,
@@ -136,11 +141,11 @@ enum Job {
 /// Does `job` on `key`'s scope with a client of its own (one run's calls), timed.
 async fn timed(app: &App, run: &Run<'_>, key: &ProfileKey, job: Job) -> Outcome {
     let started = Instant::now();
-    let mut outcome = match app.identity_sync_in(key.region.as_str()) {
-        Ok(client) => {
+    let mut outcome = match engine(app, run, key) {
+        Ok(engine) => {
             let cx = Cx {
                 app,
-                client: &client,
+                engine: &engine,
                 run,
                 key,
             };
@@ -156,6 +161,32 @@ async fn timed(app: &App, run: &Run<'_>, key: &ProfileKey, job: Job) -> Outcome 
     };
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
+}
+
+/// The engine of the run's properties, for the scope of `key`: identity-sync's
+/// filters of the profile, or the parent group's members in its directory (the
+/// properties' parser makes sure the group and the directory are set).
+fn engine(app: &App, run: &Run<'_>, key: &ProfileKey) -> Result<Engine, String> {
+    let props = run.props;
+    match (props.engine, &props.parent_group, &props.directory_id) {
+        (syncscope_core::choice::Engine::ParentGroup, Some(group), Some(directory)) => {
+            let seed = run
+                .request_id
+                .clone()
+                .unwrap_or_else(|| Timestamp::at(std::time::SystemTime::now()).to_string());
+            Ok(Engine::ParentGroup(ParentGroup::new(
+                &app.directory_in(key.region.as_str()),
+                directory.as_str(),
+                group.as_str(),
+                props.domain.as_str(),
+                seed,
+            )))
+        }
+        _ => Ok(Engine::SyncFilters {
+            client: app.identity_sync_in(key.region.as_str())?,
+            profile: key.profile.as_str().to_owned(),
+        }),
+    }
 }
 
 /// Reconciles the scope to the filters in SSM (Create, Update, drift runs).
@@ -257,8 +288,7 @@ async fn read_state(cx: &Cx<'_>, config: Option<String>) -> Result<State, String
     let (ledger, others, listing) = tokio::join!(
         read_record(cx.app, run, key),
         read_others(cx),
-        cx.client
-            .list_filters(key.profile.as_str(), run.deadlines.apply_end)
+        cx.engine.list(run.deadlines.apply_end)
     );
     let ledger =
         ledger.map_err(|e| format!("could not read the ledger of managed filters: {e}"))?;
@@ -267,7 +297,8 @@ async fn read_state(cx: &Cx<'_>, config: Option<String>) -> Result<State, String
         dead,
         mut warnings,
     } = others?;
-    let listing = listing.map_err(|e| listing_failed(&e, key.profile.as_str()))?;
+    let listing = listing.map_err(|e| listing_failed(&e, cx))?;
+    warnings.extend(listing.warnings);
     warnings.extend(record_warnings(&ledger));
     Ok(State {
         ledger,
@@ -389,7 +420,7 @@ async fn apply_and_record(
 /// Guard (the removal and people guards, and the directory check's verdict when it
 /// gates), record the intent, apply, settle and record a plan.
 async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: State) -> Outcome {
-    let (app, client, run, key) = (cx.app, cx.client, cx.run, cx.key);
+    let (app, engine, run, key) = (cx.app, cx.engine, cx.run, cx.key);
     let props = run.props;
     let State {
         ledger: stored,
@@ -430,7 +461,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
         outcome.verdict = rules::verdict(&plan, &[]);
         outcome.plan = Some(plan);
         outcome.scope_after = Some(before);
-        record_calls(&mut outcome, client);
+        record_calls(&mut outcome, engine);
         return outcome;
     };
 
@@ -466,8 +497,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     // failed call took effect).
     let applied = if plan.has_changes() {
         executor::apply(
-            client,
-            key.profile.as_str(),
+            engine,
             &plan,
             ExecOptions {
                 concurrency: app.settings.concurrency,
@@ -521,7 +551,7 @@ async fn guard_and_apply(cx: &Cx<'_>, mut outcome: Outcome, plan: Plan, state: S
     ));
     outcome.plan = Some(plan);
     outcome.results = applied;
-    record_calls(&mut outcome, client);
+    record_calls(&mut outcome, engine);
     outcome
 }
 
@@ -569,12 +599,17 @@ async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<D
     }
     let props = cx.run.props;
     let by = cx.run.deadlines.share_of_apply(0.25);
-    let configured = props.directory_id.as_ref().map(|id| id.as_str());
-    let (directory_id, region) =
-        match crate::directory::locate(cx.client, cx.key.profile.as_str(), configured, by).await {
-            Ok(found) => found,
-            Err(why) => return Some(DirectoryReport::unlocated(&names, &why)),
-        };
+    let located = match (&props.directory_id, cx.engine.identity_sync()) {
+        (Some(id), _) => Ok((id.as_str().to_owned(), cx.key.region.as_str().to_owned())),
+        (None, Some(client)) => {
+            crate::directory::locate(client, cx.key.profile.as_str(), None, by).await
+        }
+        (None, None) => Err("no directory id is set".to_owned()),
+    };
+    let (directory_id, region) = match located {
+        Ok(found) => found,
+        Err(why) => return Some(DirectoryReport::unlocated(&names, &why)),
+    };
     Some(
         cx.app
             .directory_in(&region)
@@ -589,35 +624,27 @@ async fn check_directory(cx: &Cx<'_>, names: Vec<directory::Wanted>) -> Option<D
     )
 }
 
-/// The reason for a failed listing, with a hint when the profile does not exist.
-fn listing_failed(error: &IdentitySyncError, profile: &str) -> String {
-    let hint = if is_profile_missing(error) {
-        format!(
+/// The reason for a failed listing, with a hint when what holds the scope (the sync
+/// profile, the parent group) does not exist.
+fn listing_failed(error: &ScopeError, cx: &Cx<'_>) -> String {
+    let hint = match (error.is_missing(), cx.engine) {
+        (false, _) => String::new(),
+        (true, Engine::SyncFilters { profile, .. }) => format!(
             "; does the sync profile {profile} exist? `./task bootstrap` creates it (see docs/deployment.md)"
-        )
-    } else {
-        String::new()
+        ),
+        (true, Engine::ParentGroup(parent)) => format!(
+            "; does the parent group {} exist? `syncscope bootstrap --engine parent-group` creates it (see docs/engines.md)",
+            parent.group()
+        ),
     };
-    format!("could not list the current sync scope: {error}{hint}")
+    format!(
+        "could not list the current sync scope: {}{hint}",
+        error.reason()
+    )
 }
 
-/// Whether a listing failed because the profile does not exist.
-fn is_profile_missing(error: &IdentitySyncError) -> bool {
-    matches!(error, IdentitySyncError::Service { status: 404, .. })
-}
-
-fn record_calls(outcome: &mut Outcome, client: &IdentitySyncClient) {
-    let stats = client.stats();
-    outcome.calls = stats
-        .calls
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
-        .collect();
-    outcome.retries = stats
-        .retries
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
-        .collect();
+fn record_calls(outcome: &mut Outcome, engine: &Engine) {
+    (outcome.calls, outcome.retries) = engine.calls();
 }
 
 /// Deleting a resource with `OnDelete: remove`: removes the filters its ownership
@@ -632,7 +659,7 @@ pub async fn teardown(app: &App, run: &Run<'_>, key: &ProfileKey) -> Outcome {
 }
 
 async fn teardown_with(cx: &Cx<'_>) -> Outcome {
-    let (app, client, run, key) = (cx.app, cx.client, cx.run, cx.key);
+    let (app, run, key) = (cx.app, cx.run, cx.key);
     let props = run.props;
     let mut outcome = blank(run, Verdict::NoChange);
     outcome.profile = key.profile.clone();
@@ -653,32 +680,34 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
         ));
         return outcome;
     }
-    let current = match client
-        .list_filters(key.profile.as_str(), run.deadlines.apply_end)
-        .await
-    {
-        Ok(listing) => listing.filters,
-        Err(e) if is_profile_missing(&e) => {
-            // Nothing left to remove: the profile is gone, and its filters with it.
+    let (current, listed) = match cx.engine.list(run.deadlines.apply_end).await {
+        Ok(listing) => (listing.filters, listing.warnings),
+        Err(e) if e.is_missing() => {
+            // Nothing left to remove: the profile (or parent group) is gone, and its
+            // filters (or members) with it.
             release_quietly(app, &ledger, &mut outcome).await;
+            let holder = match cx.engine {
+                Engine::SyncFilters { .. } => format!("the sync profile {key}"),
+                Engine::ParentGroup(parent) => format!("the parent group {}", parent.group()),
+            };
             outcome.note = Some(format!(
-                "deleted; the sync profile {} no longer exists, so its {} recorded filter(s) are gone with it ({})",
-                key,
+                "deleted; {holder} no longer exists, so its {} recorded filter(s) are gone with it ({})",
                 ledger.ledger.entries.len(),
                 e.reason()
             ));
             return outcome;
         }
-        Err(e) => return fail(outcome, listing_failed(&e, key.profile.as_str())),
+        Err(e) => return fail(outcome, listing_failed(&e, cx)),
     };
     let OtherStacks {
         co: others,
         dead,
-        warnings,
+        mut warnings,
     } = match read_others(cx).await {
         Ok(others) => others,
         Err(reason) => return fail(outcome, reason),
     };
+    warnings.extend(listed);
     let recorded = ledger.ledger.entries.len();
     let plan = plan::teardown(&props.domain, &current, &ledger.ledger, &others);
     let state = State {

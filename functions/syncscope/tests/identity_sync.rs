@@ -10,10 +10,9 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use identity_sync_emulator::{Knobs, Operation as EmuOp, Options, Running, Seed};
 use serde_json::json;
-use syncscope::identity_sync::executor::{self, Applied};
-use syncscope::identity_sync::{
-    ClientOptions, ExecOptions, IdentitySyncClient, IdentitySyncError, wire,
-};
+use syncscope::engine::Engine;
+use syncscope::executor::{self, Applied, ExecOptions};
+use syncscope::identity_sync::{ClientOptions, IdentitySyncClient, IdentitySyncError, wire};
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode};
 use syncscope_core::scope::{Desired, FilterKind, Ledger};
@@ -90,8 +89,7 @@ async fn apply(
         &syncscope_core::scope::CoOwners::default(),
     );
     let applied = executor::apply(
-        client,
-        PROFILE,
+        &Engine::sync_filters(client, PROFILE),
         &plan,
         ExecOptions::until(concurrency, soon()),
     )
@@ -260,7 +258,12 @@ async fn an_existing_filter_and_a_missing_one_are_settled_by_one_listing() {
         .snapshot()
         .counters_of(EmuOp::ListSyncFilters)
         .requests;
-    let applied = executor::apply(&c, PROFILE, &plan, ExecOptions::until(2, soon())).await;
+    let applied = executor::apply(
+        &Engine::sync_filters(&c, PROFILE),
+        &plan,
+        ExecOptions::until(2, soon()),
+    )
+    .await;
     let statuses: Vec<_> = applied.results.iter().map(|r| r.status.clone()).collect();
     assert_eq!(
         statuses,
@@ -533,7 +536,12 @@ async fn the_deadline_is_respected_and_unstarted_changes_are_pending() {
     );
     let started = Instant::now();
     let deadline = started + Duration::from_millis(1200);
-    let applied = executor::apply(&c, PROFILE, &plan, ExecOptions::until(2, deadline)).await;
+    let applied = executor::apply(
+        &Engine::sync_filters(&c, PROFILE),
+        &plan,
+        ExecOptions::until(2, deadline),
+    )
+    .await;
     let elapsed = started.elapsed();
     assert!(
         elapsed <= Duration::from_millis(1200) + Duration::from_millis(250),

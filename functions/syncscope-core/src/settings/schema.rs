@@ -59,13 +59,24 @@ pub fn document() -> Value {
                 "Naming, documentation and notification settings (required).",
                 super::general_schema(),
             ),
-            "SSO": section(
+            "SSO": with_engine_needs(section(
                 "SSO",
                 "The Active Directory domain and the sync scope (required).",
                 super::sso_schema(),
-            ),
+            )),
         },
     })
+}
+
+/// The `SSO` section with what the `parent-group` engine needs besides it: the
+/// parent group and the directory (the CLI says the same, naming each key).
+fn with_engine_needs(mut sso: Value) -> Value {
+    sso["if"] = json!({
+        "required": ["Engine"],
+        "properties": { "Engine": { "const": crate::choice::Engine::ParentGroup.as_str() } },
+    });
+    sso["then"] = json!({ "required": ["ParentGroup", "DirectoryId"] });
+    sso
 }
 
 /// One setting's fragment: the type's (`None` for a hand-written reader), the doc
@@ -176,8 +187,8 @@ pub(crate) fn filters(kind: FilterKind) -> Value {
                     "type": "string",
                     "minLength": 1,
                     "maxLength": max,
-                    "pattern": r#"^(?=[\s\S]*\S)(?![\s\S]*\.\s*$)[^"/\\\[\]:;|=,+*?<>\u0000-\u001F\u007F-\u009F]*$"#,
-                    "patternErrorMessage": "Not blank, no trailing period, none of \" / \\ [ ] : ; | = , + * ? < > and no control characters (Active Directory forbids them in a sAMAccountName).",
+                    "pattern": crate::values::AD_NAME_PATTERN,
+                    "patternErrorMessage": crate::values::AD_NAME_MESSAGE,
                     "examples": names,
                 },
                 "Description": {

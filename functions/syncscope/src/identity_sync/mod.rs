@@ -1,16 +1,13 @@
-//! The identity-sync adapter: a SigV4-signed REST-JSON client and the executor that
-//! applies a plan with bounded concurrency before a deadline.
+//! The identity-sync adapter: a SigV4-signed REST-JSON client (the `sync-filters`
+//! engine's; [`crate::executor`] applies a plan through it).
 //!
 //! - [`wire`]: every wire detail (paths, fields, error codes), nothing else.
 //! - [`client`]: signing, timeouts, retries with backoff and full jitter, call counters.
-//! - [`executor`]: one listing pass, then one call per change, in parallel.
 
 pub mod client;
-pub mod executor;
 pub mod wire;
 
 pub use client::{CallStats, ClientOptions, Exchange, IdentitySyncClient, Listing};
-pub use executor::{Applied, ExecOptions};
 
 /// Why a call to the identity-sync API failed.
 #[derive(Debug, thiserror::Error)]

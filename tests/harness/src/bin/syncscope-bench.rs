@@ -13,9 +13,10 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use identity_sync_emulator::{Knobs, Operation as EmuOp, Options, Seed};
 use serde_json::{Value, json};
-use syncscope::identity_sync::executor;
+use syncscope::engine::Engine;
+use syncscope::executor::{self, ExecOptions};
 use syncscope::identity_sync::wire::Operation;
-use syncscope::identity_sync::{ClientOptions, ExecOptions, IdentitySyncClient};
+use syncscope::identity_sync::{ClientOptions, IdentitySyncClient};
 use syncscope_core::names::{Description, DomainName, FilterName};
 use syncscope_core::plan::{self, Mode};
 use syncscope_core::scope::{Desired, DesiredFilter, FilterKind, Ledger};
@@ -212,8 +213,7 @@ fn reconcile(
         );
         let changes = plan.changes().count();
         let applied = executor::apply(
-            &client,
-            PROFILE,
+            &Engine::sync_filters(&client, PROFILE),
             &plan,
             ExecOptions::until(concurrency, deadline),
         )

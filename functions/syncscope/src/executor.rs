@@ -21,9 +21,7 @@ use syncscope_core::plan::{Action, Op, Plan};
 use syncscope_core::scope::{CurrentFilter, Keyed, ScopeKey};
 use tokio::time::Instant;
 
-use super::IdentitySyncError;
-use super::client::IdentitySyncClient;
-use super::wire;
+use crate::engine::Engine;
 
 /// How many changes run at once by default.
 ///
@@ -103,19 +101,14 @@ impl Applied {
 /// removals are held back ([`ChangeStatus::HeldBack`]): a rename must not lose the
 /// group's access because its new name could not be added. Within a phase, at most
 /// `options.concurrency` calls run at once.
-pub async fn apply(
-    client: &IdentitySyncClient,
-    profile: &str,
-    plan: &Plan,
-    options: ExecOptions,
-) -> Applied {
+pub async fn apply(engine: &Engine, plan: &Plan, options: ExecOptions) -> Applied {
     let mut applied = Applied::default();
-    let creates = run_phase(client, profile, plan.with_op(Op::Create), options).await;
-    applied.settle(client, profile, creates, options).await;
+    let creates = run_phase(engine, plan.with_op(Op::Create), options).await;
+    applied.settle(engine, creates, options).await;
     let removals = plan.with_op(Op::Remove);
     if applied.results.iter().all(ChangeResult::succeeded) {
-        let removed = run_phase(client, profile, removals, options).await;
-        applied.settle(client, profile, removed, options).await;
+        let removed = run_phase(engine, removals, options).await;
+        applied.settle(engine, removed, options).await;
     } else {
         applied.results.extend(removals.map(|action| ChangeResult {
             action: action.clone(),
@@ -131,18 +124,12 @@ type Answered = (ChangeResult, bool);
 
 impl Applied {
     /// Adds a phase's results, settling its failed changes from a listing first.
-    async fn settle(
-        &mut self,
-        client: &IdentitySyncClient,
-        profile: &str,
-        mut phase: Vec<Answered>,
-        options: ExecOptions,
-    ) {
+    async fn settle(&mut self, engine: &Engine, mut phase: Vec<Answered>, options: ExecOptions) {
         let failed = |r: &ChangeResult| matches!(r.status, ChangeStatus::Failed { .. });
         if phase.iter().any(|(r, _)| failed(r)) {
             let mut waits = LAG_WAITS.iter();
             loop {
-                match client.list_filters(profile, options.settle_deadline).await {
+                match engine.list(options.settle_deadline).await {
                     Ok(listing) => {
                         let listed = Listed::new(&listing.filters);
                         let lagging = phase
@@ -150,7 +137,7 @@ impl Applied {
                             .any(|(r, already)| *already && failed(r) && !listed.shows(&r.action));
                         if lagging
                             && let Some(wait) = waits.next()
-                            && Instant::now() + *wait + client.min_attempt_time()
+                            && Instant::now() + *wait + engine.min_attempt_time()
                                 < options.settle_deadline
                         {
                             tokio::time::sleep(*wait).await;
@@ -179,21 +166,20 @@ impl Applied {
 
 /// Runs one phase's changes with bounded concurrency; results in plan order.
 async fn run_phase<'a>(
-    client: &IdentitySyncClient,
-    profile: &str,
+    engine: &Engine,
     actions: impl Iterator<Item = &'a Action>,
     options: ExecOptions,
 ) -> Vec<Answered> {
     // Collected first: a stream holding borrowed iterator adaptors across awaits is not
     // `Send` in a spawned task.
     let changes: Vec<(usize, Action)> = actions.cloned().enumerate().collect();
-    let margin = client.min_attempt_time();
+    let margin = engine.min_attempt_time();
     let mut results: Vec<(usize, Answered)> = futures_util::stream::iter(changes)
         .map(|(index, action)| async move {
             let (status, already) = if Instant::now() + margin > options.deadline {
                 (ChangeStatus::Pending, false)
             } else {
-                apply_one(client, profile, &action, options.deadline).await
+                apply_one(engine, &action, options.deadline).await
             };
             (index, (ChangeResult { action, status }, already))
         })
@@ -204,45 +190,18 @@ async fn run_phase<'a>(
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn apply_one(
-    client: &IdentitySyncClient,
-    profile: &str,
-    action: &Action,
-    deadline: Instant,
-) -> (ChangeStatus, bool) {
-    let outcome = match action.op {
-        Op::Create => client
-            .create_filter(profile, action.kind, &action.domain, &action.name, deadline)
-            .await
-            .map(drop),
-        Op::Remove => {
-            let Some(id) = action.id.as_deref() else {
-                let reason = "no filter id to delete".into();
-                return (
-                    ChangeStatus::Failed {
-                        reason,
-                        in_doubt: false,
-                    },
-                    false,
-                );
-            };
-            let label = format!("{} {}", action.kind, action.name);
-            client.delete_filter(profile, id, &label, deadline).await
-        }
-        _ => return (ChangeStatus::Applied, false),
-    };
-    match outcome {
+async fn apply_one(engine: &Engine, action: &Action, deadline: Instant) -> (ChangeStatus, bool) {
+    match engine.change(action, deadline).await {
         Ok(()) => (ChangeStatus::Applied, false),
+        Err(e) if e.unsent() => (
+            ChangeStatus::Failed {
+                reason: e.reason(),
+                in_doubt: false,
+            },
+            false,
+        ),
         Err(e) => {
-            let already = match (&e, action.op) {
-                (IdentitySyncError::Service { status, code, .. }, Op::Create) => {
-                    wire::is_already_exists(*status, code)
-                }
-                (IdentitySyncError::Service { status, code, .. }, Op::Remove) => {
-                    wire::is_not_found(*status, code)
-                }
-                _ => false,
-            };
+            let already = e.already_so(action.op);
             if !already {
                 tracing::warn!(
                     op = action.op.as_str(),
