@@ -11,9 +11,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 use syncscope_core::arn::Arn;
 
-use syncscope::engine::Engine;
+use syncscope::engine;
 use syncscope::executor::{self, DEFAULT_CONCURRENCY, ExecOptions};
 use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError, wire};
+use syncscope_core::choice::Engine;
 use syncscope_core::config::Config;
 use syncscope_core::outcome::ChangeStatus;
 use syncscope_core::plan::{self, Mode, Op};
@@ -31,14 +32,18 @@ const TIME: Duration = Duration::from_secs(600);
 pub struct Request<'a> {
     /// The validated config.
     pub config: &'a Config,
-    /// `d-xxxxxxxxxx`.
-    pub directory_id: &'a str,
+    /// `d-xxxxxxxxxx` (None: the config's `SSO.DirectoryId`).
+    pub directory_id: Option<&'a str>,
     /// The identity store's ARN, if given.
     pub identity_store_arn: Option<&'a str>,
     /// The sync target's name.
     pub target_name: &'a str,
     /// Change nothing.
     pub dry_run: bool,
+    /// The engine to set up.
+    pub engine: Engine,
+    /// Remove the individual filters the parent group covers (parent-group only).
+    pub retire_filters: bool,
 }
 
 /// A failure of the bootstrap, already explained.
@@ -196,11 +201,22 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     let config = request.config;
     let profile = config.sso.sync_profile.as_str();
     let domain = config.sso.domain.as_str();
-    if !valid_directory_id(request.directory_id) {
+    let directory_id = request
+        .directory_id
+        .or(config.sso.directory_id.as_ref().map(|d| d.as_str()))
+        .ok_or("--directory-id is required (or SSO.DirectoryId in the config)")?;
+    if !valid_directory_id(directory_id) {
         return Err(Stop(format!(
-            "--directory-id {:?} is not a directory id (\"d-\" and 10 lowercase hex digits)",
-            request.directory_id
+            "--directory-id {directory_id:?} is not a directory id (\"d-\" and 10 lowercase hex digits)"
         )));
+    }
+    let parent_group = request.engine == Engine::ParentGroup;
+    if parent_group {
+        crate::migrate::parent_of(config)?;
+    } else if request.retire_filters {
+        return Err(Stop(
+            "--retire-filters moves a scope to the parent group: pass --engine parent-group (or set SSO.Engine)".to_owned(),
+        ));
     }
     let clients = Clients::from_env(config).await?;
     let client = &clients.identity_sync;
@@ -237,7 +253,7 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
     let partition = partition_of(caller.arn().unwrap_or("arn:aws:")).to_owned();
     let directory_arn = format!(
         "arn:{partition}:ds:{region}:{account}:directory/{}",
-        request.directory_id
+        directory_id
     );
     println!(
         "    caller: {} (account {account})",
@@ -252,10 +268,10 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         .map_err(|e| explain(&e, profile, &region))?;
     if let Some(found) = &existing {
         let source = found.source_arn.as_deref().unwrap_or_default();
-        if !source.is_empty() && id_of(source) != request.directory_id {
+        if !source.is_empty() && id_of(source) != directory_id {
             return Err(Stop(format!(
                 "sync profile {profile} exists and syncs from {source}, not {}; nothing was changed (pass --directory-id {} or remove the old profile first)",
-                request.directory_id,
+                directory_id,
                 id_of(source)
             )));
         }
@@ -270,10 +286,10 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
             .map_err(|e| explain(&e, profile, &region))?,
         None => None,
     };
-    let forms = wire::target_forms(&store_arn, request.directory_id);
+    let forms = wire::target_forms(&store_arn, directory_id);
     if let Some(found) = &target {
         let arn = found.target_arn.as_deref().unwrap_or_default();
-        if !arn.is_empty() && !wire::names_store(arn, &store_arn, request.directory_id) {
+        if !arn.is_empty() && !wire::names_store(arn, &store_arn, directory_id) {
             return Err(Stop(format!(
                 "sync target {} of profile {profile} writes to {arn}, not to the identity store {store_arn} (in any of its forms: {}); nothing was changed (delete the sync target in the IAM Identity Center console and run `syncscope bootstrap` again, or pass --target-name of the target that writes to {})",
                 request.target_name,
@@ -310,77 +326,12 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         }
     }
 
-    // 2. The first filters: the config's, creates only (the same planner as the Lambda,
-    // in managed mode with no ledger, so nothing is ever removed).
-    let current = if existing.is_some() || !request.dry_run {
-        client
-            .list_filters(profile, deadline)
-            .await
-            .map_err(|e| explain(&e, profile, &region))?
-            .filters
-    } else {
-        Vec::new()
-    };
-    let mut plan = plan::plan(
-        &config.desired(),
-        &current,
-        &Ledger::default(),
-        Mode::Managed,
-        &CoOwners::default(),
-    );
-    let counts = plan.counts();
-    plan.actions.retain(|a| a.op == Op::Create);
-    let wanted = config.sso.groups.len() + config.sso.users.len();
-    let mut summary = format!(
-        "2/4 first filters: {wanted} in the config, {} already in the scope, {} other filter{} left alone",
-        counts.adopt + counts.keep,
-        counts.unmanaged,
-        if counts.unmanaged == 1 { "" } else { "s" }
-    );
     let mut failed = Vec::new();
-    if plan.actions.is_empty() {
-        summary.push_str("; nothing to create");
-        println!("{summary}");
-    } else if request.dry_run {
-        println!("{summary}; would create {}", plan.actions.len());
-        for a in &plan.actions {
-            println!("      + {:<5}  {}", a.kind.as_str(), a.name);
-        }
+    if parent_group {
+        // 2. The parent group and its one filter.
+        crate::migrate::ensure_parent(&clients, config, request.dry_run, deadline).await?;
     } else {
-        let applied = executor::apply(
-            &Engine::sync_filters(client, profile),
-            &plan,
-            ExecOptions::until(DEFAULT_CONCURRENCY, deadline),
-        )
-        .await;
-        let created = applied
-            .results
-            .iter()
-            .filter(|r| r.status == ChangeStatus::Applied)
-            .count();
-        let already = applied
-            .results
-            .iter()
-            .filter(|r| r.status == ChangeStatus::AlreadyDone)
-            .count();
-        println!(
-            "{summary}; created {created}{}",
-            if already > 0 {
-                format!(" ({already} appeared meanwhile)")
-            } else {
-                String::new()
-            }
-        );
-        for r in &applied.results {
-            if let Some(why) = r.why_not() {
-                println!(
-                    "      ! {:<5}  {}: {why}",
-                    r.action.kind.as_str(),
-                    r.action.name
-                );
-                failed.push(r.action.name.clone());
-            }
-        }
+        failed = first_filters(request, client, existing.is_some(), deadline).await?;
     }
 
     // 3. The sync target.
@@ -421,6 +372,10 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         }
     }
 
+    if request.retire_filters {
+        crate::migrate::retire(&clients, config, request.dry_run, deadline).await?;
+    }
+
     if !failed.is_empty() {
         return Err(Stop(format!(
             "{} filter{} could not be created ({}); run bootstrap again, or deploy: the stack's first run creates the rest",
@@ -430,9 +385,98 @@ async fn steps(request: &Request<'_>) -> Result<(), Stop> {
         )));
     }
     println!(
-        "Done. New filters are synced at the next sync cycle; deploy the stack (task deploy) to keep the scope equal to the config."
+        "{}",
+        if parent_group {
+            "Done. The parent group is synced at the next sync cycle; deploy the stack (task deploy) to make the config's names its members."
+        } else {
+            "Done. New filters are synced at the next sync cycle; deploy the stack (task deploy) to keep the scope equal to the config."
+        }
     );
     Ok(())
+}
+
+/// Bootstrap's step 2 under the sync-filters engine: the config's filters, creates only
+/// (the same planner as the Lambda, in managed mode with no ledger, so nothing is ever
+/// removed). Returns the names that could not be created.
+async fn first_filters(
+    request: &Request<'_>,
+    client: &IdentitySyncClient,
+    exists: bool,
+    deadline: Instant,
+) -> Result<Vec<String>, Stop> {
+    let config = request.config;
+    let profile = config.sso.sync_profile.as_str();
+    let current = if exists || !request.dry_run {
+        client
+            .list_filters(profile, deadline)
+            .await
+            .map_err(|e| explain(&e, profile, client.region()))?
+            .filters
+    } else {
+        Vec::new()
+    };
+    let mut plan = plan::plan(
+        &config.desired(),
+        &current,
+        &Ledger::default(),
+        Mode::Managed,
+        &CoOwners::default(),
+    );
+    let counts = plan.counts();
+    plan.actions.retain(|a| a.op == Op::Create);
+    let wanted = config.sso.groups.len() + config.sso.users.len();
+    let mut summary = format!(
+        "2/4 first filters: {wanted} in the config, {} already in the scope, {} other filter{} left alone",
+        counts.adopt + counts.keep,
+        counts.unmanaged,
+        if counts.unmanaged == 1 { "" } else { "s" }
+    );
+    let mut failed = Vec::new();
+    if plan.actions.is_empty() {
+        summary.push_str("; nothing to create");
+        println!("{summary}");
+    } else if request.dry_run {
+        println!("{summary}; would create {}", plan.actions.len());
+        for a in &plan.actions {
+            println!("      + {:<5}  {}", a.kind.as_str(), a.name);
+        }
+    } else {
+        let applied = executor::apply(
+            &engine::Engine::sync_filters(client, profile),
+            &plan,
+            ExecOptions::until(DEFAULT_CONCURRENCY, deadline),
+        )
+        .await;
+        let created = applied
+            .results
+            .iter()
+            .filter(|r| r.status == ChangeStatus::Applied)
+            .count();
+        let already = applied
+            .results
+            .iter()
+            .filter(|r| r.status == ChangeStatus::AlreadyDone)
+            .count();
+        println!(
+            "{summary}; created {created}{}",
+            if already > 0 {
+                format!(" ({already} appeared meanwhile)")
+            } else {
+                String::new()
+            }
+        );
+        for r in &applied.results {
+            if let Some(why) = r.why_not() {
+                println!(
+                    "      ! {:<5}  {}: {why}",
+                    r.action.kind.as_str(),
+                    r.action.name
+                );
+                failed.push(r.action.name.clone());
+            }
+        }
+    }
+    Ok(failed)
 }
 
 #[cfg(test)]

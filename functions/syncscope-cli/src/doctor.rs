@@ -8,7 +8,9 @@
 //! report (no request headers, so no signature or session token; signing echoes and
 //! secrets cut out of the bodies).
 //!
-//! Nothing is written anywhere, except a Teams test card with `--post-test-card`.
+//! Nothing is written anywhere, except a Teams test card with `--post-test-card`. (The
+//! parent-group engine's write permissions are probed with a member name AD does not
+//! have, which changes nothing.)
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -19,12 +21,15 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use serde_json::{Value, json};
 use syncscope::directory::DirectoryReader;
 use syncscope::identity_sync::{Exchange, IdentitySyncClient, wire};
+use syncscope::parent_group::ParentGroup;
 use syncscope::ssm::{Found, ParameterStore};
 use syncscope::teams::TeamsNotifier;
 use syncscope_core::arn::Arn;
+use syncscope_core::choice::Engine;
 use syncscope_core::config::{CardFormat, Config};
 use syncscope_core::directory::{AdStatus, DirectoryCheck, Wanted};
 use syncscope_core::names::WebhookRef;
+use syncscope_core::plan::{Action, Op};
 use syncscope_core::scope::FilterKind;
 use syncscope_core::store;
 use syncscope_core::synth::ParameterNames;
@@ -364,6 +369,11 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
     };
     doctor.report("directory data", check);
 
+    // The parent-group engine: the group, its members, its filter, and the two writes.
+    if config.sso.engine == Engine::ParentGroup {
+        parent_group(doctor, &clients, config, profile_ok).await;
+    }
+
     // The stack's SSM parameters: the filters of this config, the ledger.
     let store = clients.parameter_store();
     let names = crate::live::names_of(config);
@@ -428,6 +438,156 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
     // The Teams webhook reference.
     let check = webhook(&clients, config, request.post_test_card).await;
     doctor.report("Teams webhook", check);
+}
+
+/// The parent-group engine's lines: the group exists, its members can be listed, it
+/// is in the sync scope, and the two writes the stack's function makes are allowed
+/// (each probed with a member name AD does not have, so nothing changes: the answer
+/// is "not found" when allowed, "access denied" when not).
+async fn parent_group(
+    doctor: &mut Doctor<'_>,
+    clients: &Clients,
+    config: &Config,
+    profile_ok: bool,
+) {
+    let Ok((group, directory)) = crate::migrate::parent_of(config) else {
+        return;
+    };
+    let domain = config.sso.domain.as_str();
+    let reader = DirectoryReader::new(&clients.sdk, &clients.region);
+    let name = format!("parent group {group}");
+    let found = match reader.describe_group(directory, domain, group).await {
+        Ok(true) => Check::Ok(format!("in {directory}")),
+        Ok(false) => Check::Fail(
+            format!("{directory} has no group {group}"),
+            "`syncscope bootstrap --engine parent-group` creates it and puts it in the sync scope".into(),
+        ),
+        Err(e) => Check::Fail(
+            e,
+            "enable Directory Service Data on the directory (AWS Managed Microsoft AD only) and allow ds-data:DescribeGroup and ds:AccessDSData on it".into(),
+        ),
+    };
+    if !doctor.report(&name, found) {
+        for line in [
+            "parent group members",
+            "parent group in the sync scope",
+            "ds-data:AddGroupMember",
+            "ds-data:RemoveGroupMember",
+        ] {
+            doctor.report(line, Check::Skip(format!("needs the {name}")));
+        }
+        return;
+    }
+    let parent = ParentGroup::new(
+        &reader,
+        directory,
+        group,
+        domain,
+        "syncscope-doctor".to_owned(),
+    );
+    let deadline = Instant::now() + CALL_TIME;
+    let members = match parent.list(deadline).await {
+        Ok(members) => {
+            let users = members
+                .filters
+                .iter()
+                .filter(|f| f.kind == FilterKind::User)
+                .count();
+            Check::Ok(format!(
+                "{} group(s), {users} user(s){}",
+                members.filters.len() - users,
+                if members.others.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} other member(s) left alone", members.others.len())
+                }
+            ))
+        }
+        Err(e) => Check::Fail(
+            e.reason,
+            "allow ds-data:ListGroupMembers and ds:AccessDSData on the directory".into(),
+        ),
+    };
+    doctor.report("parent group members", members);
+    let in_scope = if profile_ok {
+        match clients
+            .identity_sync
+            .list_filters(config.sso.sync_profile.as_str(), deadline)
+            .await
+        {
+            Ok(listing)
+                if listing
+                    .filters
+                    .iter()
+                    .any(|f| f.kind == FilterKind::Group && f.name.eq_ignore_ascii_case(group)) =>
+            {
+                Check::Ok(
+                    "a group filter of the sync profile: Identity Center syncs its members".into(),
+                )
+            }
+            Ok(_) => Check::Fail(
+                format!("the sync profile has no group filter {group}: its members are not synced"),
+                "`syncscope bootstrap --engine parent-group` puts it there".into(),
+            ),
+            Err(e) => Check::Fail(
+                e.reason(),
+                "allow identity-sync:ListSyncFilters on the profile".into(),
+            ),
+        }
+    } else {
+        Check::Skip("needs the sync profile".into())
+    };
+    doctor.report("parent group in the sync scope", in_scope);
+    for op in [Op::Create, Op::Remove] {
+        let probe = probe_action(op, domain);
+        let check = match parent.change(&probe, deadline).await {
+            Err(e) if e.is_missing() => Check::Ok(format!(
+                "allowed (asked about {}, a name AD does not have: nothing changed)",
+                probe.name
+            )),
+            Ok(()) => {
+                if op == Op::Create {
+                    let _ = parent
+                        .change(&probe_action(Op::Remove, domain), deadline)
+                        .await;
+                }
+                Check::Ok(format!(
+                    "allowed (the directory has a {}; it was added and removed again)",
+                    probe.name
+                ))
+            }
+            Err(e) => Check::Fail(
+                e.reason,
+                format!(
+                    "allow {} and ds:AccessDSData on the directory (the stack's function has them from its template)",
+                    op_name(op)
+                ),
+            ),
+        };
+        doctor.report(op_name(op), check);
+    }
+}
+
+fn op_name(op: Op) -> &'static str {
+    if op == Op::Create {
+        "ds-data:AddGroupMember"
+    } else {
+        "ds-data:RemoveGroupMember"
+    }
+}
+
+/// A change of a member name AD does not have.
+fn probe_action(op: Op, domain: &str) -> Action {
+    Action {
+        op,
+        kind: FilterKind::User,
+        name: "syncscope-probe-0".to_owned(),
+        domain: domain.to_owned(),
+        id: None,
+        description: String::new(),
+        wanted_by: Vec::new(),
+        undo: false,
+    }
 }
 
 /// Whether the directory check can read the directory: one question about the

@@ -1,16 +1,20 @@
 //! The live scope and ledger, read with the user's AWS credentials. Read-only: only
-//! ListSyncFilters (identity-sync), GetParameter and GetParametersByPath (SSM), and
+//! ListSyncFilters (identity-sync; ListGroupMembers of Directory Service Data under
+//! the parent-group engine), GetParameter and GetParametersByPath (SSM), and
 //! DescribeStacks (CloudFormation: whether the stacks of other records still exist).
 
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use syncscope::directory::DirectoryReader;
+use syncscope::engine::{Engine, ScopeError};
 use syncscope::identity_store::IdentityStoreReader;
 use syncscope::identity_sync::client::resolve_endpoint;
 use syncscope::identity_sync::{IdentitySyncClient, IdentitySyncError};
+use syncscope::parent_group::ParentGroup;
 use syncscope::ssm::{Found, ParameterStore, RecordAt};
 use syncscope::stacks::{OtherStacks, StackReader};
+use syncscope_core::choice;
 use syncscope_core::config::Config;
 use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs};
@@ -85,6 +89,27 @@ impl Clients {
         })
     }
 
+    /// What holds the config's scope: the sync profile's filters, or the parent
+    /// group's members (read-only here: the CLI never changes them through it).
+    pub fn engine(&self, config: &Config) -> Engine {
+        match (
+            config.sso.engine,
+            &config.sso.parent_group,
+            &config.sso.directory_id,
+        ) {
+            (choice::Engine::ParentGroup, Some(group), Some(directory)) => {
+                Engine::ParentGroup(ParentGroup::new(
+                    &DirectoryReader::new(&self.sdk, &self.region),
+                    directory.as_str(),
+                    group.as_str(),
+                    config.sso.domain.as_str(),
+                    "syncscope-cli".to_owned(),
+                ))
+            }
+            _ => Engine::sync_filters(&self.identity_sync, config.sso.sync_profile.as_str()),
+        }
+    }
+
     /// The SSM adapter (the deployment's region: where the stack keeps the ledger).
     pub fn parameter_store(&self) -> ParameterStore {
         ParameterStore::new(aws_sdk_ssm::Client::new(&self.sdk))
@@ -104,12 +129,26 @@ pub fn explain(e: &IdentitySyncError, profile: &str, region: &str) -> String {
     }
 }
 
+/// Explains an error reading the scope, with the usual causes.
+pub fn explain_scope(e: &ScopeError, profile: &str, region: &str) -> String {
+    match e {
+        ScopeError::IdentitySync(e) => explain(e, profile, region),
+        e if e.is_missing() => format!(
+            "{}\n  the parent group (or its directory) does not exist: `syncscope bootstrap --engine parent-group` creates the group (see docs/engines.md)",
+            e.reason()
+        ),
+        e => e.reason(),
+    }
+}
+
 /// What the live read found.
 pub struct Live {
     /// The filters in the scope now.
     pub filters: Vec<CurrentFilter>,
-    /// ListSyncFilters pages read.
+    /// Pages read.
     pub pages: usize,
+    /// What the listing found worth saying (members left alone).
+    pub warnings: Vec<String>,
     /// The ledger (None: not read; `Some(empty)` when there is none yet).
     pub ledger: Option<Ledger>,
     /// The ledger version read, if there was one.
@@ -120,8 +159,8 @@ pub struct Live {
     pub ledger_path: String,
     /// The other stacks of the profile (read with the ledger).
     pub others: OtherStacks,
-    /// The profile listed.
-    pub profile: String,
+    /// What was listed: `sync profile P`, `parent group G in d-…`.
+    pub holder: String,
     /// The region of IAM Identity Center.
     pub region: String,
     /// The identity-sync endpoint used.
@@ -132,8 +171,8 @@ impl Live {
     /// A human summary of what was read and from where.
     pub fn describe(&self) -> String {
         let mut text = format!(
-            "Live scope of sync profile {} ({} at {}): {} filter{} ({} page{} listed)",
-            self.profile,
+            "Live scope of {} ({} at {}): {} filter{} ({} page{} listed)",
+            self.holder,
             self.region,
             self.endpoint,
             self.filters.len(),
@@ -141,7 +180,7 @@ impl Live {
             self.pages,
             if self.pages == 1 { "" } else { "s" },
         );
-        for line in &self.others.warnings {
+        for line in self.warnings.iter().chain(&self.others.warnings) {
             text.push_str(&format!("\nwarning: {line}"));
         }
         for (record, why) in &self.others.dead {
@@ -193,26 +232,24 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
         key: &key,
         stack,
     };
-    let (listing, ledger) = tokio::join!(
-        clients.identity_sync.list_filters(profile, deadline),
-        async {
-            if with_ledger {
-                let others = syncscope::stacks::other_stacks(
-                    &store,
-                    &stacks,
-                    &names.owners,
-                    &key,
-                    stack,
-                    Instant::now() + Duration::from_secs(20),
-                );
-                let (ledger, others) = tokio::join!(store.read_ledger(&at, None, true), others);
-                Some(ledger.and_then(|l| Ok((l, others?))))
-            } else {
-                None
-            }
+    let engine = clients.engine(config);
+    let (listing, ledger) = tokio::join!(engine.list(deadline), async {
+        if with_ledger {
+            let others = syncscope::stacks::other_stacks(
+                &store,
+                &stacks,
+                &names.owners,
+                &key,
+                stack,
+                Instant::now() + Duration::from_secs(20),
+            );
+            let (ledger, others) = tokio::join!(store.read_ledger(&at, None, true), others);
+            Some(ledger.and_then(|l| Ok((l, others?))))
+        } else {
+            None
         }
-    );
-    let listing = listing.map_err(|e| explain(&e, profile, &clients.region))?;
+    });
+    let listing = listing.map_err(|e| explain_scope(&e, profile, &clients.region))?;
     let (ledger, ledger_hash, ledger_found, others) = match ledger {
         None => (None, None, Found::Nothing, OtherStacks::default()),
         Some(Ok((stored, others))) => (
@@ -230,14 +267,18 @@ pub async fn read(config: &Config, with_ledger: bool) -> Result<Live, String> {
     Ok(Live {
         filters: listing.filters,
         pages: listing.pages,
+        warnings: listing.warnings,
         ledger,
         ledger_hash,
         ledger_found,
         ledger_path: at.path(),
         others,
-        profile: profile.to_owned(),
+        holder: engine.holder(),
         region: clients.region.clone(),
-        endpoint: clients.identity_sync.endpoint().to_owned(),
+        endpoint: match &engine {
+            Engine::SyncFilters { client, .. } => client.endpoint().to_owned(),
+            Engine::ParentGroup(_) => "Directory Service Data".to_owned(),
+        },
     })
 }
 

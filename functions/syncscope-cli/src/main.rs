@@ -13,12 +13,14 @@
 mod bootstrap;
 mod doctor;
 mod live;
+mod migrate;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use syncscope_core::choice::Engine;
 use syncscope_core::config::{self, Problem};
 use syncscope_core::directory::DirectoryReport;
 use syncscope_core::impact::{Impact, Needs, check_people_guard};
@@ -91,6 +93,11 @@ enum Command {
         /// Print the plan as JSON (the same as `--format json`).
         #[arg(long)]
         json: bool,
+        /// Plan with this engine instead of the config's `SSO.Engine`: with
+        /// `parent-group`, what moves where from the individual filters into the parent
+        /// group (`SSO.ParentGroup`, `SSO.DirectoryId`), the move's preview.
+        #[arg(long, value_parser = engine_arg)]
+        engine: Option<Engine>,
     },
     /// Write the CloudFormation template of a config to `OUT/<stack>.template.json`.
     Synth {
@@ -127,9 +134,10 @@ enum Command {
         /// The config file.
         #[arg(long, short)]
         config: PathBuf,
-        /// The directory (AWS Managed Microsoft AD or AD Connector) to sync from.
+        /// The directory (AWS Managed Microsoft AD or AD Connector) to sync from
+        /// (default: the config's `SSO.DirectoryId`).
         #[arg(long, value_name = "d-xxxxxxxxxx")]
-        directory_id: String,
+        directory_id: Option<String>,
         /// The identity store to sync to (default: the IAM Identity Center instance's).
         #[arg(long, value_name = "ARN")]
         identity_store_arn: Option<String>,
@@ -139,6 +147,16 @@ enum Command {
         /// Say what would be done; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The engine to set up (default: the config's `SSO.Engine`). With
+        /// `parent-group`, the first filter is the parent group's alone (created in AD
+        /// if missing); the stack's runs make the config's names its members.
+        #[arg(long, value_parser = engine_arg)]
+        engine: Option<Engine>,
+        /// With `--engine parent-group`: then remove the individual filters the parent
+        /// group now covers (their name is its direct member), the move's last step.
+        /// Run it after a sync cycle has synced the parent group.
+        #[arg(long)]
+        retire_filters: bool,
     },
     /// Check, read-only, everything a run needs: region, credentials, IAM Identity
     /// Center, the sync profile and target, both filter listings, the stack's SSM
@@ -183,6 +201,27 @@ fn main() -> ExitCode {
             teardown,
             format,
             json,
+            engine: Some(Engine::ParentGroup),
+        } => {
+            if current.is_some() || ledger.is_some() || save_current.is_some() || teardown {
+                eprintln!(
+                    "error: --engine parent-group previews the move from the live scope; it takes no --current, --ledger, --save-current or --teardown"
+                );
+                return ExitCode::from(2);
+            }
+            live(&config, |rt, config| {
+                migrate::print_preview(rt, config, json || format == PlanFormat::Json)
+            })
+        }
+        Command::Plan {
+            config,
+            current,
+            ledger,
+            save_current,
+            teardown,
+            format,
+            json,
+            engine,
         } => plan(
             &config,
             Sources {
@@ -190,6 +229,7 @@ fn main() -> ExitCode {
                 ledger: ledger.as_deref(),
                 save_current: save_current.as_deref(),
             },
+            engine,
             teardown,
             if json { PlanFormat::Json } else { format },
         )
@@ -217,13 +257,17 @@ fn main() -> ExitCode {
             identity_store_arn,
             target_name,
             dry_run,
+            engine,
+            retire_filters,
         } => live(&config, |rt, config| {
             rt.block_on(bootstrap::run(&bootstrap::Request {
                 config,
-                directory_id: &directory_id,
+                directory_id: directory_id.as_deref(),
                 identity_store_arn: identity_store_arn.as_deref(),
                 target_name: &target_name,
                 dry_run,
+                engine: engine.unwrap_or(config.sso.engine),
+                retire_filters,
             }))
         }),
         Command::Doctor {
@@ -255,6 +299,16 @@ fn live(
         Ok(rt) => run(&rt, &parsed.config),
         Err(code) => code,
     }
+}
+
+/// An engine's spelling on the command line.
+fn engine_arg(value: &str) -> Result<Engine, String> {
+    Engine::parse(value).ok_or_else(|| {
+        format!(
+            "{value:?} is not an engine: use {}",
+            <Engine as syncscope_core::choice::Choice>::allowed()
+        )
+    })
 }
 
 /// A runtime for the live modes.
@@ -426,6 +480,7 @@ struct Sources<'a> {
 fn plan(
     config_path: &Path,
     sources: Sources<'_>,
+    engine: Option<Engine>,
     teardown: bool,
     format: PlanFormat,
 ) -> Result<ExitCode, ExitCode> {
@@ -437,6 +492,9 @@ fn plan(
     let mut loaded = load_config(config_path, false)
         .map_err(|(code, _)| code)?
         .config;
+    if let Some(engine) = engine {
+        loaded.sso.engine = engine;
+    }
     if teardown {
         eprintln!(
             "The stack's Delete with OnDelete remove: it removes what its ledger lists and no other live stack lists; the guards do not apply to it."

@@ -14,6 +14,8 @@
 //! - [`docs`]: the documentation view model and its page, snippet and JSON renderings;
 //!   [`docs::layout`]: where a run's documents go in the bucket.
 //! - [`impact`]: who loses and who keeps AWS access with a plan, and the people guard.
+//! - [`migration`]: moving a scope from individual filters to a parent group: what
+//!   moves where, and which filters can retire.
 //! - [`names`]: validated newtypes (filter kinds and names, display names, domains,
 //!   bucket names, URLs, webhook hosts, ...).
 //! - [`samples`] (tests and the `samples` feature): sample outcomes with hostile names,
@@ -58,6 +60,7 @@ pub mod config;
 pub mod directory;
 pub mod docs;
 pub mod impact;
+pub mod migration;
 pub mod names;
 pub mod outcome;
 pub mod plan;

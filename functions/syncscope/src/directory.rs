@@ -231,6 +231,54 @@ impl DirectoryReader {
         &self.client
     }
 
+    /// Whether `group` exists in `directory_id` (for the AD domain `realm`): the
+    /// parent-group engine's setup and doctor.
+    pub async fn describe_group(
+        &self,
+        directory_id: &str,
+        realm: &str,
+        group: &str,
+    ) -> Result<bool, String> {
+        match self
+            .client
+            .describe_group()
+            .directory_id(directory_id)
+            .realm(realm)
+            .sam_account_name(group)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(format!(
+                "could not describe the group {group} in {directory_id}: {}",
+                crate::http::sdk_error(&e)
+            )),
+        }
+    }
+
+    /// Creates the security group `group` in `directory_id` (the parent group).
+    pub async fn create_group(&self, directory_id: &str, group: &str) -> Result<(), String> {
+        self.client
+            .create_group()
+            .directory_id(directory_id)
+            .sam_account_name(group)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| {
+                format!(
+                    "could not create the group {group} in {directory_id}: {}",
+                    crate::http::sdk_error(&e)
+                )
+            })
+    }
+
     /// A client for the directory's region.
     pub fn new(sdk: &aws_config::SdkConfig, region: &str) -> Self {
         Self::at(sdk, region, None)

@@ -35,6 +35,8 @@ pub struct Listing {
     pub filters: Vec<CurrentFilter>,
     /// What the listing found worth saying (members left alone).
     pub warnings: Vec<String>,
+    /// Pages read.
+    pub pages: usize,
 }
 
 /// Why a call that reads or changes the scope failed.
@@ -111,6 +113,7 @@ impl Engine {
                 Ok(Listing {
                     filters: listing.filters,
                     warnings: Vec::new(),
+                    pages: listing.pages,
                 })
             }
             Self::ParentGroup(parent) => {
@@ -118,6 +121,7 @@ impl Engine {
                 Ok(Listing {
                     warnings: members.others_warning(parent.group()).into_iter().collect(),
                     filters: members.filters,
+                    pages: members.pages,
                 })
             }
         }
@@ -164,6 +168,16 @@ impl Engine {
                 (owned(stats.calls), owned(stats.retries))
             }
             Self::ParentGroup(parent) => (owned(parent.calls()), BTreeMap::new()),
+        }
+    }
+
+    /// What holds the scope, for messages: `sync profile P`, `parent group G in d-…`.
+    pub fn holder(&self) -> String {
+        match self {
+            Self::SyncFilters { profile, .. } => format!("sync profile {profile}"),
+            Self::ParentGroup(parent) => {
+                format!("parent group {} in {}", parent.group(), parent.directory())
+            }
         }
     }
 

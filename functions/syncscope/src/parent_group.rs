@@ -57,6 +57,8 @@ pub struct Members {
     pub filters: Vec<CurrentFilter>,
     /// Members of other types (`COMPUTER: NAME`), left alone.
     pub others: Vec<String>,
+    /// Pages read.
+    pub pages: usize,
 }
 
 impl Members {
@@ -112,6 +114,11 @@ impl ParentGroup {
         &self.group
     }
 
+    /// The directory's id.
+    pub fn directory(&self) -> &str {
+        &self.directory
+    }
+
     /// The least time a call needs.
     pub fn min_attempt_time(&self) -> Duration {
         MIN_ATTEMPT
@@ -145,6 +152,7 @@ impl ParentGroup {
                 .set_next_token(token.take())
                 .send();
             let page = within(deadline, "list the members of", self, call).await?;
+            members.pages += 1;
             for member in page.members() {
                 let kind = match member.member_type() {
                     MemberType::User => FilterKind::User,
@@ -305,8 +313,8 @@ mod tests {
     #[test]
     fn members_that_are_neither_users_nor_groups_are_named_once() {
         let members = Members {
-            filters: Vec::new(),
             others: vec!["COMPUTER: WS-0042$".to_owned()],
+            ..Members::default()
         };
         let warning = members.others_warning("Parent").unwrap();
         assert!(

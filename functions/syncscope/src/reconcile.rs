@@ -686,12 +686,9 @@ async fn teardown_with(cx: &Cx<'_>) -> Outcome {
             // Nothing left to remove: the profile (or parent group) is gone, and its
             // filters (or members) with it.
             release_quietly(app, &ledger, &mut outcome).await;
-            let holder = match cx.engine {
-                Engine::SyncFilters { .. } => format!("the sync profile {key}"),
-                Engine::ParentGroup(parent) => format!("the parent group {}", parent.group()),
-            };
             outcome.note = Some(format!(
-                "deleted; {holder} no longer exists, so its {} recorded filter(s) are gone with it ({})",
+                "deleted; the {} no longer exists, so its {} recorded filter(s) are gone with it ({})",
+                cx.engine.holder(),
                 ledger.ledger.entries.len(),
                 e.reason()
             ));
