@@ -34,13 +34,15 @@ pub enum ErrorCode {
     InternalServerException,
     /// 503: server overloaded.
     ServiceUnavailableException,
+    /// 400: the directory cannot answer (Directory Service Data; 400 in its model).
+    DirectoryUnavailableException,
     /// 400: a code no client knows (for tests: a client must not depend on a code).
     SomethingNewException,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::ValidationException,
         ErrorCode::IncompleteSignatureException,
         ErrorCode::AccessDeniedException,
@@ -53,6 +55,7 @@ impl ErrorCode {
         ErrorCode::ThrottlingException,
         ErrorCode::InternalServerException,
         ErrorCode::ServiceUnavailableException,
+        ErrorCode::DirectoryUnavailableException,
         ErrorCode::SomethingNewException,
     ];
 
@@ -71,6 +74,7 @@ impl ErrorCode {
             ErrorCode::ThrottlingException => "ThrottlingException",
             ErrorCode::InternalServerException => "InternalServerException",
             ErrorCode::ServiceUnavailableException => "ServiceUnavailableException",
+            ErrorCode::DirectoryUnavailableException => "DirectoryUnavailableException",
             ErrorCode::SomethingNewException => "SomethingNewException",
         }
     }
@@ -80,6 +84,7 @@ impl ErrorCode {
         match self {
             ErrorCode::ValidationException
             | ErrorCode::IncompleteSignatureException
+            | ErrorCode::DirectoryUnavailableException
             | ErrorCode::SomethingNewException => StatusCode::BAD_REQUEST,
             ErrorCode::AccessDeniedException
             | ErrorCode::InvalidSignatureException
@@ -194,6 +199,7 @@ mod tests {
         assert_eq!(ErrorCode::ThrottlingException.status(), 429);
         assert_eq!(ErrorCode::InternalServerException.status(), 500);
         assert_eq!(ErrorCode::ServiceUnavailableException.status(), 503);
+        assert_eq!(ErrorCode::DirectoryUnavailableException.status(), 400);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Fault knobs: latency, a concurrency limit, injected faults, hangs and
-//! per-filter failures. Set at start (CLI flags, [`crate::Options`]) and at run
+//! per-filter failures; for Directory Service Data, throttling, hangs, faults and
+//! per-member failures of its writes. Set at start (CLI flags, [`crate::Options`]) and at run
 //! time (`PUT /_emulator/knobs`, a partial JSON update).
 
 use crate::error::ErrorCode;
@@ -55,6 +56,26 @@ pub struct Knobs {
     pub ds_data_throttle: bool,
     /// Directory Service Data calls never answer.
     pub ds_data_hang: bool,
+    /// Probability (0 to 1) of a Directory Service Data call answering `500
+    /// InternalServerException` before anything is applied (every ds-data operation;
+    /// draws from the fault RNG of `fault_seed`).
+    pub ds_data_fault_rate: f64,
+    /// Probability (0 to 1) of a successful Directory Service Data write
+    /// (`AddGroupMember`, `RemoveGroupMember`, `CreateGroup`) being kept and then
+    /// answered `500 InternalServerException`.
+    pub ds_data_fault_after_rate: f64,
+    /// Member names whose `AddGroupMember` or `RemoveGroupMember` fails with this code
+    /// (and its status) before anything is applied.
+    pub ds_data_fail_members: BTreeMap<String, ErrorCode>,
+    /// Member names whose `AddGroupMember` or `RemoveGroupMember` is applied and then
+    /// answered with this code.
+    pub ds_data_fail_after_members: BTreeMap<String, ErrorCode>,
+    /// Member names whose `AddGroupMember` or `RemoveGroupMember` never answers (and
+    /// applies nothing).
+    pub ds_data_hang_members: BTreeSet<String>,
+    /// Re-adding a member and removing a non-member answer `200` and change nothing,
+    /// instead of `409 ConflictException` and `404 ResourceNotFoundException`.
+    pub ds_data_lenient_members: bool,
     /// A listing's `NextToken`s cycle: after this many pages (0: never) the next
     /// token is the first page's again, so a client that only compares a token with
     /// the one before would list forever.
@@ -93,6 +114,12 @@ impl Default for Knobs {
             target_form: TargetForm::Any,
             ds_data_throttle: false,
             ds_data_hang: false,
+            ds_data_fault_rate: 0.0,
+            ds_data_fault_after_rate: 0.0,
+            ds_data_fail_members: BTreeMap::new(),
+            ds_data_fail_after_members: BTreeMap::new(),
+            ds_data_hang_members: BTreeSet::new(),
+            ds_data_lenient_members: false,
             token_cycle: 0,
             huge_body_mib: 0,
             ds_data_huge_body_mib: 0,
@@ -165,6 +192,8 @@ impl Knobs {
         for (name, rate) in [
             ("fault_rate", self.fault_rate),
             ("fault_after_rate", self.fault_after_rate),
+            ("ds_data_fault_rate", self.ds_data_fault_rate),
+            ("ds_data_fault_after_rate", self.ds_data_fault_after_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(KnobsError(format!(
@@ -217,6 +246,25 @@ impl Knobs {
     pub fn failure_after(&self, name: &str) -> Option<ErrorCode> {
         code_for(&self.fail_after_filters, name)
     }
+
+    /// Whether `AddGroupMember`/`RemoveGroupMember` of member `name` hangs.
+    pub fn hangs_member(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.ds_data_hang_members
+            .iter()
+            .any(|n| n.to_lowercase() == name)
+    }
+
+    /// The error `AddGroupMember`/`RemoveGroupMember` of member `name` fails with.
+    pub fn member_failure(&self, name: &str) -> Option<ErrorCode> {
+        code_for(&self.ds_data_fail_members, name)
+    }
+
+    /// The error `AddGroupMember`/`RemoveGroupMember` of member `name` answers after
+    /// it is applied.
+    pub fn member_failure_after(&self, name: &str) -> Option<ErrorCode> {
+        code_for(&self.ds_data_fail_after_members, name)
+    }
 }
 
 #[cfg(test)]
@@ -254,6 +302,11 @@ mod tests {
         let error = knobs.patched(&json!({"latency": 5})).unwrap_err();
         assert!(error.0.contains("unknown knob \"latency\""), "{error}");
         assert!(knobs.patched(&json!({"fault_rate": 1.5})).is_err());
+        assert!(
+            knobs
+                .patched(&json!({"ds_data_fault_after_rate": -0.5}))
+                .is_err()
+        );
         assert!(knobs.patched(&json!({"page_size": 0})).is_err());
         assert!(knobs.patched(&json!({"hang_ops": ["Nope"]})).is_err());
         assert!(

@@ -5,6 +5,7 @@
 use crate::Options;
 use crate::api::{self, Context, Failure, Route};
 use crate::clock::Clock;
+use crate::ds_data::{self, SeedDirectory};
 use crate::error::{ApiError, ErrorCode};
 use crate::knobs::{Knobs, KnobsError};
 use crate::model::Operation;
@@ -16,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -56,6 +57,10 @@ pub struct StateSnapshot {
     pub account: String,
     /// Every profile with its targets and filters.
     pub profiles: Vec<ProfileSnapshot>,
+    /// The directories Directory Service Data answers about, as they are now (the
+    /// seed's, changed by the writes), in the seed's format.
+    #[serde(default)]
+    pub directories: Vec<SeedDirectory>,
     /// Per operation name, plus [`UNAUTHENTICATED`] and [`UNKNOWN_OPERATION`].
     pub counters: BTreeMap<String, OpCounters>,
     /// Signed requests being handled now.
@@ -76,6 +81,11 @@ impl StateSnapshot {
     pub fn profile(&self, name: &str) -> Option<&ProfileSnapshot> {
         self.profiles.iter().find(|p| p.name == name)
     }
+
+    /// The directory `id`, if it exists.
+    pub fn directory(&self, id: &str) -> Option<&SeedDirectory> {
+        self.directories.iter().find(|d| d.id == id)
+    }
 }
 
 /// The options could not start an emulator.
@@ -92,7 +102,9 @@ pub enum StartError {
 struct Inner {
     store: Store,
     /// The directories Directory Service Data answers about.
-    directories: Vec<crate::ds_data::SeedDirectory>,
+    directories: Vec<SeedDirectory>,
+    /// The `ClientToken`s of their writes.
+    ds_tokens: ds_data::Tokens,
     knobs: Knobs,
     counters: BTreeMap<String, OpCounters>,
     rng: fastrand::Rng,
@@ -147,7 +159,7 @@ fn zero_counters() -> BTreeMap<String, OpCounters> {
     Operation::ALL
         .iter()
         .map(|op| op.as_str())
-        .chain(crate::ds_data::OPERATIONS)
+        .chain(ds_data::OPERATIONS)
         .chain([UNAUTHENTICATED, UNKNOWN_OPERATION])
         .map(|key| (key.to_owned(), OpCounters::default()))
         .collect()
@@ -201,11 +213,7 @@ impl Emulator {
         Ok(Emulator {
             shared: Arc::new(Shared {
                 verifier: Verifier::new(&options.credentials, &options.region, crate::SERVICE),
-                ds_verifier: Verifier::new(
-                    &options.credentials,
-                    &options.region,
-                    crate::ds_data::SERVICE,
-                ),
+                ds_verifier: Verifier::new(&options.credentials, &options.region, ds_data::SERVICE),
                 clock: options.clock.clone(),
                 region: options.region.clone(),
                 account: options.account.clone(),
@@ -217,6 +225,7 @@ impl Emulator {
                         .as_ref()
                         .map(|s| s.directories.clone())
                         .unwrap_or_default(),
+                    ds_tokens: ds_data::Tokens::default(),
                     knobs: options.knobs.clone(),
                     counters: zero_counters(),
                     rng: rng_for(&options.knobs),
@@ -237,6 +246,7 @@ impl Emulator {
             .route("/_emulator/knobs", get(admin_knobs).put(admin_put_knobs))
             .route("/_emulator/reset", post(admin_reset))
             .route("/_emulator/counters/reset", post(admin_reset_counters))
+            .route("/_emulator/directories", put(admin_put_directories))
             .fallback(signed)
             .with_state(self.clone())
     }
@@ -257,6 +267,7 @@ impl Emulator {
             region: self.shared.region.clone(),
             account: self.shared.account.clone(),
             profiles: inner.store.snapshot(),
+            directories: inner.directories.clone(),
             counters: inner.counters.clone(),
             in_flight: self.shared.in_flight.load(Ordering::SeqCst),
             max_in_flight: self.shared.max_in_flight.load(Ordering::SeqCst),
@@ -299,12 +310,21 @@ impl Emulator {
         let mut inner = self.lock();
         inner.store = store;
         inner.directories = seed.map(|s| s.directories.clone()).unwrap_or_default();
+        inner.ds_tokens = ds_data::Tokens::default();
         inner.rng = rng_for(&knobs);
         inner.knobs = knobs;
         inner.counters = zero_counters();
         inner.journal.clear();
         self.reset_max_in_flight();
         Ok(())
+    }
+
+    /// Replaces the directories (and forgets their writes' `ClientToken`s); the
+    /// profiles, counters and knobs stay.
+    pub fn set_directories(&self, directories: Vec<SeedDirectory>) {
+        let mut inner = self.lock();
+        inner.directories = directories;
+        inner.ds_tokens = ds_data::Tokens::default();
     }
 
     /// Zeroes the counters and `max_in_flight`.
@@ -382,7 +402,7 @@ impl Emulator {
             body: &body,
         };
         let knobs = self.knobs();
-        let ds_data = crate::ds_data::operation_of(parts.uri.path());
+        let ds_data = ds_data::operation_of(parts.uri.path());
         let huge = if ds_data.is_some() {
             knobs.ds_data_huge_body_mib
         } else {
@@ -443,8 +463,9 @@ impl Emulator {
         outcome
     }
 
-    /// A Directory Service Data request: its own signature scope, then the latency
-    /// and throttle knobs, then the answer (see [`crate::ds_data`]).
+    /// A Directory Service Data request: its own signature scope, then the latency,
+    /// hang and throttle knobs, then `ds_data_fault_rate`, the answer (see
+    /// [`crate::ds_data`]) and, for a successful write, `ds_data_fault_after_rate`.
     async fn ds_data(&self, op: &'static str, request: &RequestToVerify<'_>) -> Response {
         if let Err(error) = self
             .shared
@@ -467,15 +488,61 @@ impl Emulator {
         }
         if knobs.ds_data_throttle {
             self.count(op, |c| c.throttled += 1);
-            return crate::ds_data::throttled();
+            return ds_data::throttled();
         }
-        let response = {
-            let inner = self.lock();
-            crate::ds_data::answer(op, request.query, request.body, &inner.directories)
+        let answer = {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            let fault = |what: &str| {
+                ds_data::injected(
+                    ErrorCode::InternalServerException,
+                    format!("internal server error (injected by {what})"),
+                )
+            };
+            let (answer, faulted) = if draw(&mut inner.rng, knobs.ds_data_fault_rate) {
+                (ds_data::Answer::Now(fault("ds_data_fault_rate")), true)
+            } else {
+                match ds_data::answer(
+                    op,
+                    request.query,
+                    request.body,
+                    &mut inner.directories,
+                    &mut inner.ds_tokens,
+                    &knobs,
+                ) {
+                    ds_data::Answer::Now(response)
+                        if ds_data::is_write(op)
+                            && response.status().is_success()
+                            && draw(&mut inner.rng, knobs.ds_data_fault_after_rate) =>
+                    {
+                        (
+                            ds_data::Answer::Now(fault(
+                                "ds_data_fault_after_rate, the change was applied",
+                            )),
+                            true,
+                        )
+                    }
+                    answer => (answer, false),
+                }
+            };
+            if let ds_data::Answer::Now(response) = &answer {
+                let ok = response.status().is_success();
+                let counters = inner.counters.entry(op.to_owned()).or_default();
+                if faulted {
+                    counters.faults += 1;
+                } else if ok {
+                    counters.ok += 1;
+                } else {
+                    counters.errors += 1;
+                }
+            }
+            answer
         };
-        let ok = response.status().is_success();
-        self.count(op, |c| if ok { c.ok += 1 } else { c.errors += 1 });
-        response
+        match answer {
+            ds_data::Answer::Now(response) => response,
+            // Never answers (`ds_data_hang_members`); nothing was applied.
+            ds_data::Answer::Hang => std::future::pending().await,
+        }
     }
 
     /// Milliseconds since the emulator was built (the journal's clock).
@@ -653,6 +720,19 @@ fn seed_error(error: &SeedError) -> Response {
         message = format!("{message}: {source}");
     }
     ApiError::validation(message).into_response()
+}
+
+async fn admin_put_directories(State(emulator): State<Emulator>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Vec<SeedDirectory>>(&body) {
+        Ok(directories) => {
+            emulator.set_directories(directories);
+            axum::Json(emulator.snapshot()).into_response()
+        }
+        Err(e) => ApiError::validation(format!(
+            "the directories are not a JSON array of seed directories: {e}"
+        ))
+        .into_response(),
+    }
 }
 
 async fn admin_reset_counters(State(emulator): State<Emulator>) -> Response {
