@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use syncscope_core::config::{self, Config};
 pub use syncscope_harness::world::{
-    DOMAIN, Delivered, PROFILE, RESPONSE_URL_CANARY, WEBHOOK_CANARY, World, WorldOptions,
+    DIRECTORY_ID, DOMAIN, Delivered, PARENT_GROUP, PROFILE, RESPONSE_URL_CANARY, WEBHOOK_CANARY,
+    World, WorldOptions,
 };
 
 /// The usual time a test gives the function.
@@ -38,6 +39,45 @@ pub fn config_of(group_filters: Vec<Value>, sso_extra: Value) -> Config {
 /// A valid config with these groups.
 pub fn config(groups: &[&str]) -> Config {
     config_with(groups, json!({}))
+}
+
+/// A valid config with these groups under the parent-group engine ([`PARENT_GROUP`]
+/// in [`DIRECTORY_ID`]; optional extra SSO keys).
+pub fn parent_config_with(groups: &[&str], sso_extra: Value) -> Config {
+    let mut extra = json!({
+        "Engine": "parent-group",
+        "ParentGroup": PARENT_GROUP,
+        "DirectoryId": DIRECTORY_ID,
+    });
+    if let Value::Object(more) = sso_extra {
+        for (k, v) in more {
+            extra[k] = v;
+        }
+    }
+    config_with(groups, extra)
+}
+
+/// [`parent_config_with`] without extra keys.
+pub fn parent_config(groups: &[&str]) -> Config {
+    parent_config_with(groups, json!({}))
+}
+
+/// The directory of a parent-group world: the parent group with `members` (group
+/// names), every group of `groups` (and the members) as a group of its own, and the
+/// users `users`. Names are exactly these: a name not listed is not in AD.
+pub fn parent_directory(members: &[&str], groups: &[&str], users: &[&str]) -> Value {
+    let mut all: serde_json::Map<String, Value> = groups
+        .iter()
+        .chain(members)
+        .map(|g| ((*g).to_owned(), json!({})))
+        .collect();
+    all.insert(PARENT_GROUP.to_owned(), json!({ "groups": members }));
+    json!({
+        "id": DIRECTORY_ID,
+        "domain": DOMAIN,
+        "users": users,
+        "groups": all,
+    })
 }
 
 /// `GROUP name` lines for names, sorted.

@@ -17,6 +17,7 @@ mod lifecycle;
 mod model;
 mod model_stacks;
 mod ownership;
+mod parent_group;
 mod protocol;
 mod reporting;
 mod safety;

@@ -20,6 +20,10 @@ use crate::sink::{Recorded, Sink};
 pub const PROFILE: &str = "SynchronizationToActiveDirectoryAwsSso";
 /// The AD domain every world uses.
 pub const DOMAIN: &str = "corp.example.com";
+/// The directory of the worlds: the profile's source, and the parent group's.
+pub const DIRECTORY_ID: &str = "d-1234567890";
+/// The parent group of the parent-group engine's worlds.
+pub const PARENT_GROUP: &str = "IAMIdentityCenterAllUsersAndGroups";
 /// The region everything runs in.
 pub const REGION: &str = "eu-central-1";
 /// A secret planted in every ResponseURL: it must never show up in logs or output.
@@ -615,6 +619,55 @@ impl World {
         console_add_at(&self.rt, &self.emulator.base_url(), profile, name);
     }
 
+    /// The direct members of `group` in the world's directory now, sorted (`TYPE name`,
+    /// as [`Self::scope`] writes filters; computers as `COMPUTER name`).
+    pub fn members_of(&self, group: &str) -> Vec<String> {
+        let state = self.state();
+        let mut names: Vec<String> = state
+            .directory(DIRECTORY_ID)
+            .and_then(|d| d.group(group))
+            .map(|g| {
+                g.users
+                    .iter()
+                    .map(|u| format!("USER {u}"))
+                    .chain(g.groups.iter().map(|n| format!("GROUP {n}")))
+                    .chain(g.computers.iter().map(|c| format!("COMPUTER {c}")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The parent group's members now ([`Self::members_of`] of [`PARENT_GROUP`]).
+    pub fn parent_members(&self) -> Vec<String> {
+        self.members_of(PARENT_GROUP)
+    }
+
+    /// Identity-sync requests of any operation the emulator received (its own
+    /// operations, not Directory Service Data's).
+    pub fn identity_sync_calls(&self) -> u64 {
+        let state = self.state();
+        state
+            .counters
+            .iter()
+            .filter(|(op, _)| {
+                !op.starts_with("ds-data:")
+                    && op.as_str() != identity_sync_emulator::UNAUTHENTICATED
+                    && op.as_str() != identity_sync_emulator::UNKNOWN_OPERATION
+            })
+            .map(|(_, c)| c.requests)
+            .sum()
+    }
+
+    /// Directory Service Data requests of `operation` (e.g. `ds-data:AddGroupMember`).
+    pub fn ds_calls_of(&self, operation: &str) -> u64 {
+        self.state()
+            .counters
+            .get(operation)
+            .map_or(0, |c| c.requests)
+    }
+
     /// Write calls (create + delete) the emulator received.
     pub fn write_calls(&self) -> u64 {
         let s = self.state();
@@ -731,7 +784,7 @@ fn seed(options: &WorldOptions) -> Seed {
     // Unless a test seeds its own, the profile's directory knows every name asked, so
     // the default directory check (warn) runs in every test and finds nothing amiss.
     let directories = if options.directories.is_empty() {
-        vec![json!({ "id": "d-1234567890", "domain": DOMAIN, "any_name": true })]
+        vec![json!({ "id": DIRECTORY_ID, "domain": DOMAIN, "any_name": true })]
     } else {
         options.directories.clone()
     };
