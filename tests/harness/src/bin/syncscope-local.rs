@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use syncscope_core::config;
-use syncscope_harness::world::{World, WorldOptions};
+use syncscope_harness::world::{DIRECTORY_ID, PARENT_GROUP, World, WorldOptions};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -67,6 +67,17 @@ fn main() -> ExitCode {
         PathBuf::from,
     );
     let write_readme = args.iter().any(|a| a == "--write-readme");
+    // `--engine parent-group`: the same lifecycle under the parent-group engine (the
+    // config gets SSO.Engine, SSO.ParentGroup and SSO.DirectoryId; results in
+    // build/local-parent-group).
+    let parent = match arg(&args, "--engine").map(String::as_str) {
+        None | Some("sync-filters") => false,
+        Some("parent-group") => true,
+        Some(other) => {
+            eprintln!("error: --engine {other:?}: use sync-filters or parent-group");
+            return ExitCode::FAILURE;
+        }
+    };
     if args.iter().any(|a| a == "--smoke") {
         return smoke(
             &config_path,
@@ -76,9 +87,14 @@ fn main() -> ExitCode {
                 .unwrap_or_default(),
         );
     }
-    let out = syncscope_harness::paths::build_dir("local");
+    let dir = if parent {
+        "local-parent-group"
+    } else {
+        "local"
+    };
+    let out = syncscope_harness::paths::build_dir(dir);
     let _ = std::fs::remove_dir_all(&out);
-    let out = syncscope_harness::paths::build_dir("local");
+    let out = syncscope_harness::paths::build_dir(dir);
 
     let text = match std::fs::read_to_string(&config_path) {
         Ok(t) => t,
@@ -87,7 +103,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let original = match config::parse(&text) {
+    let mut doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if parent {
+        doc["SSO"]["Engine"] = json!("parent-group");
+        doc["SSO"]["ParentGroup"] = json!(PARENT_GROUP);
+        doc["SSO"]["DirectoryId"] = json!(DIRECTORY_ID);
+    }
+    let original = match config::from_value(&doc) {
         Ok(p) => p.config,
         Err(invalid) => {
             eprintln!("error: {}: {invalid}", config_path.display());
@@ -105,7 +127,7 @@ fn main() -> ExitCode {
     // The config edit: one group added, the last one removed.
     let added = "AWS-Local-Lifecycle-Added";
     let removed = last.name.as_str().to_owned();
-    let mut edited_doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let mut edited_doc = doc.clone();
     if let Some(groups) = edited_doc["SSO"]["GroupFilters"].as_array_mut() {
         groups.pop();
         groups.push(
@@ -121,20 +143,39 @@ fn main() -> ExitCode {
     };
 
     println!(
-        "syncscope local lifecycle: {} ({} filters)",
+        "syncscope local lifecycle: {} ({} filters{})",
         config_path.display(),
-        original.desired().filters.len()
+        original.desired().filters.len(),
+        if parent {
+            ", engine parent-group: the parent group's members, through Directory Service Data"
+        } else {
+            ""
+        }
     );
     println!(
         "starting moto, the identity-sync emulator, the Teams and ResponseURL sinks and the Lambda binary…"
     );
     let unmanaged = "Legacy-Console-Group";
-    let world = World::with(WorldOptions {
-        existing: vec![
+    // Under the parent-group engine the scope is the parent's members, and the sync
+    // profile holds the parent alone; a name AD lacks cannot become a member, so the
+    // added group is in AD there.
+    let existing = if parent {
+        vec![("GROUP", PARENT_GROUP.to_owned())]
+    } else {
+        vec![
             ("GROUP", first.name.as_str().to_lowercase()),
             ("GROUP", unmanaged.to_owned()),
-        ],
-        directories: vec![directory(&original, &removed, unmanaged)],
+        ]
+    };
+    let mut ad = directory(&original, &removed, unmanaged);
+    if parent {
+        ad["groups"][added] = json!({ "users": ["added.member"] });
+        ad["groups"][PARENT_GROUP] =
+            json!({ "groups": [first.name.as_str().to_lowercase(), unmanaged] });
+    }
+    let world = World::with(WorldOptions {
+        existing,
+        directories: vec![ad],
         // The config's stack name: `syncscope plan` finds the stack's ledger.
         stack_name: Some(original.general.stack_name.as_str().to_owned()),
         ..Default::default()
@@ -174,7 +215,12 @@ fn main() -> ExitCode {
                 &out,
                 &config_path,
                 &mut check,
-                write_readme,
+                match (parent, write_readme) {
+                    // The sample is the default engine's.
+                    (true, _) => Readme::Skip,
+                    (false, true) => Readme::Write,
+                    (false, false) => Readme::Compare,
+                },
             );
         }
         let id = ids.last().cloned();
@@ -191,7 +237,7 @@ fn main() -> ExitCode {
             _ => "Delete",
         };
         let teams_before = world.teams.requests().len();
-        let writes_before = world.write_calls();
+        let writes_before = writes(&world, parent);
         let delivered = world.send(&event, TIMEOUT);
         println!("{step}. {label}");
         check.expect(
@@ -219,7 +265,7 @@ fn main() -> ExitCode {
         match step {
             2 => {
                 impact_of_update(&world, &people, &mut check);
-                directory_of_update(&world, added, &mut check);
+                directory_of_update(&world, added, parent, &mut check);
                 check.expect(
                     data["Created"] == "1" && data["CreatedNames"] == added,
                     format!("step 2: created {added}"),
@@ -230,11 +276,11 @@ fn main() -> ExitCode {
                 );
             }
             3 => check.expect(
-                world.write_calls() == writes_before,
-                "step 3: no identity-sync writes",
+                writes(&world, parent) == writes_before,
+                "step 3: no writes to the scope",
             ),
             4 => check.expect(
-                world.write_calls() == writes_before,
+                writes(&world, parent) == writes_before,
                 "step 4: OnDelete retain leaves the scope alone",
             ),
             _ => {}
@@ -256,12 +302,33 @@ fn main() -> ExitCode {
         format!("one and the same PhysicalResourceId in every response ({ids:?})"),
     );
 
-    // The final scope: the edited config plus the untouched unmanaged filter.
-    let scope = world.scope();
+    // The final scope: the edited config plus the untouched unmanaged filter (under
+    // the parent-group engine: the parent's members, and no identity-sync call at all).
+    let scope = if parent {
+        world.parent_members()
+    } else {
+        world.scope()
+    };
     write_json(
         &out.join("scope.json"),
-        &json!({ "profile": syncscope_harness::world::PROFILE, "filters": scope }),
+        &if parent {
+            json!({ "directory": DIRECTORY_ID, "parent_group": PARENT_GROUP, "members": scope })
+        } else {
+            json!({ "profile": syncscope_harness::world::PROFILE, "filters": scope })
+        },
     );
+    if parent {
+        let calls = world.identity_sync_calls();
+        println!(
+            "identity-sync calls in the whole lifecycle (the Lambda's and the CLI's): {calls}"
+        );
+        check.expect(
+            calls == 0,
+            format!(
+                "the parent-group engine makes no identity-sync call (the emulator counted {calls})"
+            ),
+        );
+    }
     let mut expected: Vec<String> = edited
         .desired()
         .filters
@@ -549,7 +616,7 @@ fn preview(
     out: &Path,
     config_path: &Path,
     check: &mut Check,
-    write_readme: bool,
+    sample: Readme,
 ) {
     let (code, markdown, stderr) = world.cli(&[
         "plan",
@@ -574,7 +641,7 @@ fn preview(
     let example = syncscope_harness::paths::workspace().join("config/example.json");
     let is_example =
         std::fs::canonicalize(config_path).ok() == std::fs::canonicalize(&example).ok();
-    if !is_example {
+    if !is_example || sample == Readme::Skip {
         return;
     }
     let readme_path = syncscope_harness::paths::workspace().join("README.md");
@@ -585,7 +652,7 @@ fn preview(
     };
     let body_start = start + README_START.len();
     let wanted = format!("\n\n{markdown}\n");
-    if write_readme {
+    if sample == Readme::Write {
         let updated = format!("{}{wanted}{}", &readme[..body_start], &readme[end..]);
         if let Err(e) = std::fs::write(&readme_path, updated) {
             check.expect(false, format!("cannot write README.md: {e}"));
@@ -600,6 +667,17 @@ fn preview(
     }
 }
 
+/// What the preview does with README's plan sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readme {
+    /// Checks it is this run's output.
+    Compare,
+    /// Rewrites it.
+    Write,
+    /// Leaves it alone.
+    Skip,
+}
+
 /// The last card the Teams sink received, as text ("" if none).
 fn last_card(world: &World) -> String {
     world
@@ -610,11 +688,22 @@ fn last_card(world: &World) -> String {
         .unwrap_or_default()
 }
 
+/// Writes to the scope so far: identity-sync's creates and deletes, or the parent
+/// group's adds and removes.
+fn writes(world: &World, parent: bool) -> u64 {
+    if parent {
+        world.ds_calls_of("ds-data:AddGroupMember") + world.ds_calls_of("ds-data:RemoveGroupMember")
+    } else {
+        world.write_calls()
+    }
+}
+
 /// After the update: every group's status in the identity store and in Active
 /// Directory, as the Lambda published them (groups.json), printed; every status a
 /// real run can show is there: in AD and synced with members, in AD and pending, and
-/// not in AD (the added group), which the card names too.
-fn directory_of_update(world: &World, added: &str, check: &mut Check) {
+/// not in AD (the added group), which the card names too. Under the parent-group
+/// engine the added group is in AD (a name AD lacks cannot become a member).
+fn directory_of_update(world: &World, added: &str, parent: bool, check: &mut Check) {
     let docs = published(world);
     let groups: Value = docs
         .iter()
@@ -651,27 +740,35 @@ fn directory_of_update(world: &World, added: &str, check: &mut Check) {
             row["ad"]["status"].as_str().unwrap_or_default().to_owned(),
         ));
         if name == added {
+            let expected = if parent { "in_ad" } else { "not_in_ad" };
             check.expect(
-                row["ad"]["status"] == "not_in_ad",
-                format!("step 2: {added} is marked not in AD"),
+                row["ad"]["status"] == expected,
+                format!("step 2: {added} is marked {expected}"),
             );
         }
     }
-    for (identity, ad) in [
-        ("synced", "in_ad"),
-        ("pending", "in_ad"),
-        ("pending", "not_in_ad"),
-    ] {
+    let statuses: &[(&str, &str)] = if parent {
+        &[("synced", "in_ad"), ("pending", "in_ad")]
+    } else {
+        &[
+            ("synced", "in_ad"),
+            ("pending", "in_ad"),
+            ("pending", "not_in_ad"),
+        ]
+    };
+    for &(identity, ad) in statuses {
         check.expect(
             seen.contains(&(identity.to_owned(), ad.to_owned())),
             format!("step 2: the docs show a group {identity} in the identity store and {ad}"),
         );
     }
-    let card = last_card(world);
-    check.expect(
-        card.contains("Not in Active Directory") && card.contains(added),
-        "step 2: the card names the group not in AD",
-    );
+    if !parent {
+        let card = last_card(world);
+        check.expect(
+            card.contains("Not in Active Directory") && card.contains(added),
+            "step 2: the card names the group not in AD",
+        );
+    }
 }
 
 /// After the update: the impact the Lambda published (groups.json) names who loses
