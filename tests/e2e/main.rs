@@ -18,6 +18,7 @@ mod model;
 mod model_stacks;
 mod ownership;
 mod parent_group;
+mod parent_group_cli;
 mod protocol;
 mod reporting;
 mod safety;

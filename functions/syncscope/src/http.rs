@@ -23,7 +23,6 @@ use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// The roots of Amazon Trust Services (`certs/aws-roots.pem`).
@@ -170,8 +169,13 @@ where
     };
     let causes = error_chain(std::error::Error::source(error));
     match error {
-        SdkError::ServiceError(service) if service.err().code().is_none() => not_aws(service.raw()),
-        SdkError::ServiceError(_) => DisplayErrorContext(error).to_string(),
+        SdkError::ServiceError(service) => match service.err().code() {
+            None => not_aws(service.raw()),
+            Some(code) => match service.err().message() {
+                Some(message) if !message.is_empty() => format!("{code}: {message}"),
+                _ => format!("{code} (HTTP {})", service.raw().status().as_u16()),
+            },
+        },
         SdkError::ResponseError(_) if causes.contains("length limit exceeded") => format!(
             "the answer is longer than {MAX_SDK_BODY_BYTES} bytes, the most syncscope reads of an AWS answer"
         ),
