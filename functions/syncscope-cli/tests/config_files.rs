@@ -26,16 +26,20 @@ const SCHEMA_CANNOT_EXPRESS: &[(&str, &str)] = &[
         "uniqueItems compares whole entries exactly; names equal only ignoring case and spaces are beyond JSON Schema",
     ),
     (
-        "60-parent-group-in-its-own-filters",
-        "the parent group's name and a filter's name are equal only ignoring case; JSON Schema cannot compare two values",
-    ),
-    (
         "22-stack-name-too-long",
         "the 128-character limit is on prefix-produkt-stage combined; JSON Schema cannot measure a length across keys",
     ),
     (
         "55-webhook-host-not-allowed",
         "the allowed hosts are Microsoft's plus those listed in WebhookHosts, another key; a pattern cannot read the list",
+    ),
+    (
+        "60-parent-group-in-its-own-filters",
+        "the parent group's name and a filter's name are equal only ignoring case; JSON Schema cannot compare two values",
+    ),
+    (
+        "61-parent-group-names-directory-service-data-refuses",
+        "Directory Service Data's name limits apply only under the parent-group engine; the schema keeps one name rule for both engines",
     ),
 ];
 

@@ -432,7 +432,7 @@ settings! {
     parent_group: ParentGroupName {
         config: (SSO "ParentGroup" optional),
         property: ("ParentGroup" optional),
-        check: |w, obj| w.parent_group(engine, &parent_group, &directory_id, &groups, obj),
+        check: |w, obj| w.parent_group(engine, &parent_group, &directory_id, (&groups, &users), obj),
         schema: json!({
             "title": "Parent group",
             "examples": ["IAMIdentityCenterAllUsersAndGroups"],

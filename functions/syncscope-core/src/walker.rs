@@ -486,11 +486,24 @@ impl Walker {
         engine: Option<Engine>,
         parent: &Option<Option<ParentGroupName>>,
         directory_id: &Option<Option<DirectoryId>>,
-        groups: &Option<Vec<DesiredFilter>>,
+        (groups, users): (&Option<Vec<DesiredFilter>>, &Option<Vec<DesiredFilter>>),
         obj: &Obj<'_>,
     ) {
         match engine {
             Some(Engine::ParentGroup) => {
+                // Directory Service Data's limits on a member's and a group's name.
+                if let Some(Some(parent)) = parent
+                    && let Some(why) = ds_data_name(parent.as_str(), MAX_DS_GROUP_NAME)
+                {
+                    self.error(obj.child("ParentGroup"), why);
+                }
+                for (list, filters) in [("GroupFilters", groups), ("UserFilters", users)] {
+                    for (index, filter) in filters.iter().flatten().enumerate() {
+                        if let Some(why) = ds_data_name(filter.name.as_str(), MAX_DS_MEMBER_NAME) {
+                            self.error(format!("{}[{index}].Name", obj.child(list)), why);
+                        }
+                    }
+                }
                 let why = "the \"parent-group\" engine (SSO.Engine) needs it";
                 if matches!(parent, Some(None)) {
                     self.error(
@@ -644,5 +657,29 @@ impl Walker {
                 None
             }
         }
+    }
+}
+
+/// The longest group name Directory Service Data takes (`GroupName`).
+const MAX_DS_GROUP_NAME: usize = 64;
+/// The longest member name Directory Service Data takes (`MemberName`).
+const MAX_DS_MEMBER_NAME: usize = 63;
+
+/// Why Directory Service Data would refuse `name` (longer than `max`, or with an `@`,
+/// which its names forbid besides AD's characters), if it would.
+fn ds_data_name(name: &str, max: usize) -> Option<String> {
+    let chars = name.chars().count();
+    if chars > max {
+        Some(format!(
+            "{} is {chars} characters long; the \"parent-group\" engine changes members with Directory Service Data, which takes names of at most {max}",
+            quoted(name)
+        ))
+    } else if name.contains('@') {
+        Some(format!(
+            "{} contains '@', which Directory Service Data refuses in a name (the \"parent-group\" engine)",
+            quoted(name)
+        ))
+    } else {
+        None
     }
 }
