@@ -10,7 +10,8 @@
 #                                        config of 10,000 filters with 200-character
 #                                        descriptions, the most a config may hold, and
 #                                        the example with a CI repository, for the
-#                                        plan role)
+#                                        plan role, and the example under the
+#                                        parent-group engine, with its plan role)
 # env:   SYNCSCOPE   the syncscope binary (default: cargo run -q --bin syncscope --)
 #        CFN_LINT    cfn-lint (default: .venv/bin/cfn-lint)
 #        CHECKOV     checkov  (default: .tools/checkov/bin/checkov)
@@ -45,7 +46,15 @@ config["general"]["CiRepository"] = "acme/sso-config"
 config["general"]["CiBranches"] = ["main", "release/2025"]
 json.dump(config, open(sys.argv[2], "w"), indent=2)
 PY
-  configs=(config/example.json "$out/filters-10000.json" "$out/plan-role.json")
+  # The parent-group engine's stack and plan role (its own IAM statements).
+  .venv/bin/python - config/example.json "$out/parent-group.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["general"]["CiRepository"] = "acme/sso-config"
+config["SSO"].update({"Engine": "parent-group", "ParentGroup": "IAMIdentityCenterAllUsersAndGroups", "DirectoryId": "d-1234567890"})
+json.dump(config, open(sys.argv[2], "w"), indent=2)
+PY
+  configs=(config/example.json "$out/filters-10000.json" "$out/plan-role.json" "$out/parent-group.json")
 fi
 
 # Whether a config names a repository for the plan role.

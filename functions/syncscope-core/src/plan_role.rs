@@ -26,7 +26,7 @@ use crate::names::CiRepository;
 use crate::store::ParameterNames;
 use crate::synth::{
     directory_read_statement, get_att, identity_center_region, identity_store_statement, lit,
-    reference, render, ssm_statement, sub, sync_profile_arn,
+    parent_group_read_statement, reference, render, ssm_statement, sub, sync_profile_arn,
 };
 
 /// The host of GitHub Actions' OIDC tokens (the provider's URL, without `https://`,
@@ -196,6 +196,7 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
     if config.sso.directory_check != DirectoryCheck::Off {
         statements.push(directory_read_statement(config, &region));
     }
+    statements.extend(parent_group_read_statement(config, &region));
     statements.push(json!({
         "Sid": "CheckDocsBucket",
         "Effect": "Allow",
@@ -391,6 +392,10 @@ mod tests {
                 json!({"CiRepository": "acme/sso-config", "WebhookUrlTeams": "https://example.webhook.office.com/webhookb2/x"}),
                 json!({"DirectoryCheck": "off"}),
             ),
+            config_with(
+                json!({"CiRepository": "acme/sso-config"}),
+                json!({"Engine": "parent-group", "ParentGroup": "Parent", "DirectoryId": "d-0123456789", "DirectoryCheck": "off"}),
+            ),
         ];
         for config in &configs {
             let role = synthesize(config).unwrap();
@@ -412,6 +417,34 @@ mod tests {
             assert!(!role.text.contains("secretsmanager:"));
             assert!(!role.text.contains("teams-webhook"));
         }
+    }
+
+    #[test]
+    fn under_the_parent_group_engine_the_role_reads_the_parents_members_and_writes_none() {
+        let config = config_with(
+            json!({"CiRepository": "acme/sso-config"}),
+            json!({"Engine": "parent-group", "ParentGroup": "Parent", "DirectoryId": "d-0123456789"}),
+        );
+        let role = synthesize(&config).unwrap();
+        let read = statements(&role)
+            .into_iter()
+            .find(|st| st["Sid"] == "ReadParentGroup")
+            .expect("a ReadParentGroup statement");
+        assert_eq!(
+            actions(read),
+            [
+                "ds-data:DescribeGroup",
+                "ds-data:ListGroupMembers",
+                "ds:AccessDSData"
+            ]
+        );
+        assert!(
+            read["Resource"]
+                .to_string()
+                .contains("directory/d-0123456789"),
+            "{read}"
+        );
+        assert!(!role.text.contains("AddGroupMember") && !role.text.contains("RemoveGroupMember"));
     }
 
     #[test]

@@ -493,6 +493,24 @@ fn scope_statement(config: &Config, region: &str) -> Value {
     }
 }
 
+/// The parent-group engine's reads for `plan` and `doctor` (the plan role): the
+/// parent group and its members, on the one directory (None under `sync-filters`).
+pub(crate) fn parent_group_read_statement(config: &Config, region: &str) -> Option<Value> {
+    let directory = config.sso.directory_id.as_ref()?;
+    (config.sso.engine == Engine::ParentGroup).then(|| {
+        json!({
+            "Sid": "ReadParentGroup",
+            "Effect": "Allow",
+            "Action": [
+                "ds-data:DescribeGroup",
+                "ds-data:ListGroupMembers",
+                "ds:AccessDSData",
+            ],
+            "Resource": directory_arn(region, directory.as_str()),
+        })
+    })
+}
+
 /// The ARN of a directory (or `*`: every directory) of the account in `region`
 /// (`Fn::Sub` form).
 fn directory_arn(region: &str, directory: &str) -> Value {
