@@ -741,6 +741,34 @@ fn the_directory_check_under_require_refuses_a_name_ad_lacks_before_any_change()
     assert_eq!(world.identity_sync_calls(), 0);
 }
 
+/// docs/engines.md: under `warn` (the default) a name AD lacks is named by the check,
+/// and its add fails the run naming it; the other names are added.
+#[test]
+fn under_warn_a_name_ad_lacks_fails_its_add_and_the_run_names_it() {
+    let world = parent_world(&["Console-Group"], &["AWS-Admins"]);
+    let props = world.deploy(&parent_config(&["AWS-Admins", "AWS-Typo"]));
+    // FAILED with the real id: the Create added a member, so its rollback Delete must
+    // find the record.
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "FAILED",
+    );
+    let why = reason(&body);
+    assert!(
+        why.contains("AWS-Typo") && why.contains("ResourceNotFoundException"),
+        "{why}"
+    );
+    assert!(
+        warnings(&body).contains("AWS-Typo"),
+        "the directory check names it too: {body:#}"
+    );
+    assert_eq!(
+        world.parent_members(),
+        groups(&["AWS-Admins", "Console-Group"]),
+        "the name AD has is added"
+    );
+}
+
 #[test]
 fn a_dry_run_and_a_drift_run_report_and_change_nothing() {
     let world = parent_world(
