@@ -427,7 +427,7 @@ mod tests {
         );
         let role = synthesize(&config).unwrap();
         let read = statements(&role)
-            .into_iter()
+            .iter()
             .find(|st| st["Sid"] == "ReadParentGroup")
             .expect("a ReadParentGroup statement");
         assert_eq!(
