@@ -14,6 +14,10 @@
 //   with syncscope.css; all through the Nu HTML Checker (vnu.jar, errors only) and
 //   axe-core inside Chromium (no violations, no scripts in the page). A screenshot of
 //   the top of every page goes to build/screenshots/.
+// - Pull-request comments (plan.md, `syncscope plan --format markdown`): rendered with
+//   markdown-it (HTML allowed, as GitHub allows <sub> and comments) in Chromium with
+//   GitHub-like styles; the heading and a table must show, no data may turn into
+//   elements. A screenshot of every comment goes to build/screenshots/comments/.
 //
 // Usage: node tests/browser/check.mjs [DIR ...]   (default: build/samples build/local)
 // Run tests/browser/setup.sh first (installs Chromium and the npm tools if missing).
@@ -57,11 +61,12 @@ for (const dir of dirs) {
 /** A label for output files: the path relative to the repo (or cwd), flattened. */
 function label(file) {
   const base = file.startsWith(repo + sep) ? relative(join(repo, 'build'), file) : relative(process.cwd(), file);
-  return base.replace(/^(\.\.[/\\])+/, '').replace(/[/\\]/g, '__').replace(/\.(json|html)$/, '');
+  return base.replace(/^(\.\.[/\\])+/, '').replace(/[/\\]/g, '__').replace(/\.(json|html|md)$/, '');
 }
 
 const cards = []; // { file, kind: 'adaptive' | 'messagecard', payload, card }
 const pages = []; // { file, html, snippet: bool }
+const comments = []; // { file, markdown }
 for (const file of files) {
   if (file.endsWith('.json')) {
     let json;
@@ -82,6 +87,8 @@ for (const file of files) {
   } else if (file.endsWith('.html')) {
     const html = readFileSync(file, 'utf8');
     pages.push({ file, html, snippet: !/^\uFEFF?\s*<!doctype html/i.test(html) });
+  } else if (basename(file) === 'plan.md') {
+    comments.push({ file, markdown: readFileSync(file, 'utf8') });
   }
 }
 
@@ -366,18 +373,62 @@ async function checkPages(browser) {
   return checked;
 }
 
+// GitHub's comment look, close enough to judge the layout.
+const COMMENT_CSS = `
+  body { margin: 0; background: #f6f8fa; font: 14px/1.5 -apple-system, 'Segoe UI', system-ui, sans-serif; color: #1f2328; }
+  #root { width: 860px; margin: 16px; padding: 16px 24px; background: #fff; border: 1px solid #d1d9e0; border-radius: 6px; }
+  h3 { font-size: 1.25em; margin: 8px 0 16px; } h4 { font-size: 1em; margin: 24px 0 12px; }
+  table { border-collapse: collapse; margin: 0 0 16px; display: block; overflow: auto; }
+  th, td { border: 1px solid #d1d9e0; padding: 6px 13px; } tr:nth-child(2n) { background: #f6f8fa; }
+  code { background: #eff1f3; border-radius: 6px; padding: .2em .4em; font-size: 85%; }
+  sub { color: #59636e; }`;
+
+async function renderComments(browser) {
+  if (comments.length === 0) return 0;
+  const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
+  await page.route(/^(?!about:|data:)/, (route) => route.abort());
+  await page.setContent(
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>comment</title><style>${COMMENT_CSS}</style></head>` +
+      '<body><div id="root"></div></body></html>',
+  );
+  await page.addScriptTag({ path: join(here, 'node_modules', 'markdown-it', 'dist', 'browser', 'markdown-it.umd.min.js') });
+  let rendered = 0;
+  for (const c of comments) {
+    const result = await page.evaluate((markdown) => {
+      const root = document.getElementById('root');
+      root.innerHTML = window.markdownit({ html: true, linkify: false }).render(markdown);
+      return {
+        heading: (root.querySelector('h3') || {}).innerText || '',
+        tables: root.querySelectorAll('table').length,
+        injected: root.querySelectorAll('script, img, svg, iframe, object, embed, a[href^="javascript:"]').length,
+      };
+    }, c.markdown);
+    if (!result.heading.startsWith('syncscope plan')) problem(c.file, `the rendered comment does not start with the plan's heading (${JSON.stringify(result.heading)})`);
+    if (result.tables === 0) problem(c.file, 'the rendered comment shows no table');
+    if (result.injected > 0) problem(c.file, `${result.injected} script/img/svg/iframe element(s) appeared in the rendered comment`);
+    const shot = join(SCREENSHOTS, 'comments', `${label(c.file)}.png`);
+    mkdirSync(dirname(shot), { recursive: true });
+    await page.locator('#root').screenshot({ path: shot });
+    rendered++;
+  }
+  await page.close();
+  return rendered;
+}
+
 // ---------------------------------------------------------------- main
 
 const started = Date.now();
 runVnu(pages);
 let rendered = 0;
 let checked = 0;
-if (cards.length + pages.length > 0) {
+let commented = 0;
+if (cards.length + pages.length + comments.length > 0) {
   const browser = await launch();
   if (browser) {
     try {
       rendered = await renderCards(browser);
       checked = await checkPages(browser);
+      commented = await renderComments(browser);
     } finally {
       await browser.close();
     }
@@ -388,10 +439,11 @@ const snippets = pages.filter((p) => p.snippet).length;
 console.log(
   `checked ${cards.length} card(s): ${rendered} Adaptive Card(s) rendered in Chromium, ${legacy} MessageCard(s) checked for structure; ` +
     `${pages.length} HTML file(s) (${pages.length - snippets} page(s), ${snippets} snippet(s)) through vnu and axe-core (${checked} in Chromium); ` +
+    `${commented} pull-request comment(s) rendered; ` +
     `screenshots in ${relative(process.cwd(), SCREENSHOTS)}; ${((Date.now() - started) / 1000).toFixed(1)} s`,
 );
-if (cards.length + pages.length === 0) {
-  console.error('nothing to check: no cards or pages in ' + dirs.map((d) => relative(process.cwd(), d)).join(', '));
+if (cards.length + pages.length + comments.length === 0) {
+  console.error('nothing to check: no cards, pages or comments in ' + dirs.map((d) => relative(process.cwd(), d)).join(', '));
   process.exit(1);
 }
 if (problems.length > 0) {

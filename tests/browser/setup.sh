@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the browser checks need, only what is missing (idempotent):
-# Debian's Chromium (/usr/bin/chromium) and the pinned npm tools in tests/browser.
+# Debian's Chromium (/usr/bin/chromium), its colour emoji font (the plan comment's
+# screenshot shows ✅ ➖ ➕) and the pinned npm tools in tests/browser.
 # CI runs it as root; elsewhere it uses sudo when it has to install Chromium.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,6 +12,13 @@ if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+if [ ! -d /usr/share/fonts/truetype/noto ] || ! ls /usr/share/fonts/truetype/noto/NotoColorEmoji* >/dev/null 2>&1; then
+  echo "setup: installing Debian's fonts-noto-color-emoji"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends fonts-noto-color-emoji >/dev/null
 fi
 if ! command -v java >/dev/null 2>&1; then
   echo "setup: java is missing (the Nu HTML Checker needs Java 11+); install default-jre-headless" >&2

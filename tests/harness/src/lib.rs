@@ -6,6 +6,8 @@
 //! - [`moto`]: a moto server process (SSM, S3, Identity Store, sso-admin).
 //! - [`sink`]: an HTTP sink that records requests and answers scripted statuses
 //!   (the Teams webhook, CloudFormation's ResponseURL).
+//! - [`github`]: a stand-in for GitHub's issue-comments API (list with pagination,
+//!   create, update), for the plan-and-comment script of the CI workflow.
 //! - [`runtime_api`]: the Lambda Runtime API, to drive the real Lambda binary.
 //! - [`lambda`]: the Lambda binary as a child process, its logs captured.
 //! - [`world`]: all of the above wired together for one test, with CloudFormation
@@ -15,6 +17,7 @@
 // right failure for the test that asked for it.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod github;
 pub mod lambda;
 pub mod moto;
 pub mod paths;
