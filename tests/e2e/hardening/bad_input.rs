@@ -443,6 +443,18 @@ fn property_cases(world: &World, props: &Map<String, Value>) -> Vec<Case> {
             None,
             "Stage: required property is missing",
         ),
+        (
+            "properties: an unknown Engine",
+            "Engine",
+            Some(json!("parent")),
+            "Engine: \"parent\" is not allowed: use \"sync-filters\" or \"parent-group\"",
+        ),
+        (
+            "properties: the parent-group Engine without its ParentGroup",
+            "Engine",
+            Some(json!("parent-group")),
+            "ParentGroup: is required with Engine \"parent-group\"",
+        ),
     ];
     let mut cases: Vec<Case> = table
         .into_iter()
@@ -592,7 +604,21 @@ fn every_bad_input_in_the_catalogue_fails_with_a_reason_naming_it_and_changes_no
     let mut cases = ssm_cases(&world, &props);
     cases.extend(property_cases(&world, &props));
     cases.extend(event_cases(&world, &props));
-    assert!(cases.len() >= 50, "{} cases", cases.len());
+    // README and docs/reliability.md say how many there are.
+    for (doc, phrase) in [
+        (
+            "README.md",
+            format!("{} named cases of bad SSM contents", cases.len()),
+        ),
+        (
+            "docs/reliability.md",
+            format!("a table of {} named cases", cases.len()),
+        ),
+    ] {
+        let text =
+            std::fs::read_to_string(syncscope_harness::paths::workspace().join(doc)).unwrap();
+        assert!(text.contains(&phrase), "{doc} should say {phrase:?}");
+    }
     let mut names = std::collections::HashSet::new();
     let mut wrong = Vec::new();
     for case in &cases {
