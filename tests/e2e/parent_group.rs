@@ -46,6 +46,22 @@ fn parent_world_with(members: &[&str], groups: &[&str], knobs: Knobs) -> World {
     })
 }
 
+/// Knobs under which every change of `member` fails with `code`, nothing applied.
+fn failing(member: &str, code: &str) -> Knobs {
+    Knobs {
+        ds_data_fail_members: [(member.to_owned(), code.parse().unwrap())].into(),
+        ..Default::default()
+    }
+}
+
+/// Knobs under which every change of `member` is applied, then answered `code`.
+fn failing_after(member: &str, code: &str) -> Knobs {
+    Knobs {
+        ds_data_fail_after_members: [(member.to_owned(), code.parse().unwrap())].into(),
+        ..Default::default()
+    }
+}
+
 /// Changes the emulator's knobs at run time (a partial update).
 fn set_knobs(world: &World, patch: Value) {
     world.emulator.emulator().update_knobs(&patch).unwrap();
@@ -237,14 +253,7 @@ fn a_failed_create_answers_its_real_id_and_its_rollback_delete_removes_what_it_a
     let world = parent_world_with(
         &["Console-Group"],
         &["AWS-Admins", "AWS-Dev", "AWS-Broken"],
-        Knobs {
-            ds_data_fail_members: [(
-                "AWS-Broken".to_owned(),
-                "ValidationException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
+        failing("AWS-Broken", "ValidationException"),
     );
     let props = world.deploy(&parent_config_with(
         &["AWS-Admins", "AWS-Broken", "AWS-Dev"],
@@ -367,14 +376,7 @@ fn a_change_applied_but_answered_an_error_is_one_change_and_its_redelivery_conve
     let world = parent_world_with(
         &[],
         &["AWS-Admins", "AWS-Dev"],
-        Knobs {
-            ds_data_fail_after_members: [(
-                "AWS-Dev".to_owned(),
-                "InternalServerException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
+        failing_after("AWS-Dev", "InternalServerException"),
     );
     let props = world.deploy(&parent_config(&["AWS-Admins", "AWS-Dev"]));
     let event = world.event("Create", &props, None, None);
@@ -442,14 +444,7 @@ fn an_error_answered_after_the_change_was_made_is_settled_as_done() {
     let world = parent_world_with(
         &[],
         &["G-1", "G-2"],
-        Knobs {
-            ds_data_fail_after_members: [(
-                "G-2".to_owned(),
-                "ValidationException".parse().unwrap(),
-            )]
-            .into(),
-            ..Default::default()
-        },
+        failing_after("G-2", "ValidationException"),
     );
     let props = world.deploy(&parent_config(&["G-1", "G-2"]));
     let body = expect_status(

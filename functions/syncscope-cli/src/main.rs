@@ -201,8 +201,18 @@ fn main() -> ExitCode {
             teardown,
             format,
             json,
-            engine: Some(Engine::ParentGroup),
+            engine,
         } => {
+            let format = if json { PlanFormat::Json } else { format };
+            let sources = Sources {
+                current: current.as_deref(),
+                ledger: ledger.as_deref(),
+                save_current: save_current.as_deref(),
+            };
+            if engine != Some(Engine::ParentGroup) {
+                return plan(&config, sources, engine, teardown, format)
+                    .unwrap_or_else(|code| code);
+            }
             if current.is_some() || ledger.is_some() || save_current.is_some() || teardown {
                 eprintln!(
                     "error: --engine parent-group previews the move from the live scope; it takes no --current, --ledger, --save-current or --teardown"
@@ -210,30 +220,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             live(&config, |rt, config| {
-                migrate::print_preview(rt, config, json || format == PlanFormat::Json)
+                migrate::print_preview(rt, config, format == PlanFormat::Json)
             })
         }
-        Command::Plan {
-            config,
-            current,
-            ledger,
-            save_current,
-            teardown,
-            format,
-            json,
-            engine,
-        } => plan(
-            &config,
-            Sources {
-                current: current.as_deref(),
-                ledger: ledger.as_deref(),
-                save_current: save_current.as_deref(),
-            },
-            engine,
-            teardown,
-            if json { PlanFormat::Json } else { format },
-        )
-        .unwrap_or_else(|code| code),
         Command::Synth {
             config,
             out,
