@@ -32,7 +32,7 @@ use syncscope::ssm::ParameterStore;
 use syncscope_core::synth::ParameterNames;
 
 use crate::helpers::*;
-use crate::model::{Binary, Driver, Located, NAMES, cases, filters_of, ids, in_process, seed};
+use crate::model::{Binary, Driver, Engine, Located, NAMES, cases, ids, in_process, seed};
 
 /// One deployment's settings. Its `Debug` is Rust: a shrunk failure pastes as is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +214,7 @@ impl<'d, D: Driver> Sim<'d, D> {
 
     /// The lowercased names in a profile's scope now.
     fn names_in(&self, profile: &str) -> HashSet<String> {
-        ids(&filters_of(self.driver))
+        ids(&Engine::SyncFilters.scopes(self.driver))
             .into_iter()
             .filter(|((r, p, _), _)| *r == 0 && p == profile)
             .map(|(_, n)| n.to_lowercase())
@@ -224,7 +224,7 @@ impl<'d, D: Driver> Sim<'d, D> {
     /// Delivers one request of stack `i`; checks one answer and that no name the
     /// other live stack lists went away; returns the answer.
     fn send(&mut self, i: usize, event: Value) -> Value {
-        let before_ids = ids(&filters_of(self.driver));
+        let before_ids = ids(&Engine::SyncFilters.scopes(self.driver));
         let watched = self.stacks[1 - i].profile.clone();
         let before = self.names_in(&watched);
         let responses = self.driver.deliver(&event);
@@ -248,7 +248,7 @@ impl<'d, D: Driver> Sim<'d, D> {
             "exactly one answer per delivery\n{}",
             self.trail()
         );
-        let now_ids = ids(&filters_of(self.driver));
+        let now_ids = ids(&Engine::SyncFilters.scopes(self.driver));
         for created in now_ids.keys().filter(|k| !before_ids.contains_key(*k)) {
             self.stacks[i].created.insert(created.clone());
         }
@@ -567,8 +567,14 @@ impl<'d, D: Driver> Sim<'d, D> {
                 }
             }
             Step::Console(add, config_name, n) => {
-                let edit = crate::model::console_edit(self.driver, add, config_name, n, PROFILE, 0);
-                if let crate::model::ConsoleEdit::Deleted(name) = edit {
+                let edit = crate::model::console_edit(
+                    self.driver,
+                    Engine::SyncFilters,
+                    (add, config_name, n),
+                    PROFILE,
+                    0,
+                );
+                if let crate::model::ConsoleEdit::Deleted(_, name) = edit {
                     // A name the console deletes is not listed until its stack's next
                     // successful run puts it back.
                     for stack in &mut self.stacks {
@@ -604,7 +610,7 @@ impl<'d, D: Driver> Sim<'d, D> {
         if self.forgotten {
             return;
         }
-        let now = ids(&filters_of(self.driver));
+        let now = ids(&Engine::SyncFilters.scopes(self.driver));
         let left: Vec<String> = self
             .stacks
             .iter()

@@ -154,10 +154,7 @@ async fn timed(app: &App, run: &Run<'_>, key: &ProfileKey, job: Job) -> Outcome 
                 Job::Teardown => teardown_with(&cx).await,
             }
         }
-        Err(e) => fail(
-            blank(run, Verdict::NoChange),
-            format!("cannot reach identity-sync: {e}"),
-        ),
+        Err(e) => fail(blank(run, Verdict::NoChange), e),
     };
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
@@ -170,6 +167,17 @@ fn engine(app: &App, run: &Run<'_>, key: &ProfileKey) -> Result<Engine, String> 
     let props = run.props;
     match (props.engine, &props.parent_group, &props.directory_id) {
         (syncscope_core::choice::Engine::ParentGroup, Some(group), Some(directory)) => {
+            // The parent group and directory are the properties', not the id's: the
+            // Delete of a replaced resource may carry the new resource's properties
+            // (another sync profile or region), whose parent group is not this one's.
+            let named = run.key(app);
+            if named != *key {
+                return Err(format!(
+                    "the properties of this request name {named}, not {key}: their parent group {group} in {directory} is not this resource's, so its members are left as they are (remove those its ownership record holds by hand)",
+                    group = group.as_str(),
+                    directory = directory.as_str()
+                ));
+            }
             let seed = run
                 .request_id
                 .clone()
@@ -183,7 +191,9 @@ fn engine(app: &App, run: &Run<'_>, key: &ProfileKey) -> Result<Engine, String> 
             )))
         }
         _ => Ok(Engine::SyncFilters {
-            client: app.identity_sync_in(key.region.as_str())?,
+            client: app
+                .identity_sync_in(key.region.as_str())
+                .map_err(|e| format!("cannot reach identity-sync: {e}"))?,
             profile: key.profile.as_str().to_owned(),
         }),
     }
