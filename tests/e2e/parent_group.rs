@@ -872,3 +872,28 @@ fn switching_a_stack_from_sync_filters_to_parent_group_adds_members_and_leaves_t
         "the record keeps the same names, now as members"
     );
 }
+
+/// docs/engines.md, Limits: a changed `SSO.ParentGroup` adds the names to the new
+/// group and takes nothing out of the old one.
+#[test]
+fn a_changed_parent_group_gets_the_names_and_the_old_one_keeps_its_members() {
+    let world = parent_world(&[], &["AWS-Admins", "Other-Parent"]);
+    let props = world.deploy(&parent_config(&["AWS-Admins"]));
+    let created = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "SUCCESS",
+    );
+    let id = created["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let moved = world.deploy(&parent_config_with(
+        &["AWS-Admins"],
+        json!({ "ParentGroup": "Other-Parent" }),
+    ));
+    let updated = expect_status(&update(&world, &moved, &props, &id), "SUCCESS");
+    assert_eq!(updated["Data"]["CreatedNames"], "AWS-Admins", "{updated:#}");
+    assert_eq!(world.members_of("Other-Parent"), groups(&["AWS-Admins"]));
+    assert_eq!(
+        world.parent_members(),
+        groups(&["AWS-Admins"]),
+        "the old parent keeps its member"
+    );
+}
