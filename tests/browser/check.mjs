@@ -358,10 +358,10 @@ async function checkFilter(page, p) {
   });
   const query = (name.length > 12 ? name.slice(2, 12) : name).toUpperCase();
   // What should match, worked out here rather than by the page's script.
-  const state = () =>
+  const state = (query) =>
     page.evaluate((query) => {
       const q = query.trim().toLowerCase();
-      const out = { expected: 0, visible: 0, total: 0, wrong: 0, badOpen: 0, status: '' };
+      const out = { expected: 0, visible: 0, total: 0, wrong: 0, badOpen: 0, badSummary: 0, open: [], status: '' };
       for (const table of document.querySelectorAll('table[data-syncscope-cols]')) {
         const cols = Number(table.getAttribute('data-syncscope-cols'));
         let hits = 0;
@@ -377,12 +377,17 @@ async function checkFilter(page, p) {
         out.expected += hits;
         const details = table.closest('details');
         if (q && details && details.open !== hits > 0) out.badOpen++;
+        const shown = details && details.querySelector('summary .syncscope-shown');
+        if (details && (!shown || shown.textContent !== (q ? ` (${hits} shown)` : ''))) out.badSummary++;
+        out.open.push(details ? details.open : null);
       }
       out.status = document.getElementById('syncscope-matches').textContent;
       return out;
     }, query);
+  const before = (await state('')).open;
   await page.keyboard.type(query);
-  let s = await state();
+  let s = await state(query);
+  if (s.badSummary > 0) problem(p.file, `filter ${JSON.stringify(query)}: ${s.badSummary} list summar(y/ies) without "(N shown)"`);
   if (s.expected === 0) problem(p.file, `filter: the query ${JSON.stringify(query)} matches nothing, expected the first group`);
   if (s.wrong > 0) problem(p.file, `filter ${JSON.stringify(query)}: ${s.wrong} row(s) shown or hidden wrongly (${s.visible} visible, ${s.expected} match)`);
   if (s.badOpen > 0) problem(p.file, `filter ${JSON.stringify(query)}: ${s.badOpen} list(s) open without a match or closed with one`);
@@ -392,11 +397,13 @@ async function checkFilter(page, p) {
   await page.screenshot({ path: shot });
   // Nothing matches, then the box is cleared: everything is back, lists as they were.
   await q.fill('zz-no-such-name-zz');
-  s = await state();
+  s = await state('zz-no-such-name-zz');
+  if (s.wrong > 0 || s.badOpen > 0 || s.badSummary > 0) problem(p.file, 'filter: a query matching nothing leaves lists open, rows shown or summaries wrong');
   if (s.visible !== 0 || s.status !== `0 of ${s.total} rows match`) problem(p.file, `filter: a query matching nothing leaves ${s.visible} row(s) and says ${JSON.stringify(s.status)}`);
   await q.fill('');
-  s = await state();
+  s = await state('');
   if (s.visible !== s.total || s.status !== '') problem(p.file, `filter: clearing the box shows ${s.visible} of ${s.total} row(s) and says ${JSON.stringify(s.status)}`);
+  if (JSON.stringify(s.open) !== JSON.stringify(before) || s.badSummary > 0) problem(p.file, `filter: clearing the box does not restore the lists as they were (open or collapsed, summaries): ${JSON.stringify(before)} then ${JSON.stringify(s.open)}, ${s.badSummary} summaries`);
 }
 
 async function checkPages(browser) {
