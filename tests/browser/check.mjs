@@ -12,8 +12,12 @@
 //   available offline).
 // - Docs (*.html): pages as they are, snippets (no doctype) wrapped in a minimal page
 //   with syncscope.css; all through the Nu HTML Checker (vnu.jar, errors only) and
-//   axe-core inside Chromium (no violations, no scripts in the page). A screenshot of
-//   the top of every page goes to build/screenshots/.
+//   axe-core inside Chromium (no violations). A snippet holds no script; a page at most
+//   its own inline one, named by its Content-Security-Policy, and no browser error (a
+//   refused style or script) while it loads. Where a page has the filter box, it is
+//   reached with Tab, typed into, and must show exactly the matching rows with their
+//   count; without scripts every row is there and the box stays hidden. A screenshot of
+//   the top of every page (and of it filtered) goes to build/screenshots/.
 // - Pull-request comments (plan.md, `syncscope plan --format markdown`): rendered with
 //   markdown-it (HTML allowed, as GitHub allows <sub> and comments) in Chromium with
 //   GitHub-like styles; the heading and a table must show, no data may turn into
@@ -326,30 +330,127 @@ async function renderCards(browser) {
   return rendered;
 }
 
+/** Checks the filter box of a page (which must show it: its script ran under the page's
+ *  policy): reached with Tab, it filters every list by name or description,
+ *  case-insensitively, opens the lists with matches, says how many, and clears. */
+async function checkFilter(page, p) {
+  const q = page.locator('#syncscope-q');
+  if (!(await page.locator('#syncscope-filter').isVisible())) {
+    problem(p.file, 'the filter box is not visible: its script did not run (blocked by the page\'s Content-Security-Policy?)');
+    return;
+  }
+  // Keyboard: Tab from the top of the page reaches the box.
+  let reached = false;
+  for (let i = 0; i < 20 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.id === 'syncscope-q');
+  }
+  if (!reached) {
+    problem(p.file, 'Tab does not reach the filter box');
+    return;
+  }
+  // The query: the middle of the first group's name (else the first listed name), in
+  // upper case.
+  const name = await page.evaluate(() => {
+    const th =
+      document.querySelector('#syncscope-groups ~ details table tbody th') || document.querySelector('table[data-syncscope-cols] tbody th');
+    return th ? th.textContent : '';
+  });
+  const query = (name.length > 12 ? name.slice(2, 12) : name).toUpperCase();
+  // What should match, worked out here rather than by the page's script.
+  const state = (query) =>
+    page.evaluate((query) => {
+      const q = query.trim().toLowerCase();
+      const out = { expected: 0, visible: 0, total: 0, wrong: 0, badOpen: 0, badSummary: 0, open: [], status: '' };
+      for (const table of document.querySelectorAll('table[data-syncscope-cols]')) {
+        const cols = Number(table.getAttribute('data-syncscope-cols'));
+        let hits = 0;
+        for (const row of table.tBodies[0].rows) {
+          const text = [...row.cells].slice(0, cols).map((c) => c.textContent).join('\n').toLowerCase();
+          const hit = !q || text.includes(q);
+          const shown = !row.hidden && getComputedStyle(row).display !== 'none';
+          out.total++;
+          if (hit) hits++;
+          if (shown) out.visible++;
+          if (hit !== shown) out.wrong++;
+        }
+        out.expected += hits;
+        const details = table.closest('details');
+        if (q && details && details.open !== hits > 0) out.badOpen++;
+        const shown = details && details.querySelector('summary .syncscope-shown');
+        if (details && (!shown || shown.textContent !== (q ? ` (${hits} shown)` : ''))) out.badSummary++;
+        out.open.push(details ? details.open : null);
+      }
+      out.status = document.getElementById('syncscope-matches').textContent;
+      return out;
+    }, query);
+  const before = (await state('')).open;
+  await page.keyboard.type(query);
+  let s = await state(query);
+  if (s.badSummary > 0) problem(p.file, `filter ${JSON.stringify(query)}: ${s.badSummary} list summar(y/ies) without "(N shown)"`);
+  if (s.expected === 0) problem(p.file, `filter: the query ${JSON.stringify(query)} matches nothing, expected the first group`);
+  if (s.wrong > 0) problem(p.file, `filter ${JSON.stringify(query)}: ${s.wrong} row(s) shown or hidden wrongly (${s.visible} visible, ${s.expected} match)`);
+  if (s.badOpen > 0) problem(p.file, `filter ${JSON.stringify(query)}: ${s.badOpen} list(s) open without a match or closed with one`);
+  if (s.status !== `${s.expected} of ${s.total} rows match`) problem(p.file, `filter ${JSON.stringify(query)}: the count says ${JSON.stringify(s.status)}, ${s.expected} of ${s.total} match`);
+  p.filtered = { query, visible: s.visible, total: s.total };
+  const shot = join(SCREENSHOTS, 'docs', `${label(p.file)}.filtered.png`);
+  await page.screenshot({ path: shot });
+  // Nothing matches, then the box is cleared: everything is back, lists as they were.
+  await q.fill('zz-no-such-name-zz');
+  s = await state('zz-no-such-name-zz');
+  if (s.wrong > 0 || s.badOpen > 0 || s.badSummary > 0) problem(p.file, 'filter: a query matching nothing leaves lists open, rows shown or summaries wrong');
+  if (s.visible !== 0 || s.status !== `0 of ${s.total} rows match`) problem(p.file, `filter: a query matching nothing leaves ${s.visible} row(s) and says ${JSON.stringify(s.status)}`);
+  await q.fill('');
+  s = await state('');
+  if (s.visible !== s.total || s.status !== '') problem(p.file, `filter: clearing the box shows ${s.visible} of ${s.total} row(s) and says ${JSON.stringify(s.status)}`);
+  if (JSON.stringify(s.open) !== JSON.stringify(before) || s.badSummary > 0) problem(p.file, `filter: clearing the box does not restore the lists as they were (open or collapsed, summaries): ${JSON.stringify(before)} then ${JSON.stringify(s.open)}, ${s.badSummary} summaries`);
+}
+
 async function checkPages(browser) {
-  const axePath = join(here, 'node_modules', 'axe-core', 'axe.min.js');
+  const axeSource = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  const noScript = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  await noScript.route(/^(?!file:)/, (route) => route.abort());
   let checked = 0;
   for (const p of pages) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // Nothing leaves the machine: only the file itself loads.
     await page.route(/^(?!file:)/, (route) => route.abort());
+    const refused = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') refused.push(m.text());
+    });
+    page.on('pageerror', (e) => refused.push(e.message));
     try {
       await page.goto(pathToFileURL(p.checked).href, { waitUntil: 'load' });
-      const facts = await page.evaluate(() => ({
-        scripts: document.querySelectorAll('script').length,
-        lang: document.documentElement.lang,
-        title: document.title,
-        h1: document.querySelectorAll('h1').length,
-        rawScriptText: document.body.innerHTML.includes('<script'),
-      }));
-      if (facts.scripts > 0 || facts.rawScriptText) problem(p.file, `the page holds ${facts.scripts} script element(s)`);
+      const facts = await page.evaluate(() => {
+        const main = document.querySelector('main');
+        return {
+          scripts: document.querySelectorAll('script').length,
+          external: document.querySelectorAll('script[src]').length,
+          inMain: main ? main.querySelectorAll('script').length + (main.innerHTML.includes('<script') ? 1 : 0) : 0,
+          csp: (document.querySelector('meta[http-equiv="Content-Security-Policy" i]') || {}).content || '',
+          lang: document.documentElement.lang,
+          title: document.title,
+          h1: document.querySelectorAll('h1').length,
+          rows: document.querySelectorAll('tbody tr').length,
+          filter: !!document.getElementById('syncscope-q'),
+        };
+      });
+      // A snippet holds no script; a page at most its own inline one, under its own policy.
+      if (p.snippet && facts.scripts > 0) problem(p.file, `the snippet holds ${facts.scripts} script element(s)`);
+      if (facts.external > 0) problem(p.file, `${facts.external} external script(s)`);
+      if (facts.inMain > 0) problem(p.file, 'a script inside the page\'s content');
+      if (!p.snippet && facts.scripts > 1) problem(p.file, `${facts.scripts} script elements (expected at most the filter box's)`);
+      if (!p.snippet && facts.scripts > 0 && !/script-src '[^']+'/.test(facts.csp)) problem(p.file, `a script without a Content-Security-Policy that names it (${JSON.stringify(facts.csp)})`);
       if (!facts.lang) problem(p.file, 'no lang on <html>');
       if (!facts.title) problem(p.file, 'no <title>');
       if (facts.h1 !== 1) problem(p.file, `${facts.h1} h1 elements (expected 1)`);
       const shot = join(SCREENSHOTS, 'docs', `${label(p.file)}.png`);
       mkdirSync(dirname(shot), { recursive: true });
       await page.screenshot({ path: shot });
-      await page.addScriptTag({ path: axePath });
+      // axe goes in through the debugging protocol: the page's policy admits no script
+      // but its own.
+      await page.evaluate(axeSource);
       const violations = await page.evaluate(async () => {
         const result = await window.axe.run(document, { resultTypes: ['violations'] });
         return result.violations.map((v) => ({
@@ -363,6 +464,19 @@ async function checkPages(browser) {
       for (const v of violations) {
         problem(p.file, `axe ${v.id} (${v.impact}): ${v.help}; ${v.count} node(s), e.g. ${v.target}${p.snippet ? ' (snippet, wrapped)' : ''}`);
       }
+      if (facts.filter) await checkFilter(page, p);
+      for (const message of refused) problem(p.file, `browser error: ${message}`);
+      // Without scripts: every row is on the page and the box stays hidden.
+      const plain = await noScript.newPage();
+      try {
+        await plain.goto(pathToFileURL(p.checked).href, { waitUntil: 'load' });
+        const rows = await plain.locator('tbody tr').count();
+        if (rows !== facts.rows) problem(p.file, `without scripts ${rows} table rows, with them ${facts.rows}`);
+        if (await plain.locator('tbody tr[hidden]').count()) problem(p.file, 'without scripts some rows are hidden');
+        if (facts.filter && (await plain.locator('#syncscope-filter').isVisible())) problem(p.file, 'without scripts the filter box shows (it cannot work)');
+      } finally {
+        await plain.close();
+      }
       checked++;
     } catch (e) {
       problem(p.file, `Chromium could not check the page: ${e.message}`);
@@ -370,6 +484,7 @@ async function checkPages(browser) {
       await page.close();
     }
   }
+  await noScript.close();
   return checked;
 }
 

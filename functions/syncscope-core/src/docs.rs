@@ -32,6 +32,53 @@ pub const FORMAT: u32 = 1;
 /// The stylesheet of the page and the snippet (every rule scoped under `.syncscope`).
 pub const CSS: &str = include_str!("../../../templates/docs/syncscope.css");
 
+/// The page's only script: the filter box (the snippet has none). The page works
+/// without it: the box stays hidden and every row is in the document.
+pub const SCRIPT: &str = include_str!("../../../templates/docs/filter.js");
+
+/// A list of more rows than this starts collapsed (`<details>` without `open`), with
+/// its count in the summary; shorter lists start open.
+pub const COLLAPSE_OVER: usize = 50;
+
+/// Whether a list of `rows` rows starts open.
+pub fn starts_open(rows: usize) -> bool {
+    rows <= COLLAPSE_OVER
+}
+
+/// The text of the page's `<style>` element, byte for byte (`templates/docs/page.html`;
+/// an included template loses its file's last newline).
+fn page_style() -> String {
+    format!("\n{}\n", CSS.strip_suffix('\n').unwrap_or(CSS))
+}
+
+/// The text of the page's `<script>` element, byte for byte.
+fn page_script() -> &'static str {
+    SCRIPT.strip_suffix('\n').unwrap_or(SCRIPT)
+}
+
+/// The page's Content-Security-Policy (a `<meta>` in its head): nothing loads, and only
+/// the page's own style and script run, by hash; no other script, injected or not.
+fn page_csp() -> &'static str {
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSP.get_or_init(|| {
+        format!(
+            "default-src 'none'; style-src '{}'; script-src '{}'; base-uri 'none'; form-action 'none'",
+            csp_hash(&page_style()),
+            csp_hash(page_script())
+        )
+    })
+}
+
+/// A CSP source for an inline element's text: `sha256-<base64 of its SHA-256>`.
+fn csp_hash(text: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
+    )
+}
+
 /// What the identity store said about one group (filled in by the adapter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
@@ -163,6 +210,27 @@ impl ScopeState {
         }
     }
 
+    /// The badge's words (short, never wrapped); the reason, if any, follows it.
+    pub fn badge(&self) -> &'static str {
+        match self {
+            Self::InScope => "in scope",
+            Self::Added => "added in this run",
+            Self::WouldBeAdded => "would be added (dry run)",
+            Self::NotAdded { .. } => "not added",
+            Self::WouldBeRemoved => "would be removed (dry run)",
+            Self::RemovalNotDone { .. } => "still in scope",
+        }
+    }
+
+    /// What follows the badge: why a change did not happen.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            Self::NotAdded { reason } => Some(reason.clone()),
+            Self::RemovalNotDone { reason } => Some(format!("removal did not happen: {reason}")),
+            _ => None,
+        }
+    }
+
     /// The CSS modifier.
     pub fn class(&self) -> &'static str {
         match self {
@@ -284,6 +352,11 @@ pub struct FilterRow<'a> {
 }
 
 impl FilterRow<'_> {
+    /// The directory check found no such name in AD.
+    pub fn not_in_ad(&self) -> bool {
+        self.ad == Some(AdStatus::NotInAd)
+    }
+
     /// Pending in the identity store, and the directory says there is no such name:
     /// it is not waiting for the next sync cycle, it never syncs.
     pub fn never_syncs(&self) -> bool {
@@ -318,6 +391,22 @@ pub struct ChangeRow<'a> {
     pub result: Cow<'static, str>,
     /// Whether it took effect (or would, in a dry run).
     pub ok: bool,
+}
+
+impl ChangeRow<'_> {
+    /// The result's badge: its words before the reason (`failed`, `created`...).
+    pub fn badge(&self) -> &str {
+        self.result
+            .split_once(": ")
+            .map_or(&self.result, |(badge, _)| badge)
+    }
+
+    /// The reason after the badge, if any.
+    pub fn reason(&self) -> &str {
+        self.result
+            .split_once(": ")
+            .map_or("", |(_, reason)| reason)
+    }
 }
 
 /// A change that did not apply, and why.
@@ -705,6 +794,45 @@ impl<'a> DocsView<'a> {
         }
     }
 
+    /// The banner's CSS modifier: the verdict's, except that a run whose names the
+    /// directory check did not find in AD is a warning, never the green (or blue) of
+    /// a scope that matches the config: those names never sync. A partial failure
+    /// or a failure keeps its own colour (the banner names the missing names too).
+    pub fn banner_class(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Changed | Verdict::NoChange if self.counts.not_in_ad > 0 => "warning",
+            _ => self.verdict_class(),
+        }
+    }
+
+    /// Whether a list of `rows` rows starts open (see [`COLLAPSE_OVER`]).
+    pub fn open(&self, rows: impl std::borrow::Borrow<usize>) -> bool {
+        starts_open(*rows.borrow())
+    }
+
+    /// A count with its noun, for a list's summary: "1 group filter", "1600 group filters".
+    pub fn n(&self, count: impl std::borrow::Borrow<usize>, one: &str, many: &str) -> String {
+        let count = *count.borrow();
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+
+    /// Whether the page has a list to filter.
+    pub fn has_lists(&self) -> bool {
+        !(self.groups.is_empty()
+            && self.users.is_empty()
+            && self.unmanaged.is_empty()
+            && self.changes.is_empty()
+            && self.failed.is_empty()
+            && self.impact.as_ref().is_none_or(|i| {
+                i.losing.is_empty() && i.keeping.is_empty() && i.removed_groups.is_empty()
+            }))
+    }
+
+    /// The page's Content-Security-Policy.
+    pub fn csp(&self) -> &'static str {
+        page_csp()
+    }
+
     /// Renders the standalone page (`index.html`).
     pub fn page(&self) -> Result<String, askama::Error> {
         Page { v: self }.render()
@@ -739,21 +867,60 @@ impl<'a> DocsView<'a> {
     }
 }
 
+/// The banner's sentence. "Matches the config" is said only when it holds: names the
+/// directory check did not find in AD are in the config but never sync (the banner
+/// turns to a warning, see [`DocsView::banner_class`]), and filters in the scope that
+/// this config does not manage make the scope more than the config.
 fn headline(outcome: &Outcome, c: &DocsCounts) -> String {
     let done = format!(
         "{} created, {} removed, {} adopted",
         c.created, c.removed, c.adopted
     );
+    let never = match c.not_in_ad {
+        0 => String::new(),
+        1 => "1 of its names is not in Active Directory and will never sync".to_owned(),
+        n => format!("{n} of its names are not in Active Directory and will never sync"),
+    };
+    let others = match c.unmanaged {
+        0 => String::new(),
+        1 => "1 filter in the scope is not managed by this config".to_owned(),
+        n => format!("{n} filters in the scope are not managed by this config"),
+    };
+    // "the config is applied (...), but ...; ..." when something makes "matches" untrue.
+    let but = |applied: String| -> String {
+        match (never.is_empty(), others.is_empty()) {
+            (true, true) => format!("{applied}."),
+            (false, true) => format!("{applied}, but {never}."),
+            (true, false) => format!("{applied}; {others} (listed below)."),
+            (false, false) => format!("{applied}, but {never}; {others} (listed below)."),
+        }
+    };
+    let misleading = c.not_in_ad > 0 || c.unmanaged > 0;
     match outcome.verdict {
         _ if outcome.note.is_some() && outcome.plan.is_none() => {
             "nothing was changed (see the note below).".to_owned()
         }
         Verdict::Failed => "nothing was changed.".to_owned(),
+        Verdict::NoChange if misleading => {
+            but("every filter of the config was already in the sync scope".to_owned())
+        }
         Verdict::NoChange => "the sync scope already matched the config.".to_owned(),
-        Verdict::Changed if outcome.dry_run => format!(
-            "this run would create {} and remove {} filter(s), and adopt {}.",
-            c.created, c.removed, c.adopted
-        ),
+        Verdict::Changed if outcome.dry_run => {
+            let would = format!(
+                "this run would create {} and remove {} filter(s), and adopt {}",
+                c.created, c.removed, c.adopted
+            );
+            match c.not_in_ad {
+                0 => format!("{would}."),
+                1 => format!(
+                    "{would}; 1 name of the config is not in Active Directory and would never sync."
+                ),
+                n => format!(
+                    "{would}; {n} names of the config are not in Active Directory and would never sync."
+                ),
+            }
+        }
+        Verdict::Changed if misleading => but(format!("the config is applied ({done})")),
         Verdict::Changed => format!("the sync scope now matches the config ({done})."),
         Verdict::PartialFailure => format!(
             "{done}; {} change(s) did not apply (listed below). The changes that succeeded stay, and the next run retries the rest.",
@@ -815,7 +982,12 @@ mod tests {
     fn page_and_snippet_escape_every_hostile_name_description_and_reason() {
         let outcome = sample(Verdict::PartialFailure, false, 16, true);
         let v = view(&outcome);
-        for html in [v.page().unwrap(), v.snippet().unwrap()] {
+        // The page's one script is its own filter box, nothing the data made.
+        let page = v.page().unwrap();
+        let own = format!("<script>{}</script>", page_script());
+        assert_eq!(page.matches("<script").count(), 1);
+        assert!(page.contains(&own));
+        for html in [page.replace(&own, ""), v.snippet().unwrap()] {
             for raw in ["<script", "<img", "<svg", "<b>", "<i>", "\"quoted\""] {
                 assert!(!html.contains(raw), "{raw} reached the HTML unescaped");
             }
@@ -914,7 +1086,10 @@ mod tests {
         let page = view.page().unwrap();
         let row = page
             .lines()
-            .find(|l| l.contains(&format!("<bdi>{}</bdi></th>", typo.name)))
+            .find(|l| {
+                l.contains(&format!("<bdi>{}</bdi></th>", typo.name))
+                    && l.contains("syncscope-status--")
+            })
             .unwrap();
         assert!(
             row.contains("syncscope-status--notfound\">not in AD</span> <span class=\"syncscope-detail\">no such name in the directory"),
@@ -947,7 +1122,10 @@ mod tests {
         let page = with_typo.page().unwrap();
         let row = page
             .lines()
-            .find(|l| l.contains(&format!("<bdi>{}</bdi></th>", typo.name)))
+            .find(|l| {
+                l.contains(&format!("<bdi>{}</bdi></th>", typo.name))
+                    && l.contains("syncscope-status--")
+            })
             .unwrap();
         assert!(
             row.contains("never syncs: Active Directory has no such group"),
@@ -1245,6 +1423,283 @@ mod tests {
             ],
         );
         assert!(!v.has_plan);
+        assert!(
+            !v.has_lists() && !page.contains("id=\"syncscope-q\""),
+            "no list, no filter box"
+        );
+    }
+
+    /// The outcome with every name in AD and no filter outside the config.
+    fn clean(mut outcome: Outcome) -> Outcome {
+        if let Some(plan) = outcome.plan.as_mut() {
+            plan.actions.retain(|a| a.op != Op::Unmanaged);
+        }
+        if let Some(directory) = outcome.directory.as_mut() {
+            for entry in &mut directory.entries {
+                entry.status = AdStatus::InAd {
+                    members: Some(1),
+                    nested_groups: Some(0),
+                };
+            }
+        }
+        outcome
+    }
+
+    /// The banner's class and headline, and whether it links to the names not in AD.
+    fn banner(outcome: &Outcome) -> (&'static str, String, bool) {
+        let v = view(outcome);
+        let page = v.page().unwrap();
+        let links = page.contains("<a href=\"#syncscope-not-in-ad\">");
+        (v.banner_class(), v.headline.clone(), links)
+    }
+
+    #[test]
+    fn the_banner_says_matches_the_config_only_when_it_holds() {
+        // Everything in AD, nothing unmanaged: green, "matches the config".
+        let (class, headline, links) = banner(&clean(sample(Verdict::Changed, false, 16, false)));
+        assert_eq!(class, "changed");
+        assert!(
+            headline.starts_with("the sync scope now matches the config ("),
+            "{headline}"
+        );
+        assert!(!links);
+        let (class, headline, links) = banner(&clean(sample(Verdict::NoChange, false, 16, false)));
+        assert_eq!(
+            (class, headline.as_str(), links),
+            (
+                "nochange",
+                "the sync scope already matched the config.",
+                false
+            )
+        );
+
+        // Names not in AD: a warning that counts them and links to their list.
+        let typos = sample(Verdict::Changed, false, 16, false);
+        let missing = view(&typos).counts.not_in_ad;
+        assert!(missing > 1);
+        let (class, headline, links) = banner(&typos);
+        assert_eq!(class, "warning");
+        assert!(!headline.contains("matches"), "{headline}");
+        contains_all(
+            &headline,
+            &[
+                "the config is applied (",
+                &format!(
+                    "but {missing} of its names are not in Active Directory and will never sync"
+                ),
+            ],
+        );
+        assert!(links);
+        let page = view(&typos).page().unwrap();
+        contains_all(
+            &page,
+            &[
+                "syncscope-banner syncscope-banner--warning",
+                &format!(
+                    "<a href=\"#syncscope-not-in-ad\">The {missing} names not in Active Directory</a>"
+                ),
+                "<h2 id=\"syncscope-not-in-ad\">Names not in Active Directory</h2>",
+                "<caption>Names of the config that are not in Active Directory</caption>",
+            ],
+        );
+        let listed = page
+            .split("id=\"syncscope-not-in-ad\"")
+            .nth(1)
+            .unwrap()
+            .split("</table>")
+            .next()
+            .unwrap()
+            .matches("<tr><th scope=\"row\">")
+            .count();
+        assert_eq!(listed, missing, "every name not in AD is listed once");
+        assert!(!page.contains("syncscope-banner syncscope-banner--changed"));
+
+        let (class, headline, links) = banner(&sample(Verdict::NoChange, false, 16, false));
+        assert_eq!(class, "warning");
+        assert!(
+            headline.contains("will never sync") && !headline.contains("matched"),
+            "{headline}"
+        );
+        assert!(links);
+
+        // A dry run says they would never sync.
+        let (class, headline, links) = banner(&sample(Verdict::Changed, true, 16, false));
+        assert_eq!(class, "warning");
+        assert!(
+            headline.contains("are not in Active Directory and would never sync."),
+            "{headline}"
+        );
+        assert!(links);
+
+        // A partial failure and a failure keep their colour, and still link the list.
+        let (class, _, links) = banner(&sample(Verdict::PartialFailure, false, 16, false));
+        assert_eq!((class, links), ("partial", true));
+        let (class, headline, links) = banner(&sample(Verdict::Failed, false, 16, false));
+        assert_eq!(
+            (class, headline.as_str(), links),
+            ("failed", "nothing was changed.", true)
+        );
+
+        // Filters outside the config: the scope is more than the config; not a warning
+        // (managed mode leaves them alone by design), but never "matches the config".
+        let mut outside = clean(sample(Verdict::Changed, false, 16, false));
+        outside.plan.as_mut().unwrap().actions.push(samples::action(
+            Op::Unmanaged,
+            FilterKind::Group,
+            "Console-Added",
+        ));
+        let (class, headline, links) = banner(&outside);
+        assert_eq!(class, "changed");
+        assert!(!headline.contains("matches"), "{headline}");
+        assert!(
+            headline
+                .ends_with("; 1 filter in the scope is not managed by this config (listed below)."),
+            "{headline}"
+        );
+        assert!(!links);
+    }
+
+    #[test]
+    fn lists_over_the_threshold_start_collapsed_with_their_count_and_short_ones_open() {
+        assert!(starts_open(0) && starts_open(COLLAPSE_OVER));
+        assert!(!starts_open(COLLAPSE_OVER + 1));
+        let short = view(&sample(Verdict::Changed, false, 7, false))
+            .page()
+            .unwrap();
+        let long_outcome = sample(Verdict::Changed, false, 100, false);
+        let long = view(&long_outcome);
+        let rows = long.groups.len();
+        assert!(rows > COLLAPSE_OVER);
+        let page = long.page().unwrap();
+        let summary = |page: &str, noun: &str| -> String {
+            let at = page
+                .find(&format!(" {noun}<span class=\"syncscope-shown\">"))
+                .unwrap();
+            let start = page[..at].rfind("<details").unwrap();
+            page[start..at].to_owned()
+        };
+        let groups = summary(&page, "group filters");
+        assert!(
+            groups.starts_with("<details class=\"syncscope-list\">\n<summary>"),
+            "{groups}"
+        );
+        assert!(groups.ends_with(&format!("<summary>{rows}")), "{groups}");
+        // The one user filter: open.
+        let users = summary(&page, "user filter");
+        assert!(
+            users.starts_with("<details class=\"syncscope-list\" open>"),
+            "{users}"
+        );
+        let short_groups = summary(&short, "group filters");
+        assert!(
+            short_groups.starts_with("<details class=\"syncscope-list\" open>"),
+            "{short_groups}"
+        );
+        // Every table sits in a labelled, focusable scroll region inside its list.
+        assert_eq!(
+            page.matches("<table ").count(),
+            page.matches("<div class=\"syncscope-scroll\" role=\"region\" aria-label=\"")
+                .count()
+        );
+        assert_eq!(
+            page.matches("<table ").count(),
+            page.matches("<details ").count()
+        );
+    }
+
+    #[test]
+    fn the_page_has_a_hidden_filter_box_and_a_csp_that_admits_only_its_own_style_and_script() {
+        let outcome = sample(Verdict::Changed, false, 16, true);
+        let v = view(&outcome);
+        let page = v.page().unwrap();
+        let between = |open: &str, close: &str| -> Vec<String> {
+            page.split(open)
+                .skip(1)
+                .map(|rest| rest.split(close).next().unwrap().to_owned())
+                .collect()
+        };
+        let (styles, scripts) = (
+            between("<style>", "</style>"),
+            between("<script>", "</script>"),
+        );
+        assert_eq!((styles.len(), scripts.len()), (1, 1));
+        let csp = format!(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src '{}'; script-src '{}'; base-uri 'none'; form-action 'none'\">",
+            csp_hash(&styles[0]),
+            csp_hash(&scripts[0])
+        )
+        .replace('\'', "&#39;");
+        assert!(page.contains(&csp), "{csp}");
+        assert!(page.find(&csp).unwrap() < page.find("<style>").unwrap());
+        assert_eq!(scripts[0], SCRIPT.trim_end());
+        for marker in ["{{", "{%", "{#"] {
+            assert!(
+                !SCRIPT.contains(marker),
+                "the script would be read as a template"
+            );
+        }
+        contains_all(
+            &page,
+            &[
+                "<div id=\"syncscope-filter\" class=\"syncscope-filter\" role=\"search\" hidden>",
+                "<label for=\"syncscope-q\">Filter the lists by name or description</label>",
+                "<input id=\"syncscope-q\" type=\"search\"",
+                "role=\"status\"",
+                "<table class=\"syncscope-table\" data-syncscope-cols=\"2\">",
+            ],
+        );
+        // The snippet lives in someone else's page: no script, no box, no policy.
+        let snippet = v.snippet().unwrap();
+        for absent in [
+            "<script",
+            "id=\"syncscope-filter\"",
+            "<input",
+            "Content-Security-Policy",
+        ] {
+            assert!(!snippet.contains(absent), "the snippet holds {absent}");
+        }
+        assert!(snippet.contains("<details class=\"syncscope-list\""));
+    }
+
+    #[test]
+    fn badges_hold_only_short_words_that_never_break_and_reasons_follow_them() {
+        let outcome = sample(Verdict::PartialFailure, false, 16, false);
+        let v = view(&outcome);
+        let page = v.page().unwrap();
+        let not_added = v
+            .groups
+            .iter()
+            .find(|r| matches!(r.scope, ScopeState::NotAdded { .. }))
+            .unwrap();
+        let reason = not_added.scope.reason().unwrap();
+        assert!(page.contains(&format!(
+            "<span class=\"syncscope-scope--problem\">not added</span> <span class=\"syncscope-detail\">{reason}</span>"
+        )));
+        assert!(page.contains("<span class=\"syncscope-scope--problem\">failed</span> <span class=\"syncscope-detail\">AccessDeniedException"));
+        assert!(page.contains("<span class=\"syncscope-scope--ok\">added in this run</span>"));
+        for badge in page.split("<span class=\"syncscope-s").skip(1) {
+            let words = badge.split('>').nth(1).unwrap().split('<').next().unwrap();
+            assert!(
+                words.len() <= 40 && !words.contains(": "),
+                "a long badge: {words:?}"
+            );
+        }
+        let rule = CSS
+            .lines()
+            .find(|l| l.contains("white-space: nowrap"))
+            .unwrap();
+        for class in ["synced", "pending", "notfound", "unknown"] {
+            assert!(
+                rule.contains(&format!(".syncscope-status--{class}")),
+                "{class}"
+            );
+        }
+        for class in ["ok", "planned", "problem"] {
+            assert!(
+                rule.contains(&format!(".syncscope-scope--{class}")),
+                "{class}"
+            );
+        }
     }
 
     #[test]
@@ -1254,5 +1709,24 @@ mod tests {
         let page = v.page().unwrap();
         assert!(v.groups.len() >= 1600);
         assert!(page.matches("<tr><th scope=\"row\">").count() >= 1600);
+    }
+
+    #[test]
+    fn five_thousand_groups_render_no_bigger_than_before_the_filter_box() {
+        // Before the filter box, the collapsed lists and the list of names not in AD,
+        // these pages were 2,998,389 and 4,040,477 bytes: what they added per row, the
+        // single-class badges paid back.
+        for (hostile, before) in [(false, 2_998_389), (true, 4_040_477)] {
+            let outcome = sample(Verdict::Changed, false, 5000, hostile);
+            let v = view(&outcome);
+            let page = v.page().unwrap();
+            assert_eq!(v.groups.len(), 4000);
+            assert!(
+                page.len() < before,
+                "{} bytes (hostile: {hostile})",
+                page.len()
+            );
+            assert!(!v.open(v.groups.len()));
+        }
     }
 }

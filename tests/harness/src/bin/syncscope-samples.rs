@@ -1,5 +1,5 @@
 //! `syncscope-samples`: writes every sample card (both formats) and pages for a
-//! selection of sample outcomes into `build/samples/{cards,docs}/` (or
+//! selection of sample outcomes (and a page of 5,000 groups) into `build/samples/{cards,docs}/` (or
 //! `$SYNCSCOPE_SAMPLES_DIR`), for `tests/browser/check.mjs` (`task browser`).
 
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use syncscope_core::card;
 use syncscope_core::config::CardFormat;
 use syncscope_core::docs::DocsView;
-use syncscope_core::outcome::{Outcome, Trigger};
+use syncscope_core::outcome::{Outcome, Trigger, Verdict};
 use syncscope_core::samples::{self, WEBSITE};
 
 /// The pages written (each as page, snippet and groups.json).
@@ -77,13 +77,24 @@ fn write_samples(root: &Path) -> Result<(usize, usize), String> {
             written.0 += 1;
         }
     }
-    for (label, o) in outcomes.iter().filter(|(l, _)| PAGES.contains(&l.as_str())) {
+    // The largest page: 5,000 groups of hostile names (no card: the cards' samples
+    // stop at 2,000, and their size budget is tested there).
+    let largest = (
+        "changed-5000-hostile".to_owned(),
+        samples::created(Verdict::Changed, false, 5000, true),
+    );
+    for (label, o) in outcomes
+        .iter()
+        .filter(|(l, _)| PAGES.contains(&l.as_str()))
+        .chain([&largest])
+    {
         let view = DocsView::build(o, &samples::enrichment(o));
         let page = view.page().map_err(|e| format!("{label}: {e}"))?;
         write(&docs.join(format!("{label}.index.html")), page)?;
         write(&docs.join(format!("{label}.groups.json")), view.json())?;
         written.1 += 2;
-        // The 2,000-group snippet is the page's content again; its page is checked.
+        // The snippets of thousands of groups are the page's content again; their
+        // pages are checked.
         if o.plan.as_ref().is_none_or(|p| p.actions.len() < 1000) {
             let snippet = view.snippet().map_err(|e| format!("{label}: {e}"))?;
             write(&docs.join(format!("{label}.snippet.html")), snippet)?;
