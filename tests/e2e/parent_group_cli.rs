@@ -244,3 +244,32 @@ fn doctor_checks_the_parent_group_and_probes_both_writes_without_changing_anythi
         "{out}"
     );
 }
+
+/// docs/engines.md, "Move back": `plan --engine sync-filters` of a parent-group config
+/// plans the individual filters the move back creates.
+#[test]
+fn plan_with_the_sync_filters_engine_shows_the_filters_the_move_back_creates() {
+    let world = World::with(WorldOptions {
+        existing: vec![("GROUP", PARENT_GROUP.to_owned())],
+        directories: vec![parent_directory(&["AWS-Admins", "AWS-Dev"], &[], &[])],
+        ..Default::default()
+    });
+    let config = parent_config_file(&world, &["AWS-Admins", "AWS-Dev"]);
+    let (code, out, err) = world.cli(&[
+        "plan",
+        "--config",
+        &config,
+        "--engine",
+        "sync-filters",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let parsed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(parsed["counts"]["create"], 2, "{parsed:#}");
+    assert_eq!(
+        parsed["counts"]["unmanaged"], 1,
+        "the parent's own filter: {parsed:#}"
+    );
+    assert_eq!(world.write_calls(), 0, "a plan writes nothing");
+}
