@@ -519,7 +519,7 @@ async fn parent_group(
                 if listing
                     .filters
                     .iter()
-                    .any(|f| f.kind == FilterKind::Group && f.name.eq_ignore_ascii_case(group)) =>
+                    .any(|f| syncscope_core::migration::is_parent_filter(f, group)) =>
             {
                 Check::Ok(
                     "a group filter of the sync profile: Identity Center syncs its members".into(),

@@ -123,7 +123,7 @@ pub async fn ensure_parent(
         .filters;
     let in_scope = filters
         .iter()
-        .any(|f| f.kind == FilterKind::Group && f.name.eq_ignore_ascii_case(group));
+        .any(|f| migration::is_parent_filter(f, group));
     match (in_scope, dry_run) {
         (true, _) => println!("    its sync filter: in the sync scope; nothing to do"),
         (false, true) => println!("    its sync filter: not in the sync scope; would add it"),

@@ -53,6 +53,12 @@ pub struct Migration {
     pub staying: Vec<CurrentFilter>,
 }
 
+/// Whether `filter` is the parent group's own filter (a group of that name, compared
+/// as AD compares names).
+pub fn is_parent_filter(filter: &CurrentFilter, parent: &str) -> bool {
+    filter.kind == FilterKind::Group && name_key(&filter.name) == name_key(parent)
+}
+
 /// What moves where, from the config's names, the sync scope's filters and the parent
 /// group's direct members (users and groups).
 pub fn migration(
@@ -63,8 +69,7 @@ pub fn migration(
 ) -> Migration {
     let members: HashSet<ScopeKey> = members.iter().map(Keyed::key).collect();
     let listed: HashSet<ScopeKey> = filters.iter().map(Keyed::key).collect();
-    let is_parent =
-        |f: &CurrentFilter| f.kind == FilterKind::Group && name_key(&f.name) == name_key(parent);
+    let is_parent = |f: &CurrentFilter| is_parent_filter(f, parent);
     let names = desired
         .filters
         .iter()
