@@ -25,6 +25,10 @@ pub struct Person {
     pub display_name: String,
     /// The identity store's user id.
     pub user_id: String,
+    /// The account and permission set pairs the plan takes from them (empty when the
+    /// access map was not read, or they lose none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loses: Vec<crate::access::Grant>,
 }
 
 /// A user who keeps access, and through what.
@@ -36,6 +40,9 @@ pub struct Kept {
     /// The group that stays in scope and holds them (its display name), or
     /// `user filter`.
     pub through: String,
+    /// The account and permission set pairs they keep (when the access map was read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keeps: Vec<crate::access::Grant>,
 }
 
 /// What the identity store knows of a group's members.
@@ -92,6 +99,10 @@ pub struct Impact {
     /// Why the figures are only a lower bound (None: the impact is complete).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub partial: Option<String>,
+    /// Whether the access map was read for the users above, and what it lacks (None:
+    /// not read; the users' `loses` and `keeps` are then empty).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub access: Option<crate::access::AccessRead>,
 }
 
 /// The number of days after which the identity store disables a user who left the scope.
@@ -306,6 +317,7 @@ pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
             Some(through) => keeping.push(Kept {
                 person: person.clone(),
                 through,
+                keeps: Vec::new(),
             }),
             None => losing.push(person.clone()),
         }
@@ -332,6 +344,7 @@ pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
         losing,
         keeping,
         partial: (!gaps.is_empty()).then(|| gaps.join("; ")),
+        access: None,
     }
 }
 
@@ -340,7 +353,7 @@ pub fn assess(plan: &Plan, needs: &Needs, facts: &StoreFacts) -> Impact {
 pub enum PeopleGuardTripped {
     /// More users would lose access than the limit allows.
     #[error(
-        "refusing to disable {at_least}{losing} user(s): they lose AWS access {DISABLED_AFTER_DAYS} days after this change (no group that stays holds them), and SSO.DeletionGuard.MaxUsersLosingAccess allows at most {max}. Nothing was changed. If this is intended, set SSO.DeletionGuard.MaxUsersLosingAccess to at least {losing} in the config and deploy again"
+        "refusing to disable {at_least}{losing} user(s): they lose AWS access {DISABLED_AFTER_DAYS} days after this change (no group that stays holds them){lost}, and SSO.DeletionGuard.MaxUsersLosingAccess allows at most {max}. Nothing was changed. If this is intended, set SSO.DeletionGuard.MaxUsersLosingAccess to at least {losing} in the config and deploy again"
     )]
     TooMany {
         /// Users losing access (a lower bound when `at_least` is not empty).
@@ -349,6 +362,9 @@ pub enum PeopleGuardTripped {
         at_least: &'static str,
         /// The configured limit.
         max: u32,
+        /// `; they lose …` naming the account and permission set pairs (empty when
+        /// the access map was not read).
+        lost: String,
     },
     /// The impact is partial and what is known stays within the limit: it cannot be
     /// told whether the plan keeps to it.
@@ -371,17 +387,22 @@ pub fn check_people_guard(impact: &Impact, max: Option<u32>) -> Result<(), Peopl
     let Some(max) = max else { return Ok(()) };
     let losing = impact.losing.len();
     let within = u32::try_from(losing).is_ok_and(|n| n <= max);
+    let lost = crate::access::lost_summary(impact, 10)
+        .map(|pairs| format!("; they lose {pairs}"))
+        .unwrap_or_default();
     match (&impact.partial, within) {
         (None, true) => Ok(()),
         (None, false) => Err(PeopleGuardTripped::TooMany {
             losing,
             at_least: "",
             max,
+            lost,
         }),
         (Some(_), false) => Err(PeopleGuardTripped::TooMany {
             losing,
             at_least: "at least ",
             max,
+            lost,
         }),
         (Some(why), true) => Err(PeopleGuardTripped::Unknown {
             losing,
@@ -404,6 +425,7 @@ mod tests {
             user_name: format!("{name}@{DOMAIN}"),
             display_name: format!("Display {name}"),
             user_id: format!("u-{name}"),
+            loses: Vec::new(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The pure core of syncscope: data in, data out, no I/O and no async.
 //!
 //! # Layout
+//! - [`access`]: the access map: what each principal grants (permission sets in
+//!   accounts), what users lose and keep with a plan, and the hygiene findings.
 //! - [`arn`]: Amazon Resource Names, taken apart in one place.
 //! - [`card`]: Teams cards (Adaptive Card 1.4 in a Workflows envelope, or a legacy
 //!   MessageCard) from an outcome, under a size budget.
@@ -52,6 +54,7 @@
 // The settings table is sorted by a recursive macro, two steps an entry.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod arn;
 pub mod card;
 pub mod cfn;

@@ -287,6 +287,7 @@ mod tests {
                     user_name: format!("user{i}"),
                     display_name: format!("User {i}"),
                     user_id: format!("u-{i}"),
+                    loses: Vec::new(),
                 })
                 .collect(),
             ..Impact::default()

@@ -373,11 +373,13 @@ pub fn sample_impact(plan: &Plan, hostile: bool) -> Option<crate::impact::Impact
                         user_name: format!("{user}@{DOMAIN}"),
                         display_name: format!("{} {user}", ["Ann", "Bob", "Cy"][j]),
                         user_id: format!("u-{i:04}-{j}"),
+                        loses: sample_grants(i, if j == 0 { 1 } else { 2 }),
                     };
                     if j == 0 {
                         impact.keeping.push(Kept {
                             person,
                             through: format!("AWS-Kept-Group@{DOMAIN}"),
+                            keeps: vec![sample_grant(3, "ReadOnlyAccess")],
                         });
                     } else {
                         impact.losing.push(person);
@@ -395,7 +397,37 @@ pub fn sample_impact(plan: &Plan, hostile: bool) -> Option<crate::impact::Impact
             _ => {}
         }
     }
+    impact.access = Some(crate::access::AccessRead::default());
     (!impact.removed_groups.is_empty() || !impact.added_groups.is_empty()).then_some(impact)
+}
+
+/// The sample accounts: a name and an id each.
+const SAMPLE_ACCOUNTS: [(&str, &str); 4] = [
+    ("payments-prod", "111122223333"),
+    ("payments-test", "222233334444"),
+    ("shared-services", "333344445555"),
+    ("audit", "444455556666"),
+];
+
+/// A sample grant: `set` in the `n`th sample account.
+pub fn sample_grant(n: usize, set: &str) -> crate::access::Grant {
+    let (name, id) = SAMPLE_ACCOUNTS[n % SAMPLE_ACCOUNTS.len()];
+    crate::access::Grant {
+        account_id: id.to_owned(),
+        account_name: Some(name.to_owned()),
+        permission_set: set.to_owned(),
+        session_duration: Some("PT8H".to_owned()),
+    }
+}
+
+/// `count` sample grants for the `i`th group.
+pub fn sample_grants(i: usize, count: usize) -> Vec<crate::access::Grant> {
+    let sets = ["AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess"];
+    let mut grants: Vec<_> = (0..count)
+        .map(|k| sample_grant(i + k, sets[(i + k) % sets.len()]))
+        .collect();
+    crate::access::tidy(&mut grants);
+    grants
 }
 
 /// An outcome with no plan: the run failed before reading the scope.

@@ -203,6 +203,7 @@ impl IdentityStoreReader {
             user_name: described.user_name().unwrap_or_default().to_owned(),
             display_name: described.display_name().unwrap_or_default().to_owned(),
             user_id: user_id.to_owned(),
+            loses: Vec::new(),
         };
         let mut groups = Vec::new();
         let mut pages = self
