@@ -25,7 +25,7 @@ use crate::directory::DirectoryCheck;
 use crate::names::CiRepository;
 use crate::store::ParameterNames;
 use crate::synth::{
-    directory_read_statement, get_att, identity_center_region, identity_store_statement, lit,
+    access_map_statements, directory_read_statement, get_att, identity_center_region, identity_store_statement, lit,
     parent_group_read_statement, reference, render, ssm_statement, sub, sync_profile_arn,
 };
 
@@ -193,6 +193,8 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
             "Resource": "*",
         }),
     ];
+    // The plan names what users lose: the same reads as the function's access map.
+    statements.extend(access_map_statements());
     if config.sso.directory_check != DirectoryCheck::Off {
         statements.push(directory_read_statement(config, &region));
     }
@@ -407,7 +409,9 @@ mod tests {
                 if st["Resource"] == "*" {
                     let a = actions(st);
                     assert!(
-                        a == ["sso:ListInstances"] || a == ["sts:GetCallerIdentity"],
+                        a == ["sso:ListInstances"]
+                            || a == ["sts:GetCallerIdentity"]
+                            || a == ["organizations:ListAccounts"],
                         "only actions without a resource type may use *: {st}"
                     );
                 }
@@ -469,6 +473,7 @@ mod tests {
                 "identitystore:ListGroupMemberships",
                 "identitystore:ListGroupMembershipsForMember",
                 "identitystore:ListGroups",
+                "organizations:ListAccounts",
                 "s3:ListBucket",
                 "ssm:GetParameter",
                 "ssm:GetParameter",
@@ -476,7 +481,12 @@ mod tests {
                 "ssm:GetParametersByPath",
                 "ssm:GetParametersByPath",
                 "ssm:GetParametersByPath",
+                "sso:DescribePermissionSet",
+                "sso:ListAccountAssignments",
+                "sso:ListAccountAssignmentsForPrincipal",
+                "sso:ListAccountsForProvisionedPermissionSet",
                 "sso:ListInstances",
+                "sso:ListPermissionSets",
                 "sts:GetCallerIdentity",
             ]
         );

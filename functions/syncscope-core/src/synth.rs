@@ -579,14 +579,15 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
     if config.sso.directory_check != DirectoryCheck::Off {
         statements.extend(directory_statements(config, &region));
     }
-    if config.sso.identity_store_id.is_none() {
-        statements.push(json!({
-            "Sid": "FindIdentityStore",
-            "Effect": "Allow",
-            "Action": "sso:ListInstances",
-            "Resource": "*",
-        }));
-    }
+    // The instance's ARN (the access map asks for it) and, without IdentityStoreId,
+    // its identity store.
+    statements.push(json!({
+        "Sid": "FindIdentityStore",
+        "Effect": "Allow",
+        "Action": "sso:ListInstances",
+        "Resource": "*",
+    }));
+    statements.extend(access_map_statements());
     match &deployed_webhook(config, names) {
         WebhookRef::Ssm(name) => {
             statements.push(json!({
@@ -652,6 +653,36 @@ pub fn policy_statements(config: &Config, names: &ParameterNames) -> Vec<Value> 
         "Resource": get_att(ids::LOG_GROUP, "Arn"),
     }));
     statements
+}
+
+/// The access map's reads: the assignments and permission sets of the IAM Identity
+/// Center instance (`ReadAccessMap`, reads only), and the accounts' names
+/// (`NameAccounts`: `organizations:ListAccounts` takes no resource).
+pub(crate) fn access_map_statements() -> [Value; 2] {
+    [
+        json!({
+            "Sid": "ReadAccessMap",
+            "Effect": "Allow",
+            "Action": [
+                "sso:DescribePermissionSet",
+                "sso:ListAccountAssignments",
+                "sso:ListAccountAssignmentsForPrincipal",
+                "sso:ListAccountsForProvisionedPermissionSet",
+                "sso:ListPermissionSets",
+            ],
+            "Resource": [
+                sub("arn:${AWS::Partition}:sso:::instance/*"),
+                sub("arn:${AWS::Partition}:sso:::permissionSet/*/*"),
+                sub("arn:${AWS::Partition}:sso:::account/*"),
+            ],
+        }),
+        json!({
+            "Sid": "NameAccounts",
+            "Effect": "Allow",
+            "Action": "organizations:ListAccounts",
+            "Resource": "*",
+        }),
+    ]
 }
 
 /// The identity store reads (`ReadIdentityStore`): groups and their members for the
@@ -1160,10 +1191,9 @@ mod tests {
             };
             assert!(actions.iter().all(|a| !a.contains('*')), "{st}");
             if st["Resource"] == "*" {
-                assert_eq!(
-                    actions,
-                    ["sso:ListInstances"],
-                    "only a non-restrictable action may use *"
+                assert!(
+                    actions == ["sso:ListInstances"] || actions == ["organizations:ListAccounts"],
+                    "only a non-restrictable action may use *: {actions:?}"
                 );
             }
         }
@@ -1253,7 +1283,8 @@ mod tests {
                 "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/d-0123456789"
             )
         );
-        assert!(!s.text.contains("sso:ListInstances"));
+        // The instance's ARN is still looked up (the access map asks for it).
+        assert_eq!(statement(&s, "FindIdentityStore")["Action"], "sso:ListInstances");
         let read = statement(&s, "ReadTeamsWebhook");
         assert_eq!(read["Action"], "secretsmanager:GetSecretValue");
         assert_eq!(

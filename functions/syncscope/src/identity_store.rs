@@ -11,11 +11,16 @@
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, MemberId, UniqueAttribute};
 use futures_util::StreamExt;
+use std::collections::{HashMap, HashSet};
+
+use syncscope_core::access;
 use syncscope_core::docs::{Enrichment, Lookup};
 use syncscope_core::impact::{self, Impact, Needs, Person, StoreFacts};
 use syncscope_core::names::NameMap;
 use syncscope_core::plan::Plan;
 use tokio::time::Instant;
+
+use crate::access::Principal;
 
 /// Why the identity store could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +42,24 @@ pub enum IdentityStoreError {
     OutOfTime,
 }
 
-/// Reads groups and memberships from the identity store.
+/// Reads groups and memberships from the identity store, and (in
+/// [`crate::access`]) the assignments of IAM Identity Center.
 #[derive(Debug, Clone)]
 pub struct IdentityStoreReader {
     store: aws_sdk_identitystore::Client,
-    admin: aws_sdk_ssoadmin::Client,
+    pub(crate) admin: aws_sdk_ssoadmin::Client,
+    pub(crate) organizations: aws_sdk_organizations::Client,
     region: String,
-    /// The instance's identity store, once found (the impact and the docs both ask).
-    instance_store: std::sync::Arc<tokio::sync::OnceCell<String>>,
+    /// The region's IAM Identity Center instances (ARN, identity store), once listed
+    /// (the impact, the access map and the docs all ask).
+    instances: std::sync::Arc<tokio::sync::OnceCell<Vec<Instance>>>,
+}
+
+/// An IAM Identity Center instance: its ARN and its identity store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Instance {
+    pub(crate) arn: String,
+    pub(crate) store: String,
 }
 
 /// What the enrichment found, and the warnings it wants on the outcome.
@@ -68,14 +83,21 @@ impl IdentityStoreReader {
         );
         let admin = aws_sdk_ssoadmin::Client::from_conf(
             aws_sdk_ssoadmin::config::Builder::from(sdk)
+                .region(region_cfg.clone())
+                .build(),
+        );
+        // Organizations is global: the SDK resolves its one endpoint from any region.
+        let organizations = aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(sdk)
                 .region(region_cfg)
                 .build(),
         );
         Self {
             store,
             admin,
+            organizations,
             region: region.to_owned(),
-            instance_store: std::sync::Arc::default(),
+            instances: std::sync::Arc::default(),
         }
     }
 
@@ -90,22 +112,42 @@ impl IdentityStoreReader {
         if let Some(id) = configured {
             return Ok(id.to_owned());
         }
-        self.instance_store
-            .get_or_try_init(|| self.instance_store_id())
-            .await
-            .cloned()
+        Ok(self.instance(None).await?.store)
     }
 
-    async fn instance_store_id(&self) -> Result<String, IdentityStoreError> {
-        let out = self.admin.list_instances().send().await.map_err(|e| {
-            IdentityStoreError::ListInstances(crate::http::sdk_error(&e).to_string())
-        })?;
-        out.instances()
+    /// The instance of the identity store `configured` (None: the first instance),
+    /// from one `ListInstances`, kept.
+    pub(crate) async fn instance(
+        &self,
+        configured: Option<&str>,
+    ) -> Result<Instance, IdentityStoreError> {
+        let instances = self
+            .instances
+            .get_or_try_init(|| self.list_instances())
+            .await?;
+        instances
             .iter()
-            .find_map(|i| i.identity_store_id().map(str::to_owned))
+            .find(|i| configured.is_none_or(|store| i.store == store))
+            .cloned()
             .ok_or_else(|| IdentityStoreError::NoInstance {
                 region: self.region.clone(),
             })
+    }
+
+    async fn list_instances(&self) -> Result<Vec<Instance>, IdentityStoreError> {
+        let out = self.admin.list_instances().send().await.map_err(|e| {
+            IdentityStoreError::ListInstances(crate::http::sdk_error(&e).to_string())
+        })?;
+        Ok(out
+            .instances()
+            .iter()
+            .filter_map(|i| {
+                Some(Instance {
+                    arn: i.instance_arn()?.to_owned(),
+                    store: i.identity_store_id()?.to_owned(),
+                })
+            })
+            .collect())
     }
 
     /// Every group of the store: lower-cased display name to group id, one
@@ -349,7 +391,11 @@ impl IdentityStoreReader {
                 first.clone()
             });
         }
-        let impact = impact::assess(plan, needs, &facts);
+        let mut impact = impact::assess(plan, needs, &facts);
+        if !impact.losing.is_empty() || !impact.keeping.is_empty() {
+            self.what_users_lose(configured, &mut impact, needs, facts, concurrency, deadline)
+                .await;
+        }
         tracing::info!(
             identity_store_id = store_id,
             losing = impact.losing.len(),
@@ -358,6 +404,40 @@ impl IdentityStoreReader {
             "impact assessed"
         );
         impact
+    }
+
+    /// Fills in which account and permission set pairs each user of `impact` loses
+    /// and keeps ([`syncscope_core::access::specific`]), reading the assignments of
+    /// their groups and of themselves before `deadline`.
+    async fn what_users_lose(
+        &self,
+        configured: Option<&str>,
+        impact: &mut Impact,
+        needs: &Needs,
+        facts: StoreFacts,
+        concurrency: usize,
+        deadline: Instant,
+    ) {
+        let user_groups: HashMap<String, Vec<String>> = facts
+            .users
+            .into_iter()
+            .map(|(id, (_, groups))| (id, groups))
+            .collect();
+        let (groups, users) = access::principals_for(impact, &user_groups);
+        let principals = groups
+            .into_iter()
+            .map(Principal::Group)
+            .chain(users.into_iter().map(Principal::User))
+            .collect();
+        let map = self
+            .access(configured, principals, concurrency, deadline)
+            .await;
+        let removed: HashSet<String> = needs
+            .removed_groups
+            .iter()
+            .filter_map(|name| facts.groups.get(name).cloned())
+            .collect();
+        access::specific(impact, &user_groups, &removed, &map);
     }
 
     /// Looks up every display name, `concurrency` at a time, until `deadline`.

@@ -7,6 +7,8 @@
 //! - [`reconcile`]: load, list, plan, guard, apply, verify, record.
 //! - [`report`]: the outcome to logs, the docs bucket and Teams; problems become warnings.
 //! - [`identity_store`]: which groups Identity Center has synced, and their members.
+//! - [`access`]: the access map: each principal's permission sets in accounts
+//!   (sso-admin, Organizations' account names).
 //! - [`publish`]: the documentation into the S3 docs bucket (live and history).
 //! - [`teams`]: the webhook URL (SSM, Secrets Manager, literal) and the card's POST.
 //! - [`engine`]: what changes the scope, by `SSO.Engine`: identity-sync's filters, or a
@@ -29,6 +31,7 @@
 //!
 //! The pure core (config, planner, outcome and response models) is `syncscope-core`.
 
+pub mod access;
 pub mod app;
 pub mod aws_calls;
 pub mod cfn_response;
