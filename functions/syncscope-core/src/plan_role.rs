@@ -25,8 +25,9 @@ use crate::directory::DirectoryCheck;
 use crate::names::CiRepository;
 use crate::store::ParameterNames;
 use crate::synth::{
-    access_map_statements, directory_read_statement, get_att, identity_center_region, identity_store_statement, lit,
-    parent_group_read_statement, reference, render, ssm_statement, sub, sync_profile_arn,
+    access_map_statements, directory_read_statement, get_att, identity_center_region,
+    identity_store_statement, lit, parent_group_read_statement, reference, render, ssm_statement,
+    sub, sync_profile_arn,
 };
 
 /// The host of GitHub Actions' OIDC tokens (the provider's URL, without `https://`,

@@ -1284,7 +1284,10 @@ mod tests {
             )
         );
         // The instance's ARN is still looked up (the access map asks for it).
-        assert_eq!(statement(&s, "FindIdentityStore")["Action"], "sso:ListInstances");
+        assert_eq!(
+            statement(&s, "FindIdentityStore")["Action"],
+            "sso:ListInstances"
+        );
         let read = statement(&s, "ReadTeamsWebhook");
         assert_eq!(read["Action"], "secretsmanager:GetSecretValue");
         assert_eq!(

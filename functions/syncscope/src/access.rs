@@ -87,8 +87,19 @@ impl IdentityStoreReader {
             self.assignments(arn, principals, concurrency, deadline),
             self.account_names(deadline)
         );
-        let (strategy, Read { raw, mut gaps, calls }) = read;
-        let sets: HashSet<&str> = raw.values().flatten().map(|(_, set)| set.as_str()).collect();
+        let (
+            strategy,
+            Read {
+                raw,
+                mut gaps,
+                calls,
+            },
+        ) = read;
+        let sets: HashSet<&str> = raw
+            .values()
+            .flatten()
+            .map(|(_, set)| set.as_str())
+            .collect();
         let sets: Vec<String> = sets.into_iter().map(str::to_owned).collect();
         let described_sets = sets.len();
         let described = self
@@ -359,7 +370,10 @@ impl IdentityStoreReader {
         let in_time = drain_until(deadline, listed, |listed| match listed {
             Ok((account, set, principals, calls)) => {
                 read.calls += calls;
-                for principal in principals.into_iter().filter(|p| wanted.contains(p.as_str())) {
+                for principal in principals
+                    .into_iter()
+                    .filter(|p| wanted.contains(p.as_str()))
+                {
                     read.raw
                         .entry(principal)
                         .or_default()
@@ -425,7 +439,10 @@ impl IdentityStoreReader {
             gaps.push(format!(
                 "{} of {total} permission set(s) were not described and show as ARNs{}",
                 total - described.len(),
-                failed.first().map(|e| format!(" ({e})")).unwrap_or_default()
+                failed
+                    .first()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
             ));
         }
         described

@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`paths`]: where the workspace, its built binaries and the tool venv are.
 //! - [`moto`]: a moto server process (SSM, S3, Identity Store, sso-admin).
+//! - [`access`]: the access map's seed in moto: accounts with names, permission sets,
+//!   account assignments.
 //! - [`sink`]: an HTTP sink that records requests and answers scripted statuses
 //!   (the Teams webhook, CloudFormation's ResponseURL).
 //! - [`github`]: a stand-in for GitHub's issue-comments API (list with pagination,
@@ -17,6 +19,7 @@
 // right failure for the test that asked for it.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod access;
 pub mod github;
 pub mod lambda;
 pub mod moto;

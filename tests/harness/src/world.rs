@@ -332,6 +332,46 @@ impl World {
         users
     }
 
+    /// The id of the group `display_name` in moto's identity store `store_id`.
+    pub fn group_id(&self, store_id: &str, display_name: &str) -> String {
+        use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+        let store = aws_sdk_identitystore::Client::new(&self.sdk);
+        let attribute = UniqueAttribute::builder()
+            .attribute_path("displayName")
+            .attribute_value(aws_smithy_types::Document::String(display_name.to_owned()))
+            .build()
+            .expect("a unique attribute");
+        self.rt
+            .block_on(
+                store
+                    .get_group_id()
+                    .identity_store_id(store_id)
+                    .alternate_identifier(AlternateIdentifier::UniqueAttribute(attribute))
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("group {display_name} in moto's identity store: {e:?}"))
+            .group_id()
+            .to_owned()
+    }
+
+    /// Seeds accounts and permission sets ([`crate::access::seed`]).
+    pub fn seed_access(&self, accounts: &[&str], sets: &[&str]) -> crate::access::Seeded {
+        self.rt
+            .block_on(crate::access::seed(&self.sdk, accounts, sets))
+    }
+
+    /// Assigns a seeded permission set in a seeded account ([`crate::access::assign`]).
+    pub fn assign(
+        &self,
+        seeded: &crate::access::Seeded,
+        to: crate::access::To<'_>,
+        account: &str,
+        set: &str,
+    ) {
+        self.rt
+            .block_on(crate::access::assign(&self.sdk, seeded, to, account, set));
+    }
+
     /// The stack ARN CloudFormation would send.
     pub fn stack_id(&self) -> String {
         format!(

@@ -1,0 +1,350 @@
+//! The access map through the real binary: which accounts and permission sets each
+//! user loses or keeps with a removal (groups.json, the card, the docs page, the
+//! people guard's refusal, `syncscope plan`), partial when sso-admin does not answer
+//! in time, account ids alone without Organizations, and a principal with 0 and with
+//! 200 assignments (pagination). moto holds the organization, the permission sets and
+//! the assignments; a slow or refusing service is a local sink.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use syncscope_harness::access::{Seeded, To};
+use syncscope_harness::sink::{Reply, Sink};
+
+use crate::helpers::*;
+use crate::reporting::{adaptive, cards, get, texts};
+
+/// moto's instance has one identity store for every world: a user's handle carries
+/// the world's name (`cy.tan` becomes `cy.tan-<ns>`).
+fn handle(world: &World, name: &str) -> String {
+    format!("{name}-{}", world.ns)
+}
+
+fn user(world: &World, name: &str) -> String {
+    syncscope_harness::world::seeded_person(&handle(world, name)).0
+}
+
+/// A world whose instance's identity store holds `Stay` (ann, bob) and `Leave` (bob,
+/// cy), with `Leave` granting AdministratorAccess in payments-prod and ReadOnlyAccess
+/// in payments-test, and `Stay` ReadOnlyAccess in payments-test; after a Create.
+struct Setup {
+    world: World,
+    stay: String,
+    leave: String,
+    seeded: Seeded,
+    props: Map<String, Value>,
+    id: String,
+}
+
+fn setup(options: WorldOptions) -> Setup {
+    let world = World::with(options);
+    let stay = format!("Stay-{}", world.ns);
+    let leave = format!("Leave-{}", world.ns);
+    let store = world.instance_store_id();
+    let [ann, bob, cy] = ["ann.lee", "bob.ray", "cy.tan"].map(|n| handle(&world, n));
+    world.seed_identity_store(
+        &store,
+        &[
+            (&format!("{stay}@{DOMAIN}"), &[ann.as_str(), bob.as_str()]),
+            (&format!("{leave}@{DOMAIN}"), &[bob.as_str(), cy.as_str()]),
+        ],
+    );
+    let seeded = world.seed_access(
+        &["payments-prod", "payments-test"],
+        &["AdministratorAccess", "ReadOnlyAccess"],
+    );
+    let leave_id = world.group_id(&store, &format!("{leave}@{DOMAIN}"));
+    let stay_id = world.group_id(&store, &format!("{stay}@{DOMAIN}"));
+    world.assign(
+        &seeded,
+        To::Group(&leave_id),
+        "payments-prod",
+        "AdministratorAccess",
+    );
+    world.assign(
+        &seeded,
+        To::Group(&leave_id),
+        "payments-test",
+        "ReadOnlyAccess",
+    );
+    world.assign(
+        &seeded,
+        To::Group(&stay_id),
+        "payments-test",
+        "ReadOnlyAccess",
+    );
+    let mut props = world.deploy(&config(&[&stay, &leave]));
+    props.insert("MaxRemovalPercent".into(), json!("100"));
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "SUCCESS",
+    );
+    let id = body["PhysicalResourceId"].as_str().unwrap().to_owned();
+    Setup {
+        world,
+        stay,
+        leave,
+        seeded,
+        props,
+        id,
+    }
+}
+
+impl Setup {
+    /// An Update to the config without `Leave`, with these property changes.
+    fn remove_leave(&self, changes: &[(&str, &str)], timeout: Duration) -> Value {
+        let mut props = self.world.deploy(&config(&[&self.stay]));
+        props.insert(
+            "MaxRemovalPercent".into(),
+            self.props["MaxRemovalPercent"].clone(),
+        );
+        for (k, v) in changes {
+            props.insert((*k).into(), json!(v));
+        }
+        let event = self
+            .world
+            .event("Update", &props, Some(&self.props), Some(&self.id));
+        self.world.send(&event, timeout).response()
+    }
+
+    fn document(&self, name: &str) -> String {
+        let bucket = self.props["DocsBucket"].as_str().unwrap();
+        let prefix = self.props["DocsPrefix"].as_str().unwrap();
+        get(&self.world, bucket, &format!("{prefix}/TEST/{name}")).body
+    }
+
+    fn groups_json(&self) -> Value {
+        serde_json::from_str(&self.document("groups.json")).unwrap()
+    }
+
+    /// `AdministratorAccess in payments-prod (<its id>)`.
+    fn label(&self, set: &str, account: &str) -> String {
+        format!("{set} in {account} ({})", self.seeded.account(account))
+    }
+}
+
+/// `"<set> in <account name> (<id>)"` of each grant of a JSON list.
+fn labels(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|grants| {
+            grants
+                .iter()
+                .map(|g| {
+                    let id = g["account_id"].as_str().unwrap();
+                    let account = match g["account_name"].as_str() {
+                        Some(name) => format!("{name} ({id})"),
+                        None => id.to_owned(),
+                    };
+                    format!("{} in {account}", g["permission_set"].as_str().unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn person<'a>(world: &World, list: &'a Value, name: &str) -> &'a Value {
+    let name = user(world, name);
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_name"] == name.as_str())
+        .unwrap_or_else(|| panic!("{name} not in {list:#}"))
+}
+
+#[test]
+fn removing_a_group_names_the_accounts_and_permission_sets_each_user_loses_and_keeps() {
+    let s = setup(WorldOptions::default());
+    let response = s.remove_leave(&[], TIMEOUT);
+    assert_eq!(response["Status"], "SUCCESS", "{response:#}");
+    let groups = s.groups_json();
+    let impact = &groups["impact"];
+    assert_eq!(impact["access"], json!({}), "{impact:#}");
+    // cy is in Leave only: disabled, and loses both of its grants.
+    assert_eq!(
+        labels(&person(&s.world, &impact["losing"], "cy.tan")["loses"]),
+        [
+            s.label("AdministratorAccess", "payments-prod"),
+            s.label("ReadOnlyAccess", "payments-test")
+        ]
+    );
+    // bob stays through Stay: loses the administrator access only, keeps read-only.
+    let bob = person(&s.world, &impact["keeping"], "bob.ray");
+    assert_eq!(
+        labels(&bob["loses"]),
+        [s.label("AdministratorAccess", "payments-prod")]
+    );
+    assert_eq!(
+        labels(&bob["keeps"]),
+        [s.label("ReadOnlyAccess", "payments-test")]
+    );
+    assert_eq!(bob["keeps"][0]["session_duration"], "PT8H");
+    // The card names what cy loses.
+    let card = cards(&s.world).pop().unwrap();
+    let text = texts(adaptive(&card));
+    assert!(
+        text.contains(&s.label("AdministratorAccess", "payments-prod")),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_people_guard_refusal_names_the_accounts_and_permission_sets_that_would_be_lost() {
+    let s = setup(WorldOptions::default());
+    let writes = s.world.write_calls();
+    let refused = s.remove_leave(&[("MaxUsersLosingAccess", "0")], TIMEOUT);
+    assert_eq!(refused["Status"], "FAILED", "{refused:#}");
+    let why = reason(&refused);
+    for needle in [
+        "refusing to disable 1 user(s)".to_owned(),
+        format!(
+            "they lose {} (1 user)",
+            s.label("AdministratorAccess", "payments-prod")
+        ),
+        s.label("ReadOnlyAccess", "payments-test"),
+    ] {
+        assert!(why.contains(&needle), "{needle} missing from: {why}");
+    }
+    assert_eq!(s.world.write_calls(), writes, "nothing was changed");
+}
+
+#[test]
+fn without_organizations_accounts_show_as_ids_and_the_map_says_so_once() {
+    let organizations = Sink::answering(Reply::status(400).body(
+        r#"{"__type":"AccessDeniedException","message":"not authorized to perform organizations:ListAccounts"}"#,
+    ))
+    .unwrap();
+    let s = setup(WorldOptions {
+        lambda_env: vec![(
+            "AWS_ENDPOINT_URL_ORGANIZATIONS".to_owned(),
+            organizations.url(""),
+        )],
+        ..Default::default()
+    });
+    let response = s.remove_leave(&[], TIMEOUT);
+    assert_eq!(response["Status"], "SUCCESS", "{response:#}");
+    let impact = &s.groups_json()["impact"];
+    let prod = s.seeded.account("payments-prod");
+    let lost = labels(&person(&s.world, &impact["losing"], "cy.tan")["loses"]);
+    assert!(
+        lost.contains(&format!("AdministratorAccess in {prod}")),
+        "{lost:?}"
+    );
+    let note = impact["access"]["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("account names were not read") && note.contains("AccessDeniedException"),
+        "{impact:#}"
+    );
+    assert!(impact["access"].get("partial").is_none(), "{impact:#}");
+    assert!(
+        !organizations.requests().is_empty(),
+        "ListAccounts was asked"
+    );
+}
+
+#[test]
+fn an_access_map_cut_short_by_the_deadline_is_partial_and_never_guessed() {
+    // sso-admin answers ListInstances (the Create's first call, which the function
+    // keeps), then nothing in time: every assignment is asked, none answered.
+    let admin = Sink::answering(Reply::status(200).delayed(Duration::from_secs(20))).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (arn, store) = rt.block_on(async {
+        let sdk =
+            syncscope_harness::world::moto_sdk_config(&syncscope_harness::moto::Moto::shared().url)
+                .await;
+        (
+            syncscope_harness::access::instance_arn(&sdk).await,
+            syncscope_harness::world::instance_store_id(&sdk).await,
+        )
+    });
+    let instances = json!({"Instances": [{"InstanceArn": arn, "IdentityStoreId": store}]});
+    admin.script([Reply::status(200).body(instances.to_string())]);
+    let s = setup(WorldOptions {
+        lambda_env: vec![("AWS_ENDPOINT_URL_SSO_ADMIN".to_owned(), admin.url(""))],
+        ..Default::default()
+    });
+    let response = s.remove_leave(&[("DryRun", "true")], Duration::from_secs(12));
+    assert_eq!(response["Status"], "SUCCESS", "{response:#}");
+    let bucket = s.props["DocsBucket"].as_str().unwrap();
+    let prefix = s.props["DocsPrefix"].as_str().unwrap();
+    let groups: Value = serde_json::from_str(
+        &get(
+            &s.world,
+            bucket,
+            &format!("{prefix}/TEST/dry-run/groups.json"),
+        )
+        .body,
+    )
+    .unwrap();
+    let impact = &groups["impact"];
+    assert!(
+        impact.get("partial").is_none(),
+        "the people are known: {impact:#}"
+    );
+    assert_eq!(
+        impact["access"]["partial"], "ran out of time reading the account assignments",
+        "{impact:#}"
+    );
+    let cy = person(&s.world, &impact["losing"], "cy.tan");
+    assert!(cy.get("loses").is_none(), "nothing guessed: {cy:#}");
+}
+
+#[test]
+fn a_principal_with_200_assignments_is_read_across_pages_and_one_with_none_grants_nothing() {
+    let world = World::start();
+    let store = world.instance_store_id();
+    let (busy, idle) = (format!("Busy-{}", world.ns), format!("Idle-{}", world.ns));
+    let [eve, fay] = ["eve.moss", "fay.lin"].map(|n| handle(&world, n));
+    world.seed_identity_store(
+        &store,
+        &[
+            (&format!("{busy}@{DOMAIN}"), &[eve.as_str()]),
+            (&format!("{idle}@{DOMAIN}"), &[fay.as_str()]),
+        ],
+    );
+    let accounts: Vec<String> = (0..20)
+        .map(|i| format!("acct-{i:02}-{}", world.ns))
+        .collect();
+    let sets: Vec<String> = (0..10).map(|i| format!("Set{i}")).collect();
+    let seeded = world.seed_access(
+        &accounts.iter().map(String::as_str).collect::<Vec<_>>(),
+        &sets.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let busy_id = world.group_id(&store, &format!("{busy}@{DOMAIN}"));
+    for account in &accounts {
+        for set in &sets {
+            world.assign(&seeded, To::Group(&busy_id), account, set);
+        }
+    }
+    let mut props = world.deploy(&config(&[&busy, &idle]));
+    props.insert("MaxRemovalPercent".into(), json!("100"));
+    let created = world.send(&world.event("Create", &props, None, None), TIMEOUT);
+    let id = expect_status(&created, "SUCCESS")["PhysicalResourceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Removing both: eve loses 200 pairs, fay none (her group grants nothing).
+    let mut next = world.deploy(&config(&[]));
+    next.insert("MaxRemovalPercent".into(), json!("100"));
+    let event = world.event("Update", &next, Some(&props), Some(&id));
+    let response = world.send(&event, TIMEOUT).response();
+    assert_eq!(response["Status"], "SUCCESS", "{response:#}");
+    let bucket = props["DocsBucket"].as_str().unwrap();
+    let prefix = props["DocsPrefix"].as_str().unwrap();
+    let groups: Value =
+        serde_json::from_str(&get(&world, bucket, &format!("{prefix}/TEST/groups.json")).body)
+            .unwrap();
+    let impact = &groups["impact"];
+    let eve = labels(&person(&world, &impact["losing"], "eve.moss")["loses"]);
+    assert_eq!(eve.len(), 200, "{eve:?}");
+    assert!(eve.contains(&format!(
+        "Set9 in {} ({})",
+        accounts[19],
+        seeded.account(&accounts[19])
+    )));
+    let fay = person(&world, &impact["losing"], "fay.lin");
+    assert!(fay.get("loses").is_none(), "{fay:#}");
+    assert!(impact["access"].get("partial").is_none(), "{impact:#}");
+}
