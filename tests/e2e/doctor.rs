@@ -100,6 +100,17 @@ fn world(broken: Broken, knobs: Knobs) -> DoctorWorld {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = rt.block_on(async {
         let sdk = moto_sdk_config(&moto.url).await;
+        // The organization and a provisioned permission set: every access map line
+        // has something to read.
+        let seeded = syncscope_harness::access::seed(&sdk, &[], &["DoctorReadOnly"]).await;
+        syncscope_harness::access::assign(
+            &sdk,
+            &seeded,
+            syncscope_harness::access::To::Group("doctor-group"),
+            syncscope_harness::access::MANAGEMENT_ACCOUNT,
+            "DoctorReadOnly",
+        )
+        .await;
         let ssm = aws_sdk_ssm::Client::new(&sdk);
         ssm.put_parameter()
             .name(format!("/doctor/{ns}/hook"))
@@ -230,11 +241,17 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
     let (code, out) = doctor(&w, &[], &[]);
     assert_eq!(code, 0, "{out}");
     let ok = lines_starting(&out, "ok    ");
-    assert_eq!(ok.len(), 12, "{out}");
+    assert_eq!(ok.len(), 18, "{out}");
     for check in [
         "region",
         "credentials",
         "IAM Identity Center",
+        "access map (sso:ListPermissionSets): ",
+        "access map (sso:DescribePermissionSet): ",
+        "access map (sso:ListAccountsForProvisionedPermissionSet): ",
+        "access map (sso:ListAccountAssignments): ",
+        "access map (sso:ListAccountAssignmentsForPrincipal): allowed",
+        "access map (organizations:ListAccounts): ",
         "sync profile",
         "sync target",
         "group filters: 1 in the scope",
@@ -249,7 +266,7 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
     }
     assert!(lines_starting(&out, "FAIL").is_empty(), "{out}");
     assert!(!out.contains("contract difference"), "{out}");
-    assert!(out.contains("Doctor: 12 checks, all ok."), "{out}");
+    assert!(out.contains("Doctor: 18 checks, all ok."), "{out}");
     assert!(!out.contains(WEBHOOK_CANARY), "{out}");
     assert_eq!(writes(&w), 0);
 }
@@ -258,7 +275,21 @@ fn doctor_is_all_ok_on_a_good_world_and_writes_nothing() {
 fn each_broken_world_gives_exactly_one_red_line_that_names_the_fix() {
     // (case, what is broken, extra environment, the red line, words of its fix)
     type Case<'a> = (&'a str, Broken, &'a [(&'a str, &'a str)], &'a str, &'a str);
-    let cases: [Case<'_>; 7] = [
+    let refusing = syncscope_harness::sink::Sink::answering(
+        syncscope_harness::sink::Reply::status(400).body(
+            r#"{"__type":"AccessDeniedException","message":"not authorized to perform organizations:ListAccounts"}"#,
+        ),
+    )
+    .unwrap();
+    let organizations = refusing.url("");
+    let cases: [Case<'_>; 8] = [
+        (
+            "no organizations:ListAccounts",
+            Broken::default(),
+            &[("AWS_ENDPOINT_URL_ORGANIZATIONS", organizations.as_str())],
+            "FAIL  access map (organizations:ListAccounts): organizations:ListAccounts failed",
+            "NameAccounts",
+        ),
         (
             "sync target writes to another identity store",
             Broken {

@@ -294,7 +294,7 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
 
     // IAM Identity Center.
     let wanted = config.sso.identity_store_id.as_ref().map(|i| i.as_str());
-    let (instance, store_arn) = match live::identity_center(&clients, wanted).await {
+    let (instance, store_arn, instance_arn) = match live::identity_center(&clients, wanted).await {
         Ok(instance) => (
             Check::Ok(format!(
                 "instance {}, identity store {}",
@@ -305,6 +305,7 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
                 .identity_store_id()
                 .is_some()
                 .then(|| live::identity_store_arn(&instance, &partition, &account)),
+            instance.instance_arn().map(str::to_owned),
         ),
         Err(e) => (
             Check::Fail(
@@ -312,9 +313,11 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
                 "set general.Region to the region of IAM Identity Center (and SSO.IdentityStoreId when there are several instances)".into(),
             ),
             None,
+            None,
         ),
     };
     let identity_center = doctor.report("IAM Identity Center", instance);
+    access_map(doctor, &clients, instance_arn.as_deref()).await;
 
     // identity-sync: the profile, its target, both listings.
     let client = &clients.identity_sync;
@@ -439,6 +442,155 @@ async fn checks(doctor: &mut Doctor<'_>, request: &Request<'_>) {
     let check = webhook(&clients, config, request.post_test_card).await;
     doctor.report("Teams webhook", check);
 }
+
+/// The access map's reads, one line each: the permission sets, one set's details,
+/// its accounts and their assignments, a principal's assignments (probed with an id
+/// no principal has: allowed unless access is denied), and the accounts' names.
+async fn access_map(doctor: &mut Doctor<'_>, clients: &Clients, instance: Option<&str>) {
+    const FIX: &str = "grant it to whoever runs plan and to the function (the stack's ReadAccessMap statement; the plan role has it); without it the impact names no account or permission set";
+    let line = |action: &str| format!("access map ({action})");
+    let failed = |action: &str, e: String| Check::Fail(format!("{action} failed: {e}"), FIX.into());
+    let Some(instance) = instance else {
+        for action in ACCESS_READS {
+            doctor.report(
+                &line(action),
+                Check::Skip("needs IAM Identity Center".into()),
+            );
+        }
+        return;
+    };
+    let admin = aws_sdk_ssoadmin::Client::new(&clients.sdk);
+    let sets = admin
+        .list_permission_sets()
+        .instance_arn(instance)
+        .send()
+        .await;
+    let first = match sets {
+        Ok(out) => {
+            let sets = out.permission_sets();
+            doctor.report(
+                &line(ACCESS_READS[0]),
+                Check::Ok(format!(
+                    "{} permission set(s) on the first page",
+                    sets.len()
+                )),
+            );
+            sets.first().cloned()
+        }
+        Err(e) => {
+            doctor.report(
+                &line(ACCESS_READS[0]),
+                failed(ACCESS_READS[0], DisplayErrorContext(&e).to_string()),
+            );
+            None
+        }
+    };
+    match &first {
+        None => {
+            for action in &ACCESS_READS[1..4] {
+                doctor.report(
+                    &line(action),
+                    Check::Skip("no permission set to ask about".into()),
+                );
+            }
+        }
+        Some(set) => {
+            let described = admin
+                .describe_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(set)
+                .send()
+                .await;
+            let check = match described {
+                Ok(out) => Check::Ok(format!(
+                    "{} described",
+                    out.permission_set().and_then(|p| p.name()).unwrap_or(set)
+                )),
+                Err(e) => failed(ACCESS_READS[1], DisplayErrorContext(&e).to_string()),
+            };
+            doctor.report(&line(ACCESS_READS[1]), check);
+            let accounts = admin
+                .list_accounts_for_provisioned_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(set)
+                .send()
+                .await;
+            let account = match accounts {
+                Ok(out) => {
+                    doctor.report(
+                        &line(ACCESS_READS[2]),
+                        Check::Ok(format!(
+                            "{} account(s) on the first page",
+                            out.account_ids().len()
+                        )),
+                    );
+                    out.account_ids().first().cloned()
+                }
+                Err(e) => {
+                    doctor.report(
+                        &line(ACCESS_READS[2]),
+                        failed(ACCESS_READS[2], DisplayErrorContext(&e).to_string()),
+                    );
+                    None
+                }
+            };
+            let check = match account {
+                None => Check::Skip("no account provisioned with the first permission set".into()),
+                Some(account) => match admin
+                    .list_account_assignments()
+                    .instance_arn(instance)
+                    .account_id(&account)
+                    .permission_set_arn(set)
+                    .send()
+                    .await
+                {
+                    Ok(out) => Check::Ok(format!(
+                        "{} assignment(s) on the first page",
+                        out.account_assignments().len()
+                    )),
+                    Err(e) => failed(ACCESS_READS[3], DisplayErrorContext(&e).to_string()),
+                },
+            };
+            doctor.report(&line(ACCESS_READS[3]), check);
+        }
+    }
+    let probe = admin
+        .list_account_assignments_for_principal()
+        .instance_arn(instance)
+        .principal_id("00000000-0000-0000-0000-000000000000")
+        .principal_type(aws_sdk_ssoadmin::types::PrincipalType::Group)
+        .send()
+        .await;
+    let check = match probe {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_access_denied_exception()) =>
+        {
+            failed(ACCESS_READS[4], DisplayErrorContext(&e).to_string())
+        }
+        _ => Check::Ok("allowed (probed with a principal id nobody has)".into()),
+    };
+    doctor.report(&line(ACCESS_READS[4]), check);
+    let organizations = aws_sdk_organizations::Client::new(&clients.sdk);
+    let check = match organizations.list_accounts().send().await {
+        Ok(out) => Check::Ok(format!("{} account name(s) on the first page", out.accounts().len())),
+        Err(e) => Check::Fail(
+            format!("{} failed: {}", ACCESS_READS[5], DisplayErrorContext(&e)),
+            "grant organizations:ListAccounts (the stack's NameAccounts statement), or accept account ids without names in the docs, the card and the plan".into(),
+        ),
+    };
+    doctor.report(&line(ACCESS_READS[5]), check);
+}
+
+/// The access map's reads, in the order doctor checks them.
+const ACCESS_READS: [&str; 6] = [
+    "sso:ListPermissionSets",
+    "sso:DescribePermissionSet",
+    "sso:ListAccountsForProvisionedPermissionSet",
+    "sso:ListAccountAssignments",
+    "sso:ListAccountAssignmentsForPrincipal",
+    "organizations:ListAccounts",
+];
 
 /// The parent-group engine's lines: the group exists, its members can be listed, it
 /// is in the sync scope, and the two writes the stack's function makes are allowed
