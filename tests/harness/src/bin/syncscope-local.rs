@@ -211,6 +211,7 @@ fn main() -> ExitCode {
         if step == 2 {
             preview(
                 &world,
+                &people.accounts,
                 &edited_path,
                 &out,
                 &config_path,
@@ -494,6 +495,72 @@ struct People {
     losing: Vec<String>,
     /// Members of the removed group that another group keeps: (user name, through).
     keeping: Vec<(String, String)>,
+    /// What the first user losing access loses: `AdministratorAccess in payments-prod
+    /// (<id>)`, ...
+    first_loses: Vec<String>,
+    /// The seeded accounts' ids (moto's, random) and the fixed ids README's plan
+    /// sample shows instead.
+    accounts: Vec<(String, &'static str)>,
+}
+
+/// The accounts, permission sets and assignments the local lifecycle seeds (moto's
+/// organization and IAM Identity Center instance): the removed group grants
+/// AdministratorAccess in payments-prod and ReadOnlyAccess in payments-test; the first
+/// group ReadOnlyAccess in payments-test and PowerUserAccess in shared-services; the
+/// unmanaged console group ReadOnlyAccess in payments-prod; the second group nothing
+/// (a hygiene finding: synced for no purpose). Returns what the first user losing
+/// access (in the removed group only) loses, and the accounts' ids with the fixed
+/// ids README's sample shows.
+fn seed_access(
+    world: &World,
+    store_id: &str,
+    groups: &[(String, &str)],
+) -> (Vec<String>, Vec<(String, &'static str)>) {
+    use syncscope_harness::access::To;
+    let seeded = world.seed_access(
+        &["payments-prod", "payments-test", "shared-services"],
+        &["AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess"],
+    );
+    for (group, role) in groups {
+        let id = world.group_id(store_id, group);
+        let grants: &[(&str, &str)] = match *role {
+            "removed" => &[
+                ("payments-prod", "AdministratorAccess"),
+                ("payments-test", "ReadOnlyAccess"),
+            ],
+            "first" => &[
+                ("payments-test", "ReadOnlyAccess"),
+                ("shared-services", "PowerUserAccess"),
+            ],
+            "unmanaged" => &[("payments-prod", "ReadOnlyAccess")],
+            _ => &[],
+        };
+        for (account, set) in grants {
+            world.assign(&seeded, To::Group(&id), account, set);
+        }
+    }
+    println!(
+        "  access map: {} accounts in the organization, {} permission sets, assignments to {} groups seeded",
+        seeded.accounts.len(),
+        seeded.sets.len(),
+        groups.iter().filter(|(_, r)| *r != "other").count()
+    );
+    let loses = [
+        ("AdministratorAccess", "payments-prod"),
+        ("ReadOnlyAccess", "payments-test"),
+    ]
+    .iter()
+    .map(|(set, account)| format!("{set} in {account} ({})", seeded.account(account)))
+    .collect();
+    let accounts = [
+        ("payments-prod", "111122223333"),
+        ("payments-test", "222233334444"),
+        ("shared-services", "333344445555"),
+    ]
+    .into_iter()
+    .map(|(name, fixed)| (seeded.account(name), fixed))
+    .collect();
+    (loses, accounts)
 }
 
 /// Who is in which synced group (names without the domain): the first group and two
@@ -593,8 +660,26 @@ fn seed_people(world: &World, config: &config::Config, removed: &str, unmanaged:
         "  identity store {store_id}: {} synced groups and their users seeded",
         seeded.len()
     );
+    let roles: Vec<(String, &str)> = seeded
+        .iter()
+        .map(|(name, _)| {
+            let role = if *name == group(removed) {
+                "removed"
+            } else if *name == group(first) {
+                "first"
+            } else if *name == group(unmanaged) {
+                "unmanaged"
+            } else {
+                "other"
+            };
+            (name.clone(), role)
+        })
+        .collect();
+    let (first_loses, accounts) = seed_access(world, &store_id, &roles);
     let user = |handle: &str| syncscope_harness::world::seeded_person(handle).0;
     People {
+        first_loses,
+        accounts,
         losing: vec![user("carol.jones"), user("dave.miller")],
         keeping: vec![
             (user("bob.schulz"), group(first)),
@@ -612,6 +697,7 @@ const README_END: &str = "<!-- plan-sample:end -->";
 /// must be exactly this output (`--write-readme` rewrites it).
 fn preview(
     world: &World,
+    accounts: &[(String, &'static str)],
     edited: &Path,
     out: &Path,
     config_path: &Path,
@@ -651,7 +737,12 @@ fn preview(
         return;
     };
     let body_start = start + README_START.len();
-    let wanted = format!("\n\n{markdown}\n");
+    // moto numbers new accounts at random: the sample shows fixed ids.
+    let mut stable = markdown.clone();
+    for (id, fixed) in accounts {
+        stable = stable.replace(id.as_str(), fixed);
+    }
+    let wanted = format!("\n\n{stable}\n");
     if sample == Readme::Write {
         let updated = format!("{}{wanted}{}", &readme[..body_start], &readme[end..]);
         if let Err(e) = std::fs::write(&readme_path, updated) {
@@ -800,9 +891,44 @@ fn impact_of_update(world: &World, people: &People, check: &mut Check) {
             ))
         })
         .collect();
-    for user in &losing {
+    let loses = |person: &Value| -> Vec<String> {
+        person["loses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                let id = g["account_id"].as_str().unwrap_or_default();
+                let account = match g["account_name"].as_str() {
+                    Some(name) => format!("{name} ({id})"),
+                    None => id.to_owned(),
+                };
+                format!(
+                    "{} in {account}",
+                    g["permission_set"].as_str().unwrap_or("?")
+                )
+            })
+            .collect()
+    };
+    let mut first_loses = Vec::new();
+    for person in impact["losing"].as_array().into_iter().flatten() {
+        let user = person["user_name"].as_str().unwrap_or("?");
+        let lost = loses(person);
         println!("   ✗ {user} loses AWS access (disabled after 28 days)");
+        for grant in &lost {
+            println!("     {user} loses {grant}");
+        }
+        if first_loses.is_empty() {
+            first_loses = lost;
+        }
     }
+    check.expect(
+        first_loses == people.first_loses,
+        format!(
+            "step 2: {} loses {:?} (got {first_loses:?})",
+            people.losing.first().map_or("?", String::as_str),
+            people.first_loses
+        ),
+    );
     for (user, through) in &keeping {
         println!("   ✓ {user} keeps access through {through}");
     }
