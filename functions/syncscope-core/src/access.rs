@@ -525,7 +525,9 @@ mod tests {
         assert_eq!(impact.access, Some(AccessRead::default()));
         assert_eq!(
             lost_summary(&impact, 2).as_deref(),
-            Some("Admin in acct-1111 (1111) (1 user), ReadOnly in acct-2222 (2222) (1 user), +1 more")
+            Some(
+                "Admin in acct-1111 (1111) (1 user), ReadOnly in acct-2222 (2222) (1 user), +1 more"
+            )
         );
     }
 
@@ -578,7 +580,10 @@ mod tests {
         let access = map(&[
             ("g-idle", vec![]),
             ("g-gone", vec![grant("1111", "Admin")]),
-            ("g-empty", vec![grant("2222", "Fresh"), grant("2222", "Shared")]),
+            (
+                "g-empty",
+                vec![grant("2222", "Fresh"), grant("2222", "Shared")],
+            ),
             ("g-busy", vec![grant("2222", "Shared")]),
         ]);
         let findings = hygiene(&groups, &access);
@@ -602,7 +607,11 @@ mod tests {
             findings[1].text(5),
             "Gone leaves the sync scope but is still assigned 1 permission set (those assignments stop working): Admin in acct-1111 (1111)"
         );
-        assert!(findings[0].text(5).starts_with("1 synced group(s) grant nothing"));
+        assert!(
+            findings[0]
+                .text(5)
+                .starts_with("1 synced group(s) grant nothing")
+        );
     }
 
     #[test]
