@@ -18,7 +18,9 @@
 
 use serde_json::{Value, json};
 
+use crate::access::Grant;
 use crate::choice::CardFormat;
+use crate::impact::{Impact, Person};
 use crate::outcome::{Outcome, Trigger, Verdict};
 use crate::plan::Action;
 
@@ -44,6 +46,8 @@ struct Limits {
     failure_chars: usize,
     /// Users losing access shown.
     people: usize,
+    /// Account and permission set pairs shown per user losing access.
+    grants: usize,
 }
 
 impl Limits {
@@ -55,6 +59,7 @@ impl Limits {
         item_chars: 400,
         failure_chars: 1_500,
         people: 20,
+        grants: 3,
     };
 
     fn halved(self) -> Self {
@@ -66,6 +71,7 @@ impl Limits {
             item_chars: (self.item_chars / 2).max(80),
             failure_chars: (self.failure_chars / 2).max(200),
             people: self.people / 2,
+            grants: (self.grants / 2).max(1),
         }
     }
 }
@@ -170,6 +176,34 @@ fn names(actions: &[&Action]) -> Vec<String> {
         .collect()
 }
 
+/// `user (Display Name): AdministratorAccess in payments-prod (111122223333), … +2 more`:
+/// a user losing access and the first of the account and permission set pairs they
+/// lose (none when the access map was not read, or the limits leave no room).
+fn person_line(person: &Person, limits: Limits) -> String {
+    let who = format!("{} ({})", person.user_name, person.display_name);
+    if person.loses.is_empty() || limits.grants == 0 {
+        return clip(&who, limits.item_chars);
+    }
+    let labels: Vec<String> = person.loses.iter().map(Grant::label).collect();
+    let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    // The name keeps its room; the pairs share what is left (the line is clipped last).
+    let room = limits
+        .item_chars
+        .saturating_sub(who.chars().count() + 2)
+        .max(80);
+    let lost = join_limited(&refs, limits.grants, room);
+    clip(&format!("{who}: {lost}"), limits.item_chars)
+}
+
+/// The impact's headline, saying when what the users lose is only a lower bound.
+fn impact_headline(impact: &Impact) -> String {
+    let headline = impact.headline();
+    match impact.access.as_ref().and_then(|a| a.partial.as_deref()) {
+        Some(partial) => format!("{headline}; what they lose is partial: {partial}"),
+        None => headline,
+    }
+}
+
 fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Digest {
     let created = outcome.created();
     let removed = outcome.removed();
@@ -222,15 +256,14 @@ fn digest(outcome: &Outcome, docs_website: Option<&str>, limits: Limits) -> Dige
             .losing
             .iter()
             .take(limits.people)
-            .map(|p| {
-                clip(
-                    &format!("{} ({})", p.user_name, p.display_name),
-                    limits.item_chars,
-                )
-            })
+            .map(|p| person_line(p, limits))
             .collect();
         let more = impact.losing.len() - shown.len();
-        (clip(&impact.headline(), limits.item_chars), shown, more)
+        (
+            clip(&impact_headline(impact), limits.item_chars),
+            shown,
+            more,
+        )
     });
 
     let mut lists = Vec::new();
@@ -547,6 +580,7 @@ pub fn build(outcome: &Outcome, format: CardFormat, docs_website: Option<&str>) 
         item_chars: 80,
         failure_chars: 200,
         people: 0,
+        grants: 0,
     })
 }
 
@@ -755,6 +789,92 @@ mod tests {
         // A run that touches no group has no impact section.
         let (_, quiet) = adaptive(&spec(Verdict::NoChange, false, 0, false));
         assert!(!quiet.contains("Impact"), "{quiet}");
+    }
+
+    #[test]
+    fn each_user_losing_access_names_the_first_pairs_they_lose_in_both_formats() {
+        let mut outcome = spec(Verdict::Changed, false, 16, false);
+        let impact = outcome.impact.as_mut().unwrap();
+        impact.losing[0].loses = vec![
+            samples::sample_grant(0, "AdministratorAccess"),
+            samples::sample_grant(1, "PowerUserAccess"),
+            samples::sample_grant(2, "ReadOnlyAccess"),
+            samples::sample_grant(3, "Billing"),
+            samples::sample_grant(0, "ViewOnlyAccess"),
+        ];
+        let first = impact.losing[0].clone();
+        let second = impact.losing[1].clone();
+        assert_eq!(second.loses.len(), 2);
+        let line = format!(
+            "{} ({}): AdministratorAccess in payments-prod (111122223333), PowerUserAccess in payments-test (222233334444), ReadOnlyAccess in shared-services (333344445555) … +2 more",
+            first.user_name, first.display_name
+        );
+        let (_, all) = adaptive(&outcome);
+        contains_all(
+            &all,
+            &[
+                &format!("🚫 {line}"),
+                &format!(
+                    "🚫 {} ({}): {}, {}",
+                    second.user_name,
+                    second.display_name,
+                    second.loses[0].label(),
+                    second.loses[1].label()
+                ),
+            ],
+        );
+        let legacy = build(&outcome, CardFormat::MessageCard, None).to_string();
+        assert!(legacy.contains(&line), "{legacy}");
+
+        // Not read: the user alone, as before the access map.
+        let impact = outcome.impact.as_mut().unwrap();
+        impact.access = None;
+        for person in &mut impact.losing {
+            person.loses.clear();
+        }
+        let (_, all) = adaptive(&outcome);
+        assert!(
+            all.contains(&format!(
+                "🚫 {} ({})\n",
+                first.user_name, first.display_name
+            )),
+            "{all}"
+        );
+        assert!(!all.contains("AdministratorAccess"), "{all}");
+    }
+
+    #[test]
+    fn a_partial_access_map_says_the_losses_are_a_lower_bound() {
+        let mut outcome = spec(Verdict::Changed, false, 16, false);
+        outcome.impact.as_mut().unwrap().access = Some(crate::access::AccessRead {
+            partial: Some("3 groups were not read in time".into()),
+            note: None,
+        });
+        let (_, all) = adaptive(&outcome);
+        assert!(
+            all.contains("; what they lose is partial: 3 groups were not read in time"),
+            "{all}"
+        );
+        let legacy = build(&outcome, CardFormat::MessageCard, None).to_string();
+        assert!(legacy.contains("what they lose is partial"), "{legacy}");
+    }
+
+    #[test]
+    fn a_user_line_stays_within_its_limit_however_many_pairs_they_lose() {
+        let mut person = samples::created(Verdict::Changed, false, 16, true)
+            .impact
+            .unwrap()
+            .losing
+            .remove(0);
+        person.loses = (0..200)
+            .map(|i| samples::sample_grant(i, &format!("Set{i}")))
+            .collect();
+        for limits in [Limits::START, Limits::START.halved().halved()] {
+            let line = person_line(&person, limits);
+            assert!(line.chars().count() <= limits.item_chars, "{line}");
+        }
+        let line = person_line(&person, Limits::START);
+        assert!(line.ends_with(" … +197 more"), "{line}");
     }
 
     /// The facts of an Adaptive Card's FactSet.

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use askama::Template;
 use serde::Serialize;
 
+use crate::access::{self, AccessMap, Finding, Grant, ScopeGroup, Strategy};
 use crate::directory::{AdStatus, DirectoryReport};
 use crate::names::{Caseless, DisplayName, NameMap, display_name, name_key};
 use crate::outcome::{ChangeResult, ChangeStatus, HELD_BACK, NOT_STARTED, Outcome, Verdict};
@@ -26,7 +27,8 @@ pub mod layout;
 
 pub use layout::{DOCUMENTS, Layout, layout, stage_segment};
 
-/// The version of the `groups.json` format.
+/// The version of the `groups.json` format. Keys are only ever added within a version
+/// (the access map added `assignments`, `access` and `findings`).
 pub const FORMAT: u32 = 1;
 
 /// The stylesheet of the page and the snippet (every rule scoped under `.syncscope`).
@@ -103,6 +105,8 @@ pub struct Enrichment {
     groups: NameMap<Lookup>,
     /// Why nothing could be looked up (no store, no permission, out of time...).
     pub unavailable: Option<String>,
+    /// What each group grants in AWS, by group id (None: the access map was not read).
+    pub access: Option<AccessMap>,
 }
 
 impl Enrichment {
@@ -349,6 +353,12 @@ pub struct FilterRow<'a> {
     /// The other stacks of the sync profile that list it too (co-owned).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub co_owners: &'a [String],
+    /// What the group grants in AWS: a permission set in an account each (groups
+    /// only). The key is omitted when the access map was not read or does not hold
+    /// the group (not synced, or not read in time); `[]` means read, and it grants
+    /// nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignments: Option<Vec<Grant>>,
 }
 
 impl FilterRow<'_> {
@@ -362,6 +372,36 @@ impl FilterRow<'_> {
     pub fn never_syncs(&self) -> bool {
         matches!(self.identity, Some(GroupStatus::Pending)) && self.ad == Some(AdStatus::NotInAd)
     }
+
+    /// Whether the group is synced but the access map does not hold it (not read).
+    pub fn access_unread(&self) -> bool {
+        self.assignments.is_none() && matches!(self.identity, Some(GroupStatus::Synced { .. }))
+    }
+}
+
+/// How the access map was read, for the page and `groups.json` (present only when it
+/// was read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessSummary {
+    /// Why some groups were not read (null: every group asked was).
+    pub partial: Option<String>,
+    /// What the map lacks, said once (e.g. account names).
+    pub note: Option<String>,
+    /// How the assignments were read.
+    pub strategy: Option<Strategy>,
+}
+
+/// One permission set in one account, and the groups of the scope it is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountRow<'a> {
+    /// The account as people name it: `payments-prod (111122223333)`.
+    pub account: String,
+    /// The permission set's name.
+    pub permission_set: String,
+    /// Its session duration for people (`8 h`), when described.
+    pub session: Option<String>,
+    /// The groups (their names in the config), sorted.
+    pub groups: Vec<&'a str>,
 }
 
 /// A filter in the scope that this config does not manage.
@@ -524,6 +564,17 @@ pub struct DocsView<'a> {
     /// Who loses and who keeps AWS access with this run's plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<crate::impact::Impact>,
+    /// How the access map was read (None: not read this run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessSummary>,
+    /// Each account and permission set the groups in the scope are assigned, with
+    /// those groups (empty when the access map was not read). Not in `groups.json`:
+    /// each group's `assignments` hold the same.
+    #[serde(skip)]
+    pub accounts: Vec<AccountRow<'a>>,
+    /// The hygiene findings of the access map (see [`access_findings`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 /// The run's results by change, indexed once: every row looks its change up.
@@ -634,6 +685,7 @@ impl<'a> DocsView<'a> {
                 let lookup = enrichment.get(&lookup_name(action, &spelled));
                 GroupStatus::from_lookup(lookup, scope.in_scope(), unavailable)
             });
+            let assignments = group_grants(enrichment, identity.as_ref());
             let row = FilterRow {
                 name: &action.name,
                 display_name: DisplayName {
@@ -648,6 +700,7 @@ impl<'a> DocsView<'a> {
                     .get(&(action.kind, Caseless(&action.name)))
                     .map(|&status| status.clone()),
                 co_owners: &action.wanted_by,
+                assignments,
             };
             match action.kind {
                 FilterKind::Group => groups.push(row),
@@ -736,6 +789,12 @@ impl<'a> DocsView<'a> {
             }
         }
 
+        let accounts = account_rows(&groups);
+        let findings = enrichment
+            .access
+            .as_ref()
+            .map(|map| access::hygiene(&scope_groups(&groups), map))
+            .unwrap_or_default();
         Self {
             syncscope_docs: FORMAT,
             title: format!("AWS sign-in groups: {}", outcome.stage),
@@ -769,7 +828,19 @@ impl<'a> DocsView<'a> {
                 added_groups: Vec::new(),
                 ..impact.clone()
             }),
+            access: enrichment.access.as_ref().map(|map| AccessSummary {
+                partial: map.partial.clone(),
+                note: map.note.clone(),
+                strategy: map.strategy,
+            }),
+            accounts,
+            findings,
         }
+    }
+
+    /// A finding in one sentence for the page (at most [`COLLAPSE_OVER`] names).
+    pub fn finding_text(&self, finding: &Finding) -> String {
+        finding.text(COLLAPSE_OVER)
     }
 
     /// The view with the configured page title (`general.DocsTitle`), if one is set;
@@ -823,6 +894,7 @@ impl<'a> DocsView<'a> {
             && self.unmanaged.is_empty()
             && self.changes.is_empty()
             && self.failed.is_empty()
+            && self.accounts.is_empty()
             && self.impact.as_ref().is_none_or(|i| {
                 i.losing.is_empty() && i.keeping.is_empty() && i.removed_groups.is_empty()
             }))
@@ -865,6 +937,86 @@ impl<'a> DocsView<'a> {
             }
         }
     }
+}
+
+/// What a group grants, from the access map (None: not read, or not synced).
+fn group_grants(enrichment: &Enrichment, identity: Option<&GroupStatus>) -> Option<Vec<Grant>> {
+    let map = enrichment.access.as_ref()?;
+    match identity? {
+        GroupStatus::Synced { group_id, .. } => map.of(group_id).map(<[Grant]>::to_vec),
+        _ => None,
+    }
+}
+
+/// The scope's synced groups as the hygiene check sees them: a group the plan removes
+/// is `removed`.
+fn scope_groups(groups: &[FilterRow<'_>]) -> Vec<ScopeGroup> {
+    groups
+        .iter()
+        .filter_map(|row| match &row.identity {
+            Some(GroupStatus::Synced { group_id, members }) => Some(ScopeGroup {
+                name: row.name.to_owned(),
+                group_id: group_id.clone(),
+                members: *members,
+                removed: matches!(
+                    row.scope,
+                    ScopeState::WouldBeRemoved | ScopeState::RemovalNotDone { .. }
+                ),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Each account and permission set assigned to the groups in the scope, in the order
+/// people read (account, then permission set), with those groups.
+fn account_rows<'a>(groups: &[FilterRow<'a>]) -> Vec<AccountRow<'a>> {
+    let mut by_pair: HashMap<(&str, &str), (&Grant, Vec<&'a str>)> = HashMap::new();
+    for row in groups.iter().filter(|r| r.scope.in_scope()) {
+        for grant in row.assignments.iter().flatten() {
+            by_pair
+                .entry((&grant.account_id, &grant.permission_set))
+                .or_insert_with(|| (grant, Vec::new()))
+                .1
+                .push(row.name);
+        }
+    }
+    let mut pairs: Vec<(&Grant, Vec<&'a str>)> = by_pair.into_values().collect();
+    // As `access::tidy` orders grants: by account (name, then id), then permission set.
+    pairs.sort_by_cached_key(|(g, _)| {
+        (
+            g.account_name
+                .as_deref()
+                .unwrap_or(&g.account_id)
+                .to_lowercase(),
+            g.account_id.clone(),
+            g.permission_set.to_lowercase(),
+        )
+    });
+    pairs
+        .into_iter()
+        .map(|(grant, mut names)| {
+            names.sort_by_cached_key(|n| (n.to_lowercase(), *n));
+            names.dedup();
+            AccountRow {
+                account: grant.account(),
+                permission_set: grant.permission_set.clone(),
+                session: grant
+                    .session_duration
+                    .as_deref()
+                    .map(access::duration_label),
+                groups: names,
+            }
+        })
+        .collect()
+}
+
+/// The hygiene findings of the groups the docs show, from the access map of
+/// `enrichment` (empty when it was not read): groups that grant nothing, removed
+/// groups whose assignments stop working, permission sets nobody has yet. The page
+/// lists them; the Lambda can report them as run warnings.
+pub fn access_findings(outcome: &Outcome, enrichment: &Enrichment) -> Vec<Finding> {
+    DocsView::build(outcome, enrichment).findings
 }
 
 /// The banner's sentence. "Matches the config" is said only when it holds: names the
@@ -1715,10 +1867,15 @@ mod tests {
     fn five_thousand_groups_render_no_bigger_than_before_the_filter_box() {
         // Before the filter box, the collapsed lists and the list of names not in AD,
         // these pages were 2,998,389 and 4,040,477 bytes: what they added per row, the
-        // single-class badges paid back.
+        // single-class badges paid back. Those pages had no access map: it is left out
+        // here, and its own cost is bounded below.
         for (hostile, before) in [(false, 2_998_389), (true, 4_040_477)] {
-            let outcome = sample(Verdict::Changed, false, 5000, hostile);
-            let v = view(&outcome);
+            let outcome = without_access(sample(Verdict::Changed, false, 5000, hostile));
+            let enrichment = Enrichment {
+                access: None,
+                ..samples::enrichment(&outcome)
+            };
+            let v = DocsView::build(&outcome, &enrichment);
             let page = v.page().unwrap();
             assert_eq!(v.groups.len(), 4000);
             assert!(
@@ -1728,5 +1885,316 @@ mod tests {
             );
             assert!(!v.open(v.groups.len()));
         }
+    }
+
+    /// The outcome as if the access map had not been read for its impact.
+    fn without_access(mut outcome: Outcome) -> Outcome {
+        if let Some(impact) = outcome.impact.as_mut() {
+            impact.access = None;
+        }
+        outcome
+    }
+
+    #[test]
+    fn the_access_map_costs_a_bounded_number_of_bytes_per_group_at_five_thousand() {
+        // Each group's grants (one to three sample labels in its row, its name once per
+        // grant in the access by account table) and what the users of its impact lose
+        // and keep: at most 250 bytes a group row.
+        for hostile in [false, true] {
+            let outcome = sample(Verdict::Changed, false, 5000, hostile);
+            let bare = without_access(outcome.clone());
+            let with = samples::enrichment(&outcome);
+            let without = Enrichment {
+                access: None,
+                ..with.clone()
+            };
+            let (with, without) = (
+                DocsView::build(&outcome, &with),
+                DocsView::build(&bare, &without),
+            );
+            let added = with.page().unwrap().len() - without.page().unwrap().len();
+            let rows = with.groups.len();
+            assert!(
+                added <= 250 * rows,
+                "{added} bytes for {rows} groups (hostile: {hostile})"
+            );
+            assert!(!with.open(with.accounts.len()) || with.accounts.len() <= COLLAPSE_OVER);
+        }
+    }
+
+    /// An outcome of groups `Kept`, `Idle` (grants nothing), `Gone` (removed in a dry
+    /// run, still assigned), `Empty` (no members, the only holder of `Fresh`) and
+    /// `Unread` (synced, not in the map), with the enrichment that says so.
+    fn access_sample() -> (Outcome, Enrichment) {
+        let mut outcome = sample(Verdict::Changed, true, 0, false);
+        let plan = outcome.plan.as_mut().unwrap();
+        plan.actions = ["Kept", "Idle", "Gone", "Empty", "Unread"]
+            .into_iter()
+            .map(|name| {
+                let op = if name == "Gone" { Op::Remove } else { Op::Keep };
+                samples::action(op, FilterKind::Group, name)
+            })
+            .collect();
+        outcome.scope_after = None;
+        outcome.directory = None;
+        let mut e = Enrichment::default();
+        for (name, members) in [
+            ("Kept", 4),
+            ("Idle", 2),
+            ("Gone", 3),
+            ("Empty", 0),
+            ("Unread", 1),
+        ] {
+            e.insert(
+                &display_name(name, samples::DOMAIN),
+                Lookup::Found {
+                    group_id: format!("g-{name}"),
+                    members: Ok(members),
+                },
+            );
+        }
+        let admin = samples::sample_grant(0, "AdministratorAccess");
+        let read = samples::sample_grant(1, "ReadOnlyAccess");
+        let fresh = samples::sample_grant(2, "Fresh");
+        e.access = Some(AccessMap {
+            grants: [
+                ("g-Kept", vec![admin.clone(), read.clone()]),
+                ("g-Idle", vec![]),
+                ("g-Gone", vec![admin]),
+                ("g-Empty", vec![fresh]),
+            ]
+            .into_iter()
+            .map(|(id, grants)| (id.to_owned(), grants))
+            .collect(),
+            partial: Some("out of time after 2 of 3 pages".into()),
+            note: Some("account names were not read".into()),
+            strategy: Some(Strategy::PerPrincipal),
+        });
+        (outcome, e)
+    }
+
+    /// The row of the group table that names `group`.
+    fn group_row<'p>(page: &'p str, group: &str) -> &'p str {
+        page.lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "<tr><th scope=\"row\"><bdi>{group}</bdi></th><td><bdi></bdi>"
+                ))
+            })
+            .unwrap_or_else(|| panic!("no row for {group}"))
+    }
+
+    #[test]
+    fn each_group_row_shows_what_it_grants_nothing_or_not_read() {
+        let (outcome, enrichment) = access_sample();
+        let page = DocsView::build(&outcome, &enrichment).page().unwrap();
+        assert!(page.contains("<th scope=\"col\">Grants in AWS</th>"));
+        assert!(group_row(&page, "Kept").ends_with(
+            "<td><bdi>AdministratorAccess in payments-prod (111122223333)</bdi><br><bdi>ReadOnlyAccess in payments-test (222233334444)</bdi></td></tr>"
+        ));
+        assert!(
+            group_row(&page, "Idle")
+                .ends_with("<td><span class=\"syncscope-detail\">grants nothing</span></td></tr>")
+        );
+        assert!(
+            group_row(&page, "Unread")
+                .ends_with("<td><span class=\"syncscope-detail\">not read</span></td></tr>")
+        );
+        // Not read at all: no column, no section, no error.
+        let unread = DocsView::build(
+            &outcome,
+            &Enrichment {
+                access: None,
+                ..enrichment
+            },
+        );
+        let page = unread.page().unwrap();
+        for absent in [
+            "Grants in AWS",
+            "grants nothing",
+            "Access by account",
+            "Access findings",
+        ] {
+            assert!(!page.contains(absent), "{absent}");
+        }
+        assert!(unread.findings.is_empty());
+    }
+
+    #[test]
+    fn access_by_account_lists_each_permission_set_with_the_groups_in_scope_once() {
+        let (outcome, enrichment) = access_sample();
+        let v = DocsView::build(&outcome, &enrichment);
+        let rows: Vec<(&str, &str, Vec<&str>)> = v
+            .accounts
+            .iter()
+            .map(|r| {
+                (
+                    r.account.as_str(),
+                    r.permission_set.as_str(),
+                    r.groups.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "payments-prod (111122223333)",
+                    "AdministratorAccess",
+                    vec!["Gone", "Kept"]
+                ),
+                (
+                    "payments-test (222233334444)",
+                    "ReadOnlyAccess",
+                    vec!["Kept"]
+                ),
+                ("shared-services (333344445555)", "Fresh", vec!["Empty"]),
+            ]
+        );
+        let page = v.page().unwrap();
+        contains_all(
+            &page,
+            &[
+                "<h2 id=\"syncscope-access\">Access by account</h2>",
+                "<summary>3 permission sets in accounts<span class=\"syncscope-shown\"></span></summary>",
+                "<table class=\"syncscope-table\" data-syncscope-cols=\"3\">",
+                "<tr><th scope=\"row\"><bdi>payments-prod (111122223333)</bdi></th><td><bdi>AdministratorAccess</bdi> <span class=\"syncscope-detail\">session 8 h</span></td><td><bdi>Gone</bdi>, <bdi>Kept</bdi></td></tr>",
+            ],
+        );
+        assert_eq!(
+            page.matches("Access map partial: out of time after 2 of 3 pages.")
+                .count(),
+            1
+        );
+        assert_eq!(page.matches("account names were not read").count(), 1);
+        // A group not added (yet) is not in the scope: it grants nothing there.
+        let mut live = outcome.clone();
+        live.dry_run = false;
+        live.plan.as_mut().unwrap().actions[0].op = Op::Create;
+        live.results.clear();
+        let v = DocsView::build(&live, &enrichment);
+        assert!(v.accounts.iter().all(|r| !r.groups.contains(&"Kept")));
+    }
+
+    #[test]
+    fn access_findings_are_listed_on_the_page_and_in_groups_json() {
+        let (outcome, enrichment) = access_sample();
+        let findings = access_findings(&outcome, &enrichment);
+        assert_eq!(
+            findings,
+            vec![
+                Finding::GrantsNothing {
+                    groups: vec!["Idle".into()]
+                },
+                Finding::AssignmentStops {
+                    group: "Gone".into(),
+                    grants: vec![samples::sample_grant(0, "AdministratorAccess")]
+                },
+                Finding::NobodyHasIt {
+                    permission_set: "Fresh".into(),
+                    groups: vec!["Empty".into()]
+                },
+            ]
+        );
+        let v = DocsView::build(&outcome, &enrichment);
+        assert_eq!(v.findings, findings);
+        let page = v.page().unwrap();
+        assert!(page.contains("<h2 id=\"syncscope-findings\">Access findings</h2>"));
+        for finding in &findings {
+            assert!(
+                page.contains(&format!("<li>{}</li>", finding.text(COLLAPSE_OVER))),
+                "{page}"
+            );
+        }
+        let json: serde_json::Value = serde_json::from_str(&v.json()).unwrap();
+        assert_eq!(json["findings"][0]["finding"], "grants-nothing");
+        assert_eq!(
+            json["findings"][1]["grants"][0]["permission_set"],
+            "AdministratorAccess"
+        );
+        assert_eq!(
+            json["access"],
+            serde_json::json!({
+                "partial": "out of time after 2 of 3 pages",
+                "note": "account names were not read",
+                "strategy": "per-principal"
+            })
+        );
+        let groups = json["groups"].as_array().unwrap();
+        let of = |name: &str| groups.iter().find(|g| g["name"] == name).unwrap();
+        assert_eq!(
+            of("Kept")["assignments"][0],
+            serde_json::json!({
+                "account_id": "111122223333",
+                "account_name": "payments-prod",
+                "permission_set": "AdministratorAccess",
+                "session_duration": "PT8H"
+            })
+        );
+        assert_eq!(of("Idle")["assignments"], serde_json::json!([]));
+        assert!(of("Unread").get("assignments").is_none());
+        // Not read: no access, no findings, no assignments.
+        let unread = Enrichment {
+            access: None,
+            ..enrichment
+        };
+        assert!(access_findings(&outcome, &unread).is_empty());
+        let json = DocsView::build(&outcome, &unread).json();
+        for key in ["\"access\"", "\"findings\"", "\"assignments\""] {
+            assert!(!json.contains(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_impact_section_names_what_each_user_loses_and_keeps() {
+        let outcome = sample(Verdict::Changed, false, 16, false);
+        let impact = outcome.impact.clone().unwrap();
+        let loser = &impact.losing[0];
+        let kept = &impact.keeping[0];
+        let labels = |grants: &[Grant]| -> String {
+            grants
+                .iter()
+                .map(|g| format!("<bdi>{}</bdi>", g.label()))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let v = view(&outcome);
+        let page = v.page().unwrap();
+        assert!(!loser.loses.is_empty() && !kept.keeps.is_empty());
+        contains_all(
+            &page,
+            &[
+                "<th scope=\"col\">Display name</th><th scope=\"col\">Loses</th></tr>",
+                "<th scope=\"col\">Keeps access through</th><th scope=\"col\">Loses</th><th scope=\"col\">Keeps</th></tr>",
+                &format!(
+                    "<bdi>{}</bdi></td><td>{}</td></tr>",
+                    loser.display_name,
+                    labels(&loser.loses)
+                ),
+                &format!(
+                    "<bdi>{}</bdi></td><td>{}</td><td>{}</td></tr>",
+                    kept.through,
+                    labels(&kept.person.loses),
+                    labels(&kept.keeps)
+                ),
+            ],
+        );
+        assert!(!page.contains("What each user loses is partial"));
+        // Partial: said once; not read: no columns.
+        let mut partial = outcome.clone();
+        partial.impact.as_mut().unwrap().access = Some(access::AccessRead {
+            partial: Some("2 groups were not read".into()),
+            note: None,
+        });
+        let page = view(&partial).page().unwrap();
+        assert_eq!(
+            page.matches("What each user loses is partial, a lower bound: 2 groups were not read.")
+                .count(),
+            1
+        );
+        let mut unread = outcome.clone();
+        unread.impact.as_mut().unwrap().access = None;
+        let page = view(&unread).page().unwrap();
+        assert!(!page.contains("<th scope=\"col\">Loses</th>"));
     }
 }

@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use crate::access::{Finding, Grant};
 use crate::directory::{AdStatus, DirectoryReport};
 use crate::impact::{DISABLED_AFTER_DAYS, Impact};
 use crate::plan::{Op, Plan};
@@ -34,6 +35,37 @@ pub struct Preview<'a> {
     pub refused: Vec<String>,
     /// Things to know that do not stop the plan.
     pub warnings: Vec<String>,
+    /// The access map's hygiene findings (empty: none, or the map was not read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+/// The most account and permission set pairs a markdown cell names before "+N more".
+const PAIRS_IN_CELL: usize = 10;
+
+/// `AdministratorAccess in payments-prod (111122223333), …`: at most `limit` labels,
+/// then `+N more`.
+fn pairs(grants: &[Grant], limit: usize) -> String {
+    let mut labels: Vec<String> = grants.iter().take(limit).map(Grant::label).collect();
+    if grants.len() > limit {
+        labels.push(format!("+{} more", grants.len() - limit));
+    }
+    labels.join(", ")
+}
+
+/// The sentence that says what the users' losses lack, if anything.
+fn access_caveat(impact: &Impact) -> Option<String> {
+    let read = impact.access.as_ref()?;
+    let mut parts = Vec::new();
+    if let Some(partial) = &read.partial {
+        parts.push(format!(
+            "What each user loses is partial, a lower bound: {partial}"
+        ));
+    }
+    if let Some(note) = &read.note {
+        parts.push(note.clone());
+    }
+    (!parts.is_empty()).then(|| parts.join(". "))
 }
 
 /// Escapes text for a markdown table cell or paragraph.
@@ -152,6 +184,10 @@ impl Preview<'_> {
             )),
             Some(impact) => {
                 out.push_str(&format!("{}.\n\n", escape_markdown(&impact.headline())));
+                if let Some(caveat) = access_caveat(impact) {
+                    out.push_str(&format!("{}.\n\n", escape_markdown(&caveat)));
+                }
+                let read = impact.access.is_some();
                 if !impact.losing.is_empty() {
                     out.push_str(&format!(
                         "**Losing access** (disabled {DISABLED_AFTER_DAYS} days after the change):\n\n"
@@ -159,9 +195,20 @@ impl Preview<'_> {
                     let rows: Vec<Vec<String>> = impact
                         .losing
                         .iter()
-                        .map(|p| vec![p.user_name.clone(), p.display_name.clone()])
+                        .map(|p| {
+                            let mut row = vec![p.user_name.clone(), p.display_name.clone()];
+                            if read {
+                                row.push(pairs(&p.loses, PAIRS_IN_CELL));
+                            }
+                            row
+                        })
                         .collect();
-                    table(&mut out, &["User", "Display name"], &rows, limit);
+                    let header: &[&str] = if read {
+                        &["User", "Display name", "Loses"]
+                    } else {
+                        &["User", "Display name"]
+                    };
+                    table(&mut out, header, &rows, limit);
                 }
                 if !impact.keeping.is_empty() {
                     out.push_str("**Keeping access** through a group that stays:\n\n");
@@ -169,14 +216,24 @@ impl Preview<'_> {
                         .keeping
                         .iter()
                         .map(|k| {
-                            vec![
+                            let mut row = vec![
                                 k.person.user_name.clone(),
                                 k.person.display_name.clone(),
                                 k.through.clone(),
-                            ]
+                            ];
+                            if read {
+                                row.push(pairs(&k.person.loses, PAIRS_IN_CELL));
+                                row.push(pairs(&k.keeps, PAIRS_IN_CELL));
+                            }
+                            row
                         })
                         .collect();
-                    table(&mut out, &["User", "Display name", "Through"], &rows, limit);
+                    let header: &[&str] = if read {
+                        &["User", "Display name", "Through", "Loses", "Keeps"]
+                    } else {
+                        &["User", "Display name", "Through"]
+                    };
+                    table(&mut out, header, &rows, limit);
                 }
                 let groups: Vec<Vec<String>> = impact
                     .removed_groups
@@ -217,6 +274,14 @@ impl Preview<'_> {
                 );
             }
         }
+        if !self.findings.is_empty() {
+            out.push_str("#### Findings\n\n");
+            for finding in &self.findings {
+                let text = finding.text(limit.clamp(1, PAIRS_IN_CELL));
+                out.push_str(&format!("- {}\n", escape_markdown(&text)));
+            }
+            out.push('\n');
+        }
         if !self.warnings.is_empty() {
             out.push_str("#### Warnings\n\n");
             for w in self.warnings.iter().take(limit.max(1)) {
@@ -252,7 +317,21 @@ impl Preview<'_> {
         Some(out)
     }
 
-    /// The impact for a terminal: the headline, then one line per user.
+    /// The hygiene findings for a terminal, one line each (None: no findings).
+    pub fn findings_text(&self) -> Option<String> {
+        if self.findings.is_empty() {
+            return None;
+        }
+        let mut out = "Findings:".to_owned();
+        for finding in &self.findings {
+            out.push_str(&format!("\n  ! {}", finding.text(PAIRS_IN_CELL)));
+        }
+        Some(out)
+    }
+
+    /// The impact for a terminal: the headline, then one line per user, with the
+    /// account and permission set pairs they lose (and keep) when the access map was
+    /// read.
     pub fn impact_text(&self) -> String {
         let Some(impact) = self.impact else {
             return format!(
@@ -263,17 +342,29 @@ impl Preview<'_> {
             );
         };
         let mut out = format!("Impact on people: {}.", impact.headline());
+        if let Some(caveat) = access_caveat(impact) {
+            out.push_str(&format!("\n  {caveat}."));
+        }
         for p in &impact.losing {
             out.push_str(&format!(
                 "\n  ✗ {}  {}  loses access",
                 p.user_name, p.display_name
             ));
+            if !p.loses.is_empty() {
+                out.push_str(&format!(": {}", pairs(&p.loses, usize::MAX)));
+            }
         }
         for k in &impact.keeping {
             out.push_str(&format!(
                 "\n  ✓ {}  {}  keeps access through {}",
                 k.person.user_name, k.person.display_name, k.through
             ));
+            if !k.person.loses.is_empty() {
+                out.push_str(&format!("; loses {}", pairs(&k.person.loses, usize::MAX)));
+            }
+            if !k.keeps.is_empty() {
+                out.push_str(&format!("; keeps {}", pairs(&k.keeps, usize::MAX)));
+            }
         }
         for g in &impact.added_groups {
             out.push_str(&format!("\n  + {}  {}", g.name, g.members.label()));
@@ -306,6 +397,7 @@ mod tests {
             directory: outcome.directory.as_ref(),
             refused,
             warnings: vec!["a | pipe".to_owned()],
+            findings: Vec::new(),
         }
     }
 
@@ -325,13 +417,23 @@ mod tests {
         }
         assert!(md.contains(r"\<script\>alert\(1\)\<\/script\>"), "{md}");
         // Every table row has exactly as many cells as its header.
-        for line in md.lines().filter(|l| l.starts_with("| ")) {
+        let mut header = None;
+        for line in md.lines() {
+            if !line.starts_with('|') {
+                header = None;
+                continue;
+            }
             let unescaped_pipes = line
                 .match_indices('|')
                 .filter(|(i, _)| !line[..*i].ends_with('\\'))
                 .count();
-            assert!([3, 4].contains(&unescaped_pipes), "{line}");
+            let cells = *header.get_or_insert(unescaped_pipes);
+            assert!(
+                [3, 4, 6].contains(&cells) && unescaped_pipes == cells,
+                "{line}"
+            );
         }
+        assert!(md.contains("| User | Display name | Through | Loses | Keeps |"));
         assert!(md.contains("- a \\| pipe"));
     }
 
@@ -414,5 +516,146 @@ mod tests {
             "Impact on people: not assessed (offline plan)"
         );
         assert!(offline.markdown().contains("Not assessed: offline plan."));
+    }
+
+    #[test]
+    fn each_user_losing_access_is_shown_with_the_pairs_they_lose_in_text_and_markdown() {
+        let outcome = samples::created(Verdict::Changed, false, 16, false);
+        let impact = outcome.impact.as_ref().unwrap();
+        let (loser, kept) = (&impact.losing[0], &impact.keeping[0]);
+        let labels =
+            |grants: &[Grant]| -> Vec<String> { grants.iter().map(Grant::label).collect() };
+        let p = preview(&outcome, Vec::new());
+        let text = p.impact_text();
+        assert!(
+            text.contains(&format!(
+                "✗ {}  {}  loses access: {}",
+                loser.user_name,
+                loser.display_name,
+                labels(&loser.loses).join(", ")
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "keeps access through {}; loses {}; keeps {}",
+                kept.through,
+                labels(&kept.person.loses).join(", "),
+                labels(&kept.keeps).join(", ")
+            )),
+            "{text}"
+        );
+        let md = p.markdown();
+        let cell = |grants: &[Grant]| escape_markdown(&labels(grants).join(", "));
+        assert!(md.contains("| User | Display name | Loses |"), "{md}");
+        assert!(
+            md.contains(&format!(
+                "| {} | {} | {} |",
+                escape_markdown(&loser.user_name),
+                escape_markdown(&loser.display_name),
+                cell(&loser.loses)
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!(
+                "| {} | {} | {} |\n",
+                escape_markdown(&kept.through),
+                cell(&kept.person.loses),
+                cell(&kept.keeps)
+            )),
+            "{md}"
+        );
+        assert!(!md.contains("partial, a lower bound"));
+
+        // Partial: said once in each; not read: no pairs, no columns.
+        let mut partial = outcome.clone();
+        partial.impact.as_mut().unwrap().access = Some(crate::access::AccessRead {
+            partial: Some("2 groups were not read".into()),
+            note: Some("account names were not read".into()),
+        });
+        let p = preview(&partial, Vec::new());
+        let caveat = "What each user loses is partial, a lower bound: 2 groups were not read. account names were not read";
+        assert_eq!(p.impact_text().matches(&format!("{caveat}.")).count(), 1);
+        let md = p.markdown();
+        assert_eq!(
+            md.matches(&format!("{}.\n", escape_markdown(caveat)))
+                .count(),
+            1,
+            "{md}"
+        );
+        let mut unread = outcome.clone();
+        let impact = unread.impact.as_mut().unwrap();
+        impact.access = None;
+        for person in &mut impact.losing {
+            person.loses.clear();
+        }
+        let p = preview(&unread, Vec::new());
+        assert!(
+            p.impact_text()
+                .contains(&format!("{}  loses access\n", loser.display_name))
+        );
+        let md = p.markdown();
+        assert!(
+            md.contains("| User | Display name |\n") && !md.contains("Loses"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_cell_names_ten_pairs_at_most_then_plus_n_more() {
+        let grants: Vec<Grant> = (0..12)
+            .map(|i| samples::sample_grant(i, &format!("Set{i}")))
+            .collect();
+        let cell = pairs(&grants, PAIRS_IN_CELL);
+        assert_eq!(cell.matches(" in ").count(), 10);
+        assert!(cell.ends_with(", +2 more"), "{cell}");
+        assert_eq!(pairs(&grants[..1], PAIRS_IN_CELL), grants[0].label());
+    }
+
+    #[test]
+    fn findings_are_a_section_of_the_markdown_and_lines_of_the_text() {
+        let outcome = samples::created(Verdict::Changed, false, 16, false);
+        let findings = vec![
+            Finding::GrantsNothing {
+                groups: vec!["Idle <b>".into()],
+            },
+            Finding::NobodyHasIt {
+                permission_set: "Fresh".into(),
+                groups: vec!["Empty".into()],
+            },
+        ];
+        let quiet = preview(&outcome, Vec::new());
+        assert_eq!(quiet.findings_text(), None);
+        assert!(!quiet.markdown().contains("#### Findings"));
+        let p = Preview {
+            findings: findings.clone(),
+            ..quiet
+        };
+        let md = p.markdown();
+        assert!(md.contains("#### Findings\n\n- "), "{md}");
+        for finding in &findings {
+            assert!(
+                md.contains(&format!("- {}\n", escape_markdown(&finding.text(10)))),
+                "{md}"
+            );
+        }
+        assert!(md.contains("Idle \\<b\\>"), "{md}");
+        let text = p.findings_text().unwrap();
+        assert!(
+            text.starts_with("Findings:\n  ! 1 synced group(s) grant nothing"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  ! permission set Fresh is assigned only to groups with no members")
+        );
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["findings"][1]["finding"], "nobody-has-it");
+        assert!(
+            serde_json::to_value(preview(&outcome, Vec::new()))
+                .unwrap()
+                .get("findings")
+                .is_none()
+        );
     }
 }

@@ -463,18 +463,21 @@ pub fn noted(trigger: Trigger) -> Outcome {
 }
 
 /// A plausible identity store for an outcome: most groups in the scope synced (with
-/// members), the rest missing, and one lookup failing.
+/// members), the rest missing, and one lookup failing; with the access map of the
+/// synced groups (see [`sample_access`]).
 pub fn enrichment(outcome: &Outcome) -> Enrichment {
     let mut e = Enrichment::default();
     e.identity_store_id = Some("d-1234567890".to_owned());
+    let mut access = sample_access(outcome.stage.contains('<'));
     for (i, name) in crate::docs::groups_to_look_up(outcome).iter().enumerate() {
+        let group_id = format!("9a6b2c1d-{i:04}-4e5f-8a9b-0c1d2e3f4a5b");
         let lookup = match i % 7 {
             0 | 1 | 3 | 4 => Lookup::Found {
-                group_id: format!("9a6b2c1d-{i:04}-4e5f-8a9b-0c1d2e3f4a5b"),
+                group_id: group_id.clone(),
                 members: Ok((i as u64 * 7) % 40),
             },
             5 => Lookup::Found {
-                group_id: format!("9a6b2c1d-{i:04}-4e5f-8a9b-0c1d2e3f4a5b"),
+                group_id: group_id.clone(),
                 members: Err("ThrottlingException".to_owned()),
             },
             6 if i == 6 => {
@@ -482,9 +485,37 @@ pub fn enrichment(outcome: &Outcome) -> Enrichment {
             }
             _ => Lookup::Missing,
         };
+        if matches!(lookup, Lookup::Found { .. }) {
+            sample_assignments(&mut access, i, group_id);
+        }
         e.insert(name, lookup);
     }
+    e.access = Some(access);
     e
+}
+
+/// An access map of no group yet: complete, or (`hostile`) partial, with a note and
+/// markup in both.
+fn sample_access(hostile: bool) -> crate::access::AccessMap {
+    crate::access::AccessMap {
+        partial: hostile.then(|| "out of time after 3 s <b>reading</b> & \"more\"".to_owned()),
+        note: hostile
+            .then(|| "account names not read: organizations:ListAccounts <i>denied</i>".to_owned()),
+        strategy: Some(crate::access::Strategy::PerPrincipal),
+        ..Default::default()
+    }
+}
+
+/// The `i`th synced group's grants: every seventh (from the fifth) grants nothing;
+/// in a partial map every seventh (from the fourth) was not read; the others one to
+/// three sample grants.
+fn sample_assignments(access: &mut crate::access::AccessMap, i: usize, group_id: String) {
+    let grants = match i % 7 {
+        4 => Vec::new(),
+        3 if access.partial.is_some() => return,
+        _ => sample_grants(i, 1 + i % 3),
+    };
+    access.grants.insert(group_id, grants);
 }
 
 /// Asserts `text` holds every needle (for the tests of rendered text).
