@@ -250,11 +250,23 @@ fn the_identity_store_id_property_is_used_instead_of_list_instances() {
         &world.send(&world.event("Create", &props, None, None), TIMEOUT),
         "SUCCESS",
     );
-    assert!(warnings(&body).is_empty(), "{body:#}");
+    // The identity store is read without ListInstances. The access map needs the
+    // store's instance, which moto does not have for this store: one warning says so,
+    // and the docs are published without it.
+    let warned = warnings(&body);
+    let region = syncscope_harness::world::REGION;
+    assert_eq!(
+        warned,
+        format!(
+            "documentation: the access map is partial: the assignments were not read: no IAM Identity Center instance in {region} has the identity store {store_id} (SSO.IdentityStoreId)"
+        ),
+        "{body:#}"
+    );
     let bucket = props["DocsBucket"].as_str().unwrap();
     let groups: Value =
         serde_json::from_str(&get(&world, bucket, "sso/TEST/groups.json").body).unwrap();
     assert_eq!(groups["identity_store_id"], store_id.as_str());
+    assert!(groups["groups"][0].get("assignments").is_none(), "{groups:#}");
     assert_eq!(groups["groups"][0]["identity"]["status"], "synced");
     assert_eq!(groups["groups"][0]["identity"]["members"], 2);
 }

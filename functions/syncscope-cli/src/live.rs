@@ -306,6 +306,64 @@ pub async fn impact(config: &Config, plan: &Plan) -> Result<Option<Impact>, Stri
     ))
 }
 
+/// The access map's hygiene findings for a plan, and why they are incomplete.
+#[derive(Debug, Default)]
+pub struct Access {
+    /// The findings ([`syncscope_core::docs::plan_findings`]).
+    pub findings: Vec<syncscope_core::access::Finding>,
+    /// Why the access map is partial, or was not read (a warning of the plan).
+    pub warning: Option<String>,
+}
+
+/// What the groups of `plan` that the identity store has grant, read as a run's docs
+/// read them (ListGroups and member counts, then the access map), turned into the
+/// hygiene findings. A read that fails becomes the warning, never an error: the plan
+/// stands without its findings.
+pub async fn access(config: &Config, plan: &Plan) -> Access {
+    let clients = match Clients::from_env(config).await {
+        Ok(clients) => clients,
+        Err(e) => {
+            return Access {
+                warning: Some(format!("the access map was not read: {e}")),
+                ..Access::default()
+            };
+        }
+    };
+    let reader = IdentityStoreReader::new(&clients.sdk, &clients.region);
+    let configured = config.sso.identity_store_id.as_ref().map(|id| id.as_str());
+    let deadline = Instant::now() + LIST_TIME;
+    let mut names: Vec<String> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == syncscope_core::scope::FilterKind::Group)
+        .map(|a| syncscope_core::names::display_name(&a.name, &a.domain))
+        .collect();
+    names.sort_by_cached_key(|n| syncscope_core::names::name_key(n));
+    names.dedup_by(|a, b| syncscope_core::names::name_key(a) == syncscope_core::names::name_key(b));
+    let enriched = reader
+        .enrich(configured, names, IMPACT_CONCURRENCY, deadline)
+        .await;
+    let mut enrichment = enriched.enrichment;
+    let principals: Vec<syncscope::access::Principal> = enrichment
+        .group_ids()
+        .into_iter()
+        .map(syncscope::access::Principal::Group)
+        .collect();
+    let map = reader
+        .access(configured, principals, IMPACT_CONCURRENCY, deadline)
+        .await;
+    let warning = enriched.warnings.first().cloned().or_else(|| {
+        map.partial
+            .as_ref()
+            .map(|why| format!("the access map is partial: {why}"))
+    });
+    enrichment.access = Some(map);
+    Access {
+        findings: syncscope_core::docs::plan_findings(plan, &enrichment),
+        warning,
+    }
+}
+
 /// Whether each name the config wants exists in Active Directory (see
 /// `syncscope::directory`): None when `SSO.DirectoryCheck` is off or the config wants
 /// no name.

@@ -524,14 +524,31 @@ fn plan(
             Err(e) => (None, Some(e)),
         },
     };
+    // The access map's hygiene findings (live only: an offline plan reads nothing).
+    let access = match current {
+        Some(_) => live::Access::default(),
+        None => runtime()?.block_on(live::access(c, &plan)),
+    };
     Ok(report_plan(
         &plan,
         c,
-        impact.as_ref(),
-        impact_note,
-        directory.as_ref(),
+        Read {
+            impact: impact.as_ref(),
+            impact_note,
+            directory: directory.as_ref(),
+            access,
+        },
         format,
     ))
+}
+
+/// What the live reads found for a plan's report.
+struct Read<'a> {
+    impact: Option<&'a Impact>,
+    /// Why there is no impact, when there is none.
+    impact_note: Option<String>,
+    directory: Option<&'a DirectoryReport>,
+    access: live::Access,
 }
 
 /// The live scope (saved to `save_current` if asked), the live ledger if asked, and the
@@ -777,11 +794,15 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
 fn report_plan(
     plan: &Plan,
     config: &config::Config,
-    impact: Option<&Impact>,
-    impact_note: Option<String>,
-    directory: Option<&DirectoryReport>,
+    read: Read<'_>,
     format: PlanFormat,
 ) -> ExitCode {
+    let Read {
+        impact,
+        impact_note,
+        directory,
+        access,
+    } = read;
     let guard = plan.check_guard(&config.sso.guard);
     let max_users = config.sso.guard.max_users_losing_access;
     let people = match impact {
@@ -790,7 +811,7 @@ fn report_plan(
         // the identity store itself and refuses if it cannot tell.
         None => Ok(()),
     };
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = access.warning.into_iter().collect();
     if impact.is_none() && max_users.is_some() && Needs::of(plan).removes_anything() {
         warnings.push(format!(
             "SSO.DeletionGuard.MaxUsersLosingAccess is set, and this plan could not be checked against it: {}",
@@ -821,6 +842,7 @@ fn report_plan(
         directory,
         refused: refused.clone(),
         warnings,
+        findings: access.findings,
     };
     match format {
         PlanFormat::Json => {
@@ -835,6 +857,7 @@ fn report_plan(
                 "directory": directory,
                 "refused": refused,
                 "warnings": preview.warnings,
+                "findings": preview.findings,
             });
             println!("{out:#}");
         }
@@ -844,6 +867,9 @@ fn report_plan(
             println!("{plan}");
             println!("{}", preview.impact_text());
             if let Some(text) = preview.directory_text() {
+                println!("{text}");
+            }
+            if let Some(text) = preview.findings_text() {
                 println!("{text}");
             }
             for warning in &preview.warnings {

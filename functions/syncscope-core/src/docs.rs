@@ -137,6 +137,21 @@ impl Enrichment {
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
+
+    /// The ids of the groups found in the identity store, sorted, no repeats.
+    pub fn group_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .groups
+            .values()
+            .filter_map(|lookup| match lookup {
+                Lookup::Found { group_id, .. } => Some(group_id.clone()),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
 }
 
 /// The display names of the groups the docs show, to look up in the identity store.
@@ -1017,6 +1032,40 @@ fn account_rows<'a>(groups: &[FilterRow<'a>]) -> Vec<AccountRow<'a>> {
 /// lists them; the Lambda can report them as run warnings.
 pub fn access_findings(outcome: &Outcome, enrichment: &Enrichment) -> Vec<Finding> {
     DocsView::build(outcome, enrichment).findings
+}
+
+/// The hygiene findings of a plan before it runs (`syncscope plan`): every group the
+/// plan keeps, adds or removes that the identity store has (`enrichment`, with its
+/// access map), a group is `removed` when the plan removes it and no duplicate stays.
+pub fn plan_findings(plan: &crate::plan::Plan, enrichment: &Enrichment) -> Vec<Finding> {
+    let Some(map) = &enrichment.access else {
+        return Vec::new();
+    };
+    let staying: std::collections::HashSet<_> = plan
+        .actions
+        .iter()
+        .filter(|a| a.op != Op::Remove)
+        .map(Keyed::key)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let groups: Vec<ScopeGroup> = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind == FilterKind::Group && seen.insert(a.key()))
+        .filter_map(|a| {
+            let name = display_name(&a.name, &a.domain);
+            match enrichment.get(&name)? {
+                Lookup::Found { group_id, members } => Some(ScopeGroup {
+                    name,
+                    group_id: group_id.clone(),
+                    members: members.as_ref().ok().copied(),
+                    removed: a.op == Op::Remove && !staying.contains(&a.key()),
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    access::hygiene(&groups, map)
 }
 
 /// The banner's sentence. "Matches the config" is said only when it holds: names the

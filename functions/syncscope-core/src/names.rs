@@ -322,6 +322,11 @@ impl<V> NameMap<V> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Every value, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.values()
+    }
 }
 
 impl<'a, V> FromIterator<(&'a str, V)> for NameMap<V> {

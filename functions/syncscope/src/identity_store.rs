@@ -34,6 +34,14 @@ pub enum IdentityStoreError {
         /// The region asked.
         region: String,
     },
+    /// No instance of the region has the configured identity store.
+    #[error("no IAM Identity Center instance in {region} has the identity store {store} (SSO.IdentityStoreId)")]
+    NoInstanceOf {
+        /// The region asked.
+        region: String,
+        /// The configured identity store.
+        store: String,
+    },
     /// `ListGroups` failed.
     #[error("{0}")]
     ListGroups(String),
@@ -129,8 +137,14 @@ impl IdentityStoreReader {
             .iter()
             .find(|i| configured.is_none_or(|store| i.store == store))
             .cloned()
-            .ok_or_else(|| IdentityStoreError::NoInstance {
-                region: self.region.clone(),
+            .ok_or_else(|| match configured {
+                Some(store) => IdentityStoreError::NoInstanceOf {
+                    region: self.region.clone(),
+                    store: store.to_owned(),
+                },
+                None => IdentityStoreError::NoInstance {
+                    region: self.region.clone(),
+                },
             })
     }
 

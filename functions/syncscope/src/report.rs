@@ -5,10 +5,11 @@
 //! [`Outcome::with_findings`]), so the handler answers CloudFormation from the outcome
 //! reporting returns. A reporting failure never fails the run: it becomes a warning
 //! (which the CloudFormation `Data` and the card carry) and a log line. The order is
-//! fixed: identity store, docs (their warnings are on the page), then the card (it
-//! shows every warning, the docs' included). Everything ends by `work_end`: the
-//! identity store gets at most 40 % of the time left, publishing half of what then
-//! remains, and Teams the rest.
+//! fixed: identity store, the access map, docs (their warnings are on the page), then
+//! the card (it shows every warning, the docs' included). Everything ends by
+//! `work_end`: the identity store gets at most 40 % of the time left, the access map
+//! 30 % of what then remains, publishing half of what is left after that, and Teams
+//! the rest. The access map's hygiene findings become run warnings.
 //!
 //! Docs are published only when the run produced a plan: a run that failed before
 //! reading the scope, a settings-only update or a Delete that retains the scope leave
@@ -22,6 +23,7 @@ use syncscope_core::outcome::{Findings, Outcome};
 use syncscope_core::properties::Properties;
 use tokio::time::Instant;
 
+use crate::access::Principal;
 use crate::app::App;
 use crate::reconcile::Deadlines;
 use crate::teams::TeamsNotifier;
@@ -73,6 +75,9 @@ pub async fn cut_short(app: &App, props: &Properties, outcome: Outcome, end: Ins
     notified
 }
 
+/// Names a finding shown as a run warning lists before `+N more` (the page lists all).
+const FINDING_NAMES: usize = 5;
+
 /// An instant `fraction` of the way from now to `end`.
 fn share(end: Instant, fraction: f64) -> Instant {
     let now = Instant::now();
@@ -110,10 +115,37 @@ async fn publish_docs(
             share(end, 0.4),
         )
         .await;
-    for warning in &enriched.warnings {
+    let mut enrichment = enriched.enrichment;
+    let mut warnings = enriched.warnings;
+    // What the synced groups grant: the access map, then its hygiene findings.
+    let principals: Vec<Principal> = enrichment
+        .group_ids()
+        .into_iter()
+        .map(Principal::Group)
+        .collect();
+    if !principals.is_empty() {
+        let map = reader
+            .access(
+                props.identity_store_id.as_ref().map(|id| id.as_str()),
+                principals,
+                app.settings.concurrency,
+                share(end, 0.3),
+            )
+            .await;
+        if let Some(why) = &map.partial {
+            warnings.push(format!("documentation: the access map is partial: {why}"));
+        }
+        enrichment.access = Some(map);
+        warnings.extend(
+            docs::access_findings(&outcome, &enrichment)
+                .iter()
+                .map(|finding| format!("access map: {}", finding.text(FINDING_NAMES))),
+        );
+    }
+    for warning in &warnings {
         tracing::warn!(warning = %warning, "reporting problem");
     }
-    let outcome = outcome.with_findings(Findings::warnings(enriched.warnings));
+    let outcome = outcome.with_findings(Findings::warnings(warnings));
 
     let layout = docs::layout(
         props.docs_prefix.as_str(),
@@ -127,8 +159,8 @@ async fn publish_docs(
     // it is built. One document at a time, in the order of DOCUMENTS: rendered into a
     // scratch file as it is written, streamed from there to S3.
     let title = props.docs_title.as_ref().map(|t| t.as_str());
-    let view = DocsView::build(&outcome, &enriched.enrichment).titled(title);
-    drop(enriched.enrichment);
+    let view = DocsView::build(&outcome, &enrichment).titled(title);
+    drop(enrichment);
     let scratch = ScratchFile::new();
     let mut failed = None;
     for (index, (name, _)) in DOCUMENTS.iter().enumerate() {
