@@ -348,3 +348,203 @@ fn a_principal_with_200_assignments_is_read_across_pages_and_one_with_none_grant
     assert!(fay.get("loses").is_none(), "{fay:#}");
     assert!(impact["access"].get("partial").is_none(), "{impact:#}");
 }
+
+#[test]
+fn the_docs_show_what_each_group_grants_by_group_and_by_account_with_the_findings() {
+    let s = setup(WorldOptions::default());
+    // A dry run of the removal: Leave is still in the scope, its assignments about to
+    // stop working.
+    let response = s.remove_leave(&[("DryRun", "true")], TIMEOUT);
+    assert_eq!(response["Status"], "SUCCESS", "{response:#}");
+    let warned = warnings(&response);
+    assert!(
+        warned.contains(&format!(
+            "access map: {} leaves the sync scope but is still assigned 2 permission sets (those assignments stop working): {}, {}",
+            s.leave,
+            s.label("AdministratorAccess", "payments-prod"),
+            s.label("ReadOnlyAccess", "payments-test")
+        )),
+        "{warned}"
+    );
+    let dry = serde_json::from_str::<Value>(&s.document("dry-run/groups.json")).unwrap();
+    let row = |name: &str| {
+        dry["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in {dry:#}"))
+    };
+    assert_eq!(
+        labels(&row(&s.stay)["assignments"]),
+        [s.label("ReadOnlyAccess", "payments-test")]
+    );
+    assert_eq!(labels(&row(&s.leave)["assignments"]).len(), 2);
+    assert_eq!(
+        dry["access"]["strategy"], "per-principal",
+        "{:#}",
+        dry["access"]
+    );
+    assert_eq!(dry["findings"][0]["finding"], "assignment-stops", "{dry:#}");
+    let page = s.document("dry-run/index.html");
+    for needle in [
+        "Access by account",
+        "Access findings",
+        &format!(
+            "{} ({})",
+            "payments-prod",
+            s.seeded.account("payments-prod")
+        ),
+        "AdministratorAccess",
+        "session 8 h",
+    ] {
+        assert!(page.contains(needle), "{needle} missing from the page");
+    }
+}
+
+/// A config file for the CLI: `groups`, authoritative (the plan removes what the
+/// config lacks), no identity store id (moto's instance is found).
+fn config_file(world: &World, groups: &[&str]) -> String {
+    let mut doc: Value =
+        serde_json::from_str(include_str!("../fixtures/config/valid/seed-only.json")).unwrap();
+    doc["SSO"]["GroupFilters"] = groups
+        .iter()
+        .map(|g| json!({ "Name": g, "Description": "test" }))
+        .collect();
+    doc["SSO"]["Mode"] = json!("authoritative");
+    doc["SSO"]["DeletionGuard"] = json!({"MaxRemovalPercent": 100});
+    let path = syncscope_harness::paths::build_dir("e2e-access").join(format!("{}.json", world.ns));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn syncscope_plan_names_the_accounts_and_permission_sets_a_removal_takes_and_the_findings() {
+    let s = setup(WorldOptions::default());
+    let file = config_file(&s.world, &[&s.stay]);
+    let (code, md, err) = s
+        .world
+        .cli(&["plan", "--config", &file, "--format", "markdown"]);
+    assert_eq!(code, 0, "{md}\n{err}");
+    let md_label = |set: &str, account: &str| {
+        format!(
+            "{set} in {} \\({}\\)",
+            account.replace('-', "\\-"),
+            s.seeded.account(account)
+        )
+    };
+    for needle in [
+        md_label("AdministratorAccess", "payments-prod"),
+        md_label("ReadOnlyAccess", "payments-test"),
+        "#### Findings".to_owned(),
+        "leaves the sync scope but is still assigned 2 permission sets".to_owned(),
+    ] {
+        assert!(md.contains(&needle), "{needle} missing from:\n{md}");
+    }
+    let (code, out, err) = s
+        .world
+        .cli(&["plan", "--config", &file, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let cy = person(&s.world, &json["impact"]["losing"], "cy.tan");
+    assert_eq!(labels(&cy["loses"]).len(), 2, "{cy:#}");
+    assert_eq!(
+        json["findings"][0]["finding"], "assignment-stops",
+        "{json:#}"
+    );
+    let (_, text, _) = s.world.cli(&["plan", "--config", &file]);
+    assert!(
+        text.contains(&format!(
+            "loses access: {}",
+            s.label("AdministratorAccess", "payments-prod")
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_large_scope_is_read_per_permission_set_and_account_when_that_is_cheaper() {
+    use syncscope_harness::access::MANAGEMENT_ACCOUNT;
+    let world = World::start();
+    let store = world.instance_store_id();
+    // 150 synced groups: more principals than the instance has provisioned pairs
+    // (moto provisions every set to its own account only).
+    let names: Vec<String> = (0..150)
+        .map(|i| format!("Big-{i:03}-{}", world.ns))
+        .collect();
+    let member = handle(&world, "gil.ross");
+    let seeded: Vec<(String, Vec<&str>)> = names
+        .iter()
+        .map(|n| (format!("{n}@{DOMAIN}"), vec![member.as_str()]))
+        .collect();
+    let borrowed: Vec<(&str, &[&str])> = seeded
+        .iter()
+        .map(|(g, m)| (g.as_str(), m.as_slice()))
+        .collect();
+    world.seed_identity_store(&store, &borrowed);
+    let access = world.seed_access(&[], &["BigAdmin", "BigRead"]);
+    // Every group but the last is assigned one of the two sets.
+    for (i, name) in names[..149].iter().enumerate() {
+        let id = world.group_id(&store, &format!("{name}@{DOMAIN}"));
+        let set = if i % 2 == 0 { "BigAdmin" } else { "BigRead" };
+        world.assign(&access, To::Group(&id), MANAGEMENT_ACCOUNT, set);
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let props = world.deploy(&config(&refs));
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "SUCCESS",
+    );
+    let bucket = props["DocsBucket"].as_str().unwrap();
+    let prefix = props["DocsPrefix"].as_str().unwrap();
+    let groups: Value =
+        serde_json::from_str(&get(&world, bucket, &format!("{prefix}/TEST/groups.json")).body)
+            .unwrap();
+    assert_eq!(
+        groups["access"]["strategy"], "per-permission-set-and-account",
+        "{:#}",
+        groups["access"]
+    );
+    assert!(
+        groups["access"]["partial"].is_null(),
+        "{:#}",
+        groups["access"]
+    );
+    let row = |name: &str| {
+        groups["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not in groups.json"))
+    };
+    let account = |g: &Value| g["account_id"].as_str().unwrap().to_owned();
+    let first = row(&names[0]);
+    assert_eq!(
+        first["assignments"][0]["permission_set"], "BigAdmin",
+        "{first:#}"
+    );
+    assert_eq!(account(&first["assignments"][0]), MANAGEMENT_ACCOUNT);
+    assert_eq!(
+        row(&names[1])["assignments"][0]["permission_set"],
+        "BigRead"
+    );
+    assert_eq!(row(&names[149])["assignments"], json!([]));
+    // The group that grants nothing is a finding, and a run warning.
+    assert!(
+        warnings(&body).contains(&format!(
+            "access map: 1 synced group(s) grant nothing (no permission set is assigned to them, so they are synced for no purpose): {}",
+            names[149]
+        )),
+        "{body:#}"
+    );
+    assert!(
+        world
+            .lambda_logs()
+            .iter()
+            .any(|l| l.contains("access map read") && l.contains("per-permission-set-and-account")),
+        "the log says which way the map was read"
+    );
+}

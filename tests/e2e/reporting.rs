@@ -266,7 +266,10 @@ fn the_identity_store_id_property_is_used_instead_of_list_instances() {
     let groups: Value =
         serde_json::from_str(&get(&world, bucket, "sso/TEST/groups.json").body).unwrap();
     assert_eq!(groups["identity_store_id"], store_id.as_str());
-    assert!(groups["groups"][0].get("assignments").is_none(), "{groups:#}");
+    assert!(
+        groups["groups"][0].get("assignments").is_none(),
+        "{groups:#}"
+    );
     assert_eq!(groups["groups"][0]["identity"]["status"], "synced");
     assert_eq!(groups["groups"][0]["identity"]["members"], 2);
 }

@@ -1053,10 +1053,10 @@ pub fn plan_findings(plan: &crate::plan::Plan, enrichment: &Enrichment) -> Vec<F
         .iter()
         .filter(|a| a.kind == FilterKind::Group && seen.insert(a.key()))
         .filter_map(|a| {
-            let name = display_name(&a.name, &a.domain);
-            match enrichment.get(&name)? {
+            // Looked up by display name; named as the plan and the page name it.
+            match enrichment.get(&display_name(&a.name, &a.domain))? {
                 Lookup::Found { group_id, members } => Some(ScopeGroup {
-                    name,
+                    name: a.name.clone(),
                     group_id: group_id.clone(),
                     members: members.as_ref().ok().copied(),
                     removed: a.op == Op::Remove && !staying.contains(&a.key()),

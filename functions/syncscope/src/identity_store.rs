@@ -35,7 +35,9 @@ pub enum IdentityStoreError {
         region: String,
     },
     /// No instance of the region has the configured identity store.
-    #[error("no IAM Identity Center instance in {region} has the identity store {store} (SSO.IdentityStoreId)")]
+    #[error(
+        "no IAM Identity Center instance in {region} has the identity store {store} (SSO.IdentityStoreId)"
+    )]
     NoInstanceOf {
         /// The region asked.
         region: String,
