@@ -17,7 +17,8 @@
 //   refused style or script) while it loads. Where a page has the filter box, it is
 //   reached with Tab, typed into, and must show exactly the matching rows with their
 //   count; without scripts every row is there and the box stays hidden. A screenshot of
-//   the top of every page (and of it filtered) goes to build/screenshots/.
+//   the top of every page (and of it filtered), and of its access map when it has
+//   one, goes to build/screenshots/.
 // - Pull-request comments (plan.md, `syncscope plan --format markdown`): rendered with
 //   markdown-it (HTML allowed, as GitHub allows <sub> and comments) in Chromium with
 //   GitHub-like styles; the heading and a table must show, no data may turn into
@@ -448,6 +449,11 @@ async function checkPages(browser) {
       const shot = join(SCREENSHOTS, 'docs', `${label(p.file)}.png`);
       mkdirSync(dirname(shot), { recursive: true });
       await page.screenshot({ path: shot });
+      // The access map (what the groups grant, by account), when the page has one.
+      const access = page.locator('section[aria-labelledby="syncscope-access"]');
+      if (await access.count()) {
+        await access.screenshot({ path: join(SCREENSHOTS, 'docs', `${label(p.file)}.access.png`) });
+      }
       // axe goes in through the debugging protocol: the page's policy admits no script
       // but its own.
       await page.evaluate(axeSource);
