@@ -268,6 +268,9 @@ struct WholeRow {
     ds_data: u64,
     response_bytes: u64,
     card_bytes: u64,
+    /// The access map's sso-admin listings (its log line), and how it read them.
+    access_calls: u64,
+    access_strategy: String,
     ok: bool,
 }
 
@@ -365,13 +368,70 @@ fn generated_description(seed: u64, chars: usize) -> String {
 }
 
 fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
+    whole_runs_with(lambda, n, latency, false)
+}
+
+/// The permission sets the access map's runs assign, round robin.
+const MAP_SETS: usize = 10;
+
+/// Seeds moto's identity store with the groups (as a sync leaves them, without
+/// members) and assigns each group one of [`MAP_SETS`] permission sets in moto's own
+/// account (moto provisions sets there only): what the access map of a Create reads.
+fn seed_access_map(world: &World, names: &[String]) {
+    use futures_util::StreamExt;
+    let store = world.instance_store_id();
+    let sets: Vec<String> = (0..MAP_SETS).map(|i| format!("BenchSet{i}")).collect();
+    let set_refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let seeded = world.seed_access(&[], &set_refs);
+    let client = aws_sdk_identitystore::Client::new(&world.sdk);
+    let sdk = world.sdk.clone();
+    world.rt.block_on(async {
+        futures_util::stream::iter(names.iter().enumerate())
+            .map(|(i, name)| {
+                let (client, sdk, seeded, store) = (&client, &sdk, &seeded, &store);
+                let set = &sets[i % MAP_SETS];
+                async move {
+                    let id = client
+                        .create_group()
+                        .identity_store_id(store)
+                        .display_name(format!("{name}@{DOMAIN}"))
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("create group {name} in moto: {e:?}"))
+                        .group_id()
+                        .to_owned();
+                    syncscope_harness::access::assign(
+                        sdk,
+                        seeded,
+                        syncscope_harness::access::To::Group(&id),
+                        syncscope_harness::access::MANAGEMENT_ACCOUNT,
+                        set,
+                    )
+                    .await;
+                }
+            })
+            .buffer_unordered(16)
+            .collect::<Vec<()>>()
+            .await;
+    });
+}
+
+/// [`whole_runs`]; with `map`, the groups are in the identity store with permission
+/// sets assigned, so the docs read their member counts and the access map
+/// ([`seed_access_map`]), under names of their own.
+fn whole_runs_with(lambda: &Path, n: usize, latency: u64, map: bool) -> Vec<WholeRow> {
     // For profiling by hand: SYNCSCOPE_BENCH_WRAPPER="perf record -g -o perf.data --".
     let wrapper: Vec<String> = std::env::var("SYNCSCOPE_BENCH_WRAPPER")
         .map(|w| w.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
     // The directory holds every name the runs want and as many groups again that are
     // not synced, listed first ("AD-Only" sorts before "AWS"), so a listing reads it all.
-    let bench_name = |i: usize| format!("AWS-Bench-Group-{i:05}");
+    let tag = if map {
+        format!("Map{n}")
+    } else {
+        "Bench".to_owned()
+    };
+    let bench_name = |i: usize| format!("AWS-{tag}-Group-{i:05}");
     let held: serde_json::Map<String, Value> = (0..n - 1)
         .map(bench_name)
         .chain(["AWS-Bench-Last".to_owned(), "AWS-Bench-Renamed".to_owned()])
@@ -414,6 +474,18 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
             .unwrap_or_else(|e| panic!("{e}"))
             .config
     };
+    // Once per size: the repeats of a sequence share moto's identity store.
+    static SEEDED: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+    if map {
+        let mut seeded = SEEDED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !seeded.contains(&n) {
+            let names: Vec<String> = (0..n - 1).map(bench_name).collect();
+            seed_access_map(&world, &names);
+            seeded.push(n);
+        }
+    }
     let first = world.deploy(&config("AWS-Bench-Last", 0, true));
     let second = world.deploy(&config("AWS-Bench-Renamed", 0, true));
     // Descriptions only: a new version of the filters, the same scope.
@@ -505,6 +577,18 @@ fn whole_runs(lambda: &Path, n: usize, latency: u64) -> Vec<WholeRow> {
                 })
                 .sum(),
             response_bytes: logged(&logs, "answered CloudFormation", "bytes"),
+            access_calls: logged(&logs, "access map read", "assignment_calls"),
+            access_strategy: logs
+                .iter()
+                .rev()
+                .find(|l| l.contains("access map read"))
+                .and_then(|l| {
+                    ["per-permission-set-and-account", "per-principal"]
+                        .into_iter()
+                        .find(|s| l.contains(s))
+                })
+                .unwrap_or("-")
+                .to_owned(),
             card_bytes: logged(&logs, "Teams card rendered", "bytes"),
             ok,
         };
@@ -545,7 +629,8 @@ fn main() {
         .position(|a| a == "--bins")
         .and_then(|i| args.get(i + 1))
         .map_or_else(|| workspace.join("target/release"), PathBuf::from);
-    // `--only init|reconcile|memory|whole|artifact` measures one section and writes no docs.
+    // `--only init|reconcile|memory|whole|access|artifact` measures one section and
+    // writes no docs.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -990,8 +1075,70 @@ fn main() {
                 .all(|r| r.ok && r.extra() == 0 && r.writes() == r.changes),
         ));
     }
+    if want("access") {
+        // 5. The access map: Creates side by side, without it (the groups not synced
+        // yet, as in the whole runs above) and with it (every group synced and
+        // assigned a permission set).
+        println!("measuring whole runs with the access map…");
+        let _ = writeln!(
+            out,
+            "## The access map\n\nA Create of n groups (latency 0, the median CPU of {WHOLE_REPEATS} sequences each), side by side in this run: without the access map (no group in the identity store yet, as in the whole runs above) and with it (every group synced, each assigned one of {MAP_SETS} permission sets in one account, so the docs count the groups' members and read the access map). moto provisions permission sets to one account, so the map is read per provisioned permission set and account (the cheaper way by counts); \"assignment calls\" are the sso-admin listings the map made (`ListPermissionSets`, `ListAccountsForProvisionedPermissionSet`, `ListAccountAssignments` pages), beside one `DescribePermissionSet` per set and one Organizations `ListAccounts` page per 20 accounts.\n\n| groups | access map | answer | wall ms | CPU ms | peak RSS MB | assignment calls | strategy |\n| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |"
+        );
+        let create = "Create, empty scope";
+        for n in [1000usize, 5000] {
+            let mut pair = Vec::new();
+            for map in [false, true] {
+                let tries = (0..WHOLE_REPEATS)
+                    .map(|_| whole_runs_with(&lambda, n, 0, map))
+                    .collect();
+                let rows = median_rows(tries);
+                if let Some(row) = rows.into_iter().find(|r| r.run == create) {
+                    let _ = writeln!(
+                        out,
+                        "| {n} | {} | {} | {} | {} | {:.1} | {} | {} |",
+                        if map { "on" } else { "off" },
+                        if row.ok { "SUCCESS" } else { "NOT SUCCESS" },
+                        ms(row.wall),
+                        ms(row.cpu),
+                        row.rss_kb as f64 / 1024.0,
+                        row.access_calls,
+                        if map {
+                            row.access_strategy.as_str()
+                        } else {
+                            "-"
+                        },
+                    );
+                    pair.push(row);
+                }
+            }
+            if let [off, on] = pair.as_slice() {
+                let cpu = on.cpu.as_secs_f64() / off.cpu.as_secs_f64().max(1e-3);
+                let rss = on.rss_kb as f64 / (off.rss_kb as f64).max(1.0);
+                let _ = writeln!(out, "| {n} | on / off | | | {cpu:.2}x | {rss:.2}x | | |");
+                if n == 5000 {
+                    targets.push((
+                        format!(
+                            "whole-run CPU of a Create of 5,000 with the access map <= 1.5x without ({} ms / {} ms = {cpu:.2}x)",
+                            ms(on.cpu),
+                            ms(off.cpu)
+                        ),
+                        on.ok && cpu <= 1.5,
+                    ));
+                    targets.push((
+                        format!(
+                            "peak RSS of a Create of 5,000 with the access map <= 1.5x without ({:.1} MB / {:.1} MB = {rss:.2}x)",
+                            on.rss_kb as f64 / 1024.0,
+                            off.rss_kb as f64 / 1024.0
+                        ),
+                        on.ok && rss <= 1.5,
+                    ));
+                }
+            }
+        }
+        let _ = writeln!(out);
+    }
     if want("artifact") {
-        // 5. The artifact.
+        // 6. The artifact.
         let zip = workspace.join("target/lambda/syncscope-lambda/bootstrap.zip");
         let _ = writeln!(out, "## Artifact\n");
         match std::fs::metadata(&zip) {
