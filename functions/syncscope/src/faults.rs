@@ -5,7 +5,8 @@
 //! work wait forever, to prove the deadline guard answers (every call the work makes
 //! has its own deadline, so no local server can make the work outlive the guard), and
 //! `hang-after-create` waits forever once the creates are applied (before the ledger
-//! records them), to prove the rollback Delete still finds them.
+//! records them), to prove the rollback Delete still finds them. `no-access-map`
+//! leaves the docs' access map unread: the benchmark's side-by-side run without it.
 //! No local server can produce a panic either.
 
 /// The environment variable naming the fault.

@@ -142,14 +142,9 @@ pub async fn assign(
 
 /// The ARN of moto's IAM Identity Center instance.
 pub async fn instance_arn(sdk: &aws_config::SdkConfig) -> String {
-    aws_sdk_ssoadmin::Client::new(sdk)
-        .list_instances()
-        .send()
+    crate::world::instance(sdk)
         .await
-        .expect("list moto's IAM Identity Center instances")
-        .instances()
-        .first()
-        .and_then(|i| i.instance_arn())
-        .expect("moto has an IAM Identity Center instance")
+        .instance_arn()
+        .expect("moto's instance has an ARN")
         .to_owned()
 }

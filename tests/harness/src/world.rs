@@ -136,8 +136,8 @@ pub async fn moto_sdk_config(moto_url: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// The identity store of the IAM Identity Center instance that `sdk` reaches (moto's).
-pub async fn instance_store_id(sdk: &aws_config::SdkConfig) -> String {
+/// The IAM Identity Center instance that `sdk` reaches (moto's one).
+pub async fn instance(sdk: &aws_config::SdkConfig) -> aws_sdk_ssoadmin::types::InstanceMetadata {
     aws_sdk_ssoadmin::Client::new(sdk)
         .list_instances()
         .send()
@@ -145,8 +145,16 @@ pub async fn instance_store_id(sdk: &aws_config::SdkConfig) -> String {
         .expect("list moto's IAM Identity Center instances")
         .instances()
         .first()
-        .and_then(|i| i.identity_store_id())
+        .cloned()
         .expect("moto has an IAM Identity Center instance")
+}
+
+/// The identity store of the IAM Identity Center instance that `sdk` reaches (moto's).
+pub async fn instance_store_id(sdk: &aws_config::SdkConfig) -> String {
+    instance(sdk)
+        .await
+        .identity_store_id()
+        .expect("moto's instance has an identity store")
         .to_owned()
 }
 
