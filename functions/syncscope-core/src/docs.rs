@@ -685,43 +685,8 @@ impl<'a> DocsView<'a> {
     /// Builds the view of an outcome, with what the identity store said (the rows
     /// borrow the outcome's names and descriptions).
     pub fn build(outcome: &'a Outcome, enrichment: &Enrichment) -> Self {
-        let spelled = api_spelling(outcome);
-        let unavailable = enrichment.unavailable.as_deref();
-        let mut groups = Vec::new();
-        let mut users = Vec::new();
         let results = Results::of(outcome);
-        let in_ad = outcome
-            .directory
-            .as_ref()
-            .map(DirectoryReport::by_name)
-            .unwrap_or_default();
-        for (action, scope) in rows_of(outcome, &results) {
-            let identity = (action.kind == FilterKind::Group).then(|| {
-                let lookup = enrichment.get(&lookup_name(action, &spelled));
-                GroupStatus::from_lookup(lookup, scope.in_scope(), unavailable)
-            });
-            let assignments = group_grants(enrichment, identity.as_ref());
-            let row = FilterRow {
-                name: &action.name,
-                display_name: DisplayName {
-                    name: &action.name,
-                    domain: &action.domain,
-                },
-                description: &action.description,
-                filter_id: action.id.as_deref(),
-                scope,
-                identity,
-                ad: in_ad
-                    .get(&(action.kind, Caseless(&action.name)))
-                    .map(|&status| status.clone()),
-                co_owners: &action.wanted_by,
-                assignments,
-            };
-            match action.kind {
-                FilterKind::Group => groups.push(row),
-                FilterKind::User => users.push(row),
-            }
-        }
+        let (groups, users) = filter_rows(outcome, &results, enrichment);
 
         let unmanaged: Vec<UnmanagedRow> = outcome
             .unmanaged()
@@ -1026,12 +991,62 @@ fn account_rows<'a>(groups: &[FilterRow<'a>]) -> Vec<AccountRow<'a>> {
         .collect()
 }
 
+/// The group and user rows of an outcome's filters, with what the identity store
+/// (and its access map) said of each group.
+fn filter_rows<'a>(
+    outcome: &'a Outcome,
+    results: &Results<'a>,
+    enrichment: &Enrichment,
+) -> (Vec<FilterRow<'a>>, Vec<FilterRow<'a>>) {
+    let spelled = api_spelling(outcome);
+    let unavailable = enrichment.unavailable.as_deref();
+    let mut groups = Vec::new();
+    let mut users = Vec::new();
+    let in_ad = outcome
+        .directory
+        .as_ref()
+        .map(DirectoryReport::by_name)
+        .unwrap_or_default();
+    for (action, scope) in rows_of(outcome, results) {
+        let identity = (action.kind == FilterKind::Group).then(|| {
+            let lookup = enrichment.get(&lookup_name(action, &spelled));
+            GroupStatus::from_lookup(lookup, scope.in_scope(), unavailable)
+        });
+        let assignments = group_grants(enrichment, identity.as_ref());
+        let row = FilterRow {
+            name: &action.name,
+            display_name: DisplayName {
+                name: &action.name,
+                domain: &action.domain,
+            },
+            description: &action.description,
+            filter_id: action.id.as_deref(),
+            scope,
+            identity,
+            ad: in_ad
+                .get(&(action.kind, Caseless(&action.name)))
+                .map(|&status| status.clone()),
+            co_owners: &action.wanted_by,
+            assignments,
+        };
+        match action.kind {
+            FilterKind::Group => groups.push(row),
+            FilterKind::User => users.push(row),
+        }
+    }
+    (groups, users)
+}
+
 /// The hygiene findings of the groups the docs show, from the access map of
 /// `enrichment` (empty when it was not read): groups that grant nothing, removed
 /// groups whose assignments stop working, permission sets nobody has yet. The page
 /// lists them; the Lambda can report them as run warnings.
 pub fn access_findings(outcome: &Outcome, enrichment: &Enrichment) -> Vec<Finding> {
-    DocsView::build(outcome, enrichment).findings
+    let Some(map) = &enrichment.access else {
+        return Vec::new();
+    };
+    let (groups, _) = filter_rows(outcome, &Results::of(outcome), enrichment);
+    access::hygiene(&scope_groups(&groups), map)
 }
 
 /// The hygiene findings of a plan before it runs (`syncscope plan`): every group the
