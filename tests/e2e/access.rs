@@ -403,6 +403,66 @@ fn the_docs_show_what_each_group_grants_by_group_and_by_account_with_the_finding
     }
 }
 
+/// The two findings a Create can show: a synced group that grants nothing, and a
+/// permission set assigned only to a group without members (nobody has it yet); each
+/// in groups.json, on the page and as a run warning.
+#[test]
+fn a_create_finds_groups_that_grant_nothing_and_permission_sets_nobody_has_yet() {
+    let world = World::with(WorldOptions::default());
+    let [staffed, empty, idle] = ["Staffed", "Empty", "Idle"].map(|n| format!("{n}-{}", world.ns));
+    let store = world.instance_store_id();
+    let [ann, bob] = ["ann.lee", "bob.ray"].map(|n| handle(&world, n));
+    world.seed_identity_store(
+        &store,
+        &[
+            (&format!("{staffed}@{DOMAIN}"), &[ann.as_str()]),
+            (&format!("{empty}@{DOMAIN}"), &[]),
+            (&format!("{idle}@{DOMAIN}"), &[bob.as_str()]),
+        ],
+    );
+    let seeded = world.seed_access(&["audit"], &["ReadOnlyAccess", "AuditAccess"]);
+    let id = |name: &str| world.group_id(&store, &format!("{name}@{DOMAIN}"));
+    world.assign(&seeded, To::Group(&id(&staffed)), "audit", "ReadOnlyAccess");
+    world.assign(&seeded, To::Group(&id(&empty)), "audit", "AuditAccess");
+    let props = world.deploy(&config(&[&staffed, &empty, &idle]));
+    let body = expect_status(
+        &world.send(&world.event("Create", &props, None, None), TIMEOUT),
+        "SUCCESS",
+    );
+    let nobody = format!(
+        "permission set AuditAccess is assigned only to groups with no members, so nobody has it yet: {empty}"
+    );
+    let nothing = format!(
+        "1 synced group(s) grant nothing (no permission set is assigned to them, so they are synced for no purpose): {idle}"
+    );
+    let warned = warnings(&body);
+    for finding in [&nobody, &nothing] {
+        assert!(
+            warned.contains(&format!("access map: {finding}")),
+            "{warned}"
+        );
+    }
+    let bucket = props["DocsBucket"].as_str().unwrap();
+    let prefix = props["DocsPrefix"].as_str().unwrap();
+    let document = |name: &str| get(&world, bucket, &format!("{prefix}/TEST/{name}")).body;
+    let groups: Value = serde_json::from_str(&document("groups.json")).unwrap();
+    assert_eq!(
+        groups["findings"],
+        json!([
+            {"finding": "grants-nothing", "groups": [idle]},
+            {"finding": "nobody-has-it", "permission_set": "AuditAccess", "groups": [empty]},
+        ]),
+        "{groups:#}"
+    );
+    let page = document("index.html");
+    for finding in [&nobody, &nothing] {
+        assert!(
+            page.contains(finding.as_str()),
+            "{finding} missing from the page"
+        );
+    }
+}
+
 /// A config file for the CLI: `groups`, authoritative (the plan removes what the
 /// config lacks), no identity store id (moto's instance is found).
 fn config_file(world: &World, groups: &[&str]) -> String {
